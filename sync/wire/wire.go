@@ -77,13 +77,13 @@ type Position struct {
 
 // Exam is an exam open for registration.
 type Exam struct {
-	ID              string     `json:"id"`
-	Name            string     `json:"name"`
-	RegisterFrom    time.Time  `json:"register_from"`
-	RegisterUntil   time.Time  `json:"register_until"`
-	PayUntil        time.Time  `json:"pay_until"`
-	FeeCents        int        `json:"fee_cents"`
-	Positions       []Position `json:"positions"`
+	ID            string     `json:"id"`
+	Name          string     `json:"name"`
+	RegisterFrom  time.Time  `json:"register_from"`
+	RegisterUntil time.Time  `json:"register_until"`
+	PayUntil      time.Time  `json:"pay_until"`
+	FeeCents      int        `json:"fee_cents"`
+	Positions     []Position `json:"positions"`
 }
 
 // Catalog is the set of exams and positions the kiosk offers.
