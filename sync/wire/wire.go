@@ -98,6 +98,9 @@ type Pull struct {
 	Updates []Update `json:"updates"`
 	Catalog *Catalog `json:"catalog,omitempty"`
 	Cursor  string   `json:"cursor"`
+	// More is true when the central holds further updates after Cursor;
+	// the kiosk pulls again at once.
+	More bool `json:"more,omitempty"`
 }
 
 // Outbox is the kiosk's queue of registrations to deliver. Implemented by
