@@ -1,0 +1,90 @@
+package camera
+
+import (
+	"bytes"
+	"context"
+	"image"
+	"image/color"
+	"image/jpeg"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// facesDir returns the shared face fixtures (../shared/faces from the repo
+// root, or $EXAMKIOSK_FACES), skipping the test when they are absent.
+func facesDir(t testing.TB) string {
+	t.Helper()
+	if d := os.Getenv("EXAMKIOSK_FACES"); d != "" {
+		if _, err := os.Stat(d); err == nil {
+			return d
+		}
+		t.Skipf("EXAMKIOSK_FACES=%s does not exist; face fixtures needed for this test", d)
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for d := wd; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
+			f := filepath.Join(d, "..", "shared", "faces")
+			if _, err := os.Stat(f); err != nil {
+				t.Skipf("face fixtures not found at %s (set EXAMKIOSK_FACES)", f)
+			}
+			return f
+		}
+		if filepath.Dir(d) == d {
+			t.Skip("repo root (go.mod) not found; face fixtures unavailable")
+		}
+	}
+}
+
+// testImage draws a w×h picture whose colours depend on n.
+func testImage(w, h, n int) *image.RGBA {
+	img := image.NewRGBA(image.Rect(0, 0, w, h))
+	for y := range h {
+		for x := range w {
+			img.Set(x, y, color.RGBA{uint8(x + n*7), uint8(y + n*13), uint8((x ^ y) + n), 255})
+		}
+	}
+	return img
+}
+
+func encodeJPEG(t testing.TB, img image.Image) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	if err := jpeg.Encode(&b, img, &jpeg.Options{Quality: 85}); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// stripDHT removes every DHT segment before the first scan, as some UVC
+// webcams send their MJPEG frames.
+func stripDHT(t testing.TB, data []byte) []byte {
+	t.Helper()
+	out := []byte{0xff, 0xd8}
+	i := 2
+	for {
+		m := data[i+1]
+		if m == markerSOS {
+			return append(out, data[i:]...)
+		}
+		n := int(data[i+2])<<8 | int(data[i+3])
+		if m != markerDHT {
+			out = append(out, data[i:i+2+n]...)
+		}
+		i += 2 + n
+	}
+}
+
+// fakeSource is a scripted Source.
+type fakeSource struct {
+	info   SourceInfo
+	read   func(ctx context.Context) (Frame, error)
+	closed bool
+}
+
+func (s *fakeSource) Read(ctx context.Context) (Frame, error) { return s.read(ctx) }
+func (s *fakeSource) Info() SourceInfo                        { return s.info }
+func (s *fakeSource) Close() error                            { s.closed = true; return nil }
