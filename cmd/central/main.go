@@ -1,0 +1,172 @@
+// Command central runs the reference central registration system.
+//
+//	central serve [--addr 127.0.0.1:8700] [--data DIR] [--public-url URL] [--config FILE] [--demo]
+//	central seed  --data DIR                  create the demo centre, exam and enrolment code DEMO
+//	central code  --data DIR --centre ID      issue a one-time enrolment code (server stopped)
+//	central centre --data DIR --id ID --name NAME   create a test centre (server stopped)
+//	central revoke --data DIR --device ID     revoke a kiosk (server stopped)
+//
+// With the server running, use the admin HTTP API instead (see sync/PROTOCOL.md).
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/BurntSushi/toml"
+
+	"examkiosk/sync/central"
+	"examkiosk/sync/wire"
+)
+
+func main() {
+	if len(os.Args) < 2 {
+		usage()
+		os.Exit(2)
+	}
+	var err error
+	switch os.Args[1] {
+	case "serve":
+		err = serve(os.Args[2:])
+	case "seed", "code", "centre", "revoke":
+		err = offline(os.Args[1], os.Args[2:])
+	case "-h", "--help", "help":
+		usage()
+		return
+	default:
+		usage()
+		os.Exit(2)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "central:", err)
+		os.Exit(1)
+	}
+}
+
+func usage() {
+	fmt.Fprintln(os.Stderr, `usage:
+  central serve [--addr 127.0.0.1:8700] [--data DIR] [--public-url URL] [--config FILE] [--demo]
+  central seed --data DIR
+  central code --data DIR --centre ID
+  central centre --data DIR --id ID --name NAME
+  central revoke --data DIR --device ID`)
+}
+
+// loadConfig reads defaults, then the [central] table of a TOML file, then flags.
+func loadConfig(fs *flag.FlagSet, args []string) (central.Config, error) {
+	cfg := central.DefaultConfig()
+	file := fs.String("config", "", "TOML file with a [central] table")
+	addr := fs.String("addr", "", "listen address (default "+cfg.Addr+")")
+	data := fs.String("data", "", "data directory (default "+cfg.DataDir+")")
+	pub := fs.String("public-url", "", "public base URL for QR and payment links (default "+cfg.PublicURL+")")
+	demo := fs.Bool("demo", false, "seed demo data and accept enrolment code DEMO from loopback")
+	if err := fs.Parse(args); err != nil {
+		return cfg, err
+	}
+	if *file != "" {
+		var f struct {
+			Central *central.Config `toml:"central"`
+		}
+		f.Central = &cfg
+		if _, err := toml.DecodeFile(*file, &f); err != nil {
+			return cfg, fmt.Errorf("read %s: %w", *file, err)
+		}
+	}
+	if *addr != "" {
+		cfg.Addr = *addr
+		if *pub == "" && cfg.PublicURL == central.DefaultConfig().PublicURL {
+			cfg.PublicURL = "http://" + *addr
+		}
+	}
+	if *data != "" {
+		cfg.DataDir = *data
+	}
+	if *pub != "" {
+		cfg.PublicURL = *pub
+	}
+	if *demo {
+		cfg.Demo = true
+	}
+	return cfg, cfg.Validate()
+}
+
+func serve(args []string) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	cfg, err := loadConfig(fs, args)
+	if err != nil {
+		return err
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	s, err := central.Open(cfg, central.WithLogger(log))
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	go s.RunMaintenance(ctx, 30*time.Second)
+	srv := &http.Server{Addr: cfg.Addr, Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.ListenAndServe() }()
+	log.Info("central serving", "addr", cfg.Addr, "data", cfg.DataDir, "public_url", cfg.PublicURL, "demo", cfg.Demo)
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve %s: %w", cfg.Addr, err)
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdown); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("shut down: %w", err)
+	}
+	return nil
+}
+
+func offline(cmd string, args []string) error {
+	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
+	centre := fs.String("centre", "", "centre id (code)")
+	id := fs.String("id", "", "centre id (centre)")
+	name := fs.String("name", "", "centre name (centre)")
+	device := fs.String("device", "", "device id (revoke)")
+	cfg, err := loadConfig(fs, args)
+	if err != nil {
+		return err
+	}
+	s, err := central.Open(cfg)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	switch cmd {
+	case "seed":
+		if err := s.SeedDemo(); err != nil {
+			return err
+		}
+		fmt.Printf("demo centre %q, exam %q and enrolment code %q ready in %s\n", central.DemoCentreID, central.DemoExamID, central.DemoEnrolmentCode, cfg.DataDir)
+	case "code":
+		code, exp, err := s.NewEnrolmentCode(*centre)
+		if err != nil {
+			return err
+		}
+		fmt.Printf("%s (valid until %s)\n", code, exp.Format(time.RFC3339))
+	case "centre":
+		if err := s.AddCentre(wire.Centre{ID: *id, Name: *name}); err != nil {
+			return err
+		}
+		fmt.Printf("centre %s created\n", *id)
+	case "revoke":
+		if err := s.Revoke(*device); err != nil {
+			return err
+		}
+		fmt.Printf("device %s revoked\n", *device)
+	}
+	return nil
+}

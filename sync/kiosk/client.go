@@ -1,0 +1,537 @@
+package kiosk
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	mrand "math/rand/v2"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"examkiosk/sync/seal"
+	"examkiosk/sync/signing"
+	"examkiosk/sync/wire"
+)
+
+// Identity is what a kiosk keeps after enrolment (app/store persists it;
+// the private key must stay on the device).
+type Identity struct {
+	DeviceID   string             `json:"device_id"`
+	PrivateKey ed25519.PrivateKey `json:"private_key"`
+	Centre     wire.Centre        `json:"centre"`
+	SealKey    []byte             `json:"seal_key"` // central's X25519 public key
+}
+
+// APIError is a non-2xx answer from the central.
+type APIError struct {
+	HTTPStatus int
+	Code       string // a wire.ErrCode value
+	Message    string
+}
+
+func (e *APIError) Error() string {
+	return fmt.Sprintf("central answered %d %s: %s", e.HTTPStatus, e.Code, e.Message)
+}
+
+// IsCode reports whether err is an *APIError with the given code.
+func IsCode(err error, code string) bool {
+	var ae *APIError
+	return errors.As(err, &ae) && ae.Code == code
+}
+
+// Enroll creates a new device key and enrols it with the one-time code
+// issued by the central's staff (the demo central accepts "DEMO" from
+// loopback). The caller persists the returned Identity.
+func Enroll(ctx context.Context, cfg Config, code, hostname, version string, hc *http.Client) (Identity, error) {
+	if hc == nil {
+		hc = &http.Client{Timeout: cfg.RequestTimeout}
+	}
+	pub, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return Identity{}, fmt.Errorf("generate device key: %w", err)
+	}
+	code = strings.TrimSpace(code)
+	body, err := json.Marshal(wire.EnrollRequest{Code: code, PublicKey: pub, Proof: ed25519.Sign(priv, wire.EnrollProofMessage(code)),
+		Hostname: hostname, Version: version})
+	if err != nil {
+		return Identity{}, err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimRight(cfg.CentralURL, "/")+"/v1/enroll", bytes.NewReader(body))
+	if err != nil {
+		return Identity{}, fmt.Errorf("enrol: %w", err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	var resp wire.EnrollResponse
+	if err := roundTrip(hc, req, &resp); err != nil {
+		return Identity{}, fmt.Errorf("enrol with %s: %w", cfg.CentralURL, err)
+	}
+	if _, err := seal.PublicKey(resp.SealKey); err != nil || resp.DeviceID == "" {
+		return Identity{}, fmt.Errorf("enrol with %s: incomplete answer (device %q, seal key %d bytes)", cfg.CentralURL, resp.DeviceID, len(resp.SealKey))
+	}
+	return Identity{DeviceID: resp.DeviceID, PrivateKey: priv, Centre: resp.Centre, SealKey: resp.SealKey}, nil
+}
+
+func roundTrip(hc *http.Client, req *http.Request, out any) error {
+	resp, err := hc.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	if err != nil {
+		return fmt.Errorf("read answer: %w", err)
+	}
+	if resp.StatusCode/100 != 2 {
+		var er wire.ErrorResponse
+		if json.Unmarshal(data, &er) != nil || er.Code == "" {
+			er = wire.ErrorResponse{Code: wire.ErrCodeInternal, Message: strings.TrimSpace(string(data))}
+		}
+		return &APIError{HTTPStatus: resp.StatusCode, Code: er.Code, Message: er.Message}
+	}
+	if out == nil {
+		return nil
+	}
+	if err := json.Unmarshal(data, out); err != nil {
+		return fmt.Errorf("decode answer: %w", err)
+	}
+	return nil
+}
+
+// State is the sync state shown on the staff console and in the UI.
+type State struct {
+	Online      bool      `json:"online"`       // last request reached the central
+	Syncing     bool      `json:"syncing"`      // a sync round is running
+	Queued      int       `json:"queued"`       // outbox items waiting
+	Quarantined int       `json:"quarantined"`  // items the central rejected, for staff
+	Failures    int       `json:"failures"`     // consecutive failed rounds
+	LastSuccess time.Time `json:"last_success"` // last fully successful round
+	LastError   string    `json:"last_error,omitempty"`
+	NextAttempt time.Time `json:"next_attempt"`
+	Revoked     bool      `json:"revoked"` // the central revoked this device: re-enrol
+}
+
+// Options are the non-configuration inputs of a Client.
+type Options struct {
+	// HTTPClient sends requests (a client with cfg.RequestTimeout when nil).
+	// Put TLS settings and fault injection here.
+	HTTPClient *http.Client
+	// Logger receives sync logs (slog.Default when nil).
+	Logger *slog.Logger
+	// Health fills camera, disk and version for heartbeats; the client adds
+	// queue depth and quarantine counts. Optional.
+	Health func(ctx context.Context) wire.Health
+	// OnState is called (from the Run goroutine) after every state change.
+	OnState func(State)
+	// Now replaces time.Now for signing (tests).
+	Now func() time.Time
+}
+
+// Client delivers the outbox to the central and applies what it pulls.
+type Client struct {
+	cfg     Config
+	id      Identity
+	sealKey *[seal.KeySize]byte
+	outbox  wire.Outbox
+	sink    wire.Sink
+	hc      *http.Client
+	log     *slog.Logger
+	opts    Options
+	base    string
+
+	kick chan struct{}
+
+	pushMu   sync.Mutex // one push at a time
+	batchMax int        // shrinks after 413, grows back after success
+
+	mu    sync.Mutex
+	state State
+}
+
+// New returns a Client for an enrolled identity. sink may be nil when the
+// caller does not pull.
+func New(cfg Config, id Identity, outbox wire.Outbox, sink wire.Sink, opts Options) (*Client, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("sync config: %w", err)
+	}
+	if id.DeviceID == "" || len(id.PrivateKey) != ed25519.PrivateKeySize {
+		return nil, errors.New("sync: device is not enrolled (no device id or key)")
+	}
+	sk, err := seal.PublicKey(id.SealKey)
+	if err != nil {
+		return nil, fmt.Errorf("sync: central seal key: %w", err)
+	}
+	if opts.HTTPClient == nil {
+		opts.HTTPClient = &http.Client{}
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	return &Client{
+		cfg: cfg, id: id, sealKey: sk, outbox: outbox, sink: sink, hc: opts.HTTPClient, log: opts.Logger, opts: opts,
+		base: strings.TrimRight(cfg.CentralURL, "/"), kick: make(chan struct{}, 1), batchMax: cfg.BatchMaxItems,
+		state: State{Online: true},
+	}, nil
+}
+
+// do sends a signed request and decodes a JSON answer into out.
+func (c *Client) do(ctx context.Context, method, path string, in, out any, timeout time.Duration) error {
+	var body []byte
+	if in != nil {
+		var err error
+		if body, err = json.Marshal(in); err != nil {
+			return fmt.Errorf("encode %s: %w", path, err)
+		}
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, bytes.NewReader(body))
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", method, path, err)
+	}
+	if in != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if err := signing.Sign(req, c.id.DeviceID, c.id.PrivateKey, body, c.opts.Now()); err != nil {
+		return err
+	}
+	err = roundTrip(c.hc, req, out)
+	c.noteResult(err)
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", method, path, err)
+	}
+	return nil
+}
+
+// noteResult tracks reachability and revocation from any request.
+func (c *Client) noteResult(err error) {
+	var ae *APIError
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch {
+	case err == nil:
+		c.state.Online, c.state.Revoked = true, false
+	case errors.As(err, &ae):
+		c.state.Online = true
+		if ae.Code == wire.ErrCodeRevokedDevice || ae.Code == wire.ErrCodeUnknownDevice {
+			c.state.Revoked = true
+		}
+	default:
+		c.state.Online = false
+	}
+}
+
+// BatchResult summarises one pushed batch.
+type BatchResult struct {
+	Sent, Accepted, Duplicate, Rejected int
+	Latency                             time.Duration
+}
+
+// errNothingAcked stops a drain that makes no progress.
+var errNothingAcked = errors.New("central acknowledged none of the batch")
+
+// PushBatch delivers one batch from the outbox (oldest first) and records
+// the central's per-item answers. It returns Sent == 0 when nothing is
+// pending.
+func (c *Client) PushBatch(ctx context.Context) (BatchResult, error) {
+	c.pushMu.Lock()
+	defer c.pushMu.Unlock()
+	items, err := c.outbox.Pending(ctx, c.batchMax, c.cfg.BatchMaxBytes)
+	if err != nil {
+		return BatchResult{}, fmt.Errorf("read outbox: %w", err)
+	}
+	if len(items) == 0 {
+		return BatchResult{}, nil
+	}
+	req := wire.PushRequest{Items: make([]wire.SealedItem, len(items))}
+	sent := make(map[[2]any]bool, len(items))
+	for i, it := range items {
+		sealed, err := seal.Seal(it.Doc, c.sealKey)
+		if err != nil {
+			return BatchResult{}, err
+		}
+		req.Items[i] = wire.SealedItem{ID: it.ID, Revision: it.Revision, CandidateKey: it.CandidateKey, Sealed: sealed}
+		sent[[2]any{it.ID, it.Revision}] = true
+	}
+	start := time.Now()
+	var resp wire.PushResponse
+	err = c.do(ctx, http.MethodPost, "/v1/push", req, &resp, c.cfg.RequestTimeout)
+	res := BatchResult{Sent: len(items), Latency: time.Since(start)}
+	if IsCode(err, wire.ErrCodeTooLarge) {
+		if len(items) > 1 {
+			c.batchMax = max(1, len(items)/2)
+			c.log.Warn("central refused batch as too large; halving", "items", len(items), "next", c.batchMax)
+			return res, err
+		}
+		// A single item the central will never take: quarantine it for staff.
+		var ae *APIError
+		errors.As(err, &ae)
+		resp.Results = []wire.Result{{ID: items[0].ID, Revision: items[0].Revision, Status: wire.StatusRejected,
+			Reason: "单条报名数据超过中心上限 / item exceeds the central's size limit: " + ae.Message}}
+	} else if err != nil {
+		return res, err
+	}
+	acks := resp.Results[:0:0]
+	for _, r := range resp.Results {
+		if !sent[[2]any{r.ID, r.Revision}] {
+			continue // never trust an answer for something not sent
+		}
+		switch r.Status {
+		case wire.StatusAccepted:
+			res.Accepted++
+		case wire.StatusDuplicate:
+			res.Duplicate++
+		case wire.StatusRejected:
+			res.Rejected++
+			c.log.Warn("central rejected registration; quarantined", "id", r.ID, "revision", r.Revision, "reason", r.Reason)
+		default:
+			continue
+		}
+		acks = append(acks, r)
+	}
+	if len(acks) == 0 {
+		return res, errNothingAcked
+	}
+	if err := c.outbox.Ack(ctx, acks); err != nil {
+		return res, fmt.Errorf("record acknowledgements: %w", err)
+	}
+	if c.batchMax < c.cfg.BatchMaxItems {
+		c.batchMax = min(c.cfg.BatchMaxItems, c.batchMax*2)
+	}
+	return res, nil
+}
+
+// Drain pushes batches until the outbox has nothing pending. It stops at
+// the first error (Run retries with backoff).
+func (c *Client) Drain(ctx context.Context) error {
+	for {
+		res, err := c.PushBatch(ctx)
+		if err != nil {
+			return err
+		}
+		if res.Sent == 0 {
+			return nil
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+	}
+}
+
+// Pull fetches review decisions, payment status and catalog changes since
+// the saved cursor and applies them, until the central has no more.
+func (c *Client) Pull(ctx context.Context) error {
+	if c.sink == nil {
+		return nil
+	}
+	for range 1000 {
+		cursor, err := c.sink.PullCursor(ctx)
+		if err != nil {
+			return fmt.Errorf("read pull cursor: %w", err)
+		}
+		var p wire.Pull
+		if err := c.do(ctx, http.MethodGet, "/v1/pull?cursor="+url.QueryEscape(cursor), nil, &p, c.cfg.RequestTimeout); err != nil {
+			return err
+		}
+		if err := c.sink.ApplyPull(ctx, p); err != nil {
+			return fmt.Errorf("apply pull: %w", err)
+		}
+		if !p.More {
+			return nil
+		}
+	}
+	return nil
+}
+
+// Heartbeat reports device health to the central.
+func (c *Client) Heartbeat(ctx context.Context) error {
+	var h wire.Health
+	if c.opts.Health != nil {
+		h = c.opts.Health(ctx)
+	}
+	q, qq, err := c.outbox.Depth(ctx)
+	if err != nil {
+		return fmt.Errorf("outbox depth: %w", err)
+	}
+	c.mu.Lock()
+	c.state.Queued, c.state.Quarantined = q, qq
+	h.LastSync = c.state.LastSuccess
+	c.mu.Unlock()
+	h.QueueDepth, h.Quarantined, h.At = q, qq, c.opts.Now()
+	var resp wire.HeartbeatResponse
+	return c.do(ctx, http.MethodPost, "/v1/heartbeat", h, &resp, c.cfg.RequestTimeout)
+}
+
+// SyncOnce runs one round: drain the outbox, pull, and heartbeat when
+// heartbeat is true.
+func (c *Client) SyncOnce(ctx context.Context, heartbeat bool) error {
+	var errs []error
+	if err := c.Drain(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("push: %w", err))
+	}
+	if err := c.Pull(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("pull: %w", err))
+	}
+	if heartbeat {
+		if err := c.Heartbeat(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("heartbeat: %w", err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// FullJitter is the retry policy: a random wait in [0, min(cap, base·2^(attempt-1))).
+func FullJitter(base, cap time.Duration, attempt int) time.Duration {
+	d := cap
+	if attempt < 1 {
+		attempt = 1
+	}
+	if attempt <= 40 {
+		if e := base << (attempt - 1); e > 0 && e < cap {
+			d = e
+		}
+	}
+	return mrand.N(d)
+}
+
+// SyncNow asks Run for an immediate round (staff "sync now", or a new
+// submission), resetting the backoff.
+func (c *Client) SyncNow() {
+	select {
+	case c.kick <- struct{}{}:
+	default:
+	}
+}
+
+// SetOnline tells the client about a connectivity change; coming online
+// triggers an immediate attempt.
+func (c *Client) SetOnline(online bool) {
+	c.mu.Lock()
+	was := c.state.Online
+	c.state.Online = online
+	c.mu.Unlock()
+	if online && !was {
+		c.SyncNow()
+	}
+}
+
+// State returns a snapshot of the sync state.
+func (c *Client) State() State {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.state
+}
+
+func (c *Client) update(f func(*State)) {
+	c.mu.Lock()
+	f(&c.state)
+	s := c.state
+	c.mu.Unlock()
+	if c.opts.OnState != nil {
+		c.opts.OnState(s)
+	}
+}
+
+// Run syncs until ctx ends: a round at once, then every PullInterval when
+// healthy, after a full-jitter backoff when a round fails, and immediately
+// on SyncNow or when connectivity returns. It returns ctx.Err().
+func (c *Client) Run(ctx context.Context) error {
+	failures := 0
+	var lastHeartbeat time.Time
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-timer.C:
+		case <-c.kick:
+			failures = 0
+		}
+		c.update(func(s *State) { s.Syncing = true })
+		hb := time.Since(lastHeartbeat) >= c.cfg.HeartbeatInterval
+		err := c.SyncOnce(ctx, hb)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		q, qq, derr := c.outbox.Depth(ctx)
+		var wait time.Duration
+		if err != nil {
+			failures++
+			wait = FullJitter(c.cfg.BackoffBase, c.cfg.BackoffCap, failures)
+			c.log.Warn("sync failed; retrying", "failures", failures, "in", wait.Round(time.Millisecond), "err", err)
+		} else {
+			failures = 0
+			wait = c.cfg.PullInterval
+			if hb {
+				lastHeartbeat = time.Now()
+			}
+		}
+		now := time.Now()
+		c.update(func(s *State) {
+			s.Syncing, s.Failures, s.NextAttempt = false, failures, now.Add(wait)
+			if derr == nil {
+				s.Queued, s.Quarantined = q, qq
+			}
+			if err != nil {
+				s.LastError = err.Error()
+			} else {
+				s.LastError, s.LastSuccess = "", now
+			}
+		})
+		timer.Reset(wait)
+	}
+}
+
+// ---- login ----
+
+// StartQRLogin asks the central for a QR login session on a channel
+// (wire.ChannelAlipay or wire.ChannelSocialSecurity). Show QRCodePNG(s.URL).
+func (c *Client) StartQRLogin(ctx context.Context, channel string) (wire.QRSession, error) {
+	var s wire.QRSession
+	err := c.do(ctx, http.MethodPost, "/v1/qr/sessions", wire.QRLoginRequest{Channel: channel}, &s, c.cfg.RequestTimeout)
+	return s, err
+}
+
+// PollQRLogin long-polls a session until its state differs from known (or
+// the poll wait passes, returning the same state). With state confirmed the
+// answer carries the identity; it is handed out only once.
+func (c *Client) PollQRLogin(ctx context.Context, sessionID, known string) (wire.QRSession, error) {
+	var s wire.QRSession
+	path := "/v1/qr/sessions/" + url.PathEscape(sessionID) + "?state=" + url.QueryEscape(known) + "&wait=" + c.cfg.QRPollWait.String()
+	err := c.do(ctx, http.MethodGet, path, nil, &s, c.cfg.RequestTimeout+c.cfg.QRPollWait)
+	return s, err
+}
+
+// Captcha fetches a captcha image for account login.
+func (c *Client) Captcha(ctx context.Context) (wire.Captcha, error) {
+	var cp wire.Captcha
+	err := c.do(ctx, http.MethodGet, "/v1/captcha", nil, &cp, c.cfg.RequestTimeout)
+	return cp, err
+}
+
+// AccountLogin logs a candidate in with ID number, password and captcha.
+// Status wire.LoginPasswordNotSet means: first login, call SetPassword.
+func (c *Client) AccountLogin(ctx context.Context, req wire.AccountLoginRequest) (wire.AccountLoginResponse, error) {
+	var r wire.AccountLoginResponse
+	err := c.do(ctx, http.MethodPost, "/v1/account/login", req, &r, c.cfg.RequestTimeout)
+	return r, err
+}
+
+// SetPassword sets the first-time password of an account and logs in.
+func (c *Client) SetPassword(ctx context.Context, req wire.SetPasswordRequest) (wire.AccountLoginResponse, error) {
+	var r wire.AccountLoginResponse
+	err := c.do(ctx, http.MethodPost, "/v1/account/password", req, &r, c.cfg.RequestTimeout)
+	return r, err
+}
