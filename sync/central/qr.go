@@ -371,4 +371,3 @@ func randomDigits(n int) string {
 	}
 	return string(out)
 }
-
