@@ -111,9 +111,18 @@ func Open(cfg Config) (*Store, error) {
 }
 
 func (s *Store) init() error {
-	var hasCheck bool
+	var hasCheck, complete bool
+	var check []byte
 	if err := s.db.View(func(tx *bolt.Tx) error {
+		complete = true
+		for _, name := range allBuckets {
+			complete = complete && tx.Bucket(name) != nil
+		}
 		if b := tx.Bucket(bktMeta); b != nil {
+			if v := b.Get(keySchema); v != nil && binary.BigEndian.Uint64(v) != schemaVersion {
+				return fmt.Errorf("schema version %d: this build reads version %d", binary.BigEndian.Uint64(v), schemaVersion)
+			}
+			check = append([]byte(nil), b.Get(keyKeyCheck)...)
 			hasCheck = b.Get(keyKeyCheck) != nil
 		}
 		return nil
@@ -126,6 +135,14 @@ func (s *Store) init() error {
 	}
 	if s.seal, err = newSealer(key); err != nil {
 		return err
+	}
+	if complete && hasCheck {
+		// The usual case: nothing to write, so no write transaction (and
+		// no fsync) at start-up.
+		if _, err := s.seal.open(bktMeta, keyKeyCheck, check); err != nil {
+			return fmt.Errorf("data key %s does not match this database: %w", s.cfg.keyFile(), err)
+		}
+		return nil
 	}
 	return s.db.Update(func(tx *bolt.Tx) error {
 		for _, name := range allBuckets {
@@ -279,20 +296,28 @@ func (s *Store) catalog(tx *bolt.Tx) (*wire.Catalog, error) {
 // withdrawn or expired does not count. Validation refusals are
 // *registration.ValidationError; nothing is written then.
 func (s *Store) Submit(ctx context.Context, reg registration.Registration) (registration.Registration, error) {
-	reg.Normalize()
-	id, err := uuid.NewV7()
-	if err != nil {
-		return reg, fmt.Errorf("submit: new id: %w", err)
-	}
 	now := s.now().UTC()
-	reg.ID, reg.Revision, reg.Status = id.String(), 1, registration.StatusSubmitted
-	reg.CreatedAt, reg.SubmittedAt, reg.UpdatedAt = now, now, now
-	reg.Reason, reg.PaymentURL, reg.PayBy, reg.DeliveredAt, reg.PurgedAt, reg.Quarantine = "", "", time.Time{}, time.Time{}, time.Time{}, ""
-	err = s.update(ctx, func(tx *bolt.Tx) error { return s.submitTx(tx, reg, now) })
+	if err := prepareNew(&reg, now); err != nil {
+		return reg, fmt.Errorf("submit: %w", err)
+	}
+	err := s.update(ctx, func(tx *bolt.Tx) error { return s.submitTx(tx, reg, now) })
 	if err != nil {
 		return reg, fmt.Errorf("submit: %w", err)
 	}
 	return reg, nil
+}
+
+// prepareNew normalizes a new registration and sets what the store assigns.
+func prepareNew(reg *registration.Registration, now time.Time) error {
+	reg.Normalize()
+	id, err := uuid.NewV7()
+	if err != nil {
+		return fmt.Errorf("new id: %w", err)
+	}
+	reg.ID, reg.Revision, reg.Status = id.String(), 1, registration.StatusSubmitted
+	reg.CreatedAt, reg.SubmittedAt, reg.UpdatedAt = now, now, now
+	reg.Reason, reg.PaymentURL, reg.PayBy, reg.DeliveredAt, reg.PurgedAt, reg.Quarantine = "", "", time.Time{}, time.Time{}, time.Time{}, ""
+	return nil
 }
 
 func (s *Store) submitTx(tx *bolt.Tx, reg registration.Registration, now time.Time) error {

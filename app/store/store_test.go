@@ -57,7 +57,7 @@ func photo(tb testing.TB, size int, seed uint64) []byte {
 
 // idNumber makes a valid ID number from a counter.
 func idNumber(n int) string {
-	birth := time.Date(1980, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, n%7000)
+	birth := time.Date(1980, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, (n/1000)%7000) // unique for n < 7,000,000
 	s := fmt.Sprintf("440305%s%03d", birth.Format("20060102"), n%1000)
 	c, _ := registration.CheckDigit(s)
 	return s + string(c)
