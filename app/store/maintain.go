@@ -151,8 +151,11 @@ func (s *Store) verifyTx(ctx context.Context, tx *bolt.Tx) (VerifyReport, error)
 			if tx.Bucket(bktCandidates).Get(append(s.candidatePrefix(r.IDNumber, r.ExamID), r.ID...)) == nil {
 				return fmt.Errorf("registration %s: missing from the candidate index", r.ID)
 			}
-			if r.Status.Queued() && tx.Bucket(bktOutboxIDs).Get(idRevKey(r.ID, r.Revision)) == nil {
-				return fmt.Errorf("registration %s revision %d: %s but not in the outbox", r.ID, r.Revision, r.Status)
+			if r.Status.Queued() {
+				seq := tx.Bucket(bktOutboxIDs).Get(idRevKey(r.ID, r.Revision))
+				if seq == nil || (tx.Bucket(bktOutbox).Get(seq) == nil && tx.Bucket(bktQuarantine).Get(seq) == nil) {
+					return fmt.Errorf("registration %s revision %d: %s but not in the outbox", r.ID, r.Revision, r.Status)
+				}
 			}
 			regs[r.ID] = r.Revision
 			rep.Registrations++
@@ -167,7 +170,7 @@ func (s *Store) verifyTx(ctx context.Context, tx *bolt.Tx) (VerifyReport, error)
 				if err := json.Unmarshal(v, &m); err != nil {
 					return fmt.Errorf("%s item %d: %w", bkt, binary.BigEndian.Uint64(k), err)
 				}
-				doc, err := s.seal.open(bktOutboxDocs, k, tx.Bucket(bktOutboxDocs).Get(k))
+				doc, err := s.doc(tx, m)
 				if err != nil {
 					return err
 				}

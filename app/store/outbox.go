@@ -33,7 +33,10 @@ func idRevKey(id string, rev int) []byte {
 	return binary.BigEndian.AppendUint32(k, uint32(rev))
 }
 
-// enqueue adds the outbox item for the current revision of reg.
+// enqueue adds the outbox item for the current revision of reg. The item
+// holds no copy of the document: a registration has at most one revision in
+// the outbox (a new revision needs a rejection, which needs delivery), so
+// Pending builds the document from the sealed record when it is sent.
 func (s *Store) enqueue(tx *bolt.Tx, reg registration.Registration, now time.Time) error {
 	doc, err := json.Marshal(reg.Wire())
 	if err != nil {
@@ -53,10 +56,24 @@ func (s *Store) enqueue(tx *bolt.Tx, reg registration.Registration, now time.Tim
 	if err := ob.Put(key, meta); err != nil {
 		return fmt.Errorf("outbox: %w", err)
 	}
-	if err := tx.Bucket(bktOutboxDocs).Put(key, s.seal.seal(bktOutboxDocs, key, doc)); err != nil {
-		return fmt.Errorf("outbox: %w", err)
-	}
 	return tx.Bucket(bktOutboxIDs).Put(idRevKey(reg.ID, reg.Revision), key)
+}
+
+// doc builds the wire document of an outbox item from its registration.
+func (s *Store) doc(tx *bolt.Tx, m QueueEntry) ([]byte, error) {
+	reg, err := s.getReg(tx, m.ID, true)
+	if err != nil {
+		return nil, fmt.Errorf("outbox item %d: %w", m.Seq, err)
+	}
+	if reg.Revision != m.Revision || len(reg.Photo) == 0 {
+		return nil, fmt.Errorf("outbox item %d: registration %s holds revision %d (%d photo bytes), expected revision %d with its photo",
+			m.Seq, m.ID, reg.Revision, len(reg.Photo), m.Revision)
+	}
+	doc, err := json.Marshal(reg.Wire())
+	if err != nil {
+		return nil, fmt.Errorf("outbox item %d: encode: %w", m.Seq, err)
+	}
+	return doc, nil
 }
 
 // dequeue removes the item of id/rev from the outbox or quarantine, if any.
@@ -68,7 +85,7 @@ func (s *Store) dequeue(tx *bolt.Tx, id string, rev int) error {
 		return nil
 	}
 	seq = append([]byte(nil), seq...)
-	for _, b := range [][]byte{bktOutbox, bktQuarantine, bktOutboxDocs} {
+	for _, b := range [][]byte{bktOutbox, bktQuarantine} {
 		if err := tx.Bucket(b).Delete(seq); err != nil {
 			return fmt.Errorf("outbox: %w", err)
 		}
@@ -82,7 +99,6 @@ func (s *Store) dequeue(tx *bolt.Tx, id string, rev int) error {
 func (s *Store) Pending(ctx context.Context, limit, maxBytes int) ([]wire.OutboxItem, error) {
 	var out []wire.OutboxItem
 	err := s.view(ctx, func(tx *bolt.Tx) error {
-		docs := tx.Bucket(bktOutboxDocs)
 		c := tx.Bucket(bktOutbox).Cursor()
 		total := 0
 		for k, v := c.First(); k != nil && len(out) < limit; k, v = c.Next() {
@@ -93,11 +109,7 @@ func (s *Store) Pending(ctx context.Context, limit, maxBytes int) ([]wire.Outbox
 			if len(out) > 0 && total+m.Bytes > maxBytes {
 				break
 			}
-			sealed := docs.Get(k)
-			if sealed == nil {
-				return fmt.Errorf("outbox item %d: document missing", m.Seq)
-			}
-			doc, err := s.seal.open(bktOutboxDocs, k, sealed)
+			doc, err := s.doc(tx, m)
 			if err != nil {
 				return err
 			}
@@ -270,11 +282,11 @@ func (s *Store) list(ctx context.Context, bucket []byte, limit int) ([]QueueEntr
 }
 
 // Requeue puts a quarantined item back at the end of the queue (after staff
-// fixed the cause, e.g. a catalog mismatch), keeping its document.
+// fixed the cause, e.g. a catalog mismatch).
 func (s *Store) Requeue(ctx context.Context, seq uint64) error {
 	now := s.now().UTC()
 	err := s.update(ctx, func(tx *bolt.Tx) error {
-		qb, ob, docs := tx.Bucket(bktQuarantine), tx.Bucket(bktOutbox), tx.Bucket(bktOutboxDocs)
+		qb, ob := tx.Bucket(bktQuarantine), tx.Bucket(bktOutbox)
 		old := u64(seq)
 		v := qb.Get(old)
 		if v == nil {
@@ -282,10 +294,6 @@ func (s *Store) Requeue(ctx context.Context, seq uint64) error {
 		}
 		var m QueueEntry
 		if err := json.Unmarshal(v, &m); err != nil {
-			return err
-		}
-		doc, err := s.seal.open(bktOutboxDocs, old, docs.Get(old))
-		if err != nil {
 			return err
 		}
 		next, err := ob.NextSequence()
@@ -298,8 +306,7 @@ func (s *Store) Requeue(ctx context.Context, seq uint64) error {
 		if err != nil {
 			return err
 		}
-		for _, e := range []error{qb.Delete(old), docs.Delete(old), ob.Put(key, b),
-			docs.Put(key, s.seal.seal(bktOutboxDocs, key, doc)), tx.Bucket(bktOutboxIDs).Put(idRevKey(m.ID, m.Revision), key)} {
+		for _, e := range []error{qb.Delete(old), ob.Put(key, b), tx.Bucket(bktOutboxIDs).Put(idRevKey(m.ID, m.Revision), key)} {
 			if e != nil {
 				return e
 			}

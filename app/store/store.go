@@ -19,6 +19,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"os"
 	"path/filepath"
 	"sort"
@@ -34,10 +35,9 @@ import (
 // Bucket names.
 var (
 	bktRegs       = []byte("registrations") // id → sealed record (no photo)
-	bktBlobs      = []byte("blobs")         // id → sealed photo and descriptors
+	bktBlobs      = []byte("blobs")         // id → sealed photo and descriptors (binary, see encodeBlob)
 	bktCandidates = []byte("candidates")    // blind(id number) | exam id | 0 | reg id → ""
 	bktOutbox     = []byte("outbox")        // seq → outboxMeta (JSON, no personal data)
-	bktOutboxDocs = []byte("outbox_docs")   // seq → sealed wire.Registration JSON
 	bktOutboxIDs  = []byte("outbox_ids")    // reg id | 0 | revision → seq
 	bktQuarantine = []byte("quarantine")    // seq → outboxMeta with reason
 	bktPurgeDue   = []byte("purge_due")     // unix seconds | reg id → ""
@@ -47,7 +47,7 @@ var (
 	bktMeta       = []byte("meta")          // schema, key check
 )
 
-var allBuckets = [][]byte{bktRegs, bktBlobs, bktCandidates, bktOutbox, bktOutboxDocs, bktOutboxIDs,
+var allBuckets = [][]byte{bktRegs, bktBlobs, bktCandidates, bktOutbox, bktOutboxIDs,
 	bktQuarantine, bktPurgeDue, bktCatalog, bktDevice, bktAudit, bktMeta}
 
 const schemaVersion = 1
@@ -179,11 +179,51 @@ func (s *Store) Close() error {
 // Path returns the database file path.
 func (s *Store) Path() string { return s.cfg.Path }
 
-// stored is the sealed form of a registration: the model without the photo
-// and descriptors, which live in the blobs bucket.
-type blob struct {
-	Photo       []byte      `json:"photo"`
-	Descriptors [][]float32 `json:"descriptors,omitempty"`
+// encodeBlob lays out the photo and descriptors compactly (no base64):
+// version byte, uvarint descriptor count, per descriptor a uvarint length and
+// little-endian float32s, then the JPEG to the end.
+func encodeBlob(photo []byte, desc [][]float32) []byte {
+	n := 1 + binary.MaxVarintLen64 + len(photo)
+	for _, d := range desc {
+		n += binary.MaxVarintLen64 + 4*len(d)
+	}
+	b := make([]byte, 0, n)
+	b = append(b, 1)
+	b = binary.AppendUvarint(b, uint64(len(desc)))
+	for _, d := range desc {
+		b = binary.AppendUvarint(b, uint64(len(d)))
+		for _, f := range d {
+			b = binary.LittleEndian.AppendUint32(b, math.Float32bits(f))
+		}
+	}
+	return append(b, photo...)
+}
+
+func decodeBlob(b []byte) (photo []byte, desc [][]float32, err error) {
+	bad := errors.New("photo record malformed")
+	if len(b) < 1 || b[0] != 1 {
+		return nil, nil, bad
+	}
+	b = b[1:]
+	n, k := binary.Uvarint(b)
+	if k <= 0 || n > uint64(len(b)) {
+		return nil, nil, bad
+	}
+	b = b[k:]
+	for range n {
+		l, k := binary.Uvarint(b)
+		if k <= 0 || l > uint64(len(b)-k)/4 {
+			return nil, nil, bad
+		}
+		b = b[k:]
+		d := make([]float32, l)
+		for i := range d {
+			d[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
+		}
+		desc = append(desc, d)
+		b = b[4*l:]
+	}
+	return b, desc, nil
 }
 
 func u64(v uint64) []byte {
@@ -227,11 +267,9 @@ func (s *Store) getReg(tx *bolt.Tx, id string, withBlob bool) (registration.Regi
 			if err != nil {
 				return r, err
 			}
-			var b blob
-			if err := json.Unmarshal(plain, &b); err != nil {
-				return r, fmt.Errorf("registration %s: decode photo: %w", id, err)
+			if r.Photo, r.Descriptors, err = decodeBlob(plain); err != nil {
+				return r, fmt.Errorf("registration %s: %w", id, err)
 			}
-			r.Photo, r.Descriptors = b.Photo, b.Descriptors
 		}
 	}
 	return r, nil
@@ -241,10 +279,7 @@ func (s *Store) getReg(tx *bolt.Tx, id string, withBlob bool) (registration.Regi
 func (s *Store) putReg(tx *bolt.Tx, r registration.Registration, writeBlob bool) error {
 	key := []byte(r.ID)
 	if writeBlob {
-		b, err := json.Marshal(blob{Photo: r.Photo, Descriptors: r.Descriptors})
-		if err != nil {
-			return fmt.Errorf("registration %s: encode photo: %w", r.ID, err)
-		}
+		b := encodeBlob(r.Photo, r.Descriptors)
 		if err := tx.Bucket(bktBlobs).Put(key, s.seal.seal(bktBlobs, key, b)); err != nil {
 			return fmt.Errorf("registration %s: %w", r.ID, err)
 		}

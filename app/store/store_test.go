@@ -521,7 +521,8 @@ func TestTamperDetected(t *testing.T) {
 			k, _ := tx.Bucket(bktAudit).Cursor().Last()
 			return tx.Bucket(bktAudit).Delete(k)
 		}},
-		{"drop outbox doc", func(tx *bolt.Tx) error { return tx.Bucket(bktOutboxDocs).Delete(u64(1)) }},
+		{"drop photo", func(tx *bolt.Tx) error { return tx.Bucket(bktBlobs).Delete([]byte(a.ID)) }},
+		{"drop outbox item", func(tx *bolt.Tx) error { return tx.Bucket(bktOutbox).Delete(u64(1)) }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
