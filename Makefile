@@ -1,0 +1,70 @@
+# ExamKiosk. The two commands a newcomer needs (README.md):
+#   make run    install what is missing, build, start the kiosk's embedded demo
+#   make test   install what is missing, run every test (what .ci/run runs)
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+.DELETE_ON_ERROR:
+
+# dlib's matrix code is fastest here on one OpenBLAS thread per process
+# (docs/BENCHMARKS.md); the kiosk runs analysis on its own goroutines.
+export OPENBLAS_NUM_THREADS := 1
+# Real face photos and clips for the face and camera tests (skipped if absent).
+export EXAMKIOSK_FACES ?= $(abspath $(CURDIR)/../shared/faces)
+
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.1.0-dev)
+LDFLAGS := -X main.version=$(VERSION)
+GO_SRC := $(shell find . -name '*.go' -not -path './frontend/*' -not -path './.git/*') go.mod go.sum
+UI_SRC := $(shell find frontend/src frontend/e2e -type f) frontend/index.html frontend/vite.config.ts \
+	frontend/tsconfig.json frontend/package-lock.json
+GO_TEST_FLAGS ?= -count=1 -timeout 25m
+ARTIFACTS ?= $(CURDIR)/bin/artifacts
+
+.PHONY: help setup run build build-dev bindings test test-go test-ui e2e clean
+
+help:
+	@echo "make run     install what is missing, build, start the kiosk demo (replay camera, local central)"
+	@echo "make test    install what is missing, then Go tests, UI unit tests, end-to-end and window smoke tests"
+	@echo "make build   bin/examkiosk (production, needs: make setup)"
+	@echo "make setup   Debian packages, face models, demo clip, npm packages (only what is missing)"
+
+setup:
+	@build/setup.sh all
+
+# TypeScript types of the bound Go methods (frontend/wailsjs), written by a
+# bindings build of the kiosk itself: no Wails CLI needed.
+bindings: bin/.bindings
+bin/.bindings: $(filter ./app/% ./main.go ./bindings.go,$(GO_SRC))
+	@mkdir -p bin
+	go build -tags bindings -o bin/examkiosk-bindings .
+	bin/examkiosk-bindings >/dev/null
+	@touch $@
+
+frontend/dist/index.html: $(UI_SRC) bin/.bindings
+	cd frontend && npm run build
+
+bin/examkiosk: frontend/dist/index.html $(GO_SRC)
+	go build -tags desktop,production -trimpath -ldflags "$(LDFLAGS)" -o $@ .
+
+bin/examkiosk-dev: frontend/dist/index.html $(GO_SRC)
+	go build -tags dev -ldflags "$(LDFLAGS)" -o $@ .
+
+build: bin/examkiosk
+build-dev: bin/examkiosk-dev
+
+run: setup build
+	@build/run-demo.sh bin/examkiosk
+
+test: setup build build-dev
+	@$(MAKE) --no-print-directory test-go test-ui e2e
+
+test-go:
+	EXAMKIOSK_BIN=$(CURDIR)/bin/examkiosk EXAMKIOSK_ARTIFACTS=$(ARTIFACTS) go test $(GO_TEST_FLAGS) ./...
+
+test-ui:
+	cd frontend && npx vitest run
+
+e2e: build-dev
+	EXAMKIOSK_ARTIFACTS=$(ARTIFACTS) build/e2e.sh bin/examkiosk-dev
+
+clean:
+	rm -rf bin frontend/dist/assets frontend/dist/index.html

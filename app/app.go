@@ -1,0 +1,179 @@
+// Package app is the kiosk application: configuration, the device status,
+// the candidate journey and the staff console, and the wiring of the store,
+// the devices and sync. Its exported methods on *App are bound to the web UI
+// by Wails; their TypeScript types are generated into frontend/wailsjs.
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"sort"
+	"sync"
+	"time"
+
+	"examkiosk/sync/wire"
+)
+
+// CatalogSource gives the exams the kiosk offers (the store's copy of the
+// central's catalog).
+type CatalogSource interface {
+	Catalog(ctx context.Context) (wire.Catalog, error)
+}
+
+// Options are the parts of the App that main wires in.
+type Options struct {
+	Config    Config
+	Version   string
+	Demo      bool
+	Logger    *slog.Logger
+	Catalog   CatalogSource // nil: no exams known yet
+	ReadyFile string        // when set, ReportRendered writes the rendered screen's marker here
+	Now       func() time.Time
+}
+
+// App is the kiosk application bound to the UI.
+type App struct {
+	opts   Options
+	log    *slog.Logger
+	client *http.Client
+
+	mu         sync.Mutex
+	ctx        context.Context
+	models     []ModelFile
+	modelsErr  error
+	lastStatus StatusReport
+}
+
+// New checks what the kiosk cannot start without and returns the App.
+// Missing or corrupt model files are an error naming the path and the
+// command that installs them: the kiosk does not start half-configured.
+func New(opts Options) (*App, error) {
+	if err := opts.Config.Validate(); err != nil {
+		return nil, err
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if err := os.MkdirAll(opts.Config.Paths.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("create data dir %s (paths.data_dir): %w", opts.Config.Paths.DataDir, err)
+	}
+	models, err := VerifyModels(opts.Config.Paths.ModelsDir)
+	if err != nil {
+		return nil, err
+	}
+	return &App{
+		opts:   opts,
+		log:    opts.Logger,
+		client: &http.Client{Timeout: opts.Config.Central.TimeoutSeconds.Duration},
+		models: models,
+		ctx:    context.Background(),
+	}, nil
+}
+
+// Startup is called by Wails when the window is up.
+func (a *App) Startup(ctx context.Context) {
+	a.mu.Lock()
+	a.ctx = ctx
+	a.mu.Unlock()
+	a.log.Info("kiosk started", "version", a.opts.Version, "demo", a.opts.Demo, "centre", a.opts.Config.Centre.Name)
+}
+
+// ExamSummary is an exam as the welcome screen lists it.
+type ExamSummary struct {
+	ID            string    `json:"id"`
+	Name          string    `json:"name"`
+	RegisterUntil time.Time `json:"registerUntil"`
+	Positions     int       `json:"positions"`
+}
+
+// WelcomeInfo is what the welcome screen shows.
+type WelcomeInfo struct {
+	CentreName string        `json:"centreName"`
+	Language   string        `json:"language"`
+	Demo       bool          `json:"demo"`
+	Exams      []ExamSummary `json:"exams"`
+	Version    string        `json:"version"`
+}
+
+// Welcome returns the test-centre name and the exams open for registration
+// now, soonest deadline first.
+func (a *App) Welcome() (WelcomeInfo, error) {
+	info := WelcomeInfo{
+		CentreName: a.opts.Config.Centre.Name,
+		Language:   a.opts.Config.Kiosk.Language,
+		Demo:       a.opts.Demo,
+		Exams:      []ExamSummary{},
+		Version:    a.opts.Version,
+	}
+	if a.opts.Catalog == nil {
+		return info, nil
+	}
+	cat, err := a.opts.Catalog.Catalog(a.context())
+	if err != nil {
+		return info, fmt.Errorf("read exam catalog: %w", err)
+	}
+	info.Exams = OpenExams(cat, a.opts.Now())
+	return info, nil
+}
+
+// OpenExams lists the exams whose registration window contains now,
+// soonest deadline first.
+func OpenExams(cat wire.Catalog, now time.Time) []ExamSummary {
+	out := []ExamSummary{}
+	for _, e := range cat.Exams {
+		if now.Before(e.RegisterFrom) || !now.Before(e.RegisterUntil) {
+			continue
+		}
+		out = append(out, ExamSummary{ID: e.ID, Name: e.Name, RegisterUntil: e.RegisterUntil, Positions: len(e.Positions)})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].RegisterUntil.Before(out[j].RegisterUntil) })
+	return out
+}
+
+// Status reports camera, face models, storage, central reachability and
+// the app version. The checks run concurrently and take at most about two
+// seconds (the central's timeout).
+func (a *App) Status() StatusReport {
+	ctx := a.context()
+	cfg := a.opts.Config
+	items := make([]StatusItem, 4)
+	var wg sync.WaitGroup
+	wg.Add(3)
+	go func() { defer wg.Done(); items[0] = checkCamera(cfg.Camera.Device) }()
+	items[1] = checkModels(a.models, a.modelsErr)
+	go func() { defer wg.Done(); items[2] = checkStorage(cfg.Paths.DataDir) }()
+	go func() { defer wg.Done(); items[3] = checkCentral(ctx, a.client, cfg.Central.URL) }()
+	wg.Wait()
+	items = append(items, StatusItem{Key: "version", State: StateOK, Code: "version", Detail: a.opts.Version})
+	r := StatusReport{Items: items, Version: a.opts.Version, At: a.opts.Now()}
+	a.mu.Lock()
+	a.lastStatus = r
+	a.mu.Unlock()
+	return r
+}
+
+// ReportRendered is called by the UI once a screen has rendered real
+// content; the window smoke test and the headless demo wait for it.
+func (a *App) ReportRendered(screen string) error {
+	a.log.Info("screen rendered", "screen", screen)
+	if a.opts.ReadyFile == "" {
+		return nil
+	}
+	tmp := a.opts.ReadyFile + ".tmp"
+	if err := os.WriteFile(tmp, []byte(screen+"\n"), 0o644); err != nil {
+		return fmt.Errorf("write ready file: %w", err)
+	}
+	return os.Rename(tmp, a.opts.ReadyFile)
+}
+
+func (a *App) context() context.Context {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.ctx
+}

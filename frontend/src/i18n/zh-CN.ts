@@ -1,0 +1,31 @@
+export default {
+  welcome: {
+    title: '考试报名自助终端',
+    subtitle: '请扫码登录后完成人脸核验、证件照采集和报名信息填写',
+    openExams: '正在报名的考试',
+    noExams: '暂无正在报名的考试。请咨询现场工作人员。',
+    until: '报名截止：{date}',
+    positions: '{n} 个岗位',
+    start: '开始报名',
+    startHint: '支付宝或电子社保卡扫码登录',
+    demo: '演示模式',
+    loadFailed: '无法读取考试信息：{error}。请联系现场工作人员。',
+  },
+  lang: { switchTo: 'English' },
+  status: {
+    title: '设备状态',
+    camera: {
+      label: '摄像头',
+      replay: '回放',
+      replay_missing: '回放文件缺失',
+      found: '已连接',
+      no_device: '未连接',
+      disconnected: '已断开',
+    },
+    models: { label: '人脸模型', ready: '已就绪', missing: '缺失或损坏' },
+    storage: { label: '存储', ok: '正常', low_space: '空间不足', not_writable: '不可写' },
+    central: { label: '中心系统', online: '在线', offline: '离线（报名仍可提交）', unhealthy: '异常', bad_url: '地址错误' },
+    version: { label: '版本', version: '' },
+    unknown: '未知',
+  },
+}
