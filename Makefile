@@ -19,7 +19,8 @@ UI_SRC := $(shell find frontend/src frontend/e2e -type f) frontend/index.html fr
 GO_TEST_FLAGS ?= -count=1 -timeout 25m
 ARTIFACTS ?= $(CURDIR)/bin/artifacts
 
-.PHONY: help setup run build build-dev bindings test test-go test-ui e2e clean
+
+.PHONY: help setup models run build build-dev bindings test test-go test-ui e2e clean
 
 help:
 	@echo "make run     install what is missing, build, start the kiosk demo (replay camera, local central)"
@@ -29,6 +30,9 @@ help:
 
 setup:
 	@build/setup.sh all
+
+models:
+	@build/setup.sh models
 
 # TypeScript types of the bound Go methods (frontend/wailsjs), written by a
 # bindings build of the kiosk itself: no Wails CLI needed.
