@@ -83,11 +83,19 @@ func (c *Central) start(ln net.Listener) error {
 	return nil
 }
 
-// Server returns the current central (it changes on Restart).
+// Server returns the current central (it changes on Restart), waiting up
+// to 10 s for a restart in progress.
 func (c *Central) Server() *central.Server {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.s
+	for range 1000 {
+		c.mu.Lock()
+		s := c.s
+		c.mu.Unlock()
+		if s != nil {
+			return s
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return nil
 }
 
 // Stop closes connections abruptly and closes the store.
@@ -180,7 +188,7 @@ func (t *FaultTransport) Stats() FaultStats {
 	return t.stats
 }
 
-// Wait waits for background replays.
+// Wait waits for background replays and restarts.
 func (t *FaultTransport) Wait() { t.replayWG.Wait() }
 
 var errInjected = errors.New("testbed: injected network fault")
@@ -241,7 +249,11 @@ func (t *FaultTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 		t.replay(old, releaseBodies[i])
 	}
 	if restart { // mid-batch: the restart races with this request
-		go t.Central.Restart()
+		t.replayWG.Add(1)
+		go func() {
+			defer t.replayWG.Done()
+			t.Central.Restart()
+		}()
 	}
 	count := func(c *int64) { t.mu.Lock(); *c++; t.mu.Unlock() }
 	switch {
