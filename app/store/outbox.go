@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
@@ -38,7 +39,7 @@ func idRevKey(id string, rev int) []byte {
 // the outbox (a new revision needs a rejection, which needs delivery), so
 // Pending builds the document from the sealed record when it is sent.
 func (s *Store) enqueue(tx *bolt.Tx, reg registration.Registration, now time.Time) error {
-	doc, err := json.Marshal(reg.Wire())
+	size, err := docSize(reg)
 	if err != nil {
 		return fmt.Errorf("outbox: encode %s: %w", reg.ID, err)
 	}
@@ -49,7 +50,7 @@ func (s *Store) enqueue(tx *bolt.Tx, reg registration.Registration, now time.Tim
 	}
 	key := u64(seq)
 	meta, err := json.Marshal(QueueEntry{Seq: seq, ID: reg.ID, Revision: reg.Revision,
-		CandidateKey: s.candidateKey(reg.IDNumber), Bytes: len(doc), EnqueuedAt: now})
+		CandidateKey: s.candidateKey(reg.IDNumber), Bytes: size, EnqueuedAt: now})
 	if err != nil {
 		return err
 	}
@@ -57,6 +58,23 @@ func (s *Store) enqueue(tx *bolt.Tx, reg registration.Registration, now time.Tim
 		return fmt.Errorf("outbox: %w", err)
 	}
 	return tx.Bucket(bktOutboxIDs).Put(idRevKey(reg.ID, reg.Revision), key)
+}
+
+// docSize returns the exact length of the JSON of reg.Wire() without
+// encoding the photo: encoding/json writes a []byte as a quoted standard
+// base64 string (nothing in it needs escaping) and a nil one as null.
+func docSize(reg registration.Registration) (int, error) {
+	w := reg.Wire()
+	photo := w.Photo
+	w.Photo = nil
+	b, err := json.Marshal(w)
+	if err != nil {
+		return 0, err
+	}
+	if photo == nil {
+		return len(b), nil
+	}
+	return len(b) - len("null") + 2 + base64.StdEncoding.EncodedLen(len(photo)), nil
 }
 
 // doc builds the wire document of an outbox item from its registration.

@@ -92,6 +92,9 @@ func Open(cfg Config) (*Store, error) {
 	db, err := bolt.Open(cfg.Path, 0o600, &bolt.Options{
 		Timeout:      time.Duration(cfg.LockTimeoutSeconds) * time.Second,
 		FreelistType: bolt.FreelistMapType,
+		// Map 1 GiB of address space up front so the file can grow without
+		// remapping (a remap waits for every reader and stalls a Submit).
+		InitialMmapSize: 1 << 30,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", cfg.Path, err)
