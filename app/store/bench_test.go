@@ -106,6 +106,11 @@ func BenchmarkOpen50k(b *testing.B) {
 	}
 	st, _ := s.Stats(ctx)
 	b.Logf("built %d registrations (%d queued) in %v", st.Registrations, st.Queued, time.Since(start).Round(time.Second))
+	vt := time.Now()
+	if rep, err := s.Verify(ctx); err != nil || rep.Registrations != total {
+		b.Fatalf("Verify = %+v, %v", rep, err)
+	}
+	verify := time.Since(vt)
 	cfg := s.cfg
 	s.Close()
 	size := fileSize(b, cfg.Path)
@@ -117,6 +122,7 @@ func BenchmarkOpen50k(b *testing.B) {
 		s2.Close()
 	}
 	b.ReportMetric(float64(size)/(1<<20), "file-MiB")
+	b.ReportMetric(float64(verify.Milliseconds()), "verify-all-ms")
 }
 
 // BenchmarkOpen50kQueued is the worst case: 50,000 registrations never
