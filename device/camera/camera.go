@@ -186,11 +186,21 @@ func (c *Camera) run(ctx context.Context) {
 	}
 }
 
-// capture reads frames from src until it fails.
-func (c *Camera) capture(ctx context.Context, src Source) error {
+// capture reads frames from src until it fails. A panic in the source (a
+// driver or library bug) becomes an error, and the camera reopens.
+func (c *Camera) capture(ctx context.Context, src Source) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			c.log.Error("camera source panicked", "panic", r)
+			err = &Error{State: StateError, Op: "read frame", Device: c.device, Err: fmt.Errorf("panic: %v", r)}
+		}
+	}()
 	info := src.Info()
 	first := true
 	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		f, err := src.Read(ctx)
 		if err != nil {
 			if errors.Is(err, ErrBadFrame) {
