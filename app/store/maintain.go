@@ -61,6 +61,30 @@ func (s *Store) Purge(ctx context.Context, now time.Time) (int, error) {
 	return n, nil
 }
 
+// PurgeEvery runs Purge at once and then every interval until ctx ends,
+// logging what it removed and any failure. It returns ctx's error. The app
+// runs it in a goroutine for the life of the store.
+func (s *Store) PurgeEvery(ctx context.Context, every time.Duration) error {
+	if every <= 0 {
+		return fmt.Errorf("purge every %v: expected a positive interval", every)
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		switch n, err := s.Purge(ctx, s.now()); {
+		case err != nil && ctx.Err() == nil:
+			s.log.Error("purge failed", "err", err)
+		case n > 0:
+			s.log.Info("purged photos and face descriptors", "registrations", n, "retention_days", s.cfg.RetentionDays)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+}
+
 // Stats is what the status strip shows.
 type Stats struct {
 	Registrations  int       `json:"registrations"`

@@ -740,3 +740,32 @@ func FuzzDecodeBlob(f *testing.F) {
 		}
 	})
 }
+
+func TestPurgeEvery(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	s := openTest(t)
+	a, _ := s.Submit(ctx, newReg(t, 1, photo(t, 5<<10, 14)))
+	if err := s.Ack(ctx, []wire.Result{{ID: a.ID, Revision: 1, Status: wire.StatusAccepted}}); err != nil {
+		t.Fatal(err)
+	}
+	s.now = func() time.Time { return t0.AddDate(0, 0, 7) }
+	done := make(chan error)
+	go func() { done <- s.PurgeEvery(ctx, 10*time.Millisecond) }()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if g, _ := s.Get(ctx, a.ID); !g.PurgedAt.IsZero() {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("PurgeEvery did not purge")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Fatalf("PurgeEvery = %v", err)
+	}
+	if err := s.PurgeEvery(context.Background(), 0); err == nil {
+		t.Fatal("PurgeEvery(0) accepted")
+	}
+}
