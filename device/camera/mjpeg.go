@@ -106,7 +106,7 @@ func EnsureHuffman(data []byte) ([]byte, bool, error) {
 		if i+3 >= len(data) {
 			return nil, false, errors.New("mjpeg: truncated segment header")
 		}
-		i += 2 + int(data[i+2])<<8 | int(data[i+3])
+		i += 2 + (int(data[i+2])<<8 | int(data[i+3]))
 	}
 }
 

@@ -33,6 +33,17 @@ func TestEnsureHuffmanInsertsStandardTables(t *testing.T) {
 		t.Error("frame with inserted tables decodes differently from the original")
 	}
 
+	// A long segment (length above 255) before the scan, as EXIF adds.
+	app := append([]byte{0xff, 0xe1, 0x01, 0x03}, make([]byte, 0x0101)...)
+	long := append(append([]byte{0xff, 0xd8}, app...), bare[2:]...)
+	fixed, inserted, err = EnsureHuffman(long)
+	if err != nil || !inserted {
+		t.Fatalf("with a long APP1 segment: inserted %v, err %v", inserted, err)
+	}
+	if got, err := jpeg.Decode(bytes.NewReader(fixed)); err != nil || !sameImage(got, want) {
+		t.Errorf("with a long APP1 segment: decode %v", err)
+	}
+
 	same, inserted, err := EnsureHuffman(full)
 	if err != nil || inserted || &same[0] != &full[0] {
 		t.Errorf("complete frame: inserted %v, err %v, copied %v; want it returned as is", inserted, err, &same[0] != &full[0])
