@@ -769,3 +769,65 @@ func TestPurgeEvery(t *testing.T) {
 		t.Fatal("PurgeEvery(0) accepted")
 	}
 }
+
+func TestCompactRemovesPurgedPhotos(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	a, _ := s.Submit(ctx, newReg(t, 1, photo(t, 40<<10, 15)))
+	b, _ := s.Submit(ctx, newReg(t, 2, photo(t, 40<<10, 16)))
+	var sealed []byte
+	s.db.View(func(tx *bolt.Tx) error {
+		sealed = append([]byte(nil), tx.Bucket(bktBlobs).Get([]byte(a.ID))...)
+		return nil
+	})
+	if err := s.Ack(ctx, []wire.Result{{ID: a.ID, Revision: 1, Status: wire.StatusAccepted}}); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.Purge(ctx, t0.AddDate(0, 0, 7)); n != 1 || err != nil {
+		t.Fatalf("Purge = %d, %v", n, err)
+	}
+	cfg := s.cfg
+	s.Close()
+	probe := sealed[len(sealed)/2 : len(sealed)/2+64] // a run of the photo's ciphertext
+	data, _ := os.ReadFile(cfg.Path)
+	if !bytes.Contains(data, probe) {
+		t.Log("purged ciphertext already overwritten before Compact")
+	}
+	before, after, err := Compact(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, _ = os.ReadFile(cfg.Path)
+	if bytes.Contains(data, probe) {
+		t.Fatal("purged photo ciphertext still in the file after Compact")
+	}
+	if after <= 0 || after > before {
+		t.Fatalf("Compact sizes %d → %d", before, after)
+	}
+	if fi, _ := os.Stat(cfg.Path); fi.Mode().Perm() != 0o600 {
+		t.Fatalf("compacted file mode %04o", fi.Mode().Perm())
+	}
+	s2, err := Open(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	if rep, err := s2.Verify(ctx); err != nil || rep.Registrations != 2 || rep.Photos != 1 || rep.OutboxItems != 1 {
+		t.Fatalf("Verify after Compact = %+v, %v", rep, err)
+	}
+	if g, err := s2.Get(ctx, b.ID); err != nil || len(g.Photo) == 0 {
+		t.Fatalf("Get after Compact = %v", err)
+	}
+	// Sequences survive: the next outbox item and audit entry follow on.
+	s2.now = func() time.Time { return t0 }
+	if _, err := s2.Submit(ctx, newReg(t, 3, photo(t, 1000, 17))); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s2.Verify(ctx); err != nil {
+		t.Fatal(err)
+	}
+	items, _ := s2.Pending(ctx, 10, 1<<30)
+	if len(items) != 2 || items[1].Seq <= items[0].Seq {
+		t.Fatalf("Pending after Compact = %+v", items)
+	}
+}
