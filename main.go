@@ -3,13 +3,16 @@
 package main
 
 import (
+	"context"
 	"embed"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 
+	"github.com/BurntSushi/toml"
 	"github.com/wailsapp/wails/v2"
 	"github.com/wailsapp/wails/v2/pkg/options"
 	"github.com/wailsapp/wails/v2/pkg/options/assetserver"
@@ -33,7 +36,9 @@ type flags struct {
 	camera    string
 	central   string
 	readyFile string
+	enrol     string
 	version   bool
+	printCfg  bool
 }
 
 func parseFlags(args []string, stderr io.Writer) (flags, error) {
@@ -42,12 +47,14 @@ func parseFlags(args []string, stderr io.Writer) (flags, error) {
 	fs.SetOutput(stderr)
 	fs.StringVar(&f.config, "config", "", "config file (default "+app.DefaultConfigPath+"; in --demo mode the built-in demo config)")
 	fs.BoolVar(&f.demo, "demo", false, "run the embedded demo: replay camera and a local central server on 127.0.0.1")
-	fs.StringVar(&f.models, "models", "", "face models directory (overrides paths.models_dir)")
-	fs.StringVar(&f.data, "data", "", "data directory (overrides paths.data_dir)")
+	fs.StringVar(&f.models, "models", "", "face models directory (overrides face.models_dir)")
+	fs.StringVar(&f.data, "data", "", "data directory: the database is DIR/kiosk.db (overrides store.path)")
 	fs.StringVar(&f.camera, "camera", "", "camera: auto, /dev/videoN or replay:PATH (overrides camera.device)")
-	fs.StringVar(&f.central, "central", "", "central system base URL (overrides central.url)")
+	fs.StringVar(&f.central, "central", "", "central system base URL (overrides sync.central_url)")
+	fs.StringVar(&f.enrol, "enrol", "", "enrol this kiosk with the central using the one-time CODE from its staff")
 	fs.StringVar(&f.readyFile, "ready-file", "", "write the name of the first rendered screen to this file (smoke tests, headless demo)")
 	fs.BoolVar(&f.version, "version", false, "print the version and exit")
+	fs.BoolVar(&f.printCfg, "print-config", false, "print the configuration in force (defaults, file, flags) as TOML and exit")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: examkiosk [flags]\n\nExamKiosk registration kiosk. Flags:\n")
 		fs.PrintDefaults()
@@ -78,16 +85,16 @@ func loadConfig(f flags) (app.Config, error) {
 		return cfg, err
 	}
 	if f.models != "" {
-		cfg.Paths.ModelsDir = f.models
+		cfg.Face.ModelsDir = f.models
 	}
 	if f.data != "" {
-		cfg.Paths.DataDir = f.data
+		cfg.Store.Path = filepath.Join(f.data, "kiosk.db")
 	}
 	if f.camera != "" {
 		cfg.Camera.Device = f.camera
 	}
 	if f.central != "" {
-		cfg.Central.URL = f.central
+		cfg.Sync.CentralURL = f.central
 	}
 	if err := cfg.Validate(); err != nil {
 		return cfg, fmt.Errorf("after applying flags: %w", err)
@@ -126,17 +133,45 @@ func run(args []string) int {
 		fmt.Fprintf(os.Stderr, "examkiosk: %v\n", err)
 		return 1
 	}
+	if f.printCfg {
+		if err := toml.NewEncoder(os.Stdout).Encode(cfg); err != nil {
+			fmt.Fprintf(os.Stderr, "examkiosk: %v\n", err)
+			return 1
+		}
+		return 0
+	}
+	models, err := app.VerifyModels(cfg.Face.ModelsDir)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "examkiosk: %v\n", err)
+		return 1
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	svc, err := app.OpenServices(ctx, cfg, version, f.demo, f.enrol, logger)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "examkiosk: %v\n", err)
+		return 1
+	}
+	defer svc.Close()
 	kiosk, err := app.New(app.Options{
-		Config:    cfg,
-		Version:   version,
-		Demo:      f.demo,
-		Logger:    logger,
-		ReadyFile: f.readyFile,
+		Config:        cfg,
+		Version:       version,
+		Demo:          f.demo,
+		Logger:        logger,
+		Store:         svc.Store,
+		Camera:        svc.Camera,
+		Preview:       svc.Preview,
+		PreviewServer: svc.PreviewServer,
+		Face:          svc.Face,
+		Sync:          svc.Sync,
+		Models:        models,
+		ReadyFile:     f.readyFile,
 	})
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "examkiosk: %v\n", err)
 		return 1
 	}
+	svc.StartSync(ctx)
 	err = wails.Run(&options.App{
 		Title:                    "ExamKiosk",
 		Width:                    1280,

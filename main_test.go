@@ -6,6 +6,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/BurntSushi/toml"
+
+	"examkiosk/app"
 )
 
 func TestParseFlagsUnknownPrintsUsage(t *testing.T) {
@@ -35,7 +39,7 @@ func TestLoadConfigFlagsOverride(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.Centre.Name != "测试中心" || cfg.Paths.DataDir != dir || cfg.Camera.Device != "replay:/x.mjpeg" || cfg.Central.URL != "https://c.example" {
+	if cfg.Centre.Name != "测试中心" || cfg.Store.Path != filepath.Join(dir, "kiosk.db") || cfg.Camera.Device != "replay:/x.mjpeg" || cfg.Sync.CentralURL != "https://c.example" {
 		t.Fatalf("flags not applied: %+v", cfg)
 	}
 	f.camera = "webcam"
@@ -50,5 +54,32 @@ func TestRunExitCodes(t *testing.T) {
 	}
 	if code := run([]string{"--config", filepath.Join(t.TempDir(), "missing.toml")}); code != 1 {
 		t.Errorf("missing config: exit %d, want 1", code)
+	}
+}
+
+// What --print-config prints loads back to the same configuration.
+func TestPrintConfigRoundTrip(t *testing.T) {
+	f, err := parseFlags([]string{"--demo"}, &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := loadConfig(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := toml.NewEncoder(&buf).Encode(cfg); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "all.toml")
+	os.WriteFile(path, buf.Bytes(), 0o600)
+	back, err := app.LoadConfig(path)
+	if err != nil {
+		t.Fatalf("printed config does not load: %v\n%s", err, buf.String())
+	}
+	var again bytes.Buffer
+	toml.NewEncoder(&again).Encode(back)
+	if again.String() != buf.String() {
+		t.Fatalf("round trip changed the config:\n%s\n---\n%s", buf.String(), again.String())
 	}
 }

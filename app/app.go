@@ -6,6 +6,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -14,24 +15,30 @@ import (
 	"sync"
 	"time"
 
+	"examkiosk/app/store"
+	"examkiosk/device/camera"
+	"examkiosk/device/face"
+	"examkiosk/sync/kiosk"
 	"examkiosk/sync/wire"
 )
 
-// CatalogSource gives the exams the kiosk offers (the store's copy of the
-// central's catalog).
-type CatalogSource interface {
-	Catalog(ctx context.Context) (wire.Catalog, error)
-}
-
-// Options are the parts of the App that main wires in.
+// Options are the parts of the App that main wires in. Store is required;
+// Camera, Preview, Face and Sync may be nil where a test needs only part of
+// the kiosk, and the status then says the part is missing.
 type Options struct {
-	Config    Config
-	Version   string
-	Demo      bool
-	Logger    *slog.Logger
-	Catalog   CatalogSource // nil: no exams known yet
-	ReadyFile string        // when set, ReportRendered writes the rendered screen's marker here
-	Now       func() time.Time
+	Config        Config
+	Version       string
+	Demo          bool
+	Logger        *slog.Logger
+	Store         *store.Store
+	Camera        *camera.Camera
+	Preview       *camera.Preview
+	PreviewServer *camera.PreviewServer
+	Face          *face.Engine
+	Sync          *kiosk.Client
+	Models        []ModelFile // verified model files; New verifies them when nil
+	ReadyFile     string      // when set, ReportRendered writes the rendered screen's marker here
+	Now           func() time.Time
 }
 
 // App is the kiosk application bound to the UI.
@@ -40,11 +47,12 @@ type App struct {
 	log    *slog.Logger
 	client *http.Client
 
-	mu         sync.Mutex
-	ctx        context.Context
-	models     []ModelFile
-	modelsErr  error
-	lastStatus StatusReport
+	mu      sync.Mutex
+	ctx     context.Context
+	models  []ModelFile
+	journey Journey
+	face    *faceRun // the running face step, if any
+	login   *loginRun
 }
 
 // New checks what the kiosk cannot start without and returns the App.
@@ -54,23 +62,26 @@ func New(opts Options) (*App, error) {
 	if err := opts.Config.Validate(); err != nil {
 		return nil, err
 	}
+	if opts.Store == nil {
+		return nil, errors.New("app: no store")
+	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	if err := os.MkdirAll(opts.Config.Paths.DataDir, 0o700); err != nil {
-		return nil, fmt.Errorf("create data dir %s (paths.data_dir): %w", opts.Config.Paths.DataDir, err)
-	}
-	models, err := VerifyModels(opts.Config.Paths.ModelsDir)
-	if err != nil {
-		return nil, err
+	models := opts.Models
+	if models == nil {
+		var err error
+		if models, err = VerifyModels(opts.Config.Face.ModelsDir); err != nil {
+			return nil, err
+		}
 	}
 	return &App{
 		opts:   opts,
 		log:    opts.Logger,
-		client: &http.Client{Timeout: opts.Config.Central.TimeoutSeconds.Duration},
+		client: &http.Client{Timeout: 2 * time.Second},
 		models: models,
 		ctx:    context.Background(),
 	}, nil
@@ -82,6 +93,37 @@ func (a *App) Startup(ctx context.Context) {
 	a.ctx = ctx
 	a.mu.Unlock()
 	a.log.Info("kiosk started", "version", a.opts.Version, "demo", a.opts.Demo, "centre", a.opts.Config.Centre.Name)
+	go a.watchIdle(ctx, 5*time.Second)
+}
+
+// Touch records candidate activity (the UI calls it on input), so that the
+// idle timeout counts from the last touch.
+func (a *App) Touch() {
+	a.mu.Lock()
+	a.journey.Touch(a.opts.Now())
+	a.mu.Unlock()
+}
+
+// watchIdle returns an abandoned session to the welcome screen after
+// kiosk.idle_seconds without input, forgetting the candidate.
+func (a *App) watchIdle(ctx context.Context, every time.Duration) {
+	idle := time.Duration(a.opts.Config.Kiosk.IdleSeconds) * time.Second
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		a.mu.Lock()
+		stale := a.journey.Idle(a.opts.Now(), idle)
+		a.mu.Unlock()
+		if stale {
+			a.log.Info("idle timeout: back to the welcome screen")
+			a.Logout()
+		}
+	}
 }
 
 // ExamSummary is an exam as the welcome screen lists it.
@@ -111,10 +153,10 @@ func (a *App) Welcome() (WelcomeInfo, error) {
 		Exams:      []ExamSummary{},
 		Version:    a.opts.Version,
 	}
-	if a.opts.Catalog == nil {
-		return info, nil
+	cat, err := a.opts.Store.Catalog(a.context())
+	if errors.Is(err, store.ErrNotFound) {
+		return info, nil // nothing pulled from the central yet
 	}
-	cat, err := a.opts.Catalog.Catalog(a.context())
 	if err != nil {
 		return info, fmt.Errorf("read exam catalog: %w", err)
 	}
@@ -138,24 +180,19 @@ func OpenExams(cat wire.Catalog, now time.Time) []ExamSummary {
 
 // Status reports camera, face models, storage, central reachability and
 // the app version. The checks run concurrently and take at most about two
-// seconds (the central's timeout).
+// seconds (the central's health check).
 func (a *App) Status() StatusReport {
 	ctx := a.context()
-	cfg := a.opts.Config
 	items := make([]StatusItem, 4)
 	var wg sync.WaitGroup
-	wg.Add(3)
-	go func() { defer wg.Done(); items[0] = checkCamera(cfg.Camera.Device) }()
-	items[1] = checkModels(a.models, a.modelsErr)
-	go func() { defer wg.Done(); items[2] = checkStorage(cfg.Paths.DataDir) }()
-	go func() { defer wg.Done(); items[3] = checkCentral(ctx, a.client, cfg.Central.URL) }()
+	wg.Add(2)
+	items[0] = cameraItem(a.opts.Camera)
+	items[1] = modelsItem(a.models, a.opts.Face)
+	go func() { defer wg.Done(); items[2] = storageItem(ctx, a.opts.Store) }()
+	go func() { defer wg.Done(); items[3] = a.centralItem(ctx) }()
 	wg.Wait()
 	items = append(items, StatusItem{Key: "version", State: StateOK, Code: "version", Detail: a.opts.Version})
-	r := StatusReport{Items: items, Version: a.opts.Version, At: a.opts.Now()}
-	a.mu.Lock()
-	a.lastStatus = r
-	a.mu.Unlock()
-	return r
+	return StatusReport{Items: items, Version: a.opts.Version, At: a.opts.Now()}
 }
 
 // ReportRendered is called by the UI once a screen has rendered real

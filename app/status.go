@@ -9,6 +9,10 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"examkiosk/app/store"
+	"examkiosk/device/camera"
+	"examkiosk/device/face"
 )
 
 // Status states, worst last.
@@ -20,7 +24,8 @@ const (
 
 // StatusItem is one entry of the device status strip. Code selects the
 // localized label in the UI (frontend/src/i18n: status.<key>.<code>);
-// Detail is technical data shown as is (a path, a version, a size).
+// Detail is technical data shown as is (a device, a version, a size), or,
+// for the camera, the camera's own message.
 type StatusItem struct {
 	Key    string `json:"key"`   // camera, models, storage, central, version
 	State  string `json:"state"` // ok, warn, error
@@ -38,68 +43,63 @@ type StatusReport struct {
 // MinFreeBytes is the free space below which storage reports a warning.
 const MinFreeBytes = 1 << 30
 
-// checkCamera reports what the configured camera source is. It is replaced
-// by the live capture state once a capture source is running.
-func checkCamera(device string) StatusItem {
+// cameraItem reports the capture state the camera itself keeps.
+func cameraItem(cam *camera.Camera) StatusItem {
 	it := StatusItem{Key: "camera"}
-	switch {
-	case strings.HasPrefix(device, "replay:"):
-		path := strings.TrimPrefix(device, "replay:")
-		if _, err := os.Stat(path); err != nil {
-			it.State, it.Code, it.Detail = StateError, "replay_missing", path
-			return it
+	if cam == nil {
+		it.State, it.Code = StateError, string(camera.StateNoDevice)
+		return it
+	}
+	st := cam.Status()
+	it.Code = string(st.State)
+	switch st.State {
+	case camera.StateOK:
+		it.State = StateOK
+		it.Detail = st.Device
+		if st.Name != "" {
+			it.Detail = st.Name
 		}
-		it.State, it.Code, it.Detail = StateOK, "replay", filepath.Base(path)
-	case device == "auto":
-		devs, _ := filepath.Glob("/dev/video*")
-		if len(devs) == 0 {
-			it.State, it.Code = StateError, "no_device"
-			return it
+		if strings.HasPrefix(st.Device, "replay:") {
+			it.Detail = filepath.Base(strings.TrimPrefix(st.Device, "replay:"))
 		}
-		it.State, it.Code, it.Detail = StateOK, "found", devs[0]
+	case camera.StateStarting:
+		it.State, it.Detail = StateWarn, st.MessageZH
 	default:
-		if _, err := os.Stat(device); err != nil {
-			it.State, it.Code, it.Detail = StateError, "no_device", device
-			return it
-		}
-		it.State, it.Code, it.Detail = StateOK, "found", device
+		it.State, it.Detail = StateError, st.MessageZH
 	}
 	return it
 }
 
-// checkModels turns the start-up verification of the model files into a
-// status entry.
-func checkModels(files []ModelFile, err error) StatusItem {
+// modelsItem reports the verified model files and whether the engine loaded them.
+func modelsItem(files []ModelFile, eng *face.Engine) StatusItem {
 	it := StatusItem{Key: "models"}
-	if err != nil {
-		it.State, it.Code, it.Detail = StateError, "missing", err.Error()
+	if eng == nil {
+		it.State, it.Code = StateError, "not_loaded"
 		return it
 	}
 	var total int64
 	for _, f := range files {
 		total += f.Bytes
 	}
-	it.State, it.Code, it.Detail = StateOK, "ready", fmt.Sprintf("%d files, %.0f MB", len(files), float64(total)/1e6)
+	it.State, it.Code = StateOK, "ready"
+	it.Detail = fmt.Sprintf("%d files, %.0f MB, threshold %.3f", len(files), float64(total)/1e6, eng.Threshold())
 	return it
 }
 
-// checkStorage reports whether the data directory is writable and has room.
-func checkStorage(dir string) StatusItem {
+// storageItem reports the database and the free space beside it.
+func storageItem(ctx context.Context, st *store.Store) StatusItem {
 	it := StatusItem{Key: "storage"}
-	probe, err := os.CreateTemp(dir, ".probe-*")
+	stats, err := st.Stats(ctx)
 	if err != nil {
-		it.State, it.Code, it.Detail = StateError, "not_writable", dir
+		it.State, it.Code, it.Detail = StateError, "error", err.Error()
 		return it
 	}
-	probe.Close()
-	os.Remove(probe.Name())
-	var st syscall.Statfs_t
-	if err := syscall.Statfs(dir, &st); err != nil {
-		it.State, it.Code, it.Detail = StateError, "not_writable", dir
+	free, err := diskFree(filepath.Dir(st.Path()))
+	if err != nil {
+		it.State, it.Code, it.Detail = StateError, "not_writable", filepath.Dir(st.Path())
 		return it
 	}
-	free := st.Bavail * uint64(st.Bsize)
-	it.Detail = fmt.Sprintf("%.1f GB free", float64(free)/1e9)
+	it.Detail = fmt.Sprintf("%d registrations, %.1f GB free", stats.Registrations, float64(free)/1e9)
 	if free < MinFreeBytes {
 		it.State, it.Code = StateWarn, "low_space"
 		return it
@@ -108,8 +108,44 @@ func checkStorage(dir string) StatusItem {
 	return it
 }
 
-// checkCentral asks the central's health endpoint. A kiosk works offline,
-// so an unreachable central is a warning, not an error.
+func diskFree(dir string) (uint64, error) {
+	probe, err := os.CreateTemp(dir, ".probe-*")
+	if err != nil {
+		return 0, err
+	}
+	probe.Close()
+	os.Remove(probe.Name())
+	var st syscall.Statfs_t
+	if err := syscall.Statfs(dir, &st); err != nil {
+		return 0, err
+	}
+	return st.Bavail * uint64(st.Bsize), nil
+}
+
+// centralItem combines the sync client's view (enrolled, queue, last error)
+// with a health check of the central. A kiosk works offline, so an
+// unreachable central is a warning, not an error.
+func (a *App) centralItem(ctx context.Context) StatusItem {
+	base := a.opts.Config.Sync.CentralURL
+	it := checkCentral(ctx, a.client, base)
+	if a.opts.Sync == nil {
+		it.State, it.Code = StateWarn, "not_enrolled"
+		return it
+	}
+	s := a.opts.Sync.State()
+	switch {
+	case s.Revoked:
+		it.State, it.Code = StateError, "revoked"
+	case it.Code == "online" && s.Queued > 0:
+		it.Code = "online_queued"
+		it.Detail = fmt.Sprintf("%s, %d queued", base, s.Queued)
+	case it.Code != "online" && s.Queued > 0:
+		it.Detail = fmt.Sprintf("%s, %d queued", base, s.Queued)
+	}
+	return it
+}
+
+// checkCentral asks the central's health endpoint.
 func checkCentral(ctx context.Context, client *http.Client, base string) StatusItem {
 	it := StatusItem{Key: "central", Detail: base}
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)

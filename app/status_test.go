@@ -2,6 +2,9 @@ package app
 
 import (
 	"context"
+	"image"
+	"image/color"
+	"image/jpeg"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -11,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"examkiosk/app/store"
+	"examkiosk/device/camera"
 	"examkiosk/sync/wire"
 )
 
@@ -48,29 +53,69 @@ func TestCheckCentral(t *testing.T) {
 	}
 }
 
-func TestCheckStorage(t *testing.T) {
-	if it := checkStorage(t.TempDir()); it.State != StateOK || !strings.Contains(it.Detail, "GB free") {
-		t.Errorf("writable dir: %+v", it)
+func testStore(t *testing.T) *store.Store {
+	t.Helper()
+	cfg := store.DefaultConfig()
+	cfg.Path = filepath.Join(t.TempDir(), "kiosk.db")
+	st, err := store.Open(cfg)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if it := checkStorage(filepath.Join(t.TempDir(), "absent")); it.State != StateError || it.Code != "not_writable" {
-		t.Errorf("absent dir: %+v", it)
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+func TestStorageItem(t *testing.T) {
+	st := testStore(t)
+	it := storageItem(context.Background(), st)
+	if it.State != StateOK || !strings.Contains(it.Detail, "0 registrations") || !strings.Contains(it.Detail, "GB free") {
+		t.Errorf("fresh store: %+v", it)
+	}
+	st.Close()
+	if it := storageItem(context.Background(), st); it.State != StateError {
+		t.Errorf("closed store: %+v, want an error", it)
 	}
 }
 
-func TestCheckCamera(t *testing.T) {
-	clip := filepath.Join(t.TempDir(), "clip.mjpeg")
-	os.WriteFile(clip, []byte{0xff, 0xd8}, 0o644)
-	tests := []struct {
-		device, state, code string
-	}{
-		{"replay:" + clip, StateOK, "replay"},
-		{"replay:" + clip + ".gone", StateError, "replay_missing"},
-		{"/dev/video-does-not-exist", StateError, "no_device"},
+// replayCamera runs a real replay camera over a folder of generated frames.
+func replayCamera(t *testing.T) *camera.Camera {
+	t.Helper()
+	dir := t.TempDir()
+	img := image.NewRGBA(image.Rect(0, 0, 320, 240))
+	for i := range img.Pix {
+		img.Pix[i] = 128
 	}
-	for _, tt := range tests {
-		if it := checkCamera(tt.device); it.State != tt.state || it.Code != tt.code {
-			t.Errorf("%s: got %+v, want %s/%s", tt.device, it, tt.state, tt.code)
-		}
+	img.Set(10, 10, color.White)
+	for i := 0; i < 3; i++ {
+		f, _ := os.Create(filepath.Join(dir, "frame"+string(rune('a'+i))+".jpg"))
+		jpeg.Encode(f, img, nil)
+		f.Close()
+	}
+	cfg := camera.DefaultConfig()
+	ctx, cancel := context.WithCancel(context.Background())
+	cam, err := camera.Open(ctx, "replay:"+dir, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cancel(); cam.Close() })
+	deadline := time.Now().Add(5 * time.Second)
+	for cam.Status().State != camera.StateOK && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	return cam
+}
+
+func TestCameraItem(t *testing.T) {
+	if it := cameraItem(nil); it.State != StateError || it.Code != "no_device" {
+		t.Errorf("no camera: %+v", it)
+	}
+	cam := replayCamera(t)
+	if it := cameraItem(cam); it.State != StateOK || it.Code != "ok" || it.Detail == "" {
+		t.Errorf("replay camera: %+v", it)
+	}
+	cam.Close()
+	if it := cameraItem(cam); it.State != StateError || it.Detail == "" {
+		t.Errorf("closed camera: %+v, want an error with the camera's message", it)
 	}
 }
 
@@ -90,22 +135,18 @@ func TestOpenExams(t *testing.T) {
 	}
 }
 
-type catalogFunc func() (wire.Catalog, error)
-
-func (f catalogFunc) Catalog(context.Context) (wire.Catalog, error) { return f() }
-
 func testApp(t *testing.T, opts Options) *App {
 	t.Helper()
 	cfg := DefaultConfig()
 	cfg.Centre.Name = "测试考试中心"
-	cfg.Paths.DataDir = filepath.Join(t.TempDir(), "data")
-	cfg.Paths.ModelsDir = modelDir(t, map[string]string{"m.dat": "model"})
-	clip := filepath.Join(t.TempDir(), "clip.mjpeg")
-	os.WriteFile(clip, []byte{0xff, 0xd8}, 0o644)
-	cfg.Camera.Device = "replay:" + clip
+	if opts.Store == nil {
+		opts.Store = testStore(t)
+	}
+	cfg.Store.Path = opts.Store.Path()
+	cfg.Face.ModelsDir = modelDir(t, map[string]string{"m.dat": "model"})
 	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
 	t.Cleanup(srv.Close)
-	cfg.Central.URL = srv.URL
+	cfg.Sync.CentralURL = srv.URL
 	opts.Config = cfg
 	opts.Version = "9.9.9"
 	a, err := New(opts)
@@ -116,15 +157,21 @@ func testApp(t *testing.T, opts Options) *App {
 }
 
 func TestAppStatus(t *testing.T) {
-	a := testApp(t, Options{})
+	a := testApp(t, Options{Camera: replayCamera(t)})
 	r := a.Status()
-	want := map[string]string{"camera": "replay", "models": "ready", "storage": "ok", "central": "online", "version": "version"}
+	want := []struct{ key, state, code string }{
+		{"camera", StateOK, "ok"},
+		{"models", StateError, "not_loaded"}, // no engine given
+		{"storage", StateOK, "ok"},
+		{"central", StateWarn, "not_enrolled"}, // reachable, but no sync client
+		{"version", StateOK, "version"},
+	}
 	if len(r.Items) != len(want) {
 		t.Fatalf("got %d items: %+v", len(r.Items), r.Items)
 	}
-	for _, it := range r.Items {
-		if want[it.Key] != it.Code || it.State != StateOK {
-			t.Errorf("%s: got %s/%s, want ok/%s", it.Key, it.State, it.Code, want[it.Key])
+	for i, w := range want {
+		if it := r.Items[i]; it.Key != w.key || it.State != w.state || it.Code != w.code {
+			t.Errorf("item %d: got %+v, want %s %s/%s", i, it, w.key, w.state, w.code)
 		}
 	}
 	if r.Version != "9.9.9" || r.Items[4].Detail != "9.9.9" {
@@ -135,28 +182,30 @@ func TestAppStatus(t *testing.T) {
 func TestNewRefusesBadModels(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.Centre.Name = "x"
-	cfg.Paths.DataDir = t.TempDir()
-	cfg.Paths.ModelsDir = t.TempDir()
-	_, err := New(Options{Config: cfg})
-	if err == nil || !strings.Contains(err.Error(), cfg.Paths.ModelsDir) || !strings.Contains(err.Error(), InstallModelsHint) {
+	cfg.Face.ModelsDir = t.TempDir()
+	_, err := New(Options{Config: cfg, Store: testStore(t)})
+	if err == nil || !strings.Contains(err.Error(), cfg.Face.ModelsDir) || !strings.Contains(err.Error(), InstallModelsHint) {
 		t.Fatalf("got %v, want an error naming the models dir and the install command", err)
 	}
 }
 
 func TestWelcome(t *testing.T) {
-	now := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
-	cat := wire.Catalog{Version: 3, Exams: []wire.Exam{{ID: "e1", Name: "公务员考试", RegisterFrom: now.Add(-time.Hour), RegisterUntil: now.Add(time.Hour)}}}
-	a := testApp(t, Options{Demo: true, Now: func() time.Time { return now }, Catalog: catalogFunc(func() (wire.Catalog, error) { return cat, nil })})
+	now := time.Now()
+	st := testStore(t)
+	a := testApp(t, Options{Store: st, Demo: true})
 	w, err := a.Welcome()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if w.CentreName != "测试考试中心" || !w.Demo || w.Language != "zh-CN" || len(w.Exams) != 1 || w.Exams[0].Name != "公务员考试" {
-		t.Fatalf("got %+v", w)
+	if w.CentreName != "测试考试中心" || !w.Demo || w.Language != "zh-CN" || w.Exams == nil || len(w.Exams) != 0 {
+		t.Fatalf("before any catalog: got %+v, want no exams", w)
 	}
-	empty := testApp(t, Options{})
-	if w, err := empty.Welcome(); err != nil || w.Exams == nil || len(w.Exams) != 0 {
-		t.Fatalf("no catalog: got %+v, %v; want an empty, non-nil list", w, err)
+	cat := wire.Catalog{Version: 3, Exams: []wire.Exam{{ID: "e1", Name: "公务员考试", RegisterFrom: now.Add(-time.Hour), RegisterUntil: now.Add(time.Hour)}}}
+	if err := st.PutCatalog(context.Background(), cat); err != nil {
+		t.Fatal(err)
+	}
+	if w, err = a.Welcome(); err != nil || len(w.Exams) != 1 || w.Exams[0].Name != "公务员考试" {
+		t.Fatalf("with a catalog: got %+v, %v", w, err)
 	}
 }
 

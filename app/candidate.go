@@ -1,0 +1,456 @@
+package app
+
+import (
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"examkiosk/app/registration"
+	"examkiosk/app/store"
+	"examkiosk/sync/kiosk"
+	"examkiosk/sync/wire"
+)
+
+// JourneyView is what the UI shows of the candidate's session.
+type JourneyView struct {
+	Step          Step               `json:"step"`
+	Candidate     *Candidate         `json:"candidate,omitempty"`
+	Photo         string             `json:"photo,omitempty"` // data: URL of the accepted ID photo
+	Distance      float64            `json:"distance,omitempty"`
+	Threshold     float64            `json:"threshold,omitempty"`
+	Form          *ApplicationForm   `json:"form,omitempty"`
+	Receipt       *RegistrationView  `json:"receipt,omitempty"`
+	Registrations []RegistrationView `json:"registrations"`
+	ResubmitOf    string             `json:"resubmitOf,omitempty"`
+}
+
+// ApplicationForm is what the candidate types on the form screen.
+type ApplicationForm struct {
+	Phone          string `json:"phone"`
+	Education      string `json:"education"`
+	Major          string `json:"major"`
+	GraduationYear int    `json:"graduationYear"`
+	WorkExperience string `json:"workExperience"`
+	ExamID         string `json:"examId"`
+	PositionID     string `json:"positionId"`
+}
+
+// FieldProblem is one refused form field, in both languages.
+type FieldProblem struct {
+	Field string `json:"field"`
+	ZH    string `json:"zh"`
+	EN    string `json:"en"`
+}
+
+// FormError carries the refused fields of a form to the UI.
+type FormError struct {
+	Problems []FieldProblem `json:"problems"`
+}
+
+// RegistrationView is a registration as the candidate sees it.
+type RegistrationView struct {
+	ID          string    `json:"id"`
+	Revision    int       `json:"revision"`
+	Exam        string    `json:"exam"`
+	Position    string    `json:"position"`
+	Status      string    `json:"status"`
+	Reason      string    `json:"reason,omitempty"`
+	PaymentURL  string    `json:"paymentUrl,omitempty"`
+	PayBy       time.Time `json:"payBy"`
+	SubmittedAt time.Time `json:"submittedAt"`
+	Delivered   bool      `json:"delivered"`
+}
+
+// Journey returns the candidate's session as the UI shows it.
+func (a *App) Journey() JourneyView {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.viewLocked()
+}
+
+func (a *App) viewLocked() JourneyView {
+	j := &a.journey
+	v := JourneyView{Step: j.Step(), Candidate: j.candidate, Registrations: []RegistrationView{}, ResubmitOf: j.resubmit}
+	if j.face != nil && len(j.face.Photo) > 0 {
+		v.Photo = "data:image/jpeg;base64," + base64.StdEncoding.EncodeToString(j.face.Photo)
+		v.Distance, v.Threshold = j.face.Distance, j.face.Threshold
+	}
+	if j.form != nil {
+		f := formOf(j.form)
+		v.Form = &f
+	}
+	cat, _ := a.opts.Store.Catalog(a.ctx)
+	if j.receipt != nil {
+		r := viewOf(*j.receipt, cat)
+		v.Receipt = &r
+	}
+	if j.candidate != nil {
+		regs, err := a.opts.Store.ListByCandidate(a.ctx, j.candidate.IDNumber)
+		if err != nil {
+			a.log.Warn("list registrations", "err", err)
+		}
+		for _, r := range regs {
+			v.Registrations = append(v.Registrations, viewOf(r, cat))
+		}
+	}
+	return v
+}
+
+// Begin leaves the welcome screen for the login screen.
+func (a *App) Begin() (JourneyView, error) { return a.step(StepLogin) }
+
+// Logout forgets the candidate and returns to the welcome screen.
+func (a *App) Logout() JourneyView {
+	a.CancelFaceCheck()
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.login = nil
+	a.journey.Reset()
+	return a.viewLocked()
+}
+
+// RetakeFace goes back from the photo to the live face step.
+func (a *App) RetakeFace() (JourneyView, error) { return a.step(StepFace) }
+
+// AcceptPhoto accepts the ID photo and opens the form.
+func (a *App) AcceptPhoto() (JourneyView, error) { return a.step(StepForm) }
+
+// EditForm goes back from the review to the form.
+func (a *App) EditForm() (JourneyView, error) { return a.step(StepForm) }
+
+// ShowStatus shows the candidate's registrations (after a receipt).
+func (a *App) ShowStatus() (JourneyView, error) { return a.step(StepStatus) }
+
+// NewApplication starts another application from the status screen.
+func (a *App) NewApplication() (JourneyView, error) {
+	a.mu.Lock()
+	a.journey.resubmit = ""
+	a.journey.form = nil
+	a.mu.Unlock()
+	return a.step(StepFace)
+}
+
+// Resubmit starts a new revision of a rejected registration.
+func (a *App) Resubmit(id string) (JourneyView, error) {
+	a.mu.Lock()
+	j := &a.journey
+	if j.candidate == nil {
+		a.mu.Unlock()
+		return a.Journey(), errors.New("请先登录 / Please log in first")
+	}
+	reg, err := a.opts.Store.Get(a.ctx, id)
+	if err != nil || reg.IDNumber != j.candidate.IDNumber {
+		a.mu.Unlock()
+		return a.Journey(), errors.New("找不到这份报名 / This registration was not found")
+	}
+	if reg.Status != registration.StatusRejected {
+		a.mu.Unlock()
+		return a.Journey(), errors.New("只有未通过审核的报名可以修改后重新提交 / Only a rejected registration can be changed and resubmitted")
+	}
+	j.resubmit = id
+	j.form = &reg
+	a.mu.Unlock()
+	return a.step(StepFace)
+}
+
+func (a *App) step(to Step) (JourneyView, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.journey.Touch(a.opts.Now())
+	if err := a.journey.Go(to); err != nil {
+		return a.viewLocked(), err
+	}
+	return a.viewLocked(), nil
+}
+
+// login establishes the candidate and moves on: to the status screen when
+// they have registrations here, else to the face step.
+func (a *App) loginLocked(c Candidate) error {
+	info, err := registration.ParseIDNumber(c.IDNumber, a.opts.Now())
+	if err != nil {
+		var fe *registration.FieldError
+		if errors.As(err, &fe) {
+			return fmt.Errorf("%s / %s", fe.Message("zh-CN"), fe.Message("en"))
+		}
+		return err
+	}
+	c.Masked = maskID(c.IDNumber)
+	c.Birth = info.BirthDate.Format("2006-01-02")
+	c.Sex = info.Sex
+	a.journey.candidate = &c
+	a.journey.Touch(a.opts.Now())
+	regs, err := a.opts.Store.ListByCandidate(a.ctx, c.IDNumber)
+	if err != nil {
+		return fmt.Errorf("list registrations: %w", err)
+	}
+	if len(regs) > 0 {
+		return a.journey.Go(StepStatus)
+	}
+	return a.journey.Go(StepFace)
+}
+
+// OfflineLogin logs in with a typed name and ID number when no QR login is
+// possible (no connection to the central). The registration is marked
+// offline_unverified and the central verifies the identity later.
+func (a *App) OfflineLogin(name, idNumber string) (JourneyView, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.journey.Step() != StepLogin {
+		return a.viewLocked(), fmt.Errorf("请从首页开始 / Please start from the welcome screen")
+	}
+	r := registration.Registration{Name: name, IDNumber: idNumber}
+	r.Normalize()
+	if len([]rune(r.Name)) < 2 {
+		return a.viewLocked(), errors.New("请输入与身份证一致的姓名 / Please type your name as on your ID card")
+	}
+	err := a.loginLocked(Candidate{Name: r.Name, IDNumber: r.IDNumber, Source: registration.SourceOfflineUnverified})
+	return a.viewLocked(), err
+}
+
+// QRLogin is a QR login session as the login screen shows it.
+type QRLogin struct {
+	ID        string    `json:"id"`
+	Channel   string    `json:"channel"`
+	URL       string    `json:"url"`
+	Image     string    `json:"image"` // data: URL of the QR code PNG
+	State     string    `json:"state"` // waiting, scanned, confirmed, expired
+	ExpiresAt time.Time `json:"expiresAt"`
+}
+
+type loginRun struct {
+	id, state string
+}
+
+// StartQRLogin asks the central for a login session on channel (alipay or
+// social_security) and returns its QR code.
+func (a *App) StartQRLogin(channel string) (QRLogin, error) {
+	a.mu.Lock()
+	ctx, step := a.ctx, a.journey.Step()
+	a.mu.Unlock()
+	if step != StepLogin {
+		return QRLogin{}, errors.New("请从首页开始 / Please start from the welcome screen")
+	}
+	if a.opts.Sync == nil {
+		return QRLogin{}, errors.New("本机尚未登记到中心系统，请使用离线登录或联系工作人员 / This kiosk is not enrolled with the central system: use the offline login or ask the staff")
+	}
+	s, err := a.opts.Sync.StartQRLogin(ctx, channel)
+	if err != nil {
+		return QRLogin{}, fmt.Errorf("无法连接中心系统，请稍后再试或使用离线登录 / Cannot reach the central system: try again later or use the offline login (%w)", err)
+	}
+	png, err := kiosk.QRCodePNG(s.URL, 360)
+	if err != nil {
+		return QRLogin{}, fmt.Errorf("draw QR code: %w", err)
+	}
+	a.mu.Lock()
+	a.login = &loginRun{id: s.ID, state: s.State}
+	a.mu.Unlock()
+	return QRLogin{ID: s.ID, Channel: s.Channel, URL: s.URL, State: s.State, ExpiresAt: s.ExpiresAt,
+		Image: "data:image/png;base64," + base64.StdEncoding.EncodeToString(png)}, nil
+}
+
+// PollQRLogin waits (long poll) for the session to change. When the phone
+// confirms, the candidate is logged in and the journey moves on.
+func (a *App) PollQRLogin(id string) (QRLogin, error) {
+	a.mu.Lock()
+	ctx, run := a.ctx, a.login
+	a.mu.Unlock()
+	if run == nil || run.id != id || a.opts.Sync == nil {
+		return QRLogin{}, errors.New("登录二维码已失效，请重新获取 / This login QR code is no longer valid: get a new one")
+	}
+	s, err := a.opts.Sync.PollQRLogin(ctx, id, run.state)
+	if err != nil {
+		return QRLogin{}, fmt.Errorf("无法连接中心系统 / Cannot reach the central system (%w)", err)
+	}
+	out := QRLogin{ID: s.ID, Channel: s.Channel, URL: s.URL, State: s.State, ExpiresAt: s.ExpiresAt}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.login != run {
+		return out, errors.New("登录已取消 / The login was cancelled")
+	}
+	run.state = s.State
+	if s.State == "confirmed" && s.Identity != nil {
+		a.login = nil
+		src := registration.IdentitySource(s.Identity.Source)
+		if err := a.loginLocked(Candidate{Name: s.Identity.Name, IDNumber: s.Identity.IDNumber, Source: src}); err != nil {
+			return out, err
+		}
+	}
+	return out, nil
+}
+
+// FormOptions are the choices of the application form.
+type FormOptions struct {
+	Exams     []wire.Exam                   `json:"exams"`
+	Education []registration.EducationLevel `json:"education"`
+	YearFrom  int                           `json:"yearFrom"`
+	YearTo    int                           `json:"yearTo"`
+}
+
+// FormOptions returns the open exams with their positions and the
+// education levels.
+func (a *App) FormOptions() (FormOptions, error) {
+	cat, err := a.opts.Store.Catalog(a.context())
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return FormOptions{}, fmt.Errorf("read exam catalog: %w", err)
+	}
+	now := a.opts.Now()
+	lim := a.opts.Config.Store.Limits
+	o := FormOptions{Exams: []wire.Exam{}, Education: registration.EducationLevels(), YearFrom: lim.MinGraduationYear, YearTo: now.Year() + lim.GraduationYearAhead}
+	for _, e := range cat.Exams {
+		if !now.Before(e.RegisterFrom) && now.Before(e.RegisterUntil) {
+			o.Exams = append(o.Exams, e)
+		}
+	}
+	return o, nil
+}
+
+// SaveForm checks the form with the registration rules and, when every
+// field is right, moves to the review. A refusal lists every wrong field.
+func (a *App) SaveForm(f ApplicationForm) (JourneyView, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	j := &a.journey
+	if j.Step() != StepForm || j.candidate == nil || j.face == nil {
+		return a.viewLocked(), errors.New("请按顺序完成报名 / Please complete the steps in order")
+	}
+	reg := a.draftLocked(f)
+	cat, err := a.opts.Store.Catalog(a.ctx)
+	var catp *wire.Catalog
+	if err == nil {
+		catp = &cat
+	}
+	if err := reg.Validate(a.opts.Now(), catp, a.opts.Config.Store.Limits); err != nil {
+		return a.viewLocked(), formError(err)
+	}
+	j.form = &reg
+	j.Touch(a.opts.Now())
+	if err := j.Go(StepReview); err != nil {
+		return a.viewLocked(), err
+	}
+	return a.viewLocked(), nil
+}
+
+// Submit stores the reviewed application (durably, before it returns) and
+// queues it for delivery to the central.
+func (a *App) Submit() (JourneyView, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	j := &a.journey
+	if j.Step() != StepReview || j.form == nil {
+		return a.viewLocked(), errors.New("请先核对报名信息 / Please review the application first")
+	}
+	reg := *j.form
+	var saved registration.Registration
+	var err error
+	if j.resubmit != "" {
+		reg.ID = j.resubmit
+		saved, err = a.opts.Store.Resubmit(a.ctx, reg)
+	} else {
+		saved, err = a.opts.Store.Submit(a.ctx, reg)
+	}
+	if err != nil {
+		var ve *registration.ValidationError
+		if errors.As(err, &ve) {
+			return a.viewLocked(), formError(err)
+		}
+		a.log.Error("submit", "err", err)
+		return a.viewLocked(), fmt.Errorf("保存失败，请联系现场工作人员 / Could not save the application: please ask the centre staff (%w)", err)
+	}
+	a.log.Info("registration submitted", "id", saved.ID, "revision", saved.Revision)
+	j.receipt = &saved
+	j.form = nil
+	j.resubmit = ""
+	j.face = nil
+	if err := j.Go(StepReceipt); err != nil {
+		return a.viewLocked(), err
+	}
+	if a.opts.Sync != nil {
+		a.opts.Sync.SyncNow()
+	}
+	return a.viewLocked(), nil
+}
+
+// draftLocked builds the registration from the session and the form.
+func (a *App) draftLocked(f ApplicationForm) registration.Registration {
+	j := &a.journey
+	reg := registration.Registration{
+		Name: j.candidate.Name, IDNumber: j.candidate.IDNumber, IdentitySource: j.candidate.Source,
+		Phone: f.Phone, Education: registration.Education(f.Education), Major: f.Major,
+		GraduationYear: f.GraduationYear, WorkExperience: f.WorkExperience, ExamID: f.ExamID, PositionID: f.PositionID,
+		Photo: j.face.Photo, Descriptors: j.face.Descriptors, FaceDistance: j.face.Distance,
+		LivenessPassed: j.face.LivenessPassed, DeviceID: a.deviceID(),
+	}
+	reg.Normalize()
+	return reg
+}
+
+func (a *App) deviceID() string {
+	id, err := a.opts.Store.Identity(a.ctx)
+	if err != nil || id.DeviceID == "" {
+		return "unenrolled"
+	}
+	return id.DeviceID
+}
+
+func formError(err error) error {
+	var ve *registration.ValidationError
+	if !errors.As(err, &ve) {
+		return err
+	}
+	fe := &FormError{}
+	for _, f := range ve.Fields {
+		fe.Problems = append(fe.Problems, FieldProblem{Field: f.Field, ZH: f.Message("zh-CN"), EN: f.Message("en")})
+	}
+	return fe
+}
+
+// Error lists the refused fields, Chinese first.
+func (e *FormError) Error() string {
+	parts := make([]string, len(e.Problems))
+	for i, p := range e.Problems {
+		parts[i] = p.ZH + " / " + p.EN
+	}
+	return strings.Join(parts, "\n")
+}
+
+func formOf(r *registration.Registration) ApplicationForm {
+	return ApplicationForm{Phone: r.Phone, Education: string(r.Education), Major: r.Major, GraduationYear: r.GraduationYear,
+		WorkExperience: r.WorkExperience, ExamID: r.ExamID, PositionID: r.PositionID}
+}
+
+func viewOf(r registration.Registration, cat wire.Catalog) RegistrationView {
+	v := RegistrationView{ID: r.ID, Revision: r.Revision, Exam: r.ExamID, Position: r.PositionID, Status: string(r.Status),
+		Reason: r.Reason, PaymentURL: r.PaymentURL, PayBy: r.PayBy, SubmittedAt: r.SubmittedAt, Delivered: !r.DeliveredAt.IsZero()}
+	for _, e := range cat.Exams {
+		if e.ID != r.ExamID {
+			continue
+		}
+		v.Exam = e.Name
+		for _, p := range e.Positions {
+			if p.ID == r.PositionID {
+				v.Position = p.Name
+			}
+		}
+	}
+	return v
+}
+
+// maskID shows the first 3 and the last 4 characters of an ID number.
+func maskID(s string) string {
+	if len(s) < 8 {
+		return strings.Repeat("*", len(s))
+	}
+	return s[:3] + strings.Repeat("*", len(s)-7) + s[len(s)-4:]
+}
+
+// FormatError turns an error of a bound method into what the UI receives:
+// a form refusal as {problems: [...]}, anything else as its message.
+func FormatError(err error) any {
+	var fe *FormError
+	if errors.As(err, &fe) {
+		return fe
+	}
+	return err.Error()
+}

@@ -1,0 +1,282 @@
+package app
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"image"
+	"sync"
+	"time"
+
+	"examkiosk/device/camera"
+	"examkiosk/device/face"
+)
+
+// FaceSession tells the face screen where the live picture and its
+// per-frame guidance come from (the camera's loopback preview, see
+// device/camera.Preview) and what the liveness challenge is.
+type FaceSession struct {
+	StreamURL string   `json:"streamUrl"` // <img src>: multipart MJPEG
+	EventsURL string   `json:"eventsUrl"` // EventSource: "meta" events carry FaceProgress
+	Challenge []string `json:"challenge"` // the actions, in order
+	GuideBox  Box      `json:"guideBox"`  // the guide frame, as fractions of the picture
+}
+
+// Box is a rectangle as fractions (0..1) of the picture's width and height,
+// so the UI can draw it over the picture at any size.
+type Box struct {
+	X float64 `json:"x"`
+	Y float64 `json:"y"`
+	W float64 `json:"w"`
+	H float64 `json:"h"`
+}
+
+// FaceProgress is sent with every analysed frame (as preview metadata) and
+// returned by FaceStatus.
+type FaceProgress struct {
+	Phase    string              `json:"phase"` // live, checking, done, failed
+	OK       bool                `json:"ok"`    // the frame is well placed
+	Problems []face.Problem      `json:"problems"`
+	Face     *Box                `json:"face,omitempty"`
+	Liveness face.LivenessStatus `json:"liveness"`
+	Result   *FaceResult         `json:"result,omitempty"` // phase done or failed
+}
+
+// FaceResult is the outcome of the face step: the ID photo made from the
+// live face and its comparison with the live face.
+type FaceResult struct {
+	Passed    bool           `json:"passed"`    // liveness passed, photo to spec and matching
+	Photo     string         `json:"photo"`     // data: URL of the ID photo JPEG
+	PhotoOK   bool           `json:"photoOk"`   // the photo meets the exam's spec
+	Problems  []face.Problem `json:"problems"`  // what the photo or the comparison failed
+	Distance  float64        `json:"distance"`  // live face vs ID photo
+	Threshold float64        `json:"threshold"` // per recognition model (config face.thresholds)
+	Match     bool           `json:"match"`
+	Reason    string         `json:"reason,omitempty"` // why liveness failed
+}
+
+// faceRun is one running face step.
+type faceRun struct {
+	cancel context.CancelFunc
+	done   chan struct{}
+
+	mu       sync.Mutex
+	progress FaceProgress
+	outcome  *FaceOutcome
+}
+
+func (r *faceRun) set(p FaceProgress) {
+	r.mu.Lock()
+	r.progress = p
+	r.mu.Unlock()
+}
+
+// StartFaceCheck starts the live face step for the logged-in candidate: a
+// random liveness challenge over the camera's frames with guidance on
+// every frame; when it passes, the ID photo is made from the best frame and
+// compared with the fused live descriptor.
+func (a *App) StartFaceCheck() (FaceSession, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.journey.Step() != StepFace {
+		return FaceSession{}, fmt.Errorf("请先登录 / Please log in first (%s)", a.journey.Step())
+	}
+	if a.opts.Camera == nil || a.opts.Face == nil || a.opts.PreviewServer == nil {
+		return FaceSession{}, errors.New("摄像头或人脸模型不可用，请联系现场工作人员 / The camera or the face models are not available: please ask the centre staff")
+	}
+	if a.face != nil {
+		a.face.cancel()
+	}
+	live, err := a.opts.Face.NewLiveness()
+	if err != nil {
+		return FaceSession{}, fmt.Errorf("start liveness: %w", err)
+	}
+	ctx, cancel := context.WithTimeout(a.ctx, 3*time.Minute)
+	run := &faceRun{cancel: cancel, done: make(chan struct{})}
+	run.progress = FaceProgress{Phase: "live", Problems: []face.Problem{}}
+	a.face = run
+	go a.runFace(ctx, run, live)
+
+	sess := FaceSession{StreamURL: a.opts.PreviewServer.StreamURL(), EventsURL: a.opts.PreviewServer.EventsURL()}
+	for _, act := range live.Challenge() {
+		sess.Challenge = append(sess.Challenge, string(act))
+	}
+	st := a.opts.Camera.Status()
+	w, h := st.Mode.Width, st.Mode.Height
+	if w == 0 || h == 0 {
+		w, h = a.opts.Config.Camera.Width, a.opts.Config.Camera.Height
+	}
+	sess.GuideBox = boxOf(a.opts.Face.GuideFrame(w, h), w, h)
+	return sess, nil
+}
+
+// FaceStatus returns the face step's latest progress.
+func (a *App) FaceStatus() (FaceProgress, error) {
+	a.mu.Lock()
+	run := a.face
+	a.mu.Unlock()
+	if run == nil {
+		return FaceProgress{}, errors.New("人脸核验未开始 / The face check has not started")
+	}
+	run.mu.Lock()
+	defer run.mu.Unlock()
+	return run.progress, nil
+}
+
+// CancelFaceCheck stops the running face step.
+func (a *App) CancelFaceCheck() {
+	a.mu.Lock()
+	run := a.face
+	a.face = nil
+	a.mu.Unlock()
+	if run != nil {
+		run.cancel()
+		<-run.done
+	}
+}
+
+func (a *App) runFace(ctx context.Context, run *faceRun, live *face.Liveness) {
+	defer close(run.done)
+	defer run.cancel()
+	eng := a.opts.Face
+	cons := a.opts.Camera.NewConsumer("face")
+	defer cons.Close()
+	capture := eng.NewCapture()
+	publish := func(seq uint64, p FaceProgress) {
+		run.set(p)
+		if a.opts.Preview != nil {
+			if err := a.opts.Preview.SetMeta(seq, p); err != nil {
+				a.log.Warn("preview metadata", "err", err)
+			}
+		}
+	}
+	var lastSeq uint64
+	for {
+		frame, err := cons.Next(ctx)
+		if err != nil {
+			if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, camera.ErrTimeout) {
+				if ctx.Err() != nil {
+					publish(lastSeq, FaceProgress{Phase: "failed", Problems: []face.Problem{}, Result: &FaceResult{Reason: "超时，请重新开始 / Timed out: please start again"}})
+					return
+				}
+				continue
+			}
+			publish(lastSeq, FaceProgress{Phase: "failed", Problems: []face.Problem{}, Result: &FaceResult{Reason: "摄像头无画面，请联系现场工作人员 / No picture from the camera: please ask the centre staff"}})
+			return
+		}
+		lastSeq = frame.Seq
+		img, err := frame.Image()
+		if err != nil {
+			continue // a damaged frame: the next one will do
+		}
+		st, g, err := live.Feed(eng, img, frame.Time)
+		if err != nil {
+			a.log.Warn("face analysis", "err", err)
+			continue
+		}
+		if g.OK {
+			capture.Add(img, g)
+		}
+		p := FaceProgress{Phase: "live", OK: g.OK, Problems: g.Problems, Liveness: st}
+		if p.Problems == nil {
+			p.Problems = []face.Problem{}
+		}
+		if g.Face != nil {
+			b := img.Bounds()
+			fb := boxOf(g.Face.Rect.Sub(b.Min), b.Dx(), b.Dy())
+			p.Face = &fb
+		}
+		switch st.State {
+		case face.LivenessFailed:
+			p.Phase = "failed"
+			p.Result = &FaceResult{Reason: st.Reason}
+			publish(frame.Seq, p)
+			return
+		case face.LivenessPassed:
+			if capture.Len() == 0 {
+				break // passed, but no usable frame yet: keep looking
+			}
+			p.Phase = "checking"
+			publish(frame.Seq, p)
+			res, out := a.finishFace(ctx, capture)
+			p.Phase, p.Result = "done", &res
+			run.mu.Lock()
+			run.outcome = out
+			run.mu.Unlock()
+			publish(frame.Seq, p)
+			return
+		}
+		publish(frame.Seq, p)
+	}
+}
+
+// finishFace makes the ID photo from the best live frame and compares it
+// with the fused live descriptor.
+func (a *App) finishFace(ctx context.Context, capture *face.Capture) (FaceResult, *FaceOutcome) {
+	eng := a.opts.Face
+	res := FaceResult{Threshold: eng.Threshold(), Problems: []face.Problem{}}
+	live, err := capture.Descriptor(ctx)
+	if err != nil {
+		res.Reason = "未能提取人脸特征，请重新开始 / Could not measure the live face: please start again"
+		a.log.Warn("live descriptor", "err", err)
+		return res, nil
+	}
+	photo, report, err := eng.MakeIDPhoto(ctx, capture.Best(), a.opts.Config.Face.Photo)
+	if err != nil {
+		res.Reason = "未能生成证件照，请重新开始 / Could not make the ID photo: please start again"
+		a.log.Warn("make ID photo", "err", err)
+		return res, nil
+	}
+	res.Photo = "data:image/jpeg;base64," + base64.StdEncoding.EncodeToString(photo)
+	res.PhotoOK = report.OK
+	res.Problems = append(res.Problems, report.Problems...)
+	v, err := eng.VerifyPhoto(ctx, live, photo)
+	if err != nil {
+		res.Reason = "证件照比对失败，请重新开始 / Could not compare the ID photo: please start again"
+		a.log.Warn("verify ID photo", "err", err)
+		return res, nil
+	}
+	res.Distance, res.Match = v.Distance, v.Match
+	res.Problems = append(res.Problems, v.Problems...)
+	res.Passed = res.PhotoOK && res.Match
+	out := &FaceOutcome{
+		LivenessPassed: true,
+		Descriptors:    [][]float32{live[:]},
+		Photo:          photo,
+		Distance:       v.Distance,
+		Threshold:      v.Threshold,
+		Match:          res.Passed,
+	}
+	return res, out
+}
+
+// AcceptFace takes the finished face step's outcome into the journey and
+// moves to the photo step.
+func (a *App) AcceptFace() (JourneyView, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	run := a.face
+	if run == nil {
+		return a.viewLocked(), errors.New("人脸核验未开始 / The face check has not started")
+	}
+	run.mu.Lock()
+	out := run.outcome
+	run.mu.Unlock()
+	if out == nil {
+		return a.viewLocked(), errors.New("人脸核验尚未完成 / The face check has not finished")
+	}
+	a.journey.face = out
+	a.face = nil
+	if err := a.journey.Go(StepPhoto); err != nil {
+		return a.viewLocked(), err
+	}
+	return a.viewLocked(), nil
+}
+
+func boxOf(r image.Rectangle, w, h int) Box {
+	if w == 0 || h == 0 {
+		return Box{}
+	}
+	return Box{X: float64(r.Min.X) / float64(w), Y: float64(r.Min.Y) / float64(h), W: float64(r.Dx()) / float64(w), H: float64(r.Dy()) / float64(h)}
+}
