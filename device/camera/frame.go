@@ -34,6 +34,16 @@ func (f PixelFormat) String() string {
 // MarshalText encodes the format as its FOURCC.
 func (f PixelFormat) MarshalText() ([]byte, error) { return []byte(f.String()), nil }
 
+// UnmarshalText decodes a FOURCC written by MarshalText.
+func (f *PixelFormat) UnmarshalText(b []byte) error {
+	v, err := ParsePixelFormat(string(b))
+	if err != nil {
+		return err
+	}
+	*f = v
+	return nil
+}
+
 // ParsePixelFormat reads a FOURCC such as "MJPG" or "YUYV".
 func ParsePixelFormat(s string) (PixelFormat, error) {
 	if len(s) != 4 {
