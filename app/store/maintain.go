@@ -41,7 +41,7 @@ func (s *Store) Purge(ctx context.Context, now time.Time) (int, error) {
 			} else if err != nil {
 				return err
 			}
-			if err := tx.Bucket(bktBlobs).Delete([]byte(id)); err != nil {
+			if err := deleteBlob(tx, []byte(id)); err != nil {
 				return err
 			}
 			reg.PurgedAt = now.UTC()

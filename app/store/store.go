@@ -27,6 +27,7 @@ import (
 
 	"github.com/google/uuid"
 	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
 
 	"examkiosk/app/registration"
 	"examkiosk/sync/wire"
@@ -35,7 +36,7 @@ import (
 // Bucket names.
 var (
 	bktRegs       = []byte("registrations") // id → sealed record (no photo)
-	bktBlobs      = []byte("blobs")         // id → sealed photo and descriptors (binary, see encodeBlob)
+	bktBlobs      = []byte("blobs")         // id → bucket{"v" → sealed photo and descriptors (binary, see encodeBlob)}
 	bktCandidates = []byte("candidates")    // blind(id number) | exam id | 0 | reg id → ""
 	bktOutbox     = []byte("outbox")        // seq → outboxMeta (JSON, no personal data)
 	bktOutboxIDs  = []byte("outbox_ids")    // reg id | 0 | revision → seq
@@ -265,7 +266,7 @@ func (s *Store) getReg(tx *bolt.Tx, id string, withBlob bool) (registration.Regi
 		return r, fmt.Errorf("registration %s: decode: %w", id, err)
 	}
 	if withBlob {
-		if v := tx.Bucket(bktBlobs).Get([]byte(id)); v != nil {
+		if v := getBlob(tx, []byte(id)); v != nil {
 			plain, err := s.seal.open(bktBlobs, []byte(id), v)
 			if err != nil {
 				return r, err
@@ -278,12 +279,42 @@ func (s *Store) getReg(tx *bolt.Tx, id string, withBlob bool) (registration.Regi
 	return r, nil
 }
 
+// Each photo lives in a bucket of its own under blobs. A large value stored
+// directly would share the last leaf with the photo before it, and bbolt
+// rewrites a whole leaf when a key is added: every Submit would write the
+// previous photo again. The parent leaf of a nested bucket holds only a small
+// header, so a Submit writes its own photo and little else.
+var blobValue = []byte("v")
+
+func getBlob(tx *bolt.Tx, key []byte) []byte {
+	if b := tx.Bucket(bktBlobs).Bucket(key); b != nil {
+		return b.Get(blobValue)
+	}
+	return nil
+}
+
+func putBlob(tx *bolt.Tx, key, sealed []byte) error {
+	b, err := tx.Bucket(bktBlobs).CreateBucketIfNotExists(key)
+	if err != nil {
+		return err
+	}
+	return b.Put(blobValue, sealed)
+}
+
+func deleteBlob(tx *bolt.Tx, key []byte) error {
+	err := tx.Bucket(bktBlobs).DeleteBucket(key)
+	if errors.Is(err, bolterrors.ErrBucketNotFound) {
+		return nil
+	}
+	return err
+}
+
 // putReg stores r; if writeBlob, also its photo and descriptors.
 func (s *Store) putReg(tx *bolt.Tx, r registration.Registration, writeBlob bool) error {
 	key := []byte(r.ID)
 	if writeBlob {
 		b := encodeBlob(r.Photo, r.Descriptors)
-		if err := tx.Bucket(bktBlobs).Put(key, s.seal.seal(bktBlobs, key, b)); err != nil {
+		if err := putBlob(tx, key, s.seal.seal(bktBlobs, key, b)); err != nil {
 			return fmt.Errorf("registration %s: %w", r.ID, err)
 		}
 	}

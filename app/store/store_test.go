@@ -508,7 +508,7 @@ func TestTamperDetected(t *testing.T) {
 			return tx.Bucket(bktRegs).Put([]byte(b.ID), va)
 		}},
 		{"photo to other bucket", func(tx *bolt.Tx) error {
-			v := append([]byte(nil), tx.Bucket(bktBlobs).Get([]byte(a.ID))...)
+			v := append([]byte(nil), getBlob(tx, []byte(a.ID))...)
 			return tx.Bucket(bktRegs).Put([]byte(a.ID), v)
 		}},
 		{"edit audit", func(tx *bolt.Tx) error {
@@ -521,7 +521,7 @@ func TestTamperDetected(t *testing.T) {
 			k, _ := tx.Bucket(bktAudit).Cursor().Last()
 			return tx.Bucket(bktAudit).Delete(k)
 		}},
-		{"drop photo", func(tx *bolt.Tx) error { return tx.Bucket(bktBlobs).Delete([]byte(a.ID)) }},
+		{"drop photo", func(tx *bolt.Tx) error { return deleteBlob(tx, []byte(a.ID)) }},
 		{"drop outbox item", func(tx *bolt.Tx) error { return tx.Bucket(bktOutbox).Delete(u64(1)) }},
 	}
 	for _, tt := range tests {
@@ -777,7 +777,7 @@ func TestCompactRemovesPurgedPhotos(t *testing.T) {
 	b, _ := s.Submit(ctx, newReg(t, 2, photo(t, 40<<10, 16)))
 	var sealed []byte
 	s.db.View(func(tx *bolt.Tx) error {
-		sealed = append([]byte(nil), tx.Bucket(bktBlobs).Get([]byte(a.ID))...)
+		sealed = append([]byte(nil), getBlob(tx, []byte(a.ID))...)
 		return nil
 	})
 	if err := s.Ack(ctx, []wire.Result{{ID: a.ID, Revision: 1, Status: wire.StatusAccepted}}); err != nil {
