@@ -1,0 +1,589 @@
+package face
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	"log/slog"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"time"
+
+	goface "github.com/Kagami/go-face"
+)
+
+// ErrNoFace is returned when an image holds no usable face.
+var ErrNoFace = errors.New("no face found")
+
+// ErrMultipleFaces is returned when one face is needed and there are more.
+var ErrMultipleFaces = errors.New("more than one face")
+
+// ErrClosed is returned by an Engine after Close.
+var ErrClosed = errors.New("face engine closed")
+
+// Engine runs detection, landmarks, descriptors and the checks built on
+// them. Models are loaded once by NewEngine. An Engine is safe for
+// concurrent use; Close waits for calls in progress and frees the models.
+type Engine struct {
+	cfg       Config
+	threshold float64
+	log       *slog.Logger
+
+	mu  sync.RWMutex // read-held by every call, write-held by Close
+	lm  *landmarker
+	rec *goface.Recognizer
+}
+
+// Face is one detected face.
+type Face struct {
+	// Rect is the detector's box in image pixels.
+	Rect image.Rectangle `json:"rect"`
+	// Score is the HOG detector's confidence.
+	Score float64 `json:"score"`
+	// Landmarks are the 68 iBUG points in image pixels.
+	Landmarks []image.Point `json:"landmarks,omitempty"`
+	// Measures are the measurements the checks use.
+	Measures Measures `json:"measures"`
+	// Frontal is true when the frontal (HOG) detector found the face;
+	// false when only the CNN detector did, which means a turned head.
+	Frontal bool `json:"frontal"`
+}
+
+// cnnSide is the longest side images are scaled to for the CNN detector
+// (about 1 s and a few hundred MB at this size; never run at full size).
+const cnnSide = 640
+
+// detectCNN runs go-face's MMOD CNN detector on a copy of px scaled to at
+// most cnnSide, for photos in which the HOG detector found nothing: it
+// also finds turned and partly hidden faces.
+func (e *Engine) detectCNN(px *rgbImage) ([]Face, error) {
+	step := 1.0
+	if s := max(px.W, px.H); s > cnnSide {
+		step = float64(s) / cnnSide
+	}
+	w, h := max(int(float64(px.W)/step), 1), max(int(float64(px.H)/step), 1)
+	jpg, err := px.resample(0, 0, step, w, h).encodeJPEG(92)
+	if err != nil {
+		return nil, err
+	}
+	found, err := e.rec.RecognizeCNN(jpg)
+	if err != nil {
+		return nil, fmt.Errorf("cnn detect: %w", err)
+	}
+	faces := make([]Face, 0, len(found))
+	for _, f := range found {
+		r := f.Rectangle
+		rect := image.Rect(int(float64(r.Min.X)*step), int(float64(r.Min.Y)*step), int(float64(r.Max.X)*step), int(float64(r.Max.Y)*step))
+		pts, err := e.lm.landmarks(px, rect)
+		if err != nil {
+			return nil, err
+		}
+		faces = append(faces, Face{Rect: rect, Landmarks: pts})
+	}
+	return faces, nil
+}
+
+// NewEngine loads the models named by cfg and pins OpenBLAS to
+// cfg.BLASThreads threads. A nil logger uses slog.Default.
+func NewEngine(cfg Config, log *slog.Logger) (*Engine, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("face config: %w", err)
+	}
+	if log == nil {
+		log = slog.Default()
+	}
+	start := time.Now()
+	openblas := setBLASThreads(cfg.BLASThreads)
+	for _, name := range []string{cfg.LandmarkModel, cfg.AlignModel, cfg.RecognitionModel, cfg.CNNDetectorModel} {
+		if _, err := os.Stat(filepath.Join(cfg.ModelsDir, name)); err != nil {
+			return nil, fmt.Errorf("face model: %w", err)
+		}
+	}
+	lm, err := newLandmarker(filepath.Join(cfg.ModelsDir, cfg.LandmarkModel))
+	if err != nil {
+		return nil, err
+	}
+	if lm.parts != 68 {
+		lm.close()
+		return nil, fmt.Errorf("landmark model %s has %d points, want 68", cfg.LandmarkModel, lm.parts)
+	}
+	rec, err := newRecognizer(cfg)
+	if err != nil {
+		lm.close()
+		return nil, err
+	}
+	t, _ := cfg.Threshold()
+	log.Info("face engine ready", "models_dir", cfg.ModelsDir, "recognition_model", cfg.RecognitionModel,
+		"threshold", t, "openblas", openblas, "load", time.Since(start).Round(time.Millisecond))
+	return &Engine{cfg: cfg, threshold: t, log: log, lm: lm, rec: rec}, nil
+}
+
+// newRecognizer loads go-face, which reads three fixed file names from one
+// directory: when the configured files are named differently they are
+// exposed under those names through symlinks in a temporary directory.
+func newRecognizer(cfg Config) (*goface.Recognizer, error) {
+	fixed := map[string]string{
+		"shape_predictor_5_face_landmarks.dat":      cfg.AlignModel,
+		"dlib_face_recognition_resnet_model_v1.dat": cfg.RecognitionModel,
+		"mmod_human_face_detector.dat":              cfg.CNNDetectorModel,
+	}
+	dir := cfg.ModelsDir
+	for want, have := range fixed {
+		if want != have {
+			tmp, err := os.MkdirTemp("", "examkiosk-face-")
+			if err != nil {
+				return nil, fmt.Errorf("model link dir: %w", err)
+			}
+			defer os.RemoveAll(tmp)
+			for want, have := range fixed {
+				abs, err := filepath.Abs(filepath.Join(cfg.ModelsDir, have))
+				if err != nil {
+					return nil, fmt.Errorf("model path %s: %w", have, err)
+				}
+				if err := os.Symlink(abs, filepath.Join(tmp, want)); err != nil {
+					return nil, fmt.Errorf("link model %s: %w", have, err)
+				}
+			}
+			dir = tmp
+			break
+		}
+	}
+	rec, err := goface.NewRecognizer(dir)
+	if err != nil {
+		return nil, fmt.Errorf("load recognition models from %s: %w", cfg.ModelsDir, err)
+	}
+	return rec, nil
+}
+
+// Close frees the models. It waits for calls in progress; later calls
+// return ErrClosed. Close is idempotent.
+func (e *Engine) Close() error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.lm != nil {
+		e.lm.close()
+		e.lm = nil
+	}
+	if e.rec != nil {
+		e.rec.Close()
+		e.rec = nil
+	}
+	return nil
+}
+
+// Config returns the engine's configuration.
+func (e *Engine) Config() Config { return e.cfg }
+
+// Threshold is the match threshold for the loaded recognition model.
+func (e *Engine) Threshold() float64 { return e.threshold }
+
+// maxDetect bounds the faces reported per image.
+const maxDetect = 16
+
+// minHOGFace is about the smallest face, in detector pixels, dlib's HOG
+// detector finds (its window is 80×80).
+const minHOGFace = 80
+
+// photoDetectSide is the longest side photos are scaled to for detection.
+const photoDetectSide = 800
+
+// detect finds faces (largest first) with landmarks and measurements.
+// For live frames the image is scaled to DetectWidth; photos to at most
+// photoDetectSide. When nothing is found the detector runs again at twice
+// the resolution, so smaller faces are found at a higher cost.
+func (e *Engine) detect(px *rgbImage, live bool) ([]Face, error) {
+	if e.lm == nil {
+		return nil, ErrClosed
+	}
+	scale := 1.0
+	if live {
+		if px.W > e.cfg.DetectWidth {
+			scale = float64(e.cfg.DetectWidth) / float64(px.W)
+		}
+	} else if s := max(px.W, px.H); s > photoDetectSide {
+		scale = float64(photoDetectSide) / float64(s)
+	}
+	raw, _, err := e.lm.detect(px, scale, 0, 0, maxDetect)
+	if err != nil {
+		return nil, err
+	}
+	// A second pass at twice the resolution when nothing was found or, on
+	// photos, when the faces found are small enough that smaller ones
+	// (another person further back) would have been missed.
+	widest := 0
+	for _, r := range raw {
+		widest = max(widest, r.Rect.Dx())
+	}
+	if len(raw) == 0 || (!live && float64(widest)*scale < 2*minHOGFace) {
+		up := 1
+		if scale <= 0.5 {
+			scale, up = scale*2, 0
+		}
+		again, _, err := e.lm.detect(px, scale, up, 0, maxDetect)
+		if err != nil {
+			return nil, err
+		}
+		if len(again) >= len(raw) {
+			raw = again
+		}
+	}
+	faces := make([]Face, len(raw))
+	for i, r := range raw {
+		faces[i] = Face{Rect: r.Rect, Score: r.Score, Landmarks: r.Points, Frontal: true}
+	}
+	if len(faces) == 0 && !live {
+		if faces, err = e.detectCNN(px); err != nil {
+			return nil, err
+		}
+	}
+	slices.SortStableFunc(faces, func(a, b Face) int { return b.Rect.Dx() - a.Rect.Dx() })
+	return faces, nil
+}
+
+// people counts the faces large enough to be another person in the picture.
+func people(faces []Face, l Limits) int {
+	if len(faces) == 0 {
+		return 0
+	}
+	n := 0
+	for _, f := range faces {
+		if float64(f.Rect.Dx()) >= l.SecondFace*float64(faces[0].Rect.Dx()) {
+			n++
+		}
+	}
+	return n
+}
+
+// Detect returns the faces in img, largest first, with landmarks and
+// measurements against the live guide frame.
+func (e *Engine) Detect(img image.Image) ([]Face, error) {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	px := toRGB(img)
+	faces, err := e.detect(px, true)
+	if err != nil {
+		return nil, err
+	}
+	g := liveGuide(px.W, px.H, e.cfg.Live.GuideHeight)
+	for i := range faces {
+		faces[i].Measures = measure(px, toPts(faces[i].Landmarks), g, true)
+	}
+	return faces, nil
+}
+
+// liveGuide is the on-screen guide frame: 5:7, centred, GuideHeight of the
+// frame height.
+func liveGuide(w, h int, frac float64) image.Rectangle {
+	gh := frac * float64(h)
+	gw := gh * 5 / 7
+	cx, cy := float64(w)/2, float64(h)/2
+	return image.Rect(int(cx-gw/2), int(cy-gh/2), int(cx+gw/2), int(cy+gh/2))
+}
+
+// GuideFrame returns the guide rectangle for a w×h camera frame, for the
+// UI to draw.
+func (e *Engine) GuideFrame(w, h int) image.Rectangle { return liveGuide(w, h, e.cfg.Live.GuideHeight) }
+
+// Analyze checks one live frame and says what the candidate should fix.
+func (e *Engine) Analyze(frame image.Image) (Guidance, error) {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return e.analyze(toRGB(frame))
+}
+
+func (e *Engine) analyze(px *rgbImage) (Guidance, error) {
+	faces, err := e.detect(px, true)
+	if err != nil {
+		return Guidance{}, fmt.Errorf("analyze frame: %w", err)
+	}
+	return assess(px, faces, e.cfg.Live, liveGuide(px.W, px.H, e.cfg.Live.GuideHeight), true), nil
+}
+
+// assess measures the main face and applies l.
+func assess(px *rgbImage, faces []Face, l Limits, guide image.Rectangle, vertical bool) Guidance {
+	g := Guidance{Problems: []Problem{}, Faces: people(faces, l)}
+	if len(faces) == 0 {
+		g.Problems = append(g.Problems, problem(CodeNoFace, 0, "one face"))
+		return g
+	}
+	f := faces[0]
+	f.Measures = measure(px, toPts(f.Landmarks), guide, vertical)
+	g.Face = &f
+	if g.Faces > 1 {
+		g.Problems = append(g.Problems, problem(CodeMultipleFaces, float64(g.Faces), "one face"))
+	}
+	ps := l.check(f.Measures)
+	if !f.Frontal && !slices.ContainsFunc(ps, func(p Problem) bool { return p.Code == CodeHeadTurned }) {
+		// Only the CNN detector found it: not frontal enough for HOG.
+		ps = append(ps, problem(CodeHeadTurned, f.Measures.Pose.Yaw, "frontal"))
+	}
+	g.Problems = append(g.Problems, ps...)
+	g.OK = len(g.Problems) == 0
+	m := f.Measures
+	g.Quality = math.Min(m.Sharpness/100, 1) - (math.Abs(m.Pose.Yaw)+math.Abs(m.Pose.Pitch)+math.Abs(m.Pose.Roll))/30 -
+		m.Offset - math.Abs(m.Brightness-130)/200 + f.Score/4
+	return g
+}
+
+// measure computes every measurement for landmarks p against the guide
+// rectangle; vertical selects whether the vertical offset counts.
+func measure(px *rgbImage, p []pt, guide image.Rectangle, vertical bool) Measures {
+	var m Measures
+	top, bottom, left, right := headBox(p)
+	gh := float64(guide.Dy())
+	m.Head = (bottom - top) / gh
+	cx, cy := (left+right)/2, (top+bottom)/2
+	gx, gy := float64(guide.Min.X+guide.Max.X)/2, float64(guide.Min.Y+guide.Max.Y)/2
+	if vertical {
+		m.Offset = math.Hypot(cx-gx, cy-gy) / gh
+	} else {
+		m.Offset = math.Abs(cx-gx) / gh
+	}
+	slack := 0.03 * (bottom - top)
+	m.Inside = left >= -slack && right <= float64(px.W-1)+slack && bottom <= float64(px.H-1)+slack && top >= -slack
+	m.Pose = estimatePose(p)
+	m.EyeOpen = eyesOpen(p)
+	m.MouthOpen = mouthOpen(p)
+	m.Brightness, m.Imbalance = lighting(px, p)
+	m.Sharpness = sharpness(px, p)
+	m.Occlusion = occlusion(px, p)
+	return m
+}
+
+// lighting returns the mean luma of the face and the relative difference
+// between its two halves (split at the nose).
+func lighting(px *rgbImage, p []pt) (mean, imbalance float64) {
+	x0, x1 := p[1].X, p[15].X
+	y0, y1 := mid(p[19], p[24]).Y, p[lmChin].Y
+	split := p[lmNoseTip].X
+	if x1 <= x0 || y1 <= y0 {
+		return 0, 0
+	}
+	const n = 40
+	var sl, sr float64
+	var nl, nr int
+	for i := range n {
+		y := y0 + (y1-y0)*(float64(i)+0.5)/n
+		for j := range n {
+			x := x0 + (x1-x0)*(float64(j)+0.5)/n
+			v := px.luma(int(x), int(y))
+			if x < split {
+				sl += v
+				nl++
+			} else {
+				sr += v
+				nr++
+			}
+		}
+	}
+	mean = (sl + sr) / float64(nl+nr)
+	if nl == 0 || nr == 0 || mean == 0 {
+		return mean, 0
+	}
+	return mean, math.Abs(sl/float64(nl)-sr/float64(nr)) / math.Max(mean, 1)
+}
+
+// sharpness is the variance of the 4-neighbour Laplacian of the face
+// region resampled to 128 px wide, so it does not depend on face size.
+func sharpness(px *rgbImage, p []pt) float64 {
+	x0, x1 := p[1].X, p[15].X
+	y0, y1 := mid(p[19], p[24]).Y, p[lmChin].Y
+	if x1-x0 < 4 || y1-y0 < 4 {
+		return 0
+	}
+	const w = 128
+	step := (x1 - x0) / w
+	h := max(int((y1-y0)/step), 8)
+	crop := px.resample(x0, y0, step, w, h)
+	g := make([]float64, w*h)
+	for i := range g {
+		g[i] = 0.299*float64(crop.Pix[3*i]) + 0.587*float64(crop.Pix[3*i+1]) + 0.114*float64(crop.Pix[3*i+2])
+	}
+	var s, s2 float64
+	n := 0
+	for y := 1; y < h-1; y++ {
+		for x := 1; x < w-1; x++ {
+			l := 4*g[y*w+x] - g[y*w+x-1] - g[y*w+x+1] - g[(y-1)*w+x] - g[(y+1)*w+x]
+			s += l
+			s2 += l * l
+			n++
+		}
+	}
+	if n == 0 {
+		return 0
+	}
+	mu := s / float64(n)
+	return s2/float64(n) - mu*mu
+}
+
+// patch returns the mean luma and chroma of a disc of radius r around c.
+func patch(px *rgbImage, c pt, r float64) (y, cb, cr float64) {
+	n := 0
+	ri := max(int(r), 1)
+	for dy := -ri; dy <= ri; dy++ {
+		for dx := -ri; dx <= ri; dx++ {
+			if dx*dx+dy*dy > ri*ri {
+				continue
+			}
+			R, G, B := px.at(int(c.X)+dx, int(c.Y)+dy)
+			fr, fg, fb := float64(R), float64(G), float64(B)
+			y += 0.299*fr + 0.587*fg + 0.114*fb
+			cb += -0.1687*fr - 0.3313*fg + 0.5*fb
+			cr += 0.5*fr - 0.4187*fg - 0.0813*fb
+			n++
+		}
+	}
+	fn := float64(n)
+	return y / fn, cb / fn, cr / fn
+}
+
+// occlusion scores how covered the face looks: the chroma distance between
+// the skin between the brows and the skin of the lower face (a mask), and
+// the darkness of the eyes relative to that skin (sunglasses). 1 means
+// clearly covered.
+func occlusion(px *rgbImage, p []pt) float64 {
+	iod := interOcular(p)
+	if iod < 4 {
+		return 0
+	}
+	g := mid(p[21], p[22])
+	g.Y -= 0.12 * iod
+	ry, rcb, rcr := patch(px, g, 0.1*iod)
+	_, cb1, cr1 := patch(px, mid(p[57], p[lmChin]), 0.1*iod)
+	_, cb2, cr2 := patch(px, mid(p[33], p[51]), 0.08*iod)
+	chroma := math.Max(math.Hypot(cb1-rcb, cr1-rcr), math.Hypot(cb2-rcb, cr2-rcr))
+	ely, _, _ := patch(px, mid(p[37], p[38], p[40], p[41]), 0.12*iod)
+	ery, _, _ := patch(px, mid(p[43], p[44], p[46], p[47]), 0.12*iod)
+	eyes := (ely + ery) / 2 / math.Max(ry, 1)
+	return math.Max(chroma/occlusionChroma, occlusionEyeRatio/math.Max(eyes, 0.01))
+}
+
+// Occlusion normalisers: a chroma distance of occlusionChroma, or eyes
+// darker than occlusionEyeRatio times the skin, score 1.
+const (
+	occlusionChroma   = 22
+	occlusionEyeRatio = 0.22
+)
+
+// Descriptor is a 128-d face descriptor.
+type Descriptor [128]float32
+
+// Distance is the Euclidean distance between two descriptors.
+func Distance(a, b Descriptor) float64 {
+	var s float64
+	for i := range a {
+		d := float64(a[i] - b[i])
+		s += d * d
+	}
+	return math.Sqrt(s)
+}
+
+// Fuse averages descriptors into one (the mean of several live frames is
+// a steadier template than any single frame).
+func Fuse(ds []Descriptor) Descriptor {
+	var out Descriptor
+	if len(ds) == 0 {
+		return out
+	}
+	for _, d := range ds {
+		for i := range d {
+			out[i] += d[i]
+		}
+	}
+	for i := range out {
+		out[i] /= float32(len(ds))
+	}
+	return out
+}
+
+// descriptorFace is the face width, in pixels, crops are scaled to before
+// go-face computes a descriptor (its aligned chip is 150 px).
+const descriptorFace = 160
+
+// describe computes the descriptor of face f in px: the face is cropped
+// with a margin, scaled so the face is about descriptorFace px wide,
+// encoded as colour JPEG for go-face, which aligns it with its 5-point
+// predictor and runs the network. If go-face's HOG pass misses the face on
+// the small crop, its CNN detector is tried on the same crop.
+func (e *Engine) describe(ctx context.Context, px *rgbImage, f Face) (Descriptor, error) {
+	if e.rec == nil {
+		return Descriptor{}, ErrClosed
+	}
+	if err := ctx.Err(); err != nil {
+		return Descriptor{}, err
+	}
+	p := toPts(f.Landmarks)
+	_, _, left, right := headBox(p)
+	fw := math.Max(right-left, float64(f.Rect.Dx()))
+	c := mid(p[lmNoseTop], p[lmNoseTip])
+	const side = 2.2 * descriptorFace
+	step := fw / descriptorFace
+	crop := px.resample(c.X-side/2*step, c.Y-side/2*step, step, side, side)
+	jpg, err := crop.encodeJPEG(95)
+	if err != nil {
+		return Descriptor{}, err
+	}
+	faces, err := e.rec.Recognize(jpg)
+	if err != nil {
+		return Descriptor{}, fmt.Errorf("compute descriptor: %w", err)
+	}
+	if len(faces) == 0 {
+		if err := ctx.Err(); err != nil {
+			return Descriptor{}, err
+		}
+		if faces, err = e.rec.RecognizeCNN(jpg); err != nil {
+			return Descriptor{}, fmt.Errorf("compute descriptor (cnn): %w", err)
+		}
+	}
+	if len(faces) == 0 {
+		return Descriptor{}, fmt.Errorf("compute descriptor: %w", ErrNoFace)
+	}
+	best, bestD := 0, math.Inf(1)
+	for i, g := range faces {
+		cx := float64(g.Rectangle.Min.X+g.Rectangle.Max.X) / 2
+		cy := float64(g.Rectangle.Min.Y+g.Rectangle.Max.Y) / 2
+		if d := math.Hypot(cx-side/2, cy-side/2); d < bestD {
+			best, bestD = i, d
+		}
+	}
+	return Descriptor(faces[best].Descriptor), nil
+}
+
+// Descriptor computes the descriptor of the largest face in img (a photo
+// or a frame of any size). It returns ErrNoFace when there is none.
+func (e *Engine) Descriptor(ctx context.Context, img image.Image) (Descriptor, Face, error) {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	px := toRGB(img)
+	faces, err := e.detect(px, false)
+	if err != nil {
+		return Descriptor{}, Face{}, err
+	}
+	if len(faces) == 0 {
+		return Descriptor{}, Face{}, ErrNoFace
+	}
+	d, err := e.describe(ctx, px, faces[0])
+	return d, faces[0], err
+}
+
+// Compare returns the distance between the largest faces of a and b and
+// whether it is within the configured threshold.
+func (e *Engine) Compare(ctx context.Context, a, b image.Image) (dist float64, match bool, err error) {
+	da, _, err := e.Descriptor(ctx, a)
+	if err != nil {
+		return 0, false, fmt.Errorf("first image: %w", err)
+	}
+	db, _, err := e.Descriptor(ctx, b)
+	if err != nil {
+		return 0, false, fmt.Errorf("second image: %w", err)
+	}
+	dist = Distance(da, db)
+	return dist, dist <= e.threshold, nil
+}
+
+// Match reports whether a descriptor distance counts as the same person.
+func (e *Engine) Match(dist float64) bool { return dist <= e.threshold }

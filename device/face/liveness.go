@@ -1,0 +1,393 @@
+package face
+
+import (
+	"crypto/rand"
+	"encoding/binary"
+	"fmt"
+	"image"
+	"math"
+	mrand "math/rand/v2"
+	"slices"
+	"time"
+)
+
+// Action is one liveness challenge step.
+type Action string
+
+// Liveness actions. Turn directions are the candidate's own: turning to
+// their left makes the face point toward the right of an unmirrored camera
+// frame (positive Pose.Yaw).
+const (
+	ActionBlink     Action = "blink"
+	ActionTurnLeft  Action = "turn_left"
+	ActionTurnRight Action = "turn_right"
+	ActionOpenMouth Action = "open_mouth"
+)
+
+func (a Action) valid() bool {
+	switch a {
+	case ActionBlink, ActionTurnLeft, ActionTurnRight, ActionOpenMouth:
+		return true
+	}
+	return false
+}
+
+// Prompt is the instruction shown for a.
+func (a Action) Prompt() Text {
+	switch a {
+	case ActionBlink:
+		return Text{"请眨眨眼", "Blink your eyes"}
+	case ActionTurnLeft:
+		return Text{"请向左转头", "Turn your head to your left"}
+	case ActionTurnRight:
+		return Text{"请向右转头", "Turn your head to your right"}
+	case ActionOpenMouth:
+		return Text{"请张张嘴", "Open your mouth"}
+	}
+	return Text{string(a), string(a)}
+}
+
+// Motion thresholds of the liveness detector, all on landmarks that have
+// first been mapped onto the reference frame by the best affine fit of the
+// rigid points (jaw, brows, nose). A flat photo moved, scaled, rotated or
+// tilted in front of the camera moves its landmarks by such a map, so its
+// aligned eye and mouth openings stay constant and its fit residual stays
+// at landmark noise: it can neither blink, open its mouth nor turn.
+const (
+	// blinkClose: aligned eye opening below this fraction of the open-eye
+	// baseline counts as closed; blinkReopen: above this as open again.
+	blinkClose  = 0.72
+	blinkReopen = 0.85
+	// blinkMinDrop is the smallest absolute drop of the eye aspect ratio
+	// that counts (guards against small, noisy eyes).
+	blinkMinDrop = 0.06
+	// blinkMaxClosed is the longest eye closure that is still a blink.
+	blinkMaxClosed = 700 * time.Millisecond
+	// baselineWindow is how much history sets the open-eye baseline.
+	baselineWindow = 1500 * time.Millisecond
+	// turnYaw is the yaw change from the reference, in degrees, of a turn.
+	turnYaw = 18.0
+	// turnResidual is the smallest non-rigid residual (RMS of the rigid
+	// points after the affine fit, in inter-ocular distances) of a turn.
+	turnResidual = 0.035
+	// mouthOpenMAR is the aligned inner-lip aspect ratio of an open mouth.
+	mouthOpenMAR = 0.35
+	// minHold is how many consecutive frames a turn or open mouth must hold.
+	minHold = 2
+)
+
+// rigidIdx are the landmarks that move with the skull.
+var rigidIdx = func() []int {
+	var idx []int
+	for i := lmJawFirst; i <= 35; i++ {
+		idx = append(idx, i)
+	}
+	return idx
+}()
+
+// motionSample is one observed frame.
+type motionSample struct {
+	at       time.Time
+	ear, mar float64
+	yaw      float64
+	residual float64
+}
+
+// Event is an action detected in a frame sequence.
+type Event struct {
+	Action Action    `json:"action"`
+	At     time.Time `json:"at"`
+	Frame  int       `json:"frame"` // index of the frame (0-based) in the sequence fed
+}
+
+// MotionDetector turns a stream of landmarks into blink, turn and mouth
+// events. It is not safe for concurrent use.
+type MotionDetector struct {
+	ref      []pt
+	refYaw   float64
+	refIOD   float64
+	hist     []motionSample
+	frame    int
+	closedAt time.Time // zero when eyes are open
+	closedN  int
+	baseEAR  float64
+	turn     int // +1/-1 while a turn is held, 0 otherwise
+	turnHold int
+	turned   bool
+	mouth    int
+	mouthOn  bool
+}
+
+// NewMotionDetector returns a detector with no reference yet: the first
+// frontal face it sees becomes the reference.
+func NewMotionDetector() *MotionDetector { return &MotionDetector{} }
+
+// Observe feeds the landmarks of one frame (nil when there is no single
+// face) and returns the events completed at this frame.
+func (d *MotionDetector) Observe(landmarks []image.Point, at time.Time) []Event {
+	defer func() { d.frame++ }()
+	if len(landmarks) != 68 {
+		return nil
+	}
+	p := toPts(landmarks)
+	pose := estimatePose(p)
+	if d.ref == nil {
+		if math.Abs(pose.Yaw) > 12 || math.Abs(pose.Pitch) > 20 {
+			return nil
+		}
+		d.ref, d.refYaw, d.refIOD = p, pose.Yaw, interOcular(p)
+	}
+	f, ok := fitAffine(p, d.ref, rigidIdx)
+	if !ok || d.refIOD < 1 {
+		return nil
+	}
+	al := make([]pt, len(p))
+	for i := range p {
+		al[i] = f.apply(p[i])
+	}
+	var res float64
+	for _, i := range rigidIdx {
+		dx, dy := al[i].X-d.ref[i].X, al[i].Y-d.ref[i].Y
+		res += dx*dx + dy*dy
+	}
+	s := motionSample{
+		at: at, ear: eyesOpen(al), mar: mouthOpen(al), yaw: pose.Yaw - d.refYaw,
+		residual: math.Sqrt(res/float64(len(rigidIdx))) / d.refIOD,
+	}
+	var evs []Event
+	emit := func(a Action) { evs = append(evs, Event{Action: a, At: at, Frame: d.frame}) }
+
+	// Blink: a short drop of the aligned eye opening below the baseline.
+	base := d.baseline(at)
+	switch {
+	case base == 0:
+	case d.closedAt.IsZero():
+		if s.ear < blinkClose*base && base-s.ear >= blinkMinDrop && math.Abs(s.yaw) < turnYaw {
+			d.closedAt, d.closedN, d.baseEAR = at, 1, base
+		}
+	default:
+		if s.ear > blinkReopen*d.baseEAR {
+			if at.Sub(d.closedAt) <= blinkMaxClosed {
+				emit(ActionBlink)
+			}
+			d.closedAt = time.Time{}
+		} else if at.Sub(d.closedAt) > blinkMaxClosed {
+			d.closedAt = time.Time{} // eyes kept closed: not a blink
+		}
+	}
+	if d.closedAt.IsZero() {
+		d.hist = append(d.hist, s)
+	}
+
+	// Turns: yaw away from the reference, with a non-rigid residual.
+	dir := 0
+	if math.Abs(s.yaw) >= turnYaw && s.residual >= turnResidual {
+		dir = 1
+		if s.yaw < 0 {
+			dir = -1
+		}
+	}
+	if dir != 0 && dir == d.turn {
+		d.turnHold++
+	} else {
+		d.turn, d.turnHold, d.turned = dir, 1, false
+	}
+	if dir != 0 && d.turnHold >= minHold && !d.turned {
+		d.turned = true
+		if dir > 0 {
+			emit(ActionTurnLeft)
+		} else {
+			emit(ActionTurnRight)
+		}
+	}
+
+	// Mouth: aligned inner-lip opening held open.
+	if s.mar >= mouthOpenMAR {
+		d.mouth++
+	} else {
+		d.mouth, d.mouthOn = 0, false
+	}
+	if d.mouth >= minHold && !d.mouthOn {
+		d.mouthOn = true
+		emit(ActionOpenMouth)
+	}
+	return evs
+}
+
+// baseline is the open-eye level: a high quantile of the aligned eye
+// opening over the recent frontal, open-eye history.
+func (d *MotionDetector) baseline(now time.Time) float64 {
+	cut := 0
+	for cut < len(d.hist) && now.Sub(d.hist[cut].at) > baselineWindow {
+		cut++
+	}
+	d.hist = d.hist[cut:]
+	var v []float64
+	for _, s := range d.hist {
+		if math.Abs(s.yaw) < turnYaw {
+			v = append(v, s.ear)
+		}
+	}
+	if len(v) < 3 {
+		return 0
+	}
+	slices.Sort(v)
+	return v[len(v)*3/4]
+}
+
+// LivenessState is the state of a liveness session.
+type LivenessState string
+
+// Liveness session states.
+const (
+	LivenessRunning LivenessState = "running"
+	LivenessPassed  LivenessState = "passed"
+	LivenessFailed  LivenessState = "failed"
+)
+
+// LivenessStatus is what the UI shows after each frame.
+type LivenessStatus struct {
+	State LivenessState `json:"state"`
+	// Action is the step the candidate should do now (running only).
+	Action Action `json:"action,omitempty"`
+	Prompt Text   `json:"prompt"`
+	// Step is the 0-based index of Action in Challenge; Steps its length.
+	Step  int `json:"step"`
+	Steps int `json:"steps"`
+	// Attempt is 1-based; Attempts the maximum.
+	Attempt  int `json:"attempt"`
+	Attempts int `json:"attempts"`
+	// Remaining is the time left for the current step.
+	Remaining time.Duration `json:"remaining"`
+	// Reason says why the last attempt failed, if one did.
+	Reason string `json:"reason,omitempty"`
+}
+
+// Liveness is one candidate's active liveness challenge: a random order of
+// Steps different actions, each to be done within StepTimeout, with at
+// most Attempts tries (each try draws a new order). Feed it every frame
+// with its capture time. It is not safe for concurrent use.
+type Liveness struct {
+	cfg       LivenessConfig
+	rng       *mrand.Rand
+	challenge []Action
+	step      int
+	attempt   int
+	stepStart time.Time
+	det       *MotionDetector
+	state     LivenessState
+	reason    string
+}
+
+// NewLiveness starts a session. A nil rng draws from crypto/rand.
+func NewLiveness(cfg LivenessConfig, rng *mrand.Rand) (*Liveness, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, fmt.Errorf("liveness config: %w", err)
+	}
+	if rng == nil {
+		var seed [16]byte
+		if _, err := rand.Read(seed[:]); err != nil {
+			return nil, fmt.Errorf("liveness seed: %w", err)
+		}
+		rng = mrand.New(mrand.NewPCG(binary.LittleEndian.Uint64(seed[:8]), binary.LittleEndian.Uint64(seed[8:])))
+	}
+	l := &Liveness{cfg: cfg, rng: rng, state: LivenessRunning}
+	l.newAttempt()
+	return l, nil
+}
+
+// NewLiveness starts a session with the engine's liveness configuration.
+func (e *Engine) NewLiveness() (*Liveness, error) { return NewLiveness(e.cfg.Liveness, nil) }
+
+func (l *Liveness) newAttempt() {
+	l.attempt++
+	pool := slices.Clone(l.cfg.Actions)
+	l.rng.Shuffle(len(pool), func(i, j int) { pool[i], pool[j] = pool[j], pool[i] })
+	l.challenge = pool[:l.cfg.Steps]
+	l.step = 0
+	l.stepStart = time.Time{}
+	l.det = NewMotionDetector()
+}
+
+// Challenge returns the actions of the current attempt, in order.
+func (l *Liveness) Challenge() []Action { return slices.Clone(l.challenge) }
+
+// Observe feeds one analysed frame taken at time at.
+func (l *Liveness) Observe(g Guidance, at time.Time) LivenessStatus {
+	if l.state != LivenessRunning {
+		return l.status(at)
+	}
+	if l.stepStart.IsZero() {
+		l.stepStart = at
+	}
+	var lms []image.Point
+	if g.Face != nil && g.Faces == 1 {
+		lms = g.Face.Landmarks
+	}
+	want := l.challenge[l.step]
+	for _, ev := range l.det.Observe(lms, at) {
+		switch {
+		case ev.Action == want:
+			l.step++
+			l.stepStart = at
+			if l.step == len(l.challenge) {
+				l.state = LivenessPassed
+				return l.status(at)
+			}
+			want = l.challenge[l.step]
+		case ev.Action == ActionTurnLeft || ev.Action == ActionTurnRight:
+			if want == ActionTurnLeft || want == ActionTurnRight {
+				// The wrong way: a replayed recording cannot follow a
+				// random order.
+				l.fail(at, "turned the wrong way")
+				return l.status(at)
+			}
+		}
+	}
+	if at.Sub(l.stepStart) > l.cfg.StepTimeout.Duration {
+		l.fail(at, fmt.Sprintf("%s not seen within %v", want, l.cfg.StepTimeout.Duration))
+	}
+	return l.status(at)
+}
+
+// Feed analyses frame with e and observes it.
+func (l *Liveness) Feed(e *Engine, frame image.Image, at time.Time) (LivenessStatus, Guidance, error) {
+	g, err := e.Analyze(frame)
+	if err != nil {
+		return l.status(at), g, err
+	}
+	return l.Observe(g, at), g, nil
+}
+
+func (l *Liveness) fail(at time.Time, reason string) {
+	l.reason = reason
+	if l.attempt >= l.cfg.Attempts {
+		l.state = LivenessFailed
+		return
+	}
+	l.newAttempt()
+	l.stepStart = at
+}
+
+// State returns the session state.
+func (l *Liveness) State() LivenessState { return l.state }
+
+func (l *Liveness) status(at time.Time) LivenessStatus {
+	st := LivenessStatus{
+		State: l.state, Step: l.step, Steps: len(l.challenge),
+		Attempt: l.attempt, Attempts: l.cfg.Attempts, Reason: l.reason,
+	}
+	switch l.state {
+	case LivenessRunning:
+		st.Action = l.challenge[l.step]
+		st.Prompt = st.Action.Prompt()
+		if !l.stepStart.IsZero() {
+			st.Remaining = max(l.cfg.StepTimeout.Duration-at.Sub(l.stepStart), 0)
+		}
+	case LivenessPassed:
+		st.Prompt = Text{"活体检测通过", "Liveness check passed"}
+	case LivenessFailed:
+		st.Prompt = CodeLivenessFailed.Text()
+	}
+	return st
+}
