@@ -56,6 +56,11 @@ func yuyvOpener(w, h int, fps float64) Opener {
 	for i := 0; i < len(data); i += 4 {
 		data[i], data[i+1], data[i+2], data[i+3] = 81, 90, 81, 240
 	}
+	return yuyvDataOpener(data, w, h, fps)
+}
+
+// yuyvDataOpener is a YUYV camera repeating data at fps.
+func yuyvDataOpener(data []byte, w, h int, fps float64) Opener {
 	return func(context.Context) (Source, error) {
 		var due time.Time
 		period := time.Duration(float64(time.Second) / fps)

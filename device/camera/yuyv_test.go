@@ -1,6 +1,11 @@
 package camera
 
 import (
+	"bytes"
+	"image/jpeg"
+	"math"
+	"os"
+	"path/filepath"
 	"testing"
 )
 
@@ -92,6 +97,39 @@ func BenchmarkYUYVToRGBA640x480(b *testing.B) {
 	for b.Loop() {
 		if err := YUYVToRGBA(dst, src, 640, 480); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// A real webcam picture survives RGB → YUYV → RGB with only the 4:2:2
+// chroma loss: a swapped channel or wrong matrix would fail this.
+func TestYUYVRoundTripRealFrame(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join(facesDir(t), "live", "cap13_blink_turn", "frames", "000062.jpg"))
+	if err != nil {
+		t.Skip(err)
+	}
+	img, err := jpeg.Decode(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := img.Bounds()
+	dst := make([]byte, b.Dx()*b.Dy()*4)
+	if err := YUYVToRGBA(dst, toYUYV(img), b.Dx(), b.Dy()); err != nil {
+		t.Fatal(err)
+	}
+	var sum [3]float64
+	for y := range b.Dy() {
+		for x := range b.Dx() {
+			r, g, bl, _ := img.At(b.Min.X+x, b.Min.Y+y).RGBA()
+			p := dst[(y*b.Dx()+x)*4:]
+			sum[0] += math.Abs(float64(r>>8) - float64(p[0]))
+			sum[1] += math.Abs(float64(g>>8) - float64(p[1]))
+			sum[2] += math.Abs(float64(bl>>8) - float64(p[2]))
+		}
+	}
+	for i, s := range sum {
+		if mae := s / float64(b.Dx()*b.Dy()); mae > 3 {
+			t.Errorf("channel %d: mean absolute error %.2f, want ≤ 3", i, mae)
 		}
 	}
 }
