@@ -18,6 +18,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"math"
 	"os"
@@ -90,6 +91,7 @@ func Open(cfg Config) (*Store, error) {
 	if err := os.MkdirAll(filepath.Dir(cfg.Path), 0o700); err != nil {
 		return nil, fmt.Errorf("open store %s: %w", cfg.Path, err)
 	}
+	_, statErr := os.Stat(cfg.Path)
 	db, err := bolt.Open(cfg.Path, 0o600, &bolt.Options{
 		Timeout:      time.Duration(cfg.LockTimeoutSeconds) * time.Second,
 		FreelistType: bolt.FreelistMapType,
@@ -99,6 +101,13 @@ func Open(cfg Config) (*Store, error) {
 	})
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", cfg.Path, err)
+	}
+	if errors.Is(statErr, fs.ErrNotExist) {
+		// bbolt syncs the new file's contents, not its directory entry.
+		if err := syncDir(filepath.Dir(cfg.Path)); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("open store %s: %w", cfg.Path, err)
+		}
 	}
 	if fi, err := os.Stat(cfg.Path); err == nil && fi.Mode().Perm() != 0o600 {
 		if err := os.Chmod(cfg.Path, 0o600); err != nil {
