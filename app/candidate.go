@@ -9,6 +9,7 @@ import (
 
 	"examkiosk/app/registration"
 	"examkiosk/app/store"
+	"examkiosk/device/face"
 	"examkiosk/sync/kiosk"
 	"examkiosk/sync/wire"
 )
@@ -20,6 +21,9 @@ type JourneyView struct {
 	Photo         string             `json:"photo,omitempty"` // data: URL of the accepted ID photo
 	Distance      float64            `json:"distance,omitempty"`
 	Threshold     float64            `json:"threshold,omitempty"`
+	PhotoOK       bool               `json:"photoOk"`
+	Match         bool               `json:"match"`
+	Problems      []face.Problem     `json:"problems"`
 	Form          *ApplicationForm   `json:"form,omitempty"`
 	Receipt       *RegistrationView  `json:"receipt,omitempty"`
 	Registrations []RegistrationView `json:"registrations"`
@@ -58,9 +62,11 @@ type RegistrationView struct {
 	Status      string    `json:"status"`
 	Reason      string    `json:"reason,omitempty"`
 	PaymentURL  string    `json:"paymentUrl,omitempty"`
+	PaymentQR   string    `json:"paymentQr,omitempty"` // data: URL of the payment link's QR code
 	PayBy       time.Time `json:"payBy"`
 	SubmittedAt time.Time `json:"submittedAt"`
 	Delivered   bool      `json:"delivered"`
+	ReceiptQR   string    `json:"receiptQr"` // data: URL of a QR code of the registration number
 }
 
 // Journey returns the candidate's session as the UI shows it.
@@ -72,10 +78,14 @@ func (a *App) Journey() JourneyView {
 
 func (a *App) viewLocked() JourneyView {
 	j := &a.journey
-	v := JourneyView{Step: j.Step(), Candidate: j.candidate, Registrations: []RegistrationView{}, ResubmitOf: j.resubmit}
+	v := JourneyView{Step: j.Step(), Candidate: j.candidate, Registrations: []RegistrationView{}, ResubmitOf: j.resubmit, Problems: []face.Problem{}}
 	if j.face != nil && len(j.face.Photo) > 0 {
 		v.Photo = "data:image/jpeg;base64," + base64.StdEncoding.EncodeToString(j.face.Photo)
 		v.Distance, v.Threshold = j.face.Distance, j.face.Threshold
+		v.PhotoOK, v.Match = j.face.PhotoOK, j.face.Match
+		if j.face.Problems != nil {
+			v.Problems = j.face.Problems
+		}
 	}
 	if j.form != nil {
 		f := formOf(j.form)
@@ -239,15 +249,15 @@ func (a *App) StartQRLogin(channel string) (QRLogin, error) {
 	if err != nil {
 		return QRLogin{}, fmt.Errorf("无法连接中心系统，请稍后再试或使用离线登录 / Cannot reach the central system: try again later or use the offline login (%w)", err)
 	}
-	png, err := kiosk.QRCodePNG(s.URL, 360)
-	if err != nil {
-		return QRLogin{}, fmt.Errorf("draw QR code: %w", err)
+	img := qrDataURL(s.URL)
+	if img == "" {
+		return QRLogin{}, fmt.Errorf("draw QR code for %s", s.URL)
 	}
 	a.mu.Lock()
 	a.login = &loginRun{id: s.ID, state: s.State}
 	a.mu.Unlock()
 	return QRLogin{ID: s.ID, Channel: s.Channel, URL: s.URL, State: s.State, ExpiresAt: s.ExpiresAt,
-		Image: "data:image/png;base64," + base64.StdEncoding.EncodeToString(png)}, nil
+		Image: img}, nil
 }
 
 // PollQRLogin waits (long poll) for the session to change. When the phone
@@ -423,6 +433,10 @@ func formOf(r *registration.Registration) ApplicationForm {
 func viewOf(r registration.Registration, cat wire.Catalog) RegistrationView {
 	v := RegistrationView{ID: r.ID, Revision: r.Revision, Exam: r.ExamID, Position: r.PositionID, Status: string(r.Status),
 		Reason: r.Reason, PaymentURL: r.PaymentURL, PayBy: r.PayBy, SubmittedAt: r.SubmittedAt, Delivered: !r.DeliveredAt.IsZero()}
+	v.ReceiptQR = qrDataURL(receiptCode(r))
+	if r.PaymentURL != "" && r.Status == registration.StatusApproved {
+		v.PaymentQR = qrDataURL(r.PaymentURL)
+	}
 	for _, e := range cat.Exams {
 		if e.ID != r.ExamID {
 			continue
@@ -435,6 +449,21 @@ func viewOf(r registration.Registration, cat wire.Catalog) RegistrationView {
 		}
 	}
 	return v
+}
+
+// receiptCode is what the receipt's QR code holds: the registration number
+// and revision, as staff and the central look registrations up.
+func receiptCode(r registration.Registration) string {
+	return fmt.Sprintf("EXAMKIOSK:%s:%d", r.ID, r.Revision)
+}
+
+// qrDataURL draws content as a QR code PNG data: URL ("" if it cannot).
+func qrDataURL(content string) string {
+	png, err := kiosk.QRCodePNG(content, 320)
+	if err != nil {
+		return ""
+	}
+	return "data:image/png;base64," + base64.StdEncoding.EncodeToString(png)
 }
 
 // maskID shows the first 3 and the last 4 characters of an ID number.

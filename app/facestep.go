@@ -246,7 +246,9 @@ func (a *App) finishFace(ctx context.Context, capture *face.Capture) (FaceResult
 		Photo:          photo,
 		Distance:       v.Distance,
 		Threshold:      v.Threshold,
+		PhotoOK:        res.PhotoOK,
 		Match:          res.Passed,
+		Problems:       res.Problems,
 	}
 	return res, out
 }

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"examkiosk/app/registration"
+	"examkiosk/device/face"
 )
 
 // Step is where a candidate is in the journey at the kiosk.
@@ -52,7 +53,9 @@ type FaceOutcome struct {
 	Photo          []byte      // ID photo JPEG made from the live face
 	Distance       float64     // live face vs ID photo
 	Threshold      float64
-	Match          bool
+	PhotoOK        bool           // the photo meets the exam's spec
+	Match          bool           // photo to spec and the same person as the live face
+	Problems       []face.Problem // what the photo or the comparison failed
 }
 
 // Journey is one candidate's session at the kiosk, from login to receipt.

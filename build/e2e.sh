@@ -30,26 +30,17 @@ if [ -z "${DISPLAY:-}" ]; then
 fi
 
 port=$(free_port)
-tag=$RANDOM$RANDOM
-clip="$work/e2e-clip-$tag.mjpeg"
-printf '\xff\xd8\xff\xd9' >"$clip"
-centre="端到端测试中心-$tag"
-cat >"$work/config.toml" <<TOML
-[centre]
-name = "$centre"
-[paths]
-data_dir = "$work/data"
-models_dir = "${EXAMKIOSK_MODELS:-${XDG_DATA_HOME:-$HOME/.local/share}/examkiosk/models}"
-[camera]
-device = "replay:$clip"
-[central]
-url = "http://127.0.0.1:$(free_port)"
-TOML
+# The embedded demo, as `make run` starts it, with its data in a scratch
+# folder: replay camera (the demo clip from build/setup.sh media), the
+# reference central on 127.0.0.1:8700, enrolment with the demo code.
+centre=$("$BIN" --demo --print-config | sed -n 's/^  name = "\(.*\)"$/\1/p' | head -n 1)
+clip=$("$BIN" --demo --print-config | sed -n 's/^  device = "replay:\(.*\)"$/\1/p' | head -n 1)
+[ -s "$clip" ] || { echo "e2e: the demo clip $clip is missing: run build/setup.sh media" >&2; exit 1; }
 
 # Wails' dev build reads these from the environment: serve the built UI
 # from disk with the bindings on this address.
 devserver="127.0.0.1:$port" assetdir="$ROOT/frontend/dist" loglevel=Warning \
-  "$BIN" --config "$work/config.toml" >"$work/kiosk.log" 2>&1 &
+  "$BIN" --demo --data "$work/data" >"$work/kiosk.log" 2>&1 &
 pids+=($!)
 
 export E2E_URL="http://127.0.0.1:$port/" E2E_CENTRE="$centre" E2E_CLIP="$(basename "$clip")"

@@ -11,7 +11,7 @@ describe('StatusStrip', () => {
     vi.mocked(kiosk.Status).mockResolvedValue({
       version: '1.2.3',
       items: [
-        { key: 'camera', state: 'ok', code: 'replay', detail: 'cap13.mjpeg' },
+        { key: 'camera', state: 'ok', code: 'ok', detail: 'cap13.mjpeg' },
         { key: 'central', state: 'warn', code: 'offline', detail: 'http://127.0.0.1:8700' },
         { key: 'version', state: 'ok', code: 'version', detail: '1.2.3' },
       ],
@@ -19,13 +19,14 @@ describe('StatusStrip', () => {
     const i18n = makeI18n()
     const w = mount(StatusStrip, { props: { intervalMs: 60000 }, global: { plugins: [i18n] } })
     await flushPromises()
-    expect(w.get('[data-testid=status-camera]').text()).toContain('摄像头：回放')
+    expect(w.get('[data-testid=status-camera]').text()).toContain('摄像头：正常')
     expect(w.get('[data-testid=status-central]').attributes('data-state')).toBe('warn')
     expect(w.get('[data-testid=status-central]').text()).toContain('离线')
     expect(w.get('[data-testid=status-version]').text()).toContain('1.2.3')
     i18n.global.locale.value = 'en'
     await flushPromises()
     expect(w.get('[data-testid=status-central]').text()).toContain('Central: offline')
+    expect(w.get('[data-testid=status-camera]').text()).toContain('Camera: ok')
     w.unmount()
   })
 })

@@ -1,5 +1,67 @@
 export namespace app {
 	
+	export class ApplicationForm {
+	    phone: string;
+	    education: string;
+	    major: string;
+	    graduationYear: number;
+	    workExperience: string;
+	    examId: string;
+	    positionId: string;
+	
+	    static createFrom(source: any = {}) {
+	        return new ApplicationForm(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.phone = source["phone"];
+	        this.education = source["education"];
+	        this.major = source["major"];
+	        this.graduationYear = source["graduationYear"];
+	        this.workExperience = source["workExperience"];
+	        this.examId = source["examId"];
+	        this.positionId = source["positionId"];
+	    }
+	}
+	export class Box {
+	    x: number;
+	    y: number;
+	    w: number;
+	    h: number;
+	
+	    static createFrom(source: any = {}) {
+	        return new Box(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.x = source["x"];
+	        this.y = source["y"];
+	        this.w = source["w"];
+	        this.h = source["h"];
+	    }
+	}
+	export class Candidate {
+	    name: string;
+	    idMasked: string;
+	    source: string;
+	    birth: string;
+	    sex: string;
+	
+	    static createFrom(source: any = {}) {
+	        return new Candidate(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.name = source["name"];
+	        this.idMasked = source["idMasked"];
+	        this.source = source["source"];
+	        this.birth = source["birth"];
+	        this.sex = source["sex"];
+	    }
+	}
 	export class ExamSummary {
 	    id: string;
 	    name: string;
@@ -37,6 +99,311 @@ export namespace app {
 		    return a;
 		}
 	}
+	export class FaceResult {
+	    passed: boolean;
+	    photo: string;
+	    photoOk: boolean;
+	    problems: face.Problem[];
+	    distance: number;
+	    threshold: number;
+	    match: boolean;
+	    reason?: string;
+	
+	    static createFrom(source: any = {}) {
+	        return new FaceResult(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.passed = source["passed"];
+	        this.photo = source["photo"];
+	        this.photoOk = source["photoOk"];
+	        this.problems = this.convertValues(source["problems"], face.Problem);
+	        this.distance = source["distance"];
+	        this.threshold = source["threshold"];
+	        this.match = source["match"];
+	        this.reason = source["reason"];
+	    }
+	
+		convertValues(a: any, classs: any, asMap: boolean = false): any {
+		    if (!a) {
+		        return a;
+		    }
+		    if (a.slice && a.map) {
+		        return (a as any[]).map(elem => this.convertValues(elem, classs));
+		    } else if ("object" === typeof a) {
+		        if (asMap) {
+		            for (const key of Object.keys(a)) {
+		                a[key] = new classs(a[key]);
+		            }
+		            return a;
+		        }
+		        return new classs(a);
+		    }
+		    return a;
+		}
+	}
+	export class FaceProgress {
+	    phase: string;
+	    ok: boolean;
+	    problems: face.Problem[];
+	    face?: Box;
+	    liveness: face.LivenessStatus;
+	    result?: FaceResult;
+	
+	    static createFrom(source: any = {}) {
+	        return new FaceProgress(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.phase = source["phase"];
+	        this.ok = source["ok"];
+	        this.problems = this.convertValues(source["problems"], face.Problem);
+	        this.face = this.convertValues(source["face"], Box);
+	        this.liveness = this.convertValues(source["liveness"], face.LivenessStatus);
+	        this.result = this.convertValues(source["result"], FaceResult);
+	    }
+	
+		convertValues(a: any, classs: any, asMap: boolean = false): any {
+		    if (!a) {
+		        return a;
+		    }
+		    if (a.slice && a.map) {
+		        return (a as any[]).map(elem => this.convertValues(elem, classs));
+		    } else if ("object" === typeof a) {
+		        if (asMap) {
+		            for (const key of Object.keys(a)) {
+		                a[key] = new classs(a[key]);
+		            }
+		            return a;
+		        }
+		        return new classs(a);
+		    }
+		    return a;
+		}
+	}
+	
+	export class FaceSession {
+	    streamUrl: string;
+	    eventsUrl: string;
+	    challenge: string[];
+	    guideBox: Box;
+	
+	    static createFrom(source: any = {}) {
+	        return new FaceSession(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.streamUrl = source["streamUrl"];
+	        this.eventsUrl = source["eventsUrl"];
+	        this.challenge = source["challenge"];
+	        this.guideBox = this.convertValues(source["guideBox"], Box);
+	    }
+	
+		convertValues(a: any, classs: any, asMap: boolean = false): any {
+		    if (!a) {
+		        return a;
+		    }
+		    if (a.slice && a.map) {
+		        return (a as any[]).map(elem => this.convertValues(elem, classs));
+		    } else if ("object" === typeof a) {
+		        if (asMap) {
+		            for (const key of Object.keys(a)) {
+		                a[key] = new classs(a[key]);
+		            }
+		            return a;
+		        }
+		        return new classs(a);
+		    }
+		    return a;
+		}
+	}
+	export class FormOptions {
+	    exams: wire.Exam[];
+	    education: registration.EducationLevel[];
+	    yearFrom: number;
+	    yearTo: number;
+	
+	    static createFrom(source: any = {}) {
+	        return new FormOptions(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.exams = this.convertValues(source["exams"], wire.Exam);
+	        this.education = this.convertValues(source["education"], registration.EducationLevel);
+	        this.yearFrom = source["yearFrom"];
+	        this.yearTo = source["yearTo"];
+	    }
+	
+		convertValues(a: any, classs: any, asMap: boolean = false): any {
+		    if (!a) {
+		        return a;
+		    }
+		    if (a.slice && a.map) {
+		        return (a as any[]).map(elem => this.convertValues(elem, classs));
+		    } else if ("object" === typeof a) {
+		        if (asMap) {
+		            for (const key of Object.keys(a)) {
+		                a[key] = new classs(a[key]);
+		            }
+		            return a;
+		        }
+		        return new classs(a);
+		    }
+		    return a;
+		}
+	}
+	export class RegistrationView {
+	    id: string;
+	    revision: number;
+	    exam: string;
+	    position: string;
+	    status: string;
+	    reason?: string;
+	    paymentUrl?: string;
+	    paymentQr?: string;
+	    // Go type: time
+	    payBy: any;
+	    // Go type: time
+	    submittedAt: any;
+	    delivered: boolean;
+	    receiptQr: string;
+	
+	    static createFrom(source: any = {}) {
+	        return new RegistrationView(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.id = source["id"];
+	        this.revision = source["revision"];
+	        this.exam = source["exam"];
+	        this.position = source["position"];
+	        this.status = source["status"];
+	        this.reason = source["reason"];
+	        this.paymentUrl = source["paymentUrl"];
+	        this.paymentQr = source["paymentQr"];
+	        this.payBy = this.convertValues(source["payBy"], null);
+	        this.submittedAt = this.convertValues(source["submittedAt"], null);
+	        this.delivered = source["delivered"];
+	        this.receiptQr = source["receiptQr"];
+	    }
+	
+		convertValues(a: any, classs: any, asMap: boolean = false): any {
+		    if (!a) {
+		        return a;
+		    }
+		    if (a.slice && a.map) {
+		        return (a as any[]).map(elem => this.convertValues(elem, classs));
+		    } else if ("object" === typeof a) {
+		        if (asMap) {
+		            for (const key of Object.keys(a)) {
+		                a[key] = new classs(a[key]);
+		            }
+		            return a;
+		        }
+		        return new classs(a);
+		    }
+		    return a;
+		}
+	}
+	export class JourneyView {
+	    step: string;
+	    candidate?: Candidate;
+	    photo?: string;
+	    distance?: number;
+	    threshold?: number;
+	    photoOk: boolean;
+	    match: boolean;
+	    problems: face.Problem[];
+	    form?: ApplicationForm;
+	    receipt?: RegistrationView;
+	    registrations: RegistrationView[];
+	    resubmitOf?: string;
+	
+	    static createFrom(source: any = {}) {
+	        return new JourneyView(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.step = source["step"];
+	        this.candidate = this.convertValues(source["candidate"], Candidate);
+	        this.photo = source["photo"];
+	        this.distance = source["distance"];
+	        this.threshold = source["threshold"];
+	        this.photoOk = source["photoOk"];
+	        this.match = source["match"];
+	        this.problems = this.convertValues(source["problems"], face.Problem);
+	        this.form = this.convertValues(source["form"], ApplicationForm);
+	        this.receipt = this.convertValues(source["receipt"], RegistrationView);
+	        this.registrations = this.convertValues(source["registrations"], RegistrationView);
+	        this.resubmitOf = source["resubmitOf"];
+	    }
+	
+		convertValues(a: any, classs: any, asMap: boolean = false): any {
+		    if (!a) {
+		        return a;
+		    }
+		    if (a.slice && a.map) {
+		        return (a as any[]).map(elem => this.convertValues(elem, classs));
+		    } else if ("object" === typeof a) {
+		        if (asMap) {
+		            for (const key of Object.keys(a)) {
+		                a[key] = new classs(a[key]);
+		            }
+		            return a;
+		        }
+		        return new classs(a);
+		    }
+		    return a;
+		}
+	}
+	export class QRLogin {
+	    id: string;
+	    channel: string;
+	    url: string;
+	    image: string;
+	    state: string;
+	    // Go type: time
+	    expiresAt: any;
+	
+	    static createFrom(source: any = {}) {
+	        return new QRLogin(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.id = source["id"];
+	        this.channel = source["channel"];
+	        this.url = source["url"];
+	        this.image = source["image"];
+	        this.state = source["state"];
+	        this.expiresAt = this.convertValues(source["expiresAt"], null);
+	    }
+	
+		convertValues(a: any, classs: any, asMap: boolean = false): any {
+		    if (!a) {
+		        return a;
+		    }
+		    if (a.slice && a.map) {
+		        return (a as any[]).map(elem => this.convertValues(elem, classs));
+		    } else if ("object" === typeof a) {
+		        if (asMap) {
+		            for (const key of Object.keys(a)) {
+		                a[key] = new classs(a[key]);
+		            }
+		            return a;
+		        }
+		        return new classs(a);
+		    }
+		    return a;
+		}
+	}
+	
 	export class StatusItem {
 	    key: string;
 	    state: string;
@@ -108,6 +475,178 @@ export namespace app {
 	        this.demo = source["demo"];
 	        this.exams = this.convertValues(source["exams"], ExamSummary);
 	        this.version = source["version"];
+	    }
+	
+		convertValues(a: any, classs: any, asMap: boolean = false): any {
+		    if (!a) {
+		        return a;
+		    }
+		    if (a.slice && a.map) {
+		        return (a as any[]).map(elem => this.convertValues(elem, classs));
+		    } else if ("object" === typeof a) {
+		        if (asMap) {
+		            for (const key of Object.keys(a)) {
+		                a[key] = new classs(a[key]);
+		            }
+		            return a;
+		        }
+		        return new classs(a);
+		    }
+		    return a;
+		}
+	}
+
+}
+
+export namespace face {
+	
+	export class Text {
+	    zh: string;
+	    en: string;
+	
+	    static createFrom(source: any = {}) {
+	        return new Text(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.zh = source["zh"];
+	        this.en = source["en"];
+	    }
+	}
+	export class LivenessStatus {
+	    state: string;
+	    action?: string;
+	    prompt: Text;
+	    step: number;
+	    steps: number;
+	    attempt: number;
+	    attempts: number;
+	    remaining: number;
+	    reason?: string;
+	
+	    static createFrom(source: any = {}) {
+	        return new LivenessStatus(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.state = source["state"];
+	        this.action = source["action"];
+	        this.prompt = this.convertValues(source["prompt"], Text);
+	        this.step = source["step"];
+	        this.steps = source["steps"];
+	        this.attempt = source["attempt"];
+	        this.attempts = source["attempts"];
+	        this.remaining = source["remaining"];
+	        this.reason = source["reason"];
+	    }
+	
+		convertValues(a: any, classs: any, asMap: boolean = false): any {
+		    if (!a) {
+		        return a;
+		    }
+		    if (a.slice && a.map) {
+		        return (a as any[]).map(elem => this.convertValues(elem, classs));
+		    } else if ("object" === typeof a) {
+		        if (asMap) {
+		            for (const key of Object.keys(a)) {
+		                a[key] = new classs(a[key]);
+		            }
+		            return a;
+		        }
+		        return new classs(a);
+		    }
+		    return a;
+		}
+	}
+	export class Problem {
+	    code: string;
+	    message: string;
+	    value?: number;
+	    limit?: string;
+	
+	    static createFrom(source: any = {}) {
+	        return new Problem(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.code = source["code"];
+	        this.message = source["message"];
+	        this.value = source["value"];
+	        this.limit = source["limit"];
+	    }
+	}
+
+}
+
+export namespace registration {
+	
+	export class EducationLevel {
+	    value: string;
+	    zh: string;
+	    en: string;
+	
+	    static createFrom(source: any = {}) {
+	        return new EducationLevel(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.value = source["value"];
+	        this.zh = source["zh"];
+	        this.en = source["en"];
+	    }
+	}
+
+}
+
+export namespace wire {
+	
+	export class Position {
+	    id: string;
+	    name: string;
+	    employer?: string;
+	    quota?: number;
+	
+	    static createFrom(source: any = {}) {
+	        return new Position(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.id = source["id"];
+	        this.name = source["name"];
+	        this.employer = source["employer"];
+	        this.quota = source["quota"];
+	    }
+	}
+	export class Exam {
+	    id: string;
+	    name: string;
+	    // Go type: time
+	    register_from: any;
+	    // Go type: time
+	    register_until: any;
+	    // Go type: time
+	    pay_until: any;
+	    fee_cents: number;
+	    positions: Position[];
+	
+	    static createFrom(source: any = {}) {
+	        return new Exam(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.id = source["id"];
+	        this.name = source["name"];
+	        this.register_from = this.convertValues(source["register_from"], null);
+	        this.register_until = this.convertValues(source["register_until"], null);
+	        this.pay_until = this.convertValues(source["pay_until"], null);
+	        this.fee_cents = source["fee_cents"];
+	        this.positions = this.convertValues(source["positions"], Position);
 	    }
 	
 		convertValues(a: any, classs: any, asMap: boolean = false): any {
