@@ -171,7 +171,7 @@ func run(args []string) int {
 		fmt.Fprintf(os.Stderr, "examkiosk: %v\n", err)
 		return 1
 	}
-	svc.StartSync(ctx)
+	svc.Start(ctx)
 	err = wails.Run(&options.App{
 		Title:                    "ExamKiosk",
 		Width:                    1280,

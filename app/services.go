@@ -121,8 +121,10 @@ func (s *Services) health(version string) wire.Health {
 	return h
 }
 
-// StartSync runs the sync client until ctx ends.
-func (s *Services) StartSync(ctx context.Context) {
+// Start runs the background work until ctx ends: the hourly retention
+// purge of photos and face data, and the sync client when enrolled.
+func (s *Services) Start(ctx context.Context) {
+	go s.Store.PurgeEvery(ctx, time.Hour)
 	if s.Sync == nil {
 		return
 	}

@@ -1,0 +1,244 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"examkiosk/app/registration"
+	"examkiosk/app/store"
+	"examkiosk/device/camera"
+	"examkiosk/device/face"
+	"examkiosk/sync/wire"
+)
+
+// facesDir is ../shared/faces beside the repository, or $EXAMKIOSK_FACES.
+func facesDir(t *testing.T) string {
+	t.Helper()
+	dir := os.Getenv("EXAMKIOSK_FACES")
+	if dir == "" {
+		dir = filepath.Join("..", "..", "shared", "faces")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "README.md")); err != nil {
+		t.Skipf("face fixtures not found at %s (set EXAMKIOSK_FACES): skipping", dir)
+	}
+	return dir
+}
+
+// engine loads the real face models once per test.
+func engine(t *testing.T) *face.Engine {
+	t.Helper()
+	cfg := face.DefaultConfig()
+	cfg.ModelsDir = DefaultModelsDir()
+	if _, err := os.Stat(filepath.Join(cfg.ModelsDir, ModelsManifest)); err != nil {
+		t.Skipf("face models not installed in %s: run make models", cfg.ModelsDir)
+	}
+	eng, err := face.NewEngine(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { eng.Close() })
+	return eng
+}
+
+func catalogStore(t *testing.T) *store.Store {
+	t.Helper()
+	st := testStore(t)
+	now := time.Now()
+	cat := wire.Catalog{Version: 1, Exams: []wire.Exam{{
+		ID: "E1", Name: "2026年公务员考试", RegisterFrom: now.Add(-time.Hour), RegisterUntil: now.Add(24 * time.Hour),
+		PayUntil: now.Add(48 * time.Hour), Positions: []wire.Position{{ID: "P1", Name: "综合管理岗"}, {ID: "P2", Name: "信息技术岗"}},
+	}}}
+	if err := st.PutCatalog(context.Background(), cat); err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+// passFace gives the journey the outcome of a real face step: the ID photo
+// made from a real portrait and its comparison with the same face.
+func passFace(t *testing.T, a *App, eng *face.Engine) {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(facesDir(t), "idphoto", "portrait", "deepface_img11.jpg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := face.DecodeImage(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	live, _, err := eng.Descriptor(ctx, img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	photo, report, err := eng.MakeIDPhoto(ctx, img, a.opts.Config.Face.Photo)
+	if err != nil || !report.OK {
+		t.Fatalf("make ID photo: %v %+v", err, report.Problems)
+	}
+	v, err := eng.VerifyPhoto(ctx, live, photo)
+	if err != nil || !v.Match {
+		t.Fatalf("verify: %v %+v", err, v)
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.journey.face = &FaceOutcome{LivenessPassed: true, Descriptors: [][]float32{live[:]}, Photo: photo,
+		Distance: v.Distance, Threshold: v.Threshold, PhotoOK: true, Match: true}
+	if err := a.journey.Go(StepPhoto); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestCandidateJourney(t *testing.T) {
+	eng := engine(t)
+	st := catalogStore(t)
+	a := testApp(t, Options{Store: st, Face: eng})
+
+	if _, err := a.OfflineLogin("张三", "110105194912310021"); err == nil {
+		t.Fatal("logging in before leaving the welcome screen must be refused")
+	}
+	if _, err := a.Begin(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.OfflineLogin("张三", "110105194912310021"); err == nil || !strings.Contains(err.Error(), "校验") {
+		t.Fatalf("a bad check digit must be refused in Chinese first, got %v", err)
+	}
+	v, err := a.OfflineLogin("张三", "11010519491231002x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.Step != StepFace || v.Candidate.Masked != "110***********002X" || v.Candidate.Birth != "1949-12-31" {
+		t.Fatalf("after login: %+v %+v", v, v.Candidate)
+	}
+	if _, err := a.AcceptPhoto(); err == nil {
+		t.Fatal("the form must not open before the face check")
+	}
+	passFace(t, a, eng)
+	if v, err = a.AcceptPhoto(); err != nil || v.Step != StepForm || v.Photo == "" || !v.Match {
+		t.Fatalf("accept photo: %v %+v", err, v.Step)
+	}
+
+	form := ApplicationForm{Phone: "1380013800", Education: "bachelor", Major: "计算机科学", GraduationYear: 1972, ExamID: "E1", PositionID: "P9"}
+	_, err = a.SaveForm(form)
+	var fe *FormError
+	if !errors.As(err, &fe) {
+		t.Fatalf("a bad form must give a *FormError, got %v", err)
+	}
+	fields := map[string]bool{}
+	for _, p := range fe.Problems {
+		fields[p.Field] = p.ZH != "" && p.EN != ""
+	}
+	if !fields["phone"] || !fields["position_id"] || len(fe.Problems) != 2 {
+		t.Fatalf("want the phone and the position refused in both languages, got %+v", fe.Problems)
+	}
+	if got, _ := FormatError(err).(*FormError); got != fe {
+		t.Fatal("FormatError must hand the UI the field problems")
+	}
+	form.Phone, form.PositionID = "13800138000", "P2"
+	if v, err = a.SaveForm(form); err != nil || v.Step != StepReview {
+		t.Fatalf("save form: %v %v", err, v.Step)
+	}
+	if v, err = a.Submit(); err != nil || v.Step != StepReceipt || v.Receipt == nil {
+		t.Fatalf("submit: %v %+v", err, v)
+	}
+	if v.Receipt.Exam != "2026年公务员考试" || v.Receipt.Position != "信息技术岗" || v.Receipt.Status != "submitted" || v.Receipt.ReceiptQR == "" {
+		t.Fatalf("receipt: %+v", v.Receipt)
+	}
+	regs, err := st.ListByCandidate(context.Background(), "11010519491231002X")
+	if err != nil || len(regs) != 1 || regs[0].IdentitySource != registration.SourceOfflineUnverified {
+		t.Fatalf("stored: %v %+v", err, regs)
+	}
+	if full, err := st.Get(context.Background(), regs[0].ID); err != nil || len(full.Photo) < 20<<10 || len(full.Descriptors) != 1 || !full.LivenessPassed {
+		t.Fatalf("stored photo and face data: %v, %d bytes, %d descriptors", err, len(full.Photo), len(full.Descriptors))
+	}
+	if q, _, _ := st.Depth(context.Background()); q != 1 {
+		t.Fatalf("queued for delivery: %d, want 1", q)
+	}
+
+	// A second application for the same exam is refused with a reason.
+	if v, err = a.ShowStatus(); err != nil || v.Step != StepStatus || len(v.Registrations) != 1 {
+		t.Fatalf("status: %v %+v", err, v)
+	}
+	if _, err = a.NewApplication(); err != nil {
+		t.Fatal(err)
+	}
+	passFace(t, a, eng)
+	a.AcceptPhoto()
+	form.PositionID = "P1"
+	if _, err = a.SaveForm(form); err != nil {
+		t.Fatal(err)
+	}
+	if _, err = a.Submit(); !errors.As(err, &fe) || !strings.Contains(fe.Error(), "已") {
+		t.Fatalf("duplicate registration: got %v", err)
+	}
+
+	v = a.Logout()
+	if v.Step != StepWelcome || v.Candidate != nil || len(v.Registrations) != 0 {
+		t.Fatalf("logout kept the candidate: %+v", v)
+	}
+}
+
+// The face step runs the real pipeline on a real webcam clip: frames from
+// the replay camera are analysed and the progress carries the face box and
+// the liveness challenge.
+func TestFaceStepOnReplay(t *testing.T) {
+	frames := filepath.Join(facesDir(t), "live", "cap13_blink_turn", "frames")
+	eng := engine(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ccfg := camera.DefaultConfig()
+	cam, err := camera.Open(ctx, "replay:"+frames, ccfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cam.Close()
+	pv, err := camera.NewPreview(cam, ccfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := pv.Listen(ctx, "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	a := testApp(t, Options{Store: catalogStore(t), Face: eng, Camera: cam, Preview: pv, PreviewServer: srv})
+	if _, err := a.StartFaceCheck(); err == nil {
+		t.Fatal("the face step needs a logged-in candidate")
+	}
+	a.Begin()
+	if _, err := a.OfflineLogin("张三", "11010519491231002X"); err != nil {
+		t.Fatal(err)
+	}
+	sess, err := a.StartFaceCheck()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sess.Challenge) < 2 || !strings.HasPrefix(sess.StreamURL, "http://127.0.0.1:") || sess.GuideBox.W <= 0 {
+		t.Fatalf("session: %+v", sess)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		p, err := a.FaceStatus()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Face != nil && p.Liveness.Steps == len(sess.Challenge) {
+			if p.Face.X <= 0 || p.Face.X+p.Face.W >= 1 || p.Face.W < 0.1 {
+				t.Fatalf("face box not inside the picture: %+v", p.Face)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no analysed frame with a face within 20 s: %+v", p)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	a.CancelFaceCheck()
+	if _, err := a.FaceStatus(); err == nil {
+		t.Fatal("a cancelled face step has no status")
+	}
+}
