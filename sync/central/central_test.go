@@ -56,13 +56,14 @@ type rawDevice struct {
 	seal *[32]byte
 }
 
-func enrol(t *testing.T, c *testbed.Central) rawDevice {
+func enrol(tb testing.TB, c *testbed.Central) rawDevice {
 	cfg := kiosk.DefaultConfig()
-	id, err := c.Enroll(t.Context(), cfg)
+	id, err := c.Enroll(context.Background(), cfg)
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	sk, _ := seal.PublicKey(id.SealKey)
+	t, _ := tb.(*testing.T)
 	return rawDevice{t: t, url: c.URL, id: id, seal: sk}
 }
 
@@ -162,6 +163,8 @@ func TestRejections(t *testing.T) {
 		{"too many items", call{method: "POST", path: "/v1/push", body: d.pushBody(10, "x1", "x2", "x3", "x4", "x5", "x6")}, nil, 413, wire.ErrCodeTooLarge, false},
 		{"too many bytes", call{method: "POST", path: "/v1/push", body: append(bytes.Repeat([]byte(" "), 2<<20), good...)}, nil, 413, wire.ErrCodeTooLarge, false},
 		{"malformed JSON", call{method: "POST", path: "/v1/push", body: []byte(`{"items":[{"id":`)}, nil, 400, wire.ErrCodeBadRequest, false},
+		{"malformed binary batch", call{method: "POST", path: "/v1/push", body: []byte("EKP1\x00\x00\x00\x05{}"),
+			mutate: func(r *http.Request) { r.Header.Set("Content-Type", wire.PushContentType) }}, nil, 400, wire.ErrCodeBadRequest, false},
 		{"unsigned", call{method: "POST", path: "/v1/push", body: good, mutate: func(r *http.Request) { r.Header.Del(wire.HeaderSignature) }}, nil, 401, wire.ErrCodeBadSignature, false},
 		{"bad cursor", call{method: "GET", path: "/v1/pull?cursor=zzz"}, nil, 400, wire.ErrCodeBadRequest, false},
 	}

@@ -3,7 +3,6 @@ package central
 import (
 	"bytes"
 	"crypto/sha256"
-	"encoding/json"
 	"fmt"
 	"image/jpeg"
 	"net/http"
@@ -14,6 +13,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
+	"examkiosk/sync/seal"
 	"examkiosk/sync/wire"
 )
 
@@ -21,6 +21,7 @@ import (
 type opened struct {
 	item   wire.SealedItem
 	doc    []byte
+	value  []byte // hash ‖ doc, as stored
 	hash   [32]byte
 	reg    wire.Registration
 	reason string // non-empty: reject
@@ -28,7 +29,13 @@ type opened struct {
 
 func (s *Server) handlePush(w http.ResponseWriter, r *http.Request, dev string, body []byte) {
 	var req wire.PushRequest
-	if err := decodeJSON(body, &req); err != nil {
+	var err error
+	if strings.HasPrefix(r.Header.Get("Content-Type"), wire.PushContentType) {
+		err = req.UnmarshalBinary(body)
+	} else {
+		err = decodeJSON(body, &req)
+	}
+	if err != nil {
 		writeError(w, http.StatusBadRequest, wire.ErrCodeBadRequest, err.Error())
 		return
 	}
@@ -107,7 +114,7 @@ func (s *Server) Ingest(dev string, items []wire.SealedItem) ([]wire.Result, err
 					"报名编号已属于另一考生 / registration id belongs to another candidate"
 				continue
 			}
-			if err := revs.Put(rk, append(op.hash[:], op.doc...)); err != nil {
+			if err := revs.Put(rk, op.value); err != nil {
 				return err
 			}
 			results[i].Status = wire.StatusAccepted
@@ -142,13 +149,19 @@ func (s *Server) open(dev string, it wire.SealedItem) opened {
 		op.reason = "缺少报名编号或版本号 / item needs an id and a revision ≥ 1"
 		return op
 	}
-	doc, err := s.sealKey.Open(it.Sealed)
+	// Open into a buffer with room for the hash in front: that is the
+	// stored value (hash ‖ document), without another copy of the photo.
+	val := make([]byte, sha256.Size, sha256.Size+max(len(it.Sealed)-seal.Overhead, 0))
+	val, err := s.sealKey.OpenAppend(val, it.Sealed)
 	if err != nil {
 		op.reason = "无法解密，请检查考点设备注册 / cannot open the sealed document (wrong central key?)"
 		return op
 	}
-	op.doc, op.hash = doc, sha256.Sum256(doc)
-	if err := json.Unmarshal(doc, &op.reg); err != nil {
+	doc := val[sha256.Size:]
+	op.hash = sha256.Sum256(doc)
+	copy(val, op.hash[:])
+	op.doc, op.value = doc, val
+	if err := decodeJSON(doc, &op.reg); err != nil {
 		op.reason = "报名数据格式错误 / malformed registration document: " + err.Error()
 		return op
 	}

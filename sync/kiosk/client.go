@@ -185,23 +185,31 @@ func New(cfg Config, id Identity, outbox wire.Outbox, sink wire.Sink, opts Optio
 	}, nil
 }
 
-// do sends a signed request and decodes a JSON answer into out.
+// do sends a signed request with a JSON body (none when in is nil) and
+// decodes a JSON answer into out.
 func (c *Client) do(ctx context.Context, method, path string, in, out any, timeout time.Duration) error {
 	var body []byte
+	ctype := ""
 	if in != nil {
 		var err error
 		if body, err = json.Marshal(in); err != nil {
 			return fmt.Errorf("encode %s: %w", path, err)
 		}
+		ctype = "application/json"
 	}
+	return c.doRaw(ctx, method, path, body, ctype, out, timeout)
+}
+
+// doRaw sends a signed request with the given body.
+func (c *Client) doRaw(ctx context.Context, method, path string, body []byte, ctype string, out any, timeout time.Duration) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, method, c.base+path, bytes.NewReader(body))
 	if err != nil {
 		return fmt.Errorf("%s %s: %w", method, path, err)
 	}
-	if in != nil {
-		req.Header.Set("Content-Type", "application/json")
+	if ctype != "" {
+		req.Header.Set("Content-Type", ctype)
 	}
 	if err := signing.Sign(req, c.id.DeviceID, c.id.PrivateKey, body, c.opts.Now()); err != nil {
 		return err
@@ -264,9 +272,13 @@ func (c *Client) PushBatch(ctx context.Context) (BatchResult, error) {
 		req.Items[i] = wire.SealedItem{ID: it.ID, Revision: it.Revision, CandidateKey: it.CandidateKey, Sealed: sealed}
 		sent[[2]any{it.ID, it.Revision}] = true
 	}
+	body, err := req.MarshalBinary()
+	if err != nil {
+		return BatchResult{}, err
+	}
 	start := time.Now()
 	var resp wire.PushResponse
-	err = c.do(ctx, http.MethodPost, "/v1/push", req, &resp, c.cfg.RequestTimeout)
+	err = c.doRaw(ctx, http.MethodPost, "/v1/push", body, wire.PushContentType, &resp, c.cfg.RequestTimeout)
 	res := BatchResult{Sent: len(items), Latency: time.Since(start)}
 	if IsCode(err, wire.ErrCodeTooLarge) {
 		if len(items) > 1 {

@@ -65,9 +65,17 @@ func (kp *KeyPair) Open(sealed []byte) ([]byte, error) {
 	if len(sealed) < Overhead {
 		return nil, ErrOpen
 	}
-	doc, ok := box.OpenAnonymous(make([]byte, 0, len(sealed)-Overhead), sealed, &kp.Public, &kp.Private)
+	return kp.OpenAppend(make([]byte, 0, len(sealed)-Overhead), sealed)
+}
+
+// OpenAppend decrypts a document sealed to kp.Public and appends it to out.
+func (kp *KeyPair) OpenAppend(out, sealed []byte) ([]byte, error) {
+	if len(sealed) < Overhead {
+		return nil, ErrOpen
+	}
+	res, ok := box.OpenAnonymous(out, sealed, &kp.Public, &kp.Private)
 	if !ok {
 		return nil, ErrOpen
 	}
-	return doc, nil
+	return res, nil
 }
