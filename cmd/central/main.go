@@ -115,7 +115,13 @@ func serve(args []string) error {
 	go s.RunMaintenance(ctx, 30*time.Second)
 	srv := &http.Server{Addr: cfg.Addr, Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.ListenAndServe() }()
+	go func() {
+		if cfg.TLSCertFile != "" {
+			errc <- srv.ListenAndServeTLS(cfg.TLSCertFile, cfg.TLSKeyFile)
+			return
+		}
+		errc <- srv.ListenAndServe()
+	}()
 	log.Info("central serving", "addr", cfg.Addr, "data", cfg.DataDir, "public_url", cfg.PublicURL, "demo", cfg.Demo)
 	select {
 	case err := <-errc:

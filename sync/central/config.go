@@ -45,6 +45,11 @@ type Config struct {
 	PaymentWindow time.Duration `toml:"payment_window"`
 	// EnrolmentCodeTTL is how long an enrolment code issued by staff is valid.
 	EnrolmentCodeTTL time.Duration `toml:"enrolment_code_ttl"`
+	// TLSCertFile and TLSKeyFile make `central serve` speak HTTPS. Real
+	// deployments need TLS, here or in a reverse proxy in front (which must
+	// pass the request path and query unchanged: they are signed).
+	TLSCertFile string `toml:"tls_cert_file"`
+	TLSKeyFile  string `toml:"tls_key_file"`
 	// Demo seeds a demo test centre, an open exam and the reusable
 	// enrolment code "DEMO", accepted from loopback clients only.
 	Demo bool `toml:"demo"`
@@ -101,6 +106,9 @@ func (c Config) Validate() error {
 	}
 	if c.EnrolmentCodeTTL < time.Minute {
 		errs = append(errs, fmt.Errorf("central.enrolment_code_ttl: %s must be at least 1m", c.EnrolmentCodeTTL))
+	}
+	if (c.TLSCertFile == "") != (c.TLSKeyFile == "") {
+		errs = append(errs, errors.New("central.tls_cert_file, central.tls_key_file: set both or neither"))
 	}
 	return errors.Join(errs...)
 }

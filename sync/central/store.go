@@ -196,7 +196,7 @@ type boltNonces struct {
 func (n *boltNonces) Use(_ context.Context, deviceID, nonce string, expires time.Time) (bool, error) {
 	fresh := false
 	now := n.now()
-	err := n.db.Batch(func(tx *bolt.Tx) error {
+	err := n.db.Update(func(tx *bolt.Tx) error {
 		fresh = false
 		b := tx.Bucket(bNonces)
 		k := []byte(deviceID + "\x00" + nonce)

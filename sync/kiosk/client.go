@@ -36,6 +36,7 @@ type APIError struct {
 	HTTPStatus int
 	Code       string // a wire.ErrCode value
 	Message    string
+	ServerTime time.Time // from the Date header, when present
 }
 
 func (e *APIError) Error() string {
@@ -95,7 +96,11 @@ func roundTrip(hc *http.Client, req *http.Request, out any) error {
 		if json.Unmarshal(data, &er) != nil || er.Code == "" {
 			er = wire.ErrorResponse{Code: wire.ErrCodeInternal, Message: strings.TrimSpace(string(data))}
 		}
-		return &APIError{HTTPStatus: resp.StatusCode, Code: er.Code, Message: er.Message}
+		ae := &APIError{HTTPStatus: resp.StatusCode, Code: er.Code, Message: er.Message}
+		if d, err := http.ParseTime(resp.Header.Get("Date")); err == nil {
+			ae.ServerTime = d
+		}
+		return ae
 	}
 	if out == nil {
 		return nil
@@ -117,6 +122,10 @@ type State struct {
 	LastError   string    `json:"last_error,omitempty"`
 	NextAttempt time.Time `json:"next_attempt"`
 	Revoked     bool      `json:"revoked"` // the central revoked this device: re-enrol
+	// ClockOffset is the central's clock minus the kiosk's, learnt from a
+	// clock_skew refusal and applied to signatures. Staff should fix the
+	// kiosk clock when it is large.
+	ClockOffset time.Duration `json:"clock_offset"`
 }
 
 // Options are the non-configuration inputs of a Client.
@@ -211,15 +220,32 @@ func (c *Client) doRaw(ctx context.Context, method, path string, body []byte, ct
 	if ctype != "" {
 		req.Header.Set("Content-Type", ctype)
 	}
-	if err := signing.Sign(req, c.id.DeviceID, c.id.PrivateKey, body, c.opts.Now()); err != nil {
+	sentAt := c.opts.Now()
+	if err := signing.Sign(req, c.id.DeviceID, c.id.PrivateKey, body, sentAt.Add(c.clockOffset())); err != nil {
 		return err
 	}
 	err = roundTrip(c.hc, req, out)
 	c.noteResult(err)
+	var ae *APIError
+	if errors.As(err, &ae) && ae.Code == wire.ErrCodeClockSkew && !ae.ServerTime.IsZero() {
+		// The kiosk's clock is off (a drifting RTC on a box offline for
+		// days): sign with the central's time from now on; the retry passes.
+		off := ae.ServerTime.Sub(sentAt)
+		c.mu.Lock()
+		c.state.ClockOffset = off
+		c.mu.Unlock()
+		c.log.Warn("kiosk clock differs from the central's; correcting signatures", "offset", off.Round(time.Second))
+	}
 	if err != nil {
 		return fmt.Errorf("%s %s: %w", method, path, err)
 	}
 	return nil
+}
+
+func (c *Client) clockOffset() time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.state.ClockOffset
 }
 
 // noteResult tracks reachability and revocation from any request.

@@ -34,6 +34,10 @@ type Config struct {
 	BackoffCap  time.Duration `toml:"backoff_cap"`
 	// QRPollWait is how long one QR login long poll waits at the central.
 	QRPollWait time.Duration `toml:"qr_poll_wait"`
+	// EnrolmentCode, when set and the kiosk has no identity yet, is used
+	// by the app to enrol at start (staff issue one-time codes on the
+	// central; the demo central accepts "DEMO" from loopback).
+	EnrolmentCode string `toml:"enrolment_code"`
 }
 
 // DefaultConfig returns the settings used when a key is not given.

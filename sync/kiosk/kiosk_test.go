@@ -448,3 +448,23 @@ func TestRunSyncNowAndReconnect(t *testing.T) {
 		t.Fatalf("Run returned %v", err)
 	}
 }
+
+func TestClockSkewCorrected(t *testing.T) {
+	// The kiosk's clock runs 10 minutes fast.
+	env := newEnv(t, smallCentral(), kiosk.Options{Now: func() time.Time { return time.Now().Add(10 * time.Minute) }})
+	env.add(1, 1, nil)
+	err := env.client.Drain(t.Context())
+	if !kiosk.IsCode(err, wire.ErrCodeClockSkew) {
+		t.Fatalf("first push: %v, want clock_skew", err)
+	}
+	off := env.client.State().ClockOffset
+	if off > -9*time.Minute || off < -11*time.Minute {
+		t.Fatalf("learnt offset %s, want about -10m", off)
+	}
+	if err := env.client.Drain(t.Context()); err != nil {
+		t.Fatalf("push after correction: %v", err)
+	}
+	if q, _, _ := env.outbox.Depth(t.Context()); q != 0 {
+		t.Fatal("not delivered after clock correction")
+	}
+}
