@@ -158,8 +158,12 @@ func (v *Verifier) Verify(r *http.Request, body []byte) (string, error) {
 	if BodyHash(body) != bh {
 		return "", &Error{wire.ErrCodeBadSignature, "body does not match its hash"}
 	}
+	uri := r.RequestURI // as received on the request line
+	if uri == "" {
+		uri = r.URL.RequestURI()
+	}
 	sig, err := base64.StdEncoding.DecodeString(sigText)
-	if err != nil || !ed25519.Verify(pub, Message(r.Method, r.URL.RequestURI(), ts, nonce, bh), sig) {
+	if err != nil || !ed25519.Verify(pub, Message(r.Method, uri, ts, nonce, bh), sig) {
 		return "", &Error{wire.ErrCodeBadSignature, "signature does not verify"}
 	}
 	fresh, err := v.Nonces.Use(r.Context(), dev, nonce, t.Add(window))

@@ -55,7 +55,8 @@ func TestVerify(t *testing.T) {
 		{"body and hash changed", newReq("dev1", priv, base, func(r *http.Request) {
 			r.Header.Set(wire.HeaderBodyHash, BodyHash([]byte(`{}`)))
 		}), []byte(`{}`), ErrBadSignature},
-		{"path changed", newReq("dev1", priv, base, func(r *http.Request) { r.URL.RawQuery = "x=2" }), body, ErrBadSignature},
+		{"path changed", newReq("dev1", priv, base, func(r *http.Request) { r.RequestURI = "/v1/push?x=2" }), body, ErrBadSignature},
+		{"query changed", newReq("dev1", priv, base, func(r *http.Request) { r.RequestURI, r.URL.RawQuery = "", "x=2" }), body, ErrBadSignature},
 		{"method changed", newReq("dev1", priv, base, func(r *http.Request) { r.Method = "PUT" }), body, ErrBadSignature},
 		{"timestamp changed", newReq("dev1", priv, base, func(r *http.Request) {
 			r.Header.Set(wire.HeaderTimestamp, "1772355601")
