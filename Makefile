@@ -40,7 +40,7 @@ bindings: bin/.bindings
 bin/.bindings: $(filter ./app/% ./main.go ./bindings.go,$(GO_SRC))
 	@mkdir -p bin
 	go build -tags bindings -o bin/examkiosk-bindings .
-	bin/examkiosk-bindings >/dev/null
+	bin/examkiosk-bindings >bin/bindings.log 2>&1 || { cat bin/bindings.log; exit 1; }
 	@touch $@
 
 frontend/dist/index.html: $(UI_SRC) bin/.bindings

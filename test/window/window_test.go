@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"image"
 	"image/color"
+	"image/jpeg"
 	"image/png"
 	"net"
 	"os"
@@ -116,20 +117,31 @@ func TestWelcomeWindowRenders(t *testing.T) {
 	display := startXvfb(t, w, h)
 
 	work := t.TempDir()
-	clip := filepath.Join(work, "clip.mjpeg")
-	os.WriteFile(clip, []byte{0xff, 0xd8, 0xff, 0xd9}, 0o644)
+	// A replay camera over a few generated frames.
+	clip := filepath.Join(work, "frames")
+	os.MkdirAll(clip, 0o755)
+	frame := image.NewRGBA(image.Rect(0, 0, 640, 480))
+	for i := range frame.Pix {
+		frame.Pix[i] = uint8(i % 251)
+	}
+	for i := 0; i < 3; i++ {
+		f, _ := os.Create(filepath.Join(clip, fmt.Sprintf("%03d.jpg", i)))
+		jpeg.Encode(f, frame, nil)
+		f.Close()
+	}
 	cfg := filepath.Join(work, "config.toml")
 	os.WriteFile(cfg, []byte(fmt.Sprintf(`
 [centre]
 name = %q
-[paths]
-data_dir = %q
+[store]
+path = %q
+[face]
 models_dir = %q
 [camera]
 device = "replay:%s"
-[central]
-url = %q
-`, centreName, filepath.Join(work, "data"), modelsDir(), clip, closedPortURL(t))), 0o600)
+[sync]
+central_url = %q
+`, centreName, filepath.Join(work, "data", "kiosk.db"), modelsDir(), clip, closedPortURL(t))), 0o600)
 	ready := filepath.Join(work, "ready")
 
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -142,8 +154,9 @@ url = %q
 	if err := kiosk.Start(); err != nil {
 		t.Fatal(err)
 	}
-	exited := make(chan error, 1)
-	go func() { exited <- kiosk.Wait() }()
+	exited := make(chan struct{})
+	var waitErr error
+	go func() { waitErr = kiosk.Wait(); close(exited) }()
 	t.Cleanup(func() {
 		kiosk.Process.Kill()
 		<-exited
@@ -155,9 +168,9 @@ url = %q
 			break
 		}
 		select {
-		case err := <-exited:
+		case <-exited:
 			log, _ := os.ReadFile(logPath)
-			t.Fatalf("the kiosk exited (%v) before the welcome screen rendered:\n%s", err, log)
+			t.Fatalf("the kiosk exited (%v) before the welcome screen rendered:\n%s", waitErr, log)
 		case <-deadline:
 			log, _ := os.ReadFile(logPath)
 			t.Fatalf("the page never reported the welcome screen as rendered:\n%s", log)
