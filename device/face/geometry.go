@@ -225,3 +225,129 @@ func headBox(p []pt) (top, bottom, left, right float64) {
 // headCrownFactor: crown-to-brow height as a fraction of brow-to-chin
 // height for an average adult head with short hair.
 const headCrownFactor = 0.6
+
+// homography maps (x, y) to ((h0x+h1y+h2)/(h6x+h7y+1), (h3x+h4y+h5)/(h6x+h7y+1)).
+type homography [8]float64
+
+func (h homography) apply(p pt) pt {
+	w := h[6]*p.X + h[7]*p.Y + 1
+	if w == 0 {
+		w = 1e-12
+	}
+	return pt{(h[0]*p.X + h[1]*p.Y + h[2]) / w, (h[3]*p.X + h[4]*p.Y + h[5]) / w}
+}
+
+// fitHomography finds the least-squares (algebraic, DLT) homography taking
+// src[i] to dst[i] for i in idx. A flat photo seen by a camera from any
+// angle, with perspective, moves its landmarks by a homography; a real
+// head turning does not (the nose stands out of the plane of the cheeks).
+// Coordinates are normalised for conditioning.
+func fitHomography(src, dst []pt, idx []int) (homography, bool) {
+	norm := func(ps []pt) (cx, cy, s float64) {
+		for _, i := range idx {
+			cx += ps[i].X
+			cy += ps[i].Y
+		}
+		n := float64(len(idx))
+		cx, cy = cx/n, cy/n
+		for _, i := range idx {
+			s += math.Hypot(ps[i].X-cx, ps[i].Y-cy)
+		}
+		s /= n
+		if s == 0 {
+			s = 1
+		}
+		return cx, cy, s
+	}
+	scx, scy, ss := norm(src)
+	dcx, dcy, ds := norm(dst)
+	var A [8][8]float64
+	var b [8]float64
+	for _, i := range idx {
+		x, y := (src[i].X-scx)/ss, (src[i].Y-scy)/ss
+		u, v := (dst[i].X-dcx)/ds, (dst[i].Y-dcy)/ds
+		rows := [2][8]float64{
+			{x, y, 1, 0, 0, 0, -u * x, -u * y},
+			{0, 0, 0, x, y, 1, -v * x, -v * y},
+		}
+		rhs := [2]float64{u, v}
+		for k := range 2 {
+			for r := range 8 {
+				for c := range 8 {
+					A[r][c] += rows[k][r] * rows[k][c]
+				}
+				b[r] += rows[k][r] * rhs[k]
+			}
+		}
+	}
+	h, ok := solve8(A, b)
+	if !ok {
+		return homography{}, false
+	}
+	// Undo the normalisation: H = Tdst⁻¹ · Hn · Tsrc.
+	Hn := [3][3]float64{{h[0], h[1], h[2]}, {h[3], h[4], h[5]}, {h[6], h[7], 1}}
+	Ts := [3][3]float64{{1 / ss, 0, -scx / ss}, {0, 1 / ss, -scy / ss}, {0, 0, 1}}
+	Tdi := [3][3]float64{{ds, 0, dcx}, {0, ds, dcy}, {0, 0, 1}}
+	M := mul3(Tdi, mul3(Hn, Ts))
+	if M[2][2] == 0 {
+		return homography{}, false
+	}
+	var out homography
+	k := 0
+	for r := range 3 {
+		for c := range 3 {
+			if r == 2 && c == 2 {
+				continue
+			}
+			out[k] = M[r][c] / M[2][2]
+			k++
+		}
+	}
+	return out, true
+}
+
+func mul3(a, b [3][3]float64) [3][3]float64 {
+	var m [3][3]float64
+	for r := range 3 {
+		for c := range 3 {
+			for k := range 3 {
+				m[r][c] += a[r][k] * b[k][c]
+			}
+		}
+	}
+	return m
+}
+
+// solve8 solves A·x = b by Gaussian elimination with partial pivoting.
+func solve8(A [8][8]float64, b [8]float64) ([8]float64, bool) {
+	const n = 8
+	for c := range n {
+		p := c
+		for r := c + 1; r < n; r++ {
+			if math.Abs(A[r][c]) > math.Abs(A[p][c]) {
+				p = r
+			}
+		}
+		if math.Abs(A[p][c]) < 1e-12 {
+			return [8]float64{}, false
+		}
+		A[c], A[p] = A[p], A[c]
+		b[c], b[p] = b[p], b[c]
+		for r := c + 1; r < n; r++ {
+			f := A[r][c] / A[c][c]
+			for k := c; k < n; k++ {
+				A[r][k] -= f * A[c][k]
+			}
+			b[r] -= f * b[c]
+		}
+	}
+	var x [8]float64
+	for r := n - 1; r >= 0; r-- {
+		s := b[r]
+		for k := r + 1; k < n; k++ {
+			s -= A[r][k] * x[k]
+		}
+		x[r] = s / A[r][r]
+	}
+	return x, true
+}

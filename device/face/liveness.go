@@ -49,15 +49,20 @@ func (a Action) Prompt() Text {
 
 // Motion thresholds of the liveness detector, all on landmarks that have
 // first been mapped onto the reference frame by the best affine fit of the
-// rigid points (jaw, brows, nose). A flat photo moved, scaled, rotated or
-// tilted in front of the camera moves its landmarks by such a map, so its
-// aligned eye and mouth openings stay constant and its fit residual stays
-// at landmark noise: it can neither blink, open its mouth nor turn.
+// rigid points (jaw, brows, nose). A flat photo or screen moved, scaled,
+// rotated or tilted in front of the camera moves its landmarks by (nearly)
+// such a map, so its aligned eye and mouth openings stay constant and its
+// fit residual stays near landmark noise; a blink must also close the eye
+// against the eyebrow (lidRatio), which no tilt of a flat picture changes.
+// It can neither blink, open its mouth nor turn.
 const (
 	// blinkClose: aligned eye opening below this fraction of the open-eye
 	// baseline counts as closed; blinkReopen: above this as open again.
 	blinkClose  = 0.72
 	blinkReopen = 0.85
+	// blinkLid: the lid gap relative to the eye-to-brow distance must
+	// also fall below this fraction of its open baseline.
+	blinkLid = 0.75
 	// blinkMinDrop is the smallest absolute drop of the eye aspect ratio
 	// that counts (guards against small, noisy eyes).
 	blinkMinDrop = 0.06
@@ -66,10 +71,17 @@ const (
 	// baselineWindow is how much history sets the open-eye baseline.
 	baselineWindow = 1500 * time.Millisecond
 	// turnYaw is the yaw change from the reference, in degrees, of a turn.
-	turnYaw = 18.0
+	turnYaw = 9.0
 	// turnResidual is the smallest non-rigid residual (RMS of the rigid
-	// points after the affine fit, in inter-ocular distances) of a turn.
-	turnResidual = 0.035
+	// points after the affine fit, in inter-ocular distances) of a turn:
+	// about 0.01–0.04 for a still or talking face and for a moved photo,
+	// 0.08–0.14 for a real turn of 10–20°.
+	turnResidual = 0.06
+	// minMotionIOD is the smallest inter-ocular distance, in pixels, of a
+	// face whose motion is analysed (live guidance asks for much more).
+	minMotionIOD = 40
+	// refMaxYaw: the reference frame must face the camera this well.
+	refMaxYaw = 15.0
 	// mouthOpenMAR is the aligned inner-lip aspect ratio of an open mouth.
 	mouthOpenMAR = 0.35
 	// minHold is how many consecutive frames a turn or open mouth must hold.
@@ -89,6 +101,7 @@ var rigidIdx = func() []int {
 type motionSample struct {
 	at       time.Time
 	ear, mar float64
+	lid      float64 // lidRatio
 	yaw      float64
 	residual float64
 }
@@ -97,7 +110,9 @@ type motionSample struct {
 type Event struct {
 	Action Action    `json:"action"`
 	At     time.Time `json:"at"`
-	Frame  int       `json:"frame"` // index of the frame (0-based) in the sequence fed
+	// Frame is the 0-based index, in the sequence fed, of the frame where
+	// the action began (eyes closed, turn or mouth opening first seen).
+	Frame int `json:"frame"`
 }
 
 // MotionDetector turns a stream of landmarks into blink, turn and mouth
@@ -109,13 +124,15 @@ type MotionDetector struct {
 	hist     []motionSample
 	frame    int
 	closedAt time.Time // zero when eyes are open
-	closedN  int
+	closedF  int       // frame the eyes closed at
 	baseEAR  float64
+	baseLid  float64
 	turn     int // +1/-1 while a turn is held, 0 otherwise
 	turnHold int
 	turned   bool
 	mouth    int
 	mouthOn  bool
+	last     motionSample // for tests and logs
 }
 
 // NewMotionDetector returns a detector with no reference yet: the first
@@ -130,9 +147,12 @@ func (d *MotionDetector) Observe(landmarks []image.Point, at time.Time) []Event 
 		return nil
 	}
 	p := toPts(landmarks)
+	if interOcular(p) < minMotionIOD {
+		return nil // too small: landmark noise would swamp the motion
+	}
 	pose := estimatePose(p)
 	if d.ref == nil {
-		if math.Abs(pose.Yaw) > 12 || math.Abs(pose.Pitch) > 20 {
+		if math.Abs(pose.Yaw) > refMaxYaw {
 			return nil
 		}
 		d.ref, d.refYaw, d.refIOD = p, pose.Yaw, interOcular(p)
@@ -151,24 +171,25 @@ func (d *MotionDetector) Observe(landmarks []image.Point, at time.Time) []Event 
 		res += dx*dx + dy*dy
 	}
 	s := motionSample{
-		at: at, ear: eyesOpen(al), mar: mouthOpen(al), yaw: pose.Yaw - d.refYaw,
+		at: at, ear: eyesOpen(al), mar: mouthOpen(al), lid: lidRatio(p), yaw: pose.Yaw - d.refYaw,
 		residual: math.Sqrt(res/float64(len(rigidIdx))) / d.refIOD,
 	}
+	d.last = s
 	var evs []Event
-	emit := func(a Action) { evs = append(evs, Event{Action: a, At: at, Frame: d.frame}) }
+	emit := func(a Action, frame int) { evs = append(evs, Event{Action: a, At: at, Frame: frame}) }
 
 	// Blink: a short drop of the aligned eye opening below the baseline.
-	base := d.baseline(at)
+	base, baseLid := d.baseline(at)
 	switch {
 	case base == 0:
 	case d.closedAt.IsZero():
-		if s.ear < blinkClose*base && base-s.ear >= blinkMinDrop && math.Abs(s.yaw) < turnYaw {
-			d.closedAt, d.closedN, d.baseEAR = at, 1, base
+		if s.ear < blinkClose*base && base-s.ear >= blinkMinDrop && s.lid < blinkLid*baseLid && math.Abs(s.yaw) < turnYaw {
+			d.closedAt, d.closedF, d.baseEAR, d.baseLid = at, d.frame, base, baseLid
 		}
 	default:
 		if s.ear > blinkReopen*d.baseEAR {
 			if at.Sub(d.closedAt) <= blinkMaxClosed {
-				emit(ActionBlink)
+				emit(ActionBlink, d.closedF)
 			}
 			d.closedAt = time.Time{}
 		} else if at.Sub(d.closedAt) > blinkMaxClosed {
@@ -195,9 +216,9 @@ func (d *MotionDetector) Observe(landmarks []image.Point, at time.Time) []Event 
 	if dir != 0 && d.turnHold >= minHold && !d.turned {
 		d.turned = true
 		if dir > 0 {
-			emit(ActionTurnLeft)
+			emit(ActionTurnLeft, d.frame-d.turnHold+1)
 		} else {
-			emit(ActionTurnRight)
+			emit(ActionTurnRight, d.frame-d.turnHold+1)
 		}
 	}
 
@@ -209,30 +230,47 @@ func (d *MotionDetector) Observe(landmarks []image.Point, at time.Time) []Event 
 	}
 	if d.mouth >= minHold && !d.mouthOn {
 		d.mouthOn = true
-		emit(ActionOpenMouth)
+		emit(ActionOpenMouth, d.frame-d.mouth+1)
 	}
 	return evs
 }
 
 // baseline is the open-eye level: a high quantile of the aligned eye
-// opening over the recent frontal, open-eye history.
-func (d *MotionDetector) baseline(now time.Time) float64 {
+// opening (and of the lid ratio) over the recent frontal, open-eye history.
+func (d *MotionDetector) baseline(now time.Time) (ear, lid float64) {
 	cut := 0
 	for cut < len(d.hist) && now.Sub(d.hist[cut].at) > baselineWindow {
 		cut++
 	}
 	d.hist = d.hist[cut:]
-	var v []float64
+	var v, w []float64
 	for _, s := range d.hist {
 		if math.Abs(s.yaw) < turnYaw {
 			v = append(v, s.ear)
+			w = append(w, s.lid)
 		}
 	}
 	if len(v) < 3 {
-		return 0
+		return 0, 0
 	}
 	slices.Sort(v)
-	return v[len(v)*3/4]
+	slices.Sort(w)
+	return v[len(v)*3/4], w[len(w)*3/4]
+}
+
+// lidRatio is the mean lid gap of both eyes divided by the distance from
+// the eye centre to the middle of its eyebrow: both are vertical and local,
+// so tilting or squashing a flat picture scales them alike.
+func lidRatio(p []pt) float64 {
+	one := func(eye, brow int) float64 {
+		gap := (dist(p[eye+1], p[eye+5]) + dist(p[eye+2], p[eye+4])) / 2
+		b := dist(mid(p[eye:eye+6]...), mid(p[brow:brow+5]...))
+		if b == 0 {
+			return 0
+		}
+		return gap / b
+	}
+	return (one(lmLeftEye, 17) + one(lmRightEye, 22)) / 2
 }
 
 // LivenessState is the state of a liveness session.

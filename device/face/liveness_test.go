@@ -1,0 +1,395 @@
+package face
+
+import (
+	"encoding/json"
+	"fmt"
+	"image"
+	"math"
+	mrand "math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+)
+
+// fps of the fixture clips.
+const clipFPS = 15
+
+func frameTime(i int) time.Time {
+	return time.Unix(1_700_000_000, 0).Add(time.Duration(i) * time.Second / clipFPS)
+}
+
+// clipCache holds the guidance of every frame of a clip, computed once.
+var clipCache sync.Map // path -> []Guidance
+
+func analyzeClip(t *testing.T, path string) []Guidance {
+	t.Helper()
+	if v, ok := clipCache.Load(path); ok {
+		return v.([]Guidance)
+	}
+	e := testEngine(t)
+	frames := mjpegFrames(t, path)
+	gs := make([]Guidance, len(frames))
+	for i, f := range frames {
+		g, err := e.Analyze(f)
+		if err != nil {
+			t.Fatalf("%s frame %d: %v", path, i+1, err)
+		}
+		gs[i] = g
+	}
+	clipCache.Store(path, gs)
+	return gs
+}
+
+func analyzeFrames(t *testing.T, frames []image.Image) []Guidance {
+	t.Helper()
+	e := testEngine(t)
+	gs := make([]Guidance, len(frames))
+	for i, f := range frames {
+		g, err := e.Analyze(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		gs[i] = g
+	}
+	return gs
+}
+
+func motionEvents(gs []Guidance) []Event {
+	d := NewMotionDetector()
+	var evs []Event
+	for i, g := range gs {
+		var lm []image.Point
+		if g.Face != nil && g.Faces == 1 {
+			lm = g.Face.Landmarks
+		}
+		evs = append(evs, d.Observe(lm, frameTime(i))...)
+	}
+	return evs
+}
+
+type clipNotes struct {
+	BlinkClosed [][2]int `json:"blink_closed"`
+	TowardRight [][2]int `json:"face_toward_image_right"`
+	TowardLeft  [][2]int `json:"face_toward_image_left"`
+	Frames      int      `json:"frames"`
+}
+
+func readNotes(t *testing.T, clip string) clipNotes {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(facesDir(t), "live", "annotations.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var all map[string]json.RawMessage
+	if err := json.Unmarshal(b, &all); err != nil {
+		t.Fatal(err)
+	}
+	var n clipNotes
+	if err := json.Unmarshal(all[clip], &n); err != nil {
+		t.Fatalf("annotations %s: %v", clip, err)
+	}
+	return n
+}
+
+// TestMotionOnAnnotatedClip checks that the blink and the turns of
+// cap13_blink_turn are found within two frames of the annotation (which
+// numbers frames from 1) and that nothing else is called a blink or a turn.
+func TestMotionOnAnnotatedClip(t *testing.T) {
+	dir := facesDir(t)
+	notes := readNotes(t, "cap13_blink_turn")
+	gs := analyzeClip(t, filepath.Join(dir, "live", "cap13_blink_turn", "cap13_blink_turn.mjpeg"))
+	if len(gs) != notes.Frames {
+		t.Fatalf("clip has %d frames, annotations say %d", len(gs), notes.Frames)
+	}
+	evs := motionEvents(gs)
+	t.Logf("events: %v", evs)
+	const slack = 2
+	tests := []struct {
+		action Action
+		spans  [][2]int
+		onset  bool // compare with the span start (turns) or accept the span (blinks)
+	}{
+		{ActionBlink, notes.BlinkClosed, false},
+		{ActionTurnLeft, notes.TowardRight, true}, // candidate's left = image right
+		{ActionTurnRight, notes.TowardLeft, true},
+	}
+	for _, tc := range tests {
+		var got []int
+		for _, ev := range evs {
+			if ev.Action == tc.action {
+				got = append(got, ev.Frame+1) // to the annotation's 1-based numbering
+			}
+		}
+		if len(got) != len(tc.spans) {
+			t.Errorf("%s: detected at frames %v, annotated %v", tc.action, got, tc.spans)
+			continue
+		}
+		for i, sp := range tc.spans {
+			lo, hi := sp[0]-slack, sp[1]+slack
+			if tc.onset {
+				hi = sp[0] + slack
+			}
+			if got[i] < lo || got[i] > hi {
+				t.Errorf("%s #%d: detected at frame %d, annotated %v (allowed %d..%d)", tc.action, i+1, got[i], sp, lo, hi)
+			}
+		}
+	}
+}
+
+// TestNoBlinkOnFrontalClip: the talking, non-blinking clip never blinks,
+// and a challenge that starts with a blink fails on it.
+func TestNoBlinkOnFrontalClip(t *testing.T) {
+	dir := facesDir(t)
+	gs := analyzeClip(t, filepath.Join(dir, "live", "cap12_frontal_no_blink.mjpeg"))
+	for _, ev := range motionEvents(gs) {
+		if ev.Action == ActionBlink {
+			t.Errorf("blink detected at frame %d of a clip without blinks", ev.Frame+1)
+		}
+	}
+	for _, second := range []Action{ActionOpenMouth, ActionTurnLeft, ActionTurnRight} {
+		st := runChallenge(t, gs, []Action{ActionBlink, second}, 1)
+		if st.State == LivenessPassed {
+			t.Errorf("challenge blink,%s passed on cap12_frontal_no_blink", second)
+		}
+	}
+}
+
+// TestChallengePassesOnLiveClip: cap13 blinks at 4.1 s and turns to the
+// candidate's left at 7.1 s, so blink→turn_left passes and blink→turn_right
+// fails (the turn goes the wrong way).
+func TestChallengePassesOnLiveClip(t *testing.T) {
+	dir := facesDir(t)
+	gs := analyzeClip(t, filepath.Join(dir, "live", "cap13_blink_turn", "cap13_blink_turn.mjpeg"))
+	if st := runChallenge(t, gs, []Action{ActionBlink, ActionTurnLeft}, 1); st.State != LivenessPassed {
+		t.Errorf("blink,turn_left on cap13: %+v, want passed", st)
+	}
+	if st := runChallenge(t, gs, []Action{ActionBlink, ActionTurnRight}, 1); st.State == LivenessPassed {
+		t.Errorf("blink,turn_right on cap13 passed; the clip turns left first")
+	}
+}
+
+// runChallenge runs a liveness session whose first attempt asks for want
+// (found by trying seeds) over gs and returns the last status.
+func runChallenge(t *testing.T, gs []Guidance, want []Action, attempts int) LivenessStatus {
+	t.Helper()
+	cfg := DefaultConfig().Liveness
+	cfg.Actions = want
+	cfg.Steps = len(want)
+	cfg.Attempts = attempts
+	var l *Liveness
+	for seed := uint64(1); ; seed++ {
+		var err error
+		l, err = NewLiveness(cfg, mrand.New(mrand.NewPCG(seed, 7)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if slices.Equal(l.Challenge(), want) {
+			break
+		}
+		if seed > 1000 {
+			t.Fatalf("no seed gives challenge %v", want)
+		}
+	}
+	var st LivenessStatus
+	for i, g := range gs {
+		st = l.Observe(g, frameTime(i))
+		if st.State != LivenessRunning {
+			break
+		}
+	}
+	return st
+}
+
+// photoSequence moves a still photo in front of a virtual camera: it
+// slides, scales, rotates in plane and tilts out of plane (with
+// perspective) over n 640×480 frames, as a printed photo or a tablet held
+// up and moved by hand.
+// The face is centred and scaled to about 220 px wide, as an attacker
+// filling the kiosk's guide frame would hold it.
+func photoSequence(px *rgbImage, face image.Rectangle, n int) []image.Image {
+	const W, H = 640, 480
+	frames := make([]image.Image, n)
+	base := float64(face.Dx()) / 220 // photo pixels per frame pixel
+	fcx, fcy := float64(face.Min.X+face.Max.X)/2, float64(face.Min.Y+face.Max.Y)/2
+	for k := range n {
+		t := float64(k) / float64(n)
+		s := base / (1 + 0.15*math.Sin(2*math.Pi*t*1.3))     // scale ±15%
+		rot := 8 * math.Pi / 180 * math.Sin(2*math.Pi*t*0.9) // roll ±8°
+		yawT := 30 * math.Pi / 180 * math.Sin(2*math.Pi*t*1.7)
+		pitT := 20 * math.Pi / 180 * math.Sin(2*math.Pi*t*1.1+1)
+		sx, sy := 40*math.Sin(2*math.Pi*t*2.3), 30*math.Sin(2*math.Pi*t*1.9)
+		out := &rgbImage{W: W, H: H, Pix: make([]byte, 3*W*H)}
+		cos, sin := math.Cos(rot), math.Sin(rot)
+		// The photo plane, tilted, seen by a pinhole camera at distance D
+		// (in photo-centre-to-camera units of the frame width).
+		const D = 2.0
+		nx := math.Sin(yawT) * math.Cos(pitT)
+		ny := math.Sin(pitT)
+		nz := math.Cos(yawT) * math.Cos(pitT)
+		cy, sy2 := math.Cos(yawT), math.Sin(yawT)
+		cp, sp := math.Cos(pitT), math.Sin(pitT)
+		for v := range H {
+			for u := range W {
+				// frame → camera ray → plane point (inverse of projection)
+				x := (float64(u) - W/2 - sx) / W
+				y := (float64(v) - H/2 - sy) / W
+				// undo roll
+				xr, yr := cos*x+sin*y, -sin*x+cos*y
+				// intersect the ray (xr, yr, 1)·λ with the plane rotated
+				// by yawT about y and pitT about x, at distance D.
+				den := nx*xr + ny*yr + nz
+				lam := D * nz / den
+				px3, py3, pz3 := lam*xr, lam*yr, lam-D
+				// plane coordinates (inverse rotation)
+				a := px3*cy - pz3*sy2
+				zt := px3*sy2 + pz3*cy
+				b := py3*cp - zt*sp
+				srcX := fcx + a*W*s
+				srcY := fcy + b*W*s
+				o := 3 * (v*W + u)
+				if srcX < 0 || srcY < 0 || srcX >= float64(px.W) || srcY >= float64(px.H) {
+					out.Pix[o], out.Pix[o+1], out.Pix[o+2] = 40, 40, 40
+					continue
+				}
+				r, g, bb := px.at(int(srcX), int(srcY))
+				out.Pix[o], out.Pix[o+1], out.Pix[o+2] = r, g, bb
+			}
+		}
+		frames[k] = out.toImage()
+	}
+	return frames
+}
+
+// TestPhotoAttacksFailLiveness: the print attack, the screen replay and
+// the other fixture photos, moved as frame sequences, produce no blink, no
+// turn and no mouth opening, so every challenge fails.
+func TestPhotoAttacksFailLiveness(t *testing.T) {
+	dir := facesDir(t)
+	photos := []string{
+		"pad/print_attack_1.jpg", "pad/screen_replay_1.jpg", "pad/live_1.jpg",
+		"idphoto/portrait/deepface_img11.jpg",
+	}
+	if testing.Short() {
+		photos = photos[:2]
+	}
+	for _, p := range photos {
+		t.Run(filepath.Base(p), func(t *testing.T) {
+			img := readImage(t, filepath.Join(dir, p))
+			faces, err := testEngine(t).Detect(img)
+			if err != nil || len(faces) == 0 {
+				t.Fatalf("no face in %s: %v", p, err)
+			}
+			frames := photoSequence(toRGB(img), faces[0].Rect, 6*clipFPS)
+			gs := analyzeFrames(t, frames)
+			seen := 0
+			for _, g := range gs {
+				if g.Face != nil {
+					seen++
+				}
+			}
+			if seen < len(gs)/2 {
+				t.Fatalf("face found in only %d of %d frames: the sequence does not test liveness", seen, len(gs))
+			}
+			if evs := motionEvents(gs); len(evs) > 0 {
+				t.Errorf("a moved photo produced events %v", evs)
+			}
+			// Show how far the photo came from the thresholds.
+			d := NewMotionDetector()
+			var maxRes, maxYaw, minEAR, minLid float64 = 0, 0, 1, 1
+			for i, g := range gs {
+				if g.Face == nil || g.Faces != 1 {
+					continue
+				}
+				d.Observe(g.Face.Landmarks, frameTime(i))
+				if d.ref != nil && d.last.ear > 0 {
+					maxRes = math.Max(maxRes, d.last.residual)
+					maxYaw = math.Max(maxYaw, math.Abs(d.last.yaw))
+					be, bl := d.baseline(frameTime(i))
+					minEAR = math.Min(minEAR, d.last.ear/math.Max(be, 1e-9))
+					minLid = math.Min(minLid, d.last.lid/math.Max(bl, 1e-9))
+				}
+			}
+			t.Logf("%d/%d frames with a face; max residual %.3f (turn needs %.2f), max |yaw| %.1f° (%.0f°), min eye ratio %.2f (blink < %.2f), min lid ratio %.2f (< %.2f)",
+				seen, len(gs), maxRes, turnResidual, maxYaw, turnYaw, minEAR, blinkClose, minLid, blinkLid)
+			for _, ch := range [][]Action{
+				{ActionBlink, ActionTurnLeft}, {ActionTurnRight, ActionOpenMouth}, {ActionTurnLeft, ActionBlink},
+			} {
+				if st := runChallenge(t, gs, ch, 3); st.State == LivenessPassed {
+					t.Errorf("challenge %v passed on a moved photo", ch)
+				}
+			}
+		})
+	}
+}
+
+func TestLivenessConfig(t *testing.T) {
+	good := DefaultConfig().Liveness
+	tests := []struct {
+		name string
+		mod  func(*LivenessConfig)
+		want string
+	}{
+		{"default", func(*LivenessConfig) {}, ""},
+		{"one step", func(c *LivenessConfig) { c.Steps = 1 }, "face.liveness.steps"},
+		{"unknown action", func(c *LivenessConfig) { c.Actions = append(c.Actions, "smile") }, "face.liveness.actions"},
+		{"four attempts", func(c *LivenessConfig) { c.Attempts = 4 }, "face.liveness.attempts"},
+		{"no time", func(c *LivenessConfig) { c.StepTimeout.Duration = 0 }, "face.liveness.step_timeout"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := good
+			c.Actions = slices.Clone(good.Actions)
+			tc.mod(&c)
+			err := c.validate()
+			if (err == nil) != (tc.want == "") || (err != nil && !containsStr(err.Error(), tc.want)) {
+				t.Errorf("validate() = %v, want error naming %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// TestLivenessTimeoutsAndAttempts drives a session with no face: each
+// attempt times out, a new random order is drawn, and after the last
+// attempt the session fails.
+func TestLivenessTimeoutsAndAttempts(t *testing.T) {
+	cfg := DefaultConfig().Liveness
+	l, err := NewLiveness(cfg, mrand.New(mrand.NewPCG(3, 4)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := l.Challenge()
+	if len(first) != cfg.Steps || first[0] == first[1] {
+		t.Fatalf("challenge %v: want %d different actions", first, cfg.Steps)
+	}
+	var st LivenessStatus
+	attempts := map[int]bool{}
+	for i := 0; i < 60*clipFPS && l.State() == LivenessRunning; i++ {
+		st = l.Observe(Guidance{}, frameTime(i))
+		attempts[st.Attempt] = true
+	}
+	if st.State != LivenessFailed {
+		t.Fatalf("state %s after 60 s without a face, want failed", st.State)
+	}
+	if len(attempts) != cfg.Attempts {
+		t.Errorf("saw attempts %v, want %d", attempts, cfg.Attempts)
+	}
+	if st.Prompt.ZH == "" || st.Prompt.EN == "" {
+		t.Errorf("failed status has no prompt: %+v", st)
+	}
+}
+
+func containsStr(s, sub string) bool {
+	return len(sub) == 0 || (len(s) >= len(sub) && fmt.Sprint(s) != "" && indexOf(s, sub) >= 0)
+}
+
+func indexOf(s, sub string) int {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		if s[i:i+len(sub)] == sub {
+			return i
+		}
+	}
+	return -1
+}
