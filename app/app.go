@@ -53,6 +53,7 @@ type App struct {
 	journey Journey
 	face    *faceRun // the running face step, if any
 	login   *loginRun
+	staff   staffGate
 }
 
 // New checks what the kiosk cannot start without and returns the App.

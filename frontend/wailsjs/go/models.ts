@@ -457,6 +457,52 @@ export namespace app {
 		    return a;
 		}
 	}
+	export class StaffOverview {
+	    status: StatusReport;
+	    sync?: kiosk.State;
+	    store: store.Stats;
+	    camera: camera.Stats;
+	    cameraState: camera.Status;
+	    queue: store.QueueEntry[];
+	    quarantine: store.QueueEntry[];
+	    previewUrl: string;
+	
+	    static createFrom(source: any = {}) {
+	        return new StaffOverview(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.status = this.convertValues(source["status"], StatusReport);
+	        this.sync = this.convertValues(source["sync"], kiosk.State);
+	        this.store = this.convertValues(source["store"], store.Stats);
+	        this.camera = this.convertValues(source["camera"], camera.Stats);
+	        this.cameraState = this.convertValues(source["cameraState"], camera.Status);
+	        this.queue = this.convertValues(source["queue"], store.QueueEntry);
+	        this.quarantine = this.convertValues(source["quarantine"], store.QueueEntry);
+	        this.previewUrl = source["previewUrl"];
+	    }
+	
+		convertValues(a: any, classs: any, asMap: boolean = false): any {
+		    if (!a) {
+		        return a;
+		    }
+		    if (a.slice && a.map) {
+		        return (a as any[]).map(elem => this.convertValues(elem, classs));
+		    } else if ("object" === typeof a) {
+		        if (asMap) {
+		            for (const key of Object.keys(a)) {
+		                a[key] = new classs(a[key]);
+		            }
+		            return a;
+		        }
+		        return new classs(a);
+		    }
+		    return a;
+		}
+	}
+	
+	
 	export class WelcomeInfo {
 	    centreName: string;
 	    language: string;
@@ -475,6 +521,130 @@ export namespace app {
 	        this.demo = source["demo"];
 	        this.exams = this.convertValues(source["exams"], ExamSummary);
 	        this.version = source["version"];
+	    }
+	
+		convertValues(a: any, classs: any, asMap: boolean = false): any {
+		    if (!a) {
+		        return a;
+		    }
+		    if (a.slice && a.map) {
+		        return (a as any[]).map(elem => this.convertValues(elem, classs));
+		    } else if ("object" === typeof a) {
+		        if (asMap) {
+		            for (const key of Object.keys(a)) {
+		                a[key] = new classs(a[key]);
+		            }
+		            return a;
+		        }
+		        return new classs(a);
+		    }
+		    return a;
+		}
+	}
+
+}
+
+export namespace camera {
+	
+	export class ConsumerStats {
+	    name: string;
+	    taken: number;
+	    skipped: number;
+	
+	    static createFrom(source: any = {}) {
+	        return new ConsumerStats(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.name = source["name"];
+	        this.taken = source["taken"];
+	        this.skipped = source["skipped"];
+	    }
+	}
+	export class Mode {
+	    format: number;
+	    width: number;
+	    height: number;
+	    fps: number;
+	
+	    static createFrom(source: any = {}) {
+	        return new Mode(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.format = source["format"];
+	        this.width = source["width"];
+	        this.height = source["height"];
+	        this.fps = source["fps"];
+	    }
+	}
+	export class Stats {
+	    captured: number;
+	    bad_frames: number;
+	    reconnects: number;
+	    fps: number;
+	    consumers: ConsumerStats[];
+	    state: string;
+	
+	    static createFrom(source: any = {}) {
+	        return new Stats(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.captured = source["captured"];
+	        this.bad_frames = source["bad_frames"];
+	        this.reconnects = source["reconnects"];
+	        this.fps = source["fps"];
+	        this.consumers = this.convertValues(source["consumers"], ConsumerStats);
+	        this.state = source["state"];
+	    }
+	
+		convertValues(a: any, classs: any, asMap: boolean = false): any {
+		    if (!a) {
+		        return a;
+		    }
+		    if (a.slice && a.map) {
+		        return (a as any[]).map(elem => this.convertValues(elem, classs));
+		    } else if ("object" === typeof a) {
+		        if (asMap) {
+		            for (const key of Object.keys(a)) {
+		                a[key] = new classs(a[key]);
+		            }
+		            return a;
+		        }
+		        return new classs(a);
+		    }
+		    return a;
+		}
+	}
+	export class Status {
+	    state: string;
+	    device: string;
+	    name?: string;
+	    mode: Mode;
+	    message_zh: string;
+	    message_en: string;
+	    detail?: string;
+	    // Go type: time
+	    since: any;
+	
+	    static createFrom(source: any = {}) {
+	        return new Status(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.state = source["state"];
+	        this.device = source["device"];
+	        this.name = source["name"];
+	        this.mode = this.convertValues(source["mode"], Mode);
+	        this.message_zh = source["message_zh"];
+	        this.message_en = source["message_en"];
+	        this.detail = source["detail"];
+	        this.since = this.convertValues(source["since"], null);
 	    }
 	
 		convertValues(a: any, classs: any, asMap: boolean = false): any {
@@ -581,6 +751,61 @@ export namespace face {
 
 }
 
+export namespace kiosk {
+	
+	export class State {
+	    online: boolean;
+	    syncing: boolean;
+	    queued: number;
+	    quarantined: number;
+	    failures: number;
+	    // Go type: time
+	    last_success: any;
+	    last_error?: string;
+	    // Go type: time
+	    next_attempt: any;
+	    revoked: boolean;
+	    clock_offset: number;
+	
+	    static createFrom(source: any = {}) {
+	        return new State(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.online = source["online"];
+	        this.syncing = source["syncing"];
+	        this.queued = source["queued"];
+	        this.quarantined = source["quarantined"];
+	        this.failures = source["failures"];
+	        this.last_success = this.convertValues(source["last_success"], null);
+	        this.last_error = source["last_error"];
+	        this.next_attempt = this.convertValues(source["next_attempt"], null);
+	        this.revoked = source["revoked"];
+	        this.clock_offset = source["clock_offset"];
+	    }
+	
+		convertValues(a: any, classs: any, asMap: boolean = false): any {
+		    if (!a) {
+		        return a;
+		    }
+		    if (a.slice && a.map) {
+		        return (a as any[]).map(elem => this.convertValues(elem, classs));
+		    } else if ("object" === typeof a) {
+		        if (asMap) {
+		            for (const key of Object.keys(a)) {
+		                a[key] = new classs(a[key]);
+		            }
+		            return a;
+		        }
+		        return new classs(a);
+		    }
+		    return a;
+		}
+	}
+
+}
+
 export namespace registration {
 	
 	export class EducationLevel {
@@ -597,6 +822,113 @@ export namespace registration {
 	        this.value = source["value"];
 	        this.zh = source["zh"];
 	        this.en = source["en"];
+	    }
+	}
+
+}
+
+export namespace store {
+	
+	export class QueueEntry {
+	    seq: number;
+	    id: string;
+	    revision: number;
+	    candidate_key: string;
+	    bytes: number;
+	    // Go type: time
+	    enqueued_at: any;
+	    reason?: string;
+	
+	    static createFrom(source: any = {}) {
+	        return new QueueEntry(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.seq = source["seq"];
+	        this.id = source["id"];
+	        this.revision = source["revision"];
+	        this.candidate_key = source["candidate_key"];
+	        this.bytes = source["bytes"];
+	        this.enqueued_at = this.convertValues(source["enqueued_at"], null);
+	        this.reason = source["reason"];
+	    }
+	
+		convertValues(a: any, classs: any, asMap: boolean = false): any {
+		    if (!a) {
+		        return a;
+		    }
+		    if (a.slice && a.map) {
+		        return (a as any[]).map(elem => this.convertValues(elem, classs));
+		    } else if ("object" === typeof a) {
+		        if (asMap) {
+		            for (const key of Object.keys(a)) {
+		                a[key] = new classs(a[key]);
+		            }
+		            return a;
+		        }
+		        return new classs(a);
+		    }
+		    return a;
+		}
+	}
+	export class Stats {
+	    registrations: number;
+	    queued: number;
+	    quarantined: number;
+	    // Go type: time
+	    oldest_queued: any;
+	    catalog_version: number;
+	    db_bytes: number;
+	
+	    static createFrom(source: any = {}) {
+	        return new Stats(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.registrations = source["registrations"];
+	        this.queued = source["queued"];
+	        this.quarantined = source["quarantined"];
+	        this.oldest_queued = this.convertValues(source["oldest_queued"], null);
+	        this.catalog_version = source["catalog_version"];
+	        this.db_bytes = source["db_bytes"];
+	    }
+	
+		convertValues(a: any, classs: any, asMap: boolean = false): any {
+		    if (!a) {
+		        return a;
+		    }
+		    if (a.slice && a.map) {
+		        return (a as any[]).map(elem => this.convertValues(elem, classs));
+		    } else if ("object" === typeof a) {
+		        if (asMap) {
+		            for (const key of Object.keys(a)) {
+		                a[key] = new classs(a[key]);
+		            }
+		            return a;
+		        }
+		        return new classs(a);
+		    }
+		    return a;
+		}
+	}
+	export class VerifyReport {
+	    registrations: number;
+	    photos: number;
+	    outbox_items: number;
+	    audit_entries: number;
+	
+	    static createFrom(source: any = {}) {
+	        return new VerifyReport(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.registrations = source["registrations"];
+	        this.photos = source["photos"];
+	        this.outbox_items = source["outbox_items"];
+	        this.audit_entries = source["audit_entries"];
 	    }
 	}
 

@@ -70,6 +70,34 @@ export function ShowStatus() {
   return window['go']['app']['App']['ShowStatus']();
 }
 
+export function StaffLogin(arg1) {
+  return window['go']['app']['App']['StaffLogin'](arg1);
+}
+
+export function StaffLogout() {
+  return window['go']['app']['App']['StaffLogout']();
+}
+
+export function StaffOverview() {
+  return window['go']['app']['App']['StaffOverview']();
+}
+
+export function StaffPurge() {
+  return window['go']['app']['App']['StaffPurge']();
+}
+
+export function StaffRequeue(arg1) {
+  return window['go']['app']['App']['StaffRequeue'](arg1);
+}
+
+export function StaffSyncNow() {
+  return window['go']['app']['App']['StaffSyncNow']();
+}
+
+export function StaffVerify() {
+  return window['go']['app']['App']['StaffVerify']();
+}
+
 export function StartFaceCheck() {
   return window['go']['app']['App']['StartFaceCheck']();
 }

@@ -1,0 +1,176 @@
+package app
+
+import (
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"time"
+
+	"examkiosk/app/store"
+	"examkiosk/device/camera"
+	"examkiosk/sync/kiosk"
+)
+
+// Staff console limits.
+const (
+	staffSessionIdle = 5 * time.Minute // a staff session ends after this long without a call
+	staffMaxTries    = 5               // wrong PINs before the console locks
+	staffLockout     = 5 * time.Minute // how long it stays locked
+)
+
+// staffGate is the PIN check of the staff console, with a lockout after
+// repeated wrong PINs.
+type staffGate struct {
+	until    time.Time // session valid until
+	failures int
+	locked   time.Time // locked until
+}
+
+// StaffLogin opens the staff console with the PIN from kiosk.staff_pin.
+func (a *App) StaffLogin(pin string) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	now := a.opts.Now()
+	g := &a.staff
+	if now.Before(g.locked) {
+		return fmt.Errorf("错误次数过多，请 %d 分钟后再试 / Too many wrong PINs: try again in %d minutes",
+			int(g.locked.Sub(now).Minutes())+1, int(g.locked.Sub(now).Minutes())+1)
+	}
+	want := a.opts.Config.Kiosk.StaffPIN
+	if want == "" {
+		return errors.New("本机未设置工作人员密码（kiosk.staff_pin），请在配置文件中设置 / No staff PIN is configured (kiosk.staff_pin): set one in the config file")
+	}
+	if subtle.ConstantTimeCompare([]byte(pin), []byte(want)) != 1 {
+		g.failures++
+		if g.failures >= staffMaxTries {
+			g.failures, g.locked = 0, now.Add(staffLockout)
+		}
+		a.log.Warn("staff console: wrong PIN")
+		return errors.New("密码错误 / Wrong PIN")
+	}
+	g.failures, g.until = 0, now.Add(staffSessionIdle)
+	a.log.Info("staff console opened")
+	go a.audit("staff_login", "", "")
+	return nil
+}
+
+// StaffLogout closes the staff console.
+func (a *App) StaffLogout() {
+	a.mu.Lock()
+	a.staff.until = time.Time{}
+	a.mu.Unlock()
+}
+
+// staffCheck refuses a console call without an open staff session and
+// extends the session.
+func (a *App) staffCheck() error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	now := a.opts.Now()
+	if now.After(a.staff.until) {
+		return errors.New("请先输入工作人员密码 / Enter the staff PIN first")
+	}
+	a.staff.until = now.Add(staffSessionIdle)
+	return nil
+}
+
+// StaffOverview is what the staff console shows: device health, the sync
+// state, the outbox (no personal data) and the quarantined items.
+type StaffOverview struct {
+	Status      StatusReport       `json:"status"`
+	Sync        *kiosk.State       `json:"sync,omitempty"` // nil when not enrolled
+	Store       store.Stats        `json:"store"`
+	Camera      camera.Stats       `json:"camera"`
+	CameraState camera.Status      `json:"cameraState"`
+	Queue       []store.QueueEntry `json:"queue"`
+	Quarantine  []store.QueueEntry `json:"quarantine"`
+	PreviewURL  string             `json:"previewUrl"`
+}
+
+// StaffOverview returns the console's data.
+func (a *App) StaffOverview() (StaffOverview, error) {
+	if err := a.staffCheck(); err != nil {
+		return StaffOverview{}, err
+	}
+	ctx := a.context()
+	o := StaffOverview{Status: a.Status(), Queue: []store.QueueEntry{}, Quarantine: []store.QueueEntry{}}
+	var err error
+	if o.Store, err = a.opts.Store.Stats(ctx); err != nil {
+		return o, fmt.Errorf("store stats: %w", err)
+	}
+	if q, err := a.opts.Store.Queue(ctx, 50); err == nil {
+		o.Queue = append(o.Queue, q...)
+	}
+	if q, err := a.opts.Store.Quarantined(ctx, 50); err == nil {
+		o.Quarantine = append(o.Quarantine, q...)
+	}
+	if a.opts.Sync != nil {
+		s := a.opts.Sync.State()
+		o.Sync = &s
+	}
+	if a.opts.Camera != nil {
+		o.Camera, o.CameraState = a.opts.Camera.Stats(), a.opts.Camera.Status()
+	}
+	if a.opts.PreviewServer != nil {
+		o.PreviewURL = a.opts.PreviewServer.StreamURL()
+	}
+	return o, nil
+}
+
+// StaffSyncNow starts a sync round at once.
+func (a *App) StaffSyncNow() error {
+	if err := a.staffCheck(); err != nil {
+		return err
+	}
+	if a.opts.Sync == nil {
+		return errors.New("本机尚未登记到中心系统（examkiosk --enrol CODE） / This kiosk is not enrolled (examkiosk --enrol CODE)")
+	}
+	a.opts.Sync.SyncNow()
+	a.audit("staff_sync_now", "", "")
+	return nil
+}
+
+// StaffRequeue puts a quarantined item back in the outbox (after the cause
+// was fixed at the central).
+func (a *App) StaffRequeue(seq int) error {
+	if err := a.staffCheck(); err != nil {
+		return err
+	}
+	if err := a.opts.Store.Requeue(a.context(), uint64(seq)); err != nil {
+		return fmt.Errorf("重新排队失败 / Could not requeue item %d: %w", seq, err)
+	}
+	a.audit("staff_requeue", fmt.Sprint(seq), "")
+	return nil
+}
+
+// StaffVerify checks the whole database: every sealed record, the indexes,
+// the outbox and the audit chain.
+func (a *App) StaffVerify() (store.VerifyReport, error) {
+	if err := a.staffCheck(); err != nil {
+		return store.VerifyReport{}, err
+	}
+	r, err := a.opts.Store.Verify(a.context())
+	if err != nil {
+		return r, fmt.Errorf("数据校验失败，请联系技术支持 / The database check failed: call support (%w)", err)
+	}
+	return r, nil
+}
+
+// StaffPurge removes now the photos and face data that are past retention.
+func (a *App) StaffPurge() (int, error) {
+	if err := a.staffCheck(); err != nil {
+		return 0, err
+	}
+	n, err := a.opts.Store.Purge(a.context(), a.opts.Now())
+	if err != nil {
+		return n, fmt.Errorf("清理失败 / Purge failed: %w", err)
+	}
+	a.audit("staff_purge", "", fmt.Sprint(n))
+	return n, nil
+}
+
+func (a *App) audit(kind, subject, detail string) {
+	if err := a.opts.Store.Audit(a.context(), kind, subject, detail); err != nil {
+		a.log.Warn("audit", "kind", kind, "err", err)
+	}
+}
