@@ -275,6 +275,31 @@ func (e *Engine) Detect(img image.Image) ([]Face, error) {
 	return faces, nil
 }
 
+// DetectPhoto returns the faces in a photo of any size, largest first:
+// it scales to at most photoDetectSide, retries at twice the resolution
+// for small faces and falls back on the CNN detector (turned faces).
+func (e *Engine) DetectPhoto(img image.Image) ([]Face, error) {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	px := toRGB(img)
+	faces, err := e.detect(px, false)
+	if err != nil {
+		return nil, err
+	}
+	for i := range faces {
+		faces[i].Measures = measure(px, toPts(faces[i].Landmarks), image.Rect(0, 0, px.W, px.H), false)
+	}
+	return faces, nil
+}
+
+// DescribeFace computes the descriptor of a face found in img by Detect,
+// DetectPhoto or Analyze.
+func (e *Engine) DescribeFace(ctx context.Context, img image.Image, f Face) (Descriptor, error) {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return e.describe(ctx, toRGB(img), f)
+}
+
 // liveGuide is the on-screen guide frame: 5:7, centred, GuideHeight of the
 // frame height.
 func liveGuide(w, h int, frac float64) image.Rectangle {

@@ -185,7 +185,13 @@ func (e *Engine) checkPhoto(r *PhotoReport, px *rgbImage, spec PhotoSpec) {
 	g := assess(px, faces, spec.Face, image.Rect(0, 0, px.W, px.H), false)
 	r.Faces = g.Faces
 	r.Face = g.Face
-	r.Problems = append(r.Problems, g.Problems...)
+	for _, p := range g.Problems {
+		if p.Code == CodeTooFar || p.Code == CodeTooClose {
+			// A photo has no "come closer": its head is the wrong size.
+			p.Code, p.Message = CodeHeadSize, CodeHeadSize.Text().String()
+		}
+		r.Problems = append(r.Problems, p)
+	}
 	if ml := meanLuma(px); ml < spec.MinMeanLuma && !r.Has(CodeTooDark) {
 		r.add(CodeTooDark, ml, fmt.Sprintf("mean luma >= %g", spec.MinMeanLuma))
 	}
