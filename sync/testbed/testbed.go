@@ -25,6 +25,8 @@ import (
 	"testing"
 	"time"
 
+	berrors "go.etcd.io/bbolt/errors"
+
 	"examkiosk/sync/central"
 	"examkiosk/sync/kiosk"
 	"examkiosk/sync/wire"
@@ -96,6 +98,19 @@ func (c *Central) Server() *central.Server {
 		time.Sleep(10 * time.Millisecond)
 	}
 	return nil
+}
+
+// With calls f with the current central, again with the new one when a
+// concurrent Restart closed the store under it.
+func (c *Central) With(f func(*central.Server) error) error {
+	var err error
+	for range 500 {
+		if err = f(c.Server()); !errors.Is(err, berrors.ErrDatabaseNotOpen) {
+			return err
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return err
 }
 
 // Stop closes connections abruptly and closes the store.
