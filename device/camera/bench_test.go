@@ -12,7 +12,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"syscall"
 	"testing"
 	"time"
@@ -33,7 +32,7 @@ func cpuTime(tb testing.TB) time.Duration {
 //
 //	go test -run '^$' -bench Preview -benchtime 150x ./device/camera
 //
-// Metrics: fps received; latency from capture (the frame's X-Capture-Time)
+// Metrics: fps received; latency from capture (the time in the frame comment)
 // to the last byte received, median and 95th percentile; decode-ms, the
 // client-side JPEG decode with image/jpeg as a stand-in for the browser's;
 // cpu-%core, the process CPU time over wall time (the capture, the server
@@ -80,8 +79,11 @@ func benchPreview(b *testing.B, open Opener, cfg Config) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		us, _ := strconv.ParseInt(part.Header.Get("X-Capture-Time"), 10, 64)
-		return data, time.Since(time.UnixMicro(us))
+		_, captured, ok := FrameComment(data)
+		if !ok {
+			b.Fatal("frame without comment")
+		}
+		return data, time.Since(captured)
 	}
 	for range 3 { // warm up: first frames, connection
 		next()

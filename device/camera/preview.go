@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -44,10 +45,11 @@ import (
 //
 // Routes (relative to where it is mounted):
 //
-//	GET stream.mjpeg?token=T  multipart/x-mixed-replace; boundary=ekframe;
-//	                          each part has Content-Type: image/jpeg,
-//	                          Content-Length, X-Frame-Seq and X-Capture-Time
-//	                          (Unix microseconds)
+//	GET stream.mjpeg?token=T  multipart/x-mixed-replace; boundary=ekframe…;
+//	                          each part is Content-Type: image/jpeg (no
+//	                          Content-Length) and its JPEG starts with a COM
+//	                          segment "examkiosk-frame seq=N t=µs" (see
+//	                          FrameComment)
 //	GET frame.jpg?token=T     the latest frame as one JPEG (X-Frame-Seq set)
 //	GET events?token=T        text/event-stream: "status" events (Status
 //	                          JSON) and "meta" events ({"seq":N,"data":…}
@@ -60,6 +62,8 @@ type Preview struct {
 
 	clients atomic.Int32
 	n       atomic.Uint64 // consumer names
+
+	boundary string // random per Preview, so no frame can contain it
 
 	cacheMu   sync.Mutex // JPEG of the latest non-JPEG frame
 	cacheSeq  uint64
@@ -77,7 +81,12 @@ func NewPreview(cam *Camera, cfg Config) (*Preview, error) {
 	if _, err := rand.Read(b[:]); err != nil {
 		return nil, fmt.Errorf("preview token: %w", err)
 	}
-	return &Preview{cam: cam, cfg: cfg, token: hex.EncodeToString(b[:]), log: cam.log, metaNotify: make(chan struct{})}, nil
+	var bb [8]byte
+	if _, err := rand.Read(bb[:]); err != nil {
+		return nil, fmt.Errorf("preview boundary: %w", err)
+	}
+	return &Preview{cam: cam, cfg: cfg, token: hex.EncodeToString(b[:]), boundary: "ekframe" + hex.EncodeToString(bb[:]),
+		log: cam.log, metaNotify: make(chan struct{})}, nil
 }
 
 // Token returns the per-session token that requests must carry.
@@ -154,7 +163,13 @@ func (p *Preview) jpegOf(f Frame) ([]byte, error) {
 	return b, nil
 }
 
-const boundary = "ekframe"
+// partHeader opens a part. It is sent right after the boundary that closes
+// the previous part: WebKit and Chromium show a part only once they have
+// parsed the next part's headers, so sending them ahead saves one frame
+// period of latency (measured: 270 ms → 15 ms at 4 fps). That is also why
+// parts carry no Content-Length and the frame number travels inside the
+// JPEG as a comment (see FrameComment).
+const partHeader = "Content-Type: image/jpeg\r\n\r\n"
 
 func (p *Preview) serveStream(w http.ResponseWriter, r *http.Request) {
 	if p.clients.Add(1) > int32(p.cfg.PreviewMaxClients) {
@@ -166,19 +181,19 @@ func (p *Preview) serveStream(w http.ResponseWriter, r *http.Request) {
 	k := p.cam.NewConsumer("preview-" + strconv.FormatUint(p.n.Add(1), 10))
 	defer k.Close()
 	rc := http.NewResponseController(w)
-	w.Header().Set("Content-Type", "multipart/x-mixed-replace; boundary="+boundary)
+	w.Header().Set("Content-Type", "multipart/x-mixed-replace; boundary="+p.boundary)
 	w.WriteHeader(http.StatusOK)
 	if r.Method == http.MethodHead {
 		return
 	}
-	// The boundary follows each frame at once, so the browser knows the part
-	// is complete without waiting for the next frame.
-	if _, err := fmt.Fprintf(w, "--%s\r\n", boundary); err != nil {
+	if _, err := io.WriteString(w, "--"+p.boundary+"\r\n"+partHeader); err != nil {
 		return
 	}
+	rc.Flush()
+	tail := []byte("\r\n--" + p.boundary + "\r\n" + partHeader)
 	minGap := time.Duration(float64(time.Second) / p.cfg.PreviewFPS * 0.9)
 	var last time.Time
-	hdr := make([]byte, 0, 160)
+	com := make([]byte, 0, 64)
 	for {
 		f, err := k.Next(r.Context())
 		if err != nil {
@@ -189,32 +204,62 @@ func (p *Preview) serveStream(w http.ResponseWriter, r *http.Request) {
 		}
 		last = f.Time
 		data, err := p.jpegOf(f)
-		if err != nil {
+		if err != nil || len(data) < 4 {
 			p.log.Debug("preview frame", "err", err)
 			continue
 		}
-		hdr = hdr[:0]
-		hdr = append(hdr, "Content-Type: image/jpeg\r\nContent-Length: "...)
-		hdr = strconv.AppendInt(hdr, int64(len(data)), 10)
-		hdr = append(hdr, "\r\nX-Frame-Seq: "...)
-		hdr = strconv.AppendUint(hdr, f.Seq, 10)
-		hdr = append(hdr, "\r\nX-Capture-Time: "...)
-		hdr = strconv.AppendInt(hdr, f.Time.UnixMicro(), 10)
-		hdr = append(hdr, "\r\n\r\n"...)
+		com = appendFrameComment(com[:0], f)
 		rc.SetWriteDeadline(time.Now().Add(5 * time.Second)) // drop a stuck client
-		if _, err := w.Write(hdr); err != nil {
-			return
-		}
-		if _, err := w.Write(data); err != nil {
-			return
-		}
-		if _, err := w.Write([]byte("\r\n--" + boundary + "\r\n")); err != nil {
-			return
+		// SOI, the comment, the rest of the JPEG: no copy of the frame.
+		for _, b := range [][]byte{data[:2], com, data[2:], tail} {
+			if _, err := w.Write(b); err != nil {
+				return
+			}
 		}
 		if err := rc.Flush(); err != nil {
 			return
 		}
 	}
+}
+
+// frameCommentPrefix starts the JPEG comment that names a streamed frame.
+const frameCommentPrefix = "examkiosk-frame "
+
+// appendFrameComment appends a JPEG COM segment
+// "examkiosk-frame seq=N t=UNIX_MICROSECONDS" for f.
+func appendFrameComment(b []byte, f Frame) []byte {
+	start := len(b)
+	b = append(b, 0xff, 0xfe, 0, 0)
+	b = append(b, frameCommentPrefix+"seq="...)
+	b = strconv.AppendUint(b, f.Seq, 10)
+	b = append(b, " t="...)
+	b = strconv.AppendInt(b, f.Time.UnixMicro(), 10)
+	n := len(b) - start - 2
+	b[start+2], b[start+3] = byte(n>>8), byte(n)
+	return b
+}
+
+// FrameComment reads the frame number and capture time that the preview
+// stream puts in each JPEG (a COM segment right after SOI). A client that
+// reads the stream with fetch() can use it to match a frame with the
+// metadata of the same seq.
+func FrameComment(jpeg []byte) (seq uint64, captured time.Time, ok bool) {
+	if len(jpeg) < 6 || jpeg[0] != 0xff || jpeg[1] != markerSOI || jpeg[2] != 0xff || jpeg[3] != 0xfe {
+		return 0, time.Time{}, false
+	}
+	n := int(jpeg[4])<<8 | int(jpeg[5])
+	if n < 2 || 4+n > len(jpeg) {
+		return 0, time.Time{}, false
+	}
+	text, found := strings.CutPrefix(string(jpeg[6:4+n]), frameCommentPrefix)
+	if !found {
+		return 0, time.Time{}, false
+	}
+	var us int64
+	if _, err := fmt.Sscanf(text, "seq=%d t=%d", &seq, &us); err != nil {
+		return 0, time.Time{}, false
+	}
+	return seq, time.UnixMicro(us), true
 }
 
 func (p *Preview) serveFrame(w http.ResponseWriter, r *http.Request) {

@@ -140,16 +140,18 @@ func TestPreviewStream(t *testing.T) {
 			t.Fatalf("part %d: %v", i, err)
 		}
 		data, _ := io.ReadAll(part)
-		if n, _ := strconv.Atoi(part.Header.Get("Content-Length")); n != len(data) || part.Header.Get("Content-Type") != "image/jpeg" {
-			t.Errorf("part %d: headers %v, %d bytes", i, part.Header, len(data))
+		if part.Header.Get("Content-Type") != "image/jpeg" {
+			t.Errorf("part %d: headers %v", i, part.Header)
 		}
-		seq, _ := strconv.ParseUint(part.Header.Get("X-Frame-Seq"), 10, 64)
+		seq, captured, ok := FrameComment(data)
+		if !ok {
+			t.Fatalf("part %d: no frame comment", i)
+		}
 		if seq <= last {
 			t.Errorf("part %d: seq %d after %d", i, seq, last)
 		}
 		last = seq
-		us, _ := strconv.ParseInt(part.Header.Get("X-Capture-Time"), 10, 64)
-		if age := time.Since(time.UnixMicro(us)); age < 0 || age > 2*time.Second {
+		if age := time.Since(captured); age < 0 || age > 2*time.Second {
 			t.Errorf("part %d: capture time %v ago", i, age)
 		}
 		img, err := jpeg.Decode(bytes.NewReader(data))
@@ -244,5 +246,23 @@ func TestPreviewEvents(t *testing.T) {
 	}
 	if err := p.SetMeta(1, func() {}); err == nil {
 		t.Error("SetMeta accepted a value JSON cannot encode")
+	}
+}
+
+func TestFrameComment(t *testing.T) {
+	f := Frame{Seq: 1234567, Time: time.UnixMicro(1764190000123456)}
+	jpg := encodeJPEG(t, testImage(16, 16, 0))
+	withCom := append(append(append([]byte{}, jpg[:2]...), appendFrameComment(nil, f)...), jpg[2:]...)
+	seq, at, ok := FrameComment(withCom)
+	if !ok || seq != f.Seq || !at.Equal(f.Time) {
+		t.Errorf("FrameComment = %d, %v, %v", seq, at, ok)
+	}
+	if _, err := jpeg.Decode(bytes.NewReader(withCom)); err != nil {
+		t.Errorf("JPEG with the comment does not decode: %v", err)
+	}
+	for name, data := range map[string][]byte{"plain JPEG": jpg, "short": jpg[:3], "other comment": append([]byte{0xff, 0xd8, 0xff, 0xfe, 0, 5, 'a', 'b', 'c'}, jpg[2:]...)} {
+		if _, _, ok := FrameComment(data); ok {
+			t.Errorf("%s: found a frame comment", name)
+		}
 	}
 }
