@@ -41,3 +41,13 @@ func TestWatchInterfacesReportsOnce(t *testing.T) {
 		t.Fatalf("onChange called %d times, want 1", calls)
 	}
 }
+
+func TestDiskFree(t *testing.T) {
+	free, err := DiskFree(t.TempDir())
+	if err != nil || free == 0 {
+		t.Fatalf("DiskFree = %d, %v", free, err)
+	}
+	if _, err := DiskFree("/nonexistent/path"); err == nil {
+		t.Fatal("no error for a missing path")
+	}
+}
