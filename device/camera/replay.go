@@ -16,6 +16,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -32,7 +33,7 @@ func OpenReplay(ctx context.Context, path string, cfg Config) (Source, error) {
 	if err != nil {
 		return nil, &Error{State: StateNoDevice, Op: "open replay", Device: path, Err: err}
 	}
-	r := &replay{path: path, loop: cfg.ReplayLoop, interval: time.Duration(float64(time.Second) / cfg.FPS)}
+	r := &replay{path: path, loop: cfg.ReplayLoop, interval: time.Duration(float64(time.Second) / cfg.FPS), timeout: cfg.FrameTimeout.Duration}
 	r.info = SourceInfo{Device: "replay:" + path, Mode: Mode{Format: FormatMJPEG, FPS: cfg.FPS}}
 	ext := strings.ToLower(filepath.Ext(path))
 	switch {
@@ -51,13 +52,17 @@ func OpenReplay(ctx context.Context, path string, cfg Config) (Source, error) {
 	// holds no frame fails here.
 	var f Frame
 	for range 10 { // skip a few unusable frames at the start
-		if f, err = r.next(); !errors.Is(err, ErrBadFrame) {
+		if f, err = r.nextCtx(ctx); !errors.Is(err, ErrBadFrame) {
 			break
 		}
 	}
 	if err != nil {
 		r.Close()
-		return nil, &Error{State: StateError, Op: "read first replay frame", Device: path, Err: err}
+		st := StateError
+		if StateOf(err) == StateStalled {
+			st = StateStalled
+		}
+		return nil, &Error{State: st, Op: "read first replay frame", Device: path, Err: err}
 	}
 	r.pending = &f
 	r.info.Mode.Format, r.info.Mode.Width, r.info.Mode.Height = f.Format, f.Width, f.Height
@@ -69,6 +74,7 @@ type replay struct {
 	path     string
 	loop     bool
 	interval time.Duration
+	timeout  time.Duration // ffmpeg: longest wait for a frame
 	info     SourceInfo
 	due      time.Time // when the next frame is due
 	pending  *Frame    // first frame, read by OpenReplay
@@ -132,6 +138,10 @@ func (r *replay) openFFmpeg(cfg Config) error {
 	if err != nil {
 		return err
 	}
+	// Stopping also closes our end of the pipe, which unblocks a read even
+	// if something else still holds the write end.
+	r.stop = func() { cancel(); out.Close() }
+	r.cmd.WaitDelay = time.Second
 	if err := r.cmd.Start(); err != nil {
 		return fmt.Errorf("start %s: %w", cfg.FFmpeg, err)
 	}
@@ -156,7 +166,31 @@ func (r *replay) Read(ctx context.Context) (Frame, error) {
 		r.pending = nil
 		return f, nil
 	}
-	return r.next()
+	return r.nextCtx(ctx)
+}
+
+// nextCtx is next with a bound on the wait for ffmpeg.
+func (r *replay) nextCtx(ctx context.Context) (Frame, error) {
+	if r.cmd == nil {
+		return r.next()
+	}
+	// ffmpeg may stall (a slow disk, a broken file): kill it when ctx ends
+	// or no frame comes within the timeout, which unblocks the pipe read.
+	var timedOut atomic.Bool
+	stopOnCancel := context.AfterFunc(ctx, r.stop)
+	timer := time.AfterFunc(r.timeout, func() { timedOut.Store(true); r.stop() })
+	f, err := r.next()
+	stopOnCancel()
+	timer.Stop()
+	switch {
+	case err == nil:
+		return f, nil
+	case ctx.Err() != nil:
+		return Frame{}, ctx.Err()
+	case timedOut.Load():
+		return Frame{}, &Error{State: StateStalled, Op: "read replay frame", Device: r.path, Err: ErrTimeout}
+	}
+	return Frame{}, err
 }
 
 // next reads the next frame from the files, looping at the end.

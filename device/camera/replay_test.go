@@ -219,3 +219,41 @@ func TestOpenReplaySpec(t *testing.T) {
 		t.Error("Open accepted a bad spec")
 	}
 }
+
+// A stalled ffmpeg makes reads time out (state stalled) instead of hanging,
+// and cancelling the context ends a read at once.
+func TestReplayFFmpegStall(t *testing.T) {
+	dir := t.TempDir()
+	frame := filepath.Join(dir, "f.jpg")
+	os.WriteFile(frame, encodeJPEG(t, testImage(32, 24, 0)), 0o644)
+	silent := filepath.Join(dir, "silent-ffmpeg")
+	os.WriteFile(silent, []byte("#!/bin/sh\nexec sleep 30\n"), 0o755)
+	oneFrame := filepath.Join(dir, "one-frame-ffmpeg")
+	os.WriteFile(oneFrame, []byte("#!/bin/sh\ncat "+frame+"\nexec sleep 30\n"), 0o755)
+	clip := filepath.Join(dir, "clip.mp4")
+	os.WriteFile(clip, []byte("not really"), 0o644)
+
+	cfg := replayConfig(30, true)
+	cfg.FrameTimeout.Duration = 300 * time.Millisecond
+	cfg.FFmpeg = silent
+	start := time.Now()
+	_, err := OpenReplay(context.Background(), clip, cfg)
+	if StateOf(err) != StateStalled || time.Since(start) > 3*time.Second {
+		t.Errorf("silent ffmpeg: %v (%s) after %v, want stalled after the timeout", err, StateOf(err), time.Since(start))
+	}
+
+	cfg.FFmpeg = oneFrame
+	src, err := OpenReplay(context.Background(), clip, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	readN(t, src, 1)
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	start = time.Now()
+	_, err = src.Read(ctx)
+	if err == nil || time.Since(start) > 250*time.Millisecond {
+		t.Errorf("read with a 100ms context: %v after %v", err, time.Since(start))
+	}
+}

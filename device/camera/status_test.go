@@ -8,6 +8,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/BurntSushi/toml"
 )
 
 func TestStateOf(t *testing.T) {
@@ -111,5 +113,37 @@ func TestParseSpec(t *testing.T) {
 				t.Errorf("%q round trips to %q", tt.in, got.String())
 			}
 		}
+	}
+}
+
+func TestConfigFromTOML(t *testing.T) {
+	var wrapper struct {
+		Camera Config `toml:"camera"`
+	}
+	wrapper.Camera = DefaultConfig()
+	_, err := toml.Decode(`
+[camera]
+device = "replay:/srv/demo/cap13.mjpeg"
+width = 1280
+height = 720
+formats = ["YUYV"]
+frame_timeout = "3s"
+reconnect_interval = "500ms"
+preview_fps = 12
+`, &wrapper)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := wrapper.Camera
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if c.Device != "replay:/srv/demo/cap13.mjpeg" || c.Width != 1280 || c.Formats[0] != "YUYV" ||
+		c.FrameTimeout.Duration != 3*time.Second || c.ReconnectInterval.Duration != 500*time.Millisecond ||
+		c.PreviewFPS != 12 || c.FPS != 15 || c.FFmpeg != "ffmpeg" {
+		t.Errorf("decoded %+v", c)
+	}
+	if _, err := toml.Decode("[camera]\nframe_timeout = \"soon\"\n", &wrapper); err == nil {
+		t.Error("bad duration accepted")
 	}
 }
