@@ -144,7 +144,7 @@ func grab(ctx context.Context, cam *camera.Camera, n int) (result, error) {
 	k := cam.NewConsumer("camcheck")
 	defer k.Close()
 	start := time.Now()
-	var t0 time.Time
+	var first camera.Frame
 	for r.frames < n {
 		f, err := k.Next(ctx)
 		if err != nil {
@@ -154,7 +154,7 @@ func grab(ctx context.Context, cam *camera.Camera, n int) (result, error) {
 			return r, fmt.Errorf("after %d frames: %w", r.frames, err)
 		}
 		if r.frames == 0 {
-			t0 = f.Time
+			first = f
 			r.first = time.Since(start)
 		}
 		if _, err := f.Image(); err != nil {
@@ -162,11 +162,12 @@ func grab(ctx context.Context, cam *camera.Camera, n int) (result, error) {
 		}
 		r.frames++
 		r.sample = f
-		r.elapsed = f.Time.Sub(t0)
+		r.elapsed = f.Time.Sub(first.Time)
 	}
 	if r.frames > 1 && r.elapsed > 0 {
-		// Frames the consumer skipped still arrived: count them by sequence.
-		r.fps = float64(k.Stats().Taken+k.Stats().Skipped-1) / r.elapsed.Seconds()
+		// Frames this loop was too slow to take still arrived: count them
+		// by sequence number.
+		r.fps = float64(r.sample.Seq-first.Seq) / r.elapsed.Seconds()
 	}
 	return r, nil
 }

@@ -345,7 +345,7 @@ func (c *Camera) Stats() Stats {
 	s := Stats{Captured: c.captured.Load(), BadFrames: c.badFrames.Load(), Reconnects: c.reconnects.Load()}
 	c.mu.Lock()
 	s.State = c.status.State
-	if n := min(c.seq, uint64(len(c.times))); n >= 2 {
+	if n := min(c.seq, uint64(len(c.times))); n >= 2 && s.State == StateOK {
 		newest := c.times[c.seq%uint64(len(c.times))]
 		oldest := c.times[(c.seq-n+1)%uint64(len(c.times))]
 		if d := newest.Sub(oldest); d > 0 {
