@@ -128,6 +128,9 @@ func (s *Services) Start(ctx context.Context) {
 	if s.Sync == nil {
 		return
 	}
+	// A returning network triggers a sync at once instead of waiting out
+	// the backoff.
+	go kiosk.WatchInterfaces(ctx, 2*time.Second, s.Sync.SetOnline)
 	go func() {
 		if err := s.Sync.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
 			slog.Error("sync stopped", "err", err)

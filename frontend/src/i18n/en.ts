@@ -13,6 +13,7 @@ export default {
     loadFailed: 'Cannot read the exams: {error}. Please ask the centre staff.',
   },
   login: {
+    account: 'Log in with an account',
     title: 'Choose how to log in',
     alipay: 'Scan with Alipay',
     social: 'Scan with the e-social-security card',
@@ -27,6 +28,19 @@ export default {
     offline: 'Cannot scan? Log in with your ID number',
     backToQr: 'Back to the QR login',
     offlineHint: 'An offline login is verified by the central system once the kiosk is online.',
+  },
+  account: {
+    hint: 'Type your ID number, password and the captcha. First time here? Set a password first.',
+    setHint: 'First login: type your name and set a password (8 or more characters, letters and digits).',
+    password: 'Password',
+    newPassword: 'New password',
+    repeat: 'New password again',
+    captcha: 'Captcha (tap the picture for another one)',
+    login: 'Log in',
+    set: 'Set the password and log in',
+    mismatch: 'The two passwords differ',
+    password_not_set: 'This account has no password yet: set one first',
+    wrong_credentials: 'Wrong ID number or password',
   },
   face: {
     title: 'Face check',

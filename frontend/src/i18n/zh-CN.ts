@@ -13,6 +13,7 @@ export default {
     loadFailed: '无法读取考试信息：{error}。请联系现场工作人员。',
   },
   login: {
+    account: '账号密码登录',
     title: '请选择登录方式',
     alipay: '支付宝扫码登录',
     social: '电子社保卡扫码登录',
@@ -27,6 +28,19 @@ export default {
     offline: '无法扫码？输入身份证号登录',
     backToQr: '返回扫码登录',
     offlineHint: '离线登录的身份将在联网后由中心系统核验。',
+  },
+  account: {
+    hint: '请输入身份证号、密码和验证码。首次登录请先设置密码。',
+    setHint: '首次登录：请填写姓名并设置密码（至少 8 位，含字母和数字）。',
+    password: '密码',
+    newPassword: '新密码',
+    repeat: '再次输入新密码',
+    captcha: '验证码（看不清？点击图片换一张）',
+    login: '登录',
+    set: '设置密码并登录',
+    mismatch: '两次输入的密码不一致',
+    password_not_set: '该账号尚未设置密码，请先设置',
+    wrong_credentials: '身份证号或密码错误',
   },
   face: {
     title: '人脸核验',

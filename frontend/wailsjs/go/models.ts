@@ -1,5 +1,59 @@
 export namespace app {
 	
+	export class RegistrationView {
+	    id: string;
+	    revision: number;
+	    exam: string;
+	    position: string;
+	    status: string;
+	    reason?: string;
+	    paymentUrl?: string;
+	    paymentQr?: string;
+	    // Go type: time
+	    payBy: any;
+	    // Go type: time
+	    submittedAt: any;
+	    delivered: boolean;
+	    receiptQr: string;
+	
+	    static createFrom(source: any = {}) {
+	        return new RegistrationView(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.id = source["id"];
+	        this.revision = source["revision"];
+	        this.exam = source["exam"];
+	        this.position = source["position"];
+	        this.status = source["status"];
+	        this.reason = source["reason"];
+	        this.paymentUrl = source["paymentUrl"];
+	        this.paymentQr = source["paymentQr"];
+	        this.payBy = this.convertValues(source["payBy"], null);
+	        this.submittedAt = this.convertValues(source["submittedAt"], null);
+	        this.delivered = source["delivered"];
+	        this.receiptQr = source["receiptQr"];
+	    }
+	
+		convertValues(a: any, classs: any, asMap: boolean = false): any {
+		    if (!a) {
+		        return a;
+		    }
+		    if (a.slice && a.map) {
+		        return (a as any[]).map(elem => this.convertValues(elem, classs));
+		    } else if ("object" === typeof a) {
+		        if (asMap) {
+		            for (const key of Object.keys(a)) {
+		                a[key] = new classs(a[key]);
+		            }
+		            return a;
+		        }
+		        return new classs(a);
+		    }
+		    return a;
+		}
+	}
 	export class ApplicationForm {
 	    phone: string;
 	    education: string;
@@ -24,24 +78,6 @@ export namespace app {
 	        this.positionId = source["positionId"];
 	    }
 	}
-	export class Box {
-	    x: number;
-	    y: number;
-	    w: number;
-	    h: number;
-	
-	    static createFrom(source: any = {}) {
-	        return new Box(source);
-	    }
-	
-	    constructor(source: any = {}) {
-	        if ('string' === typeof source) source = JSON.parse(source);
-	        this.x = source["x"];
-	        this.y = source["y"];
-	        this.w = source["w"];
-	        this.h = source["h"];
-	    }
-	}
 	export class Candidate {
 	    name: string;
 	    idMasked: string;
@@ -60,6 +96,126 @@ export namespace app {
 	        this.source = source["source"];
 	        this.birth = source["birth"];
 	        this.sex = source["sex"];
+	    }
+	}
+	export class JourneyView {
+	    step: string;
+	    candidate?: Candidate;
+	    photo?: string;
+	    distance?: number;
+	    threshold?: number;
+	    photoOk: boolean;
+	    match: boolean;
+	    problems: face.Problem[];
+	    form?: ApplicationForm;
+	    receipt?: RegistrationView;
+	    registrations: RegistrationView[];
+	    resubmitOf?: string;
+	
+	    static createFrom(source: any = {}) {
+	        return new JourneyView(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.step = source["step"];
+	        this.candidate = this.convertValues(source["candidate"], Candidate);
+	        this.photo = source["photo"];
+	        this.distance = source["distance"];
+	        this.threshold = source["threshold"];
+	        this.photoOk = source["photoOk"];
+	        this.match = source["match"];
+	        this.problems = this.convertValues(source["problems"], face.Problem);
+	        this.form = this.convertValues(source["form"], ApplicationForm);
+	        this.receipt = this.convertValues(source["receipt"], RegistrationView);
+	        this.registrations = this.convertValues(source["registrations"], RegistrationView);
+	        this.resubmitOf = source["resubmitOf"];
+	    }
+	
+		convertValues(a: any, classs: any, asMap: boolean = false): any {
+		    if (!a) {
+		        return a;
+		    }
+		    if (a.slice && a.map) {
+		        return (a as any[]).map(elem => this.convertValues(elem, classs));
+		    } else if ("object" === typeof a) {
+		        if (asMap) {
+		            for (const key of Object.keys(a)) {
+		                a[key] = new classs(a[key]);
+		            }
+		            return a;
+		        }
+		        return new classs(a);
+		    }
+		    return a;
+		}
+	}
+	export class AccountLoginView {
+	    status: string;
+	    message: string;
+	    journey: JourneyView;
+	
+	    static createFrom(source: any = {}) {
+	        return new AccountLoginView(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.status = source["status"];
+	        this.message = source["message"];
+	        this.journey = this.convertValues(source["journey"], JourneyView);
+	    }
+	
+		convertValues(a: any, classs: any, asMap: boolean = false): any {
+		    if (!a) {
+		        return a;
+		    }
+		    if (a.slice && a.map) {
+		        return (a as any[]).map(elem => this.convertValues(elem, classs));
+		    } else if ("object" === typeof a) {
+		        if (asMap) {
+		            for (const key of Object.keys(a)) {
+		                a[key] = new classs(a[key]);
+		            }
+		            return a;
+		        }
+		        return new classs(a);
+		    }
+		    return a;
+		}
+	}
+	
+	export class Box {
+	    x: number;
+	    y: number;
+	    w: number;
+	    h: number;
+	
+	    static createFrom(source: any = {}) {
+	        return new Box(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.x = source["x"];
+	        this.y = source["y"];
+	        this.w = source["w"];
+	        this.h = source["h"];
+	    }
+	}
+	
+	export class CaptchaView {
+	    id: string;
+	    image: string;
+	
+	    static createFrom(source: any = {}) {
+	        return new CaptchaView(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.id = source["id"];
+	        this.image = source["image"];
 	    }
 	}
 	export class ExamSummary {
@@ -256,112 +412,7 @@ export namespace app {
 		    return a;
 		}
 	}
-	export class RegistrationView {
-	    id: string;
-	    revision: number;
-	    exam: string;
-	    position: string;
-	    status: string;
-	    reason?: string;
-	    paymentUrl?: string;
-	    paymentQr?: string;
-	    // Go type: time
-	    payBy: any;
-	    // Go type: time
-	    submittedAt: any;
-	    delivered: boolean;
-	    receiptQr: string;
 	
-	    static createFrom(source: any = {}) {
-	        return new RegistrationView(source);
-	    }
-	
-	    constructor(source: any = {}) {
-	        if ('string' === typeof source) source = JSON.parse(source);
-	        this.id = source["id"];
-	        this.revision = source["revision"];
-	        this.exam = source["exam"];
-	        this.position = source["position"];
-	        this.status = source["status"];
-	        this.reason = source["reason"];
-	        this.paymentUrl = source["paymentUrl"];
-	        this.paymentQr = source["paymentQr"];
-	        this.payBy = this.convertValues(source["payBy"], null);
-	        this.submittedAt = this.convertValues(source["submittedAt"], null);
-	        this.delivered = source["delivered"];
-	        this.receiptQr = source["receiptQr"];
-	    }
-	
-		convertValues(a: any, classs: any, asMap: boolean = false): any {
-		    if (!a) {
-		        return a;
-		    }
-		    if (a.slice && a.map) {
-		        return (a as any[]).map(elem => this.convertValues(elem, classs));
-		    } else if ("object" === typeof a) {
-		        if (asMap) {
-		            for (const key of Object.keys(a)) {
-		                a[key] = new classs(a[key]);
-		            }
-		            return a;
-		        }
-		        return new classs(a);
-		    }
-		    return a;
-		}
-	}
-	export class JourneyView {
-	    step: string;
-	    candidate?: Candidate;
-	    photo?: string;
-	    distance?: number;
-	    threshold?: number;
-	    photoOk: boolean;
-	    match: boolean;
-	    problems: face.Problem[];
-	    form?: ApplicationForm;
-	    receipt?: RegistrationView;
-	    registrations: RegistrationView[];
-	    resubmitOf?: string;
-	
-	    static createFrom(source: any = {}) {
-	        return new JourneyView(source);
-	    }
-	
-	    constructor(source: any = {}) {
-	        if ('string' === typeof source) source = JSON.parse(source);
-	        this.step = source["step"];
-	        this.candidate = this.convertValues(source["candidate"], Candidate);
-	        this.photo = source["photo"];
-	        this.distance = source["distance"];
-	        this.threshold = source["threshold"];
-	        this.photoOk = source["photoOk"];
-	        this.match = source["match"];
-	        this.problems = this.convertValues(source["problems"], face.Problem);
-	        this.form = this.convertValues(source["form"], ApplicationForm);
-	        this.receipt = this.convertValues(source["receipt"], RegistrationView);
-	        this.registrations = this.convertValues(source["registrations"], RegistrationView);
-	        this.resubmitOf = source["resubmitOf"];
-	    }
-	
-		convertValues(a: any, classs: any, asMap: boolean = false): any {
-		    if (!a) {
-		        return a;
-		    }
-		    if (a.slice && a.map) {
-		        return (a as any[]).map(elem => this.convertValues(elem, classs));
-		    } else if ("object" === typeof a) {
-		        if (asMap) {
-		            for (const key of Object.keys(a)) {
-		                a[key] = new classs(a[key]);
-		            }
-		            return a;
-		        }
-		        return new classs(a);
-		    }
-		    return a;
-		}
-	}
 	export class QRLogin {
 	    id: string;
 	    channel: string;

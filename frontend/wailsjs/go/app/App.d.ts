@@ -7,6 +7,10 @@ export function AcceptFace():Promise<app.JourneyView>;
 
 export function AcceptPhoto():Promise<app.JourneyView>;
 
+export function AccountCaptcha():Promise<app.CaptchaView>;
+
+export function AccountLogin(arg1:string,arg2:string,arg3:string,arg4:string):Promise<app.AccountLoginView>;
+
 export function Begin():Promise<app.JourneyView>;
 
 export function CancelFaceCheck():Promise<void>;
@@ -34,6 +38,8 @@ export function Resubmit(arg1:string):Promise<app.JourneyView>;
 export function RetakeFace():Promise<app.JourneyView>;
 
 export function SaveForm(arg1:app.ApplicationForm):Promise<app.JourneyView>;
+
+export function SetPassword(arg1:string,arg2:string,arg3:string,arg4:string,arg5:string):Promise<app.AccountLoginView>;
 
 export function ShowStatus():Promise<app.JourneyView>;
 

@@ -10,6 +10,14 @@ export function AcceptPhoto() {
   return window['go']['app']['App']['AcceptPhoto']();
 }
 
+export function AccountCaptcha() {
+  return window['go']['app']['App']['AccountCaptcha']();
+}
+
+export function AccountLogin(arg1, arg2, arg3, arg4) {
+  return window['go']['app']['App']['AccountLogin'](arg1, arg2, arg3, arg4);
+}
+
 export function Begin() {
   return window['go']['app']['App']['Begin']();
 }
@@ -64,6 +72,10 @@ export function RetakeFace() {
 
 export function SaveForm(arg1) {
   return window['go']['app']['App']['SaveForm'](arg1);
+}
+
+export function SetPassword(arg1, arg2, arg3, arg4, arg5) {
+  return window['go']['app']['App']['SetPassword'](arg1, arg2, arg3, arg4, arg5);
 }
 
 export function ShowStatus() {

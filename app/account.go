@@ -1,0 +1,85 @@
+package app
+
+import (
+	"encoding/base64"
+	"errors"
+	"fmt"
+
+	"examkiosk/app/registration"
+	"examkiosk/sync/wire"
+)
+
+// CaptchaView is a one-time image challenge for the account login.
+type CaptchaView struct {
+	ID    string `json:"id"`
+	Image string `json:"image"` // data: URL of the PNG
+}
+
+// AccountLoginView is the answer to an account login or a first-time
+// password: status ok (the journey moved on), password_not_set (set one
+// first) or wrong_credential, with the central's message.
+type AccountLoginView struct {
+	Status  string      `json:"status"`
+	Message string      `json:"message"`
+	Journey JourneyView `json:"journey"`
+}
+
+// AccountCaptcha fetches a captcha from the central for the account login.
+func (a *App) AccountCaptcha() (CaptchaView, error) {
+	if a.opts.Sync == nil {
+		return CaptchaView{}, errors.New("本机尚未登记到中心系统，请使用离线登录 / This kiosk is not enrolled: use the offline login")
+	}
+	c, err := a.opts.Sync.Captcha(a.context())
+	if err != nil {
+		return CaptchaView{}, fmt.Errorf("无法连接中心系统，请稍后再试 / Cannot reach the central system: try again later (%w)", err)
+	}
+	return CaptchaView{ID: c.ID, Image: "data:image/png;base64," + base64.StdEncoding.EncodeToString(c.PNG)}, nil
+}
+
+// AccountLogin logs in with ID number, password and captcha.
+func (a *App) AccountLogin(idNumber, password, captchaID, answer string) (AccountLoginView, error) {
+	if err := a.accountReady(); err != nil {
+		return AccountLoginView{Journey: a.Journey()}, err
+	}
+	resp, err := a.opts.Sync.AccountLogin(a.context(), wire.AccountLoginRequest{IDNumber: idNumber, Password: password, CaptchaID: captchaID, CaptchaAnswer: answer})
+	return a.accountResult(resp, err)
+}
+
+// SetPassword sets the first-time password of an account and logs in.
+func (a *App) SetPassword(idNumber, name, newPassword, captchaID, answer string) (AccountLoginView, error) {
+	if err := a.accountReady(); err != nil {
+		return AccountLoginView{Journey: a.Journey()}, err
+	}
+	resp, err := a.opts.Sync.SetPassword(a.context(), wire.SetPasswordRequest{IDNumber: idNumber, Name: name, NewPassword: newPassword, CaptchaID: captchaID, CaptchaAnswer: answer})
+	return a.accountResult(resp, err)
+}
+
+func (a *App) accountReady() error {
+	if a.opts.Sync == nil {
+		return errors.New("本机尚未登记到中心系统，请使用离线登录 / This kiosk is not enrolled: use the offline login")
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.journey.Step() != StepLogin {
+		return errors.New("请从首页开始 / Please start from the welcome screen")
+	}
+	return nil
+}
+
+func (a *App) accountResult(resp wire.AccountLoginResponse, err error) (AccountLoginView, error) {
+	if err != nil {
+		return AccountLoginView{Journey: a.Journey()}, fmt.Errorf("无法连接中心系统，请稍后再试 / Cannot reach the central system: try again later (%w)", err)
+	}
+	v := AccountLoginView{Status: resp.Status, Message: resp.Message}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if resp.Status == wire.LoginOK && resp.Identity != nil {
+		c := Candidate{Name: resp.Identity.Name, IDNumber: resp.Identity.IDNumber, Source: registration.SourceAccount}
+		if err := a.loginLocked(c); err != nil {
+			v.Journey = a.viewLocked()
+			return v, err
+		}
+	}
+	v.Journey = a.viewLocked()
+	return v, nil
+}
