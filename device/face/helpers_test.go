@@ -118,3 +118,14 @@ func mjpegFrames(t testing.TB, path string) []image.Image {
 	}
 	return out
 }
+
+func symlink(old, new string) error { return os.Symlink(old, new) }
+
+func readFile(t testing.TB, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}

@@ -1,0 +1,251 @@
+package face
+
+import (
+	"bytes"
+	"context"
+	"image"
+	"image/color"
+	"image/jpeg"
+	"image/png"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// TestRefusedPhotos: every fixture photo that must be refused is refused
+// with the code its folder names.
+func TestRefusedPhotos(t *testing.T) {
+	dir := filepath.Join(facesDir(t), "idphoto")
+	e := testEngine(t)
+	tests := []struct {
+		folder string
+		want   []Code // any of these
+	}{
+		{"multiple-faces", []Code{CodeMultipleFaces}},
+		{"no-face", []Code{CodeNoFace}},
+		{"dark", []Code{CodeTooDark}},
+		{"turned", []Code{CodeHeadTurned}},
+		// corrupt/ holds an empty file, a truncated JPEG (both corrupt) and
+		// a photo whose face is cut by the image edge (face_incomplete).
+		{"corrupt", []Code{CodeCorrupt, CodeFaceIncomplete}},
+		{"wrong-background", []Code{CodeBackground}},
+	}
+	for _, tc := range tests {
+		files, err := filepath.Glob(filepath.Join(dir, tc.folder, "*"))
+		if err != nil || len(files) == 0 {
+			t.Fatalf("no fixtures in %s", tc.folder)
+		}
+		for _, f := range files {
+			t.Run(tc.folder+"/"+filepath.Base(f), func(t *testing.T) {
+				data, err := os.ReadFile(f)
+				if err != nil {
+					t.Fatal(err)
+				}
+				r, err := e.ValidatePhoto(data, e.Config().Photo)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if r.OK {
+					t.Fatalf("accepted: %+v", r)
+				}
+				found := false
+				for _, c := range tc.want {
+					found = found || r.Has(c)
+				}
+				if !found {
+					t.Errorf("problems %v, want one of %v", codesOf(r.Problems), tc.want)
+				}
+				for _, p := range r.Problems {
+					if p.Message == "" || p.Message == string(p.Code)+" / "+string(p.Code) {
+						t.Errorf("problem %s has no text", p.Code)
+					}
+				}
+			})
+		}
+	}
+}
+
+func codesOf(ps []Problem) []Code {
+	var c []Code
+	for _, p := range ps {
+		c = append(c, p.Code)
+	}
+	return c
+}
+
+// TestMakeIDPhotoFromPortraits: each portrait is made to spec and the made
+// photo passes the same validation from its bytes.
+func TestMakeIDPhotoFromPortraits(t *testing.T) {
+	e := testEngine(t)
+	spec := e.Config().Photo
+	files, _ := filepath.Glob(filepath.Join(facesDir(t), "idphoto", "portrait", "*"))
+	if len(files) == 0 {
+		t.Fatal("no portraits")
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			jpg, made, err := e.MakeIDPhoto(context.Background(), readImage(t, f), spec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !made.OK {
+				t.Errorf("made photo not OK: %v", codesOf(made.Problems))
+			}
+			cfg, format, err := image.DecodeConfig(bytes.NewReader(jpg))
+			if err != nil || format != "jpeg" || cfg.Width != spec.Width || cfg.Height != spec.Height {
+				t.Errorf("made %s %dx%d (%v), want jpeg %dx%d", format, cfg.Width, cfg.Height, err, spec.Width, spec.Height)
+			}
+			if len(jpg) < spec.MinBytes || len(jpg) > spec.MaxBytes {
+				t.Errorf("made %d bytes, want %d..%d", len(jpg), spec.MinBytes, spec.MaxBytes)
+			}
+			again, err := e.ValidatePhoto(jpg, spec)
+			if err != nil || !again.OK {
+				t.Errorf("made photo fails validation: %v %v", codesOf(again.Problems), err)
+			}
+			if again.Background != BackgroundWhite {
+				t.Errorf("background %q, want white", again.Background)
+			}
+			// The original is not to spec (size, aspect, framing).
+			orig, _ := os.ReadFile(f)
+			if r, _ := e.ValidatePhoto(orig, spec); r.OK {
+				t.Errorf("the unprocessed portrait passed; the test would prove nothing")
+			}
+		})
+	}
+}
+
+// TestMakeIDPhotoBytesWithinLimits: the quality search honours a tight
+// maximum size.
+func TestMakeIDPhotoBytesWithinLimits(t *testing.T) {
+	e := testEngine(t)
+	spec := e.Config().Photo
+	spec.MaxBytes = spec.MinBytes + 12*1024
+	f := filepath.Join(facesDir(t), "idphoto", "portrait", "deepface_img11.jpg")
+	jpg, _, err := e.MakeIDPhoto(context.Background(), readImage(t, f), spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(jpg) < spec.MinBytes || len(jpg) > spec.MaxBytes {
+		t.Errorf("%d bytes, want %d..%d", len(jpg), spec.MinBytes, spec.MaxBytes)
+	}
+}
+
+// TestBadImagesNeverPanic: empty, truncated, non-image and absurd inputs
+// give an error (DecodeImage) or a corrupt problem (ValidatePhoto).
+func TestBadImagesNeverPanic(t *testing.T) {
+	e := testEngine(t)
+	var good bytes.Buffer
+	img := image.NewRGBA(image.Rect(0, 0, 64, 48))
+	if err := jpeg.Encode(&good, img, nil); err != nil {
+		t.Fatal(err)
+	}
+	// A PNG header claiming 100000×100000 pixels.
+	var huge bytes.Buffer
+	_ = png.Encode(&huge, image.NewGray(image.Rect(0, 0, 1, 1)))
+	hb := huge.Bytes()
+	copy(hb[16:24], []byte{0, 1, 0x86, 0xa0, 0, 1, 0x86, 0xa0})
+	tests := []struct {
+		name string
+		data []byte
+	}{
+		{"empty", nil},
+		{"one byte", []byte{0xff}},
+		{"text", []byte("hello, this is not an image")},
+		{"truncated jpeg", good.Bytes()[:len(good.Bytes())/2]},
+		{"jpeg header only", good.Bytes()[:20]},
+		{"huge png header", hb},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, err := DecodeImage(tc.data); err == nil {
+				t.Errorf("DecodeImage succeeded")
+			}
+			r, err := e.ValidatePhoto(tc.data, e.Config().Photo)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.OK || !r.Has(CodeCorrupt) {
+				t.Errorf("problems %v, want corrupt", codesOf(r.Problems))
+			}
+		})
+	}
+}
+
+func TestBackgroundColours(t *testing.T) {
+	tests := []struct {
+		r, g, b float64
+		want    string
+	}{
+		{255, 255, 255, BackgroundWhite},
+		{232, 234, 236, BackgroundWhite},
+		{200, 30, 40, BackgroundRed},
+		{67, 142, 219, BackgroundBlue},
+		{20, 60, 160, BackgroundBlue},
+		{150, 150, 150, "grey"},
+		{20, 20, 20, "black"},
+		{60, 160, 60, "other"},
+	}
+	for _, tc := range tests {
+		if got := colourName(tc.r, tc.g, tc.b); got != tc.want {
+			t.Errorf("colourName(%v,%v,%v) = %s, want %s", tc.r, tc.g, tc.b, got, tc.want)
+		}
+	}
+}
+
+func TestPhotoSpecValidate(t *testing.T) {
+	tests := []struct {
+		name string
+		mod  func(*PhotoSpec)
+		want string
+	}{
+		{"default", func(*PhotoSpec) {}, ""},
+		{"too small", func(s *PhotoSpec) { s.Width, s.Height = 250, 350 }, "face.photo.width/height"},
+		{"not 5:7", func(s *PhotoSpec) { s.Width, s.Height = 400, 504 }, "5:7"},
+		{"max below min", func(s *PhotoSpec) { s.MaxBytes = s.MinBytes }, "face.photo.max_bytes"},
+		{"green", func(s *PhotoSpec) { s.Backgrounds = []string{"green"} }, "face.photo.backgrounds"},
+		{"yaw", func(s *PhotoSpec) { s.Face.MaxYaw = 0 }, "face.photo.face.max_yaw"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := DefaultPhotoSpec()
+			tc.mod(&s)
+			err := s.Validate()
+			if (err == nil) != (tc.want == "") || (err != nil && !containsStr(err.Error(), tc.want)) {
+				t.Errorf("Validate() = %v, want error naming %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// FuzzValidatePhoto feeds arbitrary bytes to photo validation: it must
+// never panic and must refuse anything that is not a compliant photo.
+// Run: go test ./device/face -run '^$' -fuzz FuzzValidatePhoto -fuzztime 25s
+func FuzzValidatePhoto(f *testing.F) {
+	var j, p bytes.Buffer
+	img := image.NewRGBA(image.Rect(0, 0, 40, 56))
+	for i := range img.Pix {
+		img.Pix[i] = byte(i * 7)
+	}
+	img.Set(3, 3, color.RGBA{255, 0, 0, 255})
+	_ = jpeg.Encode(&j, img, nil)
+	_ = png.Encode(&p, img)
+	f.Add(j.Bytes())
+	f.Add(p.Bytes())
+	f.Add(j.Bytes()[:len(j.Bytes())/2])
+	f.Add([]byte{})
+	f.Add([]byte("GIF89a"))
+	e := testEngine(f)
+	spec := e.Config().Photo
+	f.Fuzz(func(t *testing.T, data []byte) {
+		r, err := e.ValidatePhoto(data, spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.OK && len(data) < spec.MinBytes {
+			t.Fatalf("accepted %d bytes, below the minimum", len(data))
+		}
+		if !r.OK && len(r.Problems) == 0 {
+			t.Fatal("refused without a problem")
+		}
+	})
+}
