@@ -9,6 +9,7 @@ import (
 	"image/color"
 	"image/draw"
 	"image/jpeg"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -172,7 +173,7 @@ func benchBrowser(b *testing.B, open Opener, epoch0 time.Time, argv []string, pr
 	cfg := testConfig()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	cam := New(ctx, open, "bench", cfg)
+	cam := New(ctx, open, "bench", cfg, WithLogger(slog.New(slog.DiscardHandler)))
 	defer cam.Close()
 	p, err := NewPreview(cam, cfg)
 	if err != nil {
@@ -246,6 +247,9 @@ func benchBrowser(b *testing.B, open Opener, epoch0 time.Time, argv []string, pr
 	b.ReportMetric(100*(end.goCPU-start.goCPU).Seconds()/wall, "go-cpu-%core")
 	b.ReportMetric(100*(end.browserCPU-start.browserCPU).Seconds()/wall, "browser-cpu-%core")
 	for name, d := range end.byName {
+		if b.N == 1 {
+			break // the sizing run
+		}
 		if pct := 100 * (d - start.byName[name]).Seconds() / wall; pct >= 0.5 {
 			b.Logf("%s: %.1f%% of a core", name, pct)
 		}
@@ -261,7 +265,9 @@ func benchBrowser(b *testing.B, open Opener, epoch0 time.Time, argv []string, pr
 	b.ReportMetric(rep.Lat[len(rep.Lat)/2], "screen-lat-p50-ms")
 	b.ReportMetric(rep.Lat[len(rep.Lat)*95/100], "screen-lat-p95-ms")
 	b.ReportMetric(rep.Lat[len(rep.Lat)-1], "screen-lat-max-ms")
-	b.Logf("%s", rep.UA)
+	if b.N > 1 {
+		b.Logf("%s", rep.UA)
+	}
 }
 
 func urlQueryEscape(s string) string {

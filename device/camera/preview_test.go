@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"image/jpeg"
 	"io"
+	"log/slog"
 	"mime"
 	"mime/multipart"
 	"net/http"
@@ -24,7 +25,7 @@ func startPreview(t testing.TB, open Opener, cfg Config) (*Camera, *Preview, *Pr
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	cam := New(ctx, open, "test", cfg)
+	cam := New(ctx, open, "test", cfg, WithLogger(slog.New(slog.DiscardHandler)))
 	t.Cleanup(func() { cam.Close() })
 	p, err := NewPreview(cam, cfg)
 	if err != nil {
