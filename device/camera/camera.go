@@ -34,6 +34,10 @@ type SourceInfo struct {
 // the camera counts it and reads on.
 var ErrBadFrame = errors.New("bad frame")
 
+// maxBadFrames consecutive unusable frames make the camera reopen the
+// source (and report an error) instead of skipping them forever.
+const maxBadFrames = 30
+
 // Opener opens a source. The camera calls it again after every failure to
 // reconnect, so it must find the device afresh each time.
 type Opener func(ctx context.Context) (Source, error)
@@ -197,19 +201,25 @@ func (c *Camera) capture(ctx context.Context, src Source) (err error) {
 	}()
 	info := src.Info()
 	first := true
+	bad := 0 // consecutive bad frames
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 		f, err := src.Read(ctx)
 		if err != nil {
-			if errors.Is(err, ErrBadFrame) {
-				c.badFrames.Add(1)
-				c.log.Debug("skipped bad frame", "err", err)
-				continue
+			if !errors.Is(err, ErrBadFrame) {
+				return err
 			}
-			return err
+			c.badFrames.Add(1)
+			c.log.Debug("skipped bad frame", "err", err)
+			if bad++; bad >= maxBadFrames {
+				return &Error{State: StateError, Op: "read frame", Device: info.Device,
+					Err: fmt.Errorf("%d unusable frames in a row, last: %w", bad, err)}
+			}
+			continue
 		}
+		bad = 0
 		c.publish(f)
 		if first {
 			first = false

@@ -309,3 +309,20 @@ func TestCaptureSurvivesPanickingSource(t *testing.T) {
 	}
 	waitState(t, st, StateOK)
 }
+
+func TestOnlyBadFramesReportAnError(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	src := &fakeSource{info: SourceInfo{Device: "fake"}, read: func(ctx context.Context) (Frame, error) {
+		if !sleep(ctx, time.Millisecond) {
+			return Frame{}, ctx.Err()
+		}
+		return Frame{}, fmt.Errorf("garbage: %w", ErrBadFrame)
+	}}
+	cam := New(ctx, func(context.Context) (Source, error) { return src, nil }, "fake", testConfig())
+	defer cam.Close()
+	s := waitState(t, cam.Watch(ctx), StateError)
+	if !strings.Contains(s.Detail, "unusable frames in a row") {
+		t.Errorf("detail %q", s.Detail)
+	}
+}
