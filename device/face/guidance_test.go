@@ -11,7 +11,7 @@ import (
 	"testing"
 )
 
-func clipFrame(t *testing.T, n int) image.Image {
+func clipFrame(t testing.TB, n int) image.Image {
 	t.Helper()
 	return readImage(t, filepath.Join(facesDir(t), "live", "cap13_blink_turn", "frames", frameName(n)))
 }
