@@ -1,0 +1,139 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"examkiosk/device/face"
+)
+
+func fixtures(t *testing.T) string {
+	t.Helper()
+	if d := os.Getenv("EXAMKIOSK_FACES"); d != "" {
+		if _, err := os.Stat(d); err != nil {
+			t.Skipf("face fixtures not found at EXAMKIOSK_FACES=%s", d)
+		}
+		return d
+	}
+	dir, _ := os.Getwd()
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			d := filepath.Join(dir, "..", "shared", "faces")
+			if _, err := os.Stat(d); err != nil {
+				t.Skipf("face fixtures not found at %s (set EXAMKIOSK_FACES)", d)
+			}
+			return d
+		}
+		if filepath.Dir(dir) == dir {
+			t.Skip("repository root not found; set EXAMKIOSK_FACES")
+		}
+		dir = filepath.Dir(dir)
+	}
+}
+
+func models(t *testing.T) {
+	t.Helper()
+	d := os.Getenv("EXAMKIOSK_MODELS")
+	if d == "" {
+		d = face.DefaultModelsDir()
+	}
+	if _, err := os.Stat(filepath.Join(d, face.StockRecognitionModel)); err != nil {
+		t.Skipf("dlib models not found in %s (set EXAMKIOSK_MODELS)", d)
+	}
+}
+
+func runCLI(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := run(context.Background(), args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func TestCLI(t *testing.T) {
+	fx := fixtures(t)
+	models(t)
+	v := filepath.Join(fx, "verify")
+	outJPG := filepath.Join(t.TempDir(), "id.jpg")
+	tests := []struct {
+		name   string
+		args   []string
+		code   int
+		stdout []string // substrings
+		stderr string
+	}{
+		{"no command", nil, exitBad, nil, "usage"},
+		{"unknown command", []string{"frobnicate"}, exitBad, nil, "unknown command"},
+		{"compare same", []string{"compare", v + "/Angelina_Jolie/Angelina_Jolie_0001.jpg", v + "/Angelina_Jolie/Angelina_Jolie_0002.jpg"}, exitOK, []string{`"match": true`, `"faces_a": 1`}, ""},
+		{"compare different", []string{"compare", v + "/Angelina_Jolie/Angelina_Jolie_0001.jpg", v + "/Matt_Damon/Matt_Damon_0001.jpg"}, exitFailed, []string{`"match": false`}, ""},
+		{"compare no face", []string{"compare", fx + "/idphoto/no-face/compreface_landscape.jpg", v + "/Matt_Damon/Matt_Damon_0001.jpg"}, exitFailed, []string{`"distance": null`, `"faces_a": 0`}, ""},
+		{"compare one arg", []string{"compare", "x.jpg"}, exitBad, nil, "two image files"},
+		{"compare missing file", []string{"compare", "/nonexistent.jpg", "/nonexistent2.jpg"}, exitBad, nil, "nonexistent"},
+		{"compare not an image", []string{"compare", "/etc/hostname", v + "/Matt_Damon/Matt_Damon_0001.jpg"}, exitBad, nil, "not a usable image"},
+		{"photo refused", []string{"photo", fx + "/idphoto/wrong-background/compreface_personB-img1.jpg"}, exitFailed, []string{`"code": "background"`, `"ok": false`}, ""},
+		{"photo corrupt", []string{"photo", fx + "/idphoto/corrupt/compreface_truncated_CORRUPT.jpg"}, exitBad, []string{`"code": "corrupt"`}, "not a usable image"},
+		{"photo made", []string{"photo", fx + "/idphoto/portrait/deepface_img13.jpg", "--out", outJPG}, exitOK, []string{`"out"`, `"background": "white"`}, ""},
+		{"eval needs pairs", []string{"eval", "--root", v}, exitBad, nil, "--pairs"},
+		{"calibrate bad far", []string{"calibrate", "--pairs", v + "/pairs.txt", "--root", v, "--target-far", "2"}, exitBad, nil, "target-far"},
+		{"bad flag", []string{"photo", "--nope"}, exitBad, nil, "nope"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out, errs := runCLI(t, tc.args...)
+			if code != tc.code {
+				t.Errorf("exit %d, want %d\nstdout: %s\nstderr: %s", code, tc.code, out, errs)
+			}
+			for _, s := range tc.stdout {
+				if !strings.Contains(out, s) {
+					t.Errorf("stdout lacks %s:\n%s", s, out)
+				}
+			}
+			if tc.stderr != "" && !strings.Contains(errs, tc.stderr) {
+				t.Errorf("stderr lacks %q: %s", tc.stderr, errs)
+			}
+			if code != exitBad && !json.Valid([]byte(out)) {
+				t.Errorf("stdout is not JSON: %s", out)
+			}
+		})
+	}
+	// The made photo passes the same check.
+	if code, out, _ := runCLI(t, "photo", outJPG); code != exitOK {
+		t.Errorf("made photo refused: %s", out)
+	}
+}
+
+// TestCLIEvalAndCalibrate runs eval and calibrate over the verify set.
+func TestCLIEvalAndCalibrate(t *testing.T) {
+	fx := fixtures(t)
+	models(t)
+	if testing.Short() {
+		t.Skip("short")
+	}
+	v := filepath.Join(fx, "verify")
+	code, out, errs := runCLI(t, "eval", "--pairs", v+"/pairs.txt", "--root", v)
+	if code != exitOK {
+		t.Fatalf("eval exit %d: %s", code, errs)
+	}
+	var r face.EvalResult
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatal(err)
+	}
+	if r.Pairs != 308 || r.Accuracy < 0.99 || r.FailToDetect != 0 || r.MsPerImage <= 0 {
+		t.Errorf("eval: %+v", r)
+	}
+	code, out, errs = runCLI(t, "calibrate", "--pairs", v+"/pairs.txt", "--root", v, "--target-far", "0.001")
+	if code != exitOK {
+		t.Fatalf("calibrate exit %d: %s", code, errs)
+	}
+	var c face.Calibration
+	if err := json.Unmarshal([]byte(out), &c); err != nil {
+		t.Fatal(err)
+	}
+	if c.FAR > 0.001 || c.Threshold <= 0 || c.Threshold >= 1.2 {
+		t.Errorf("calibrate: %+v", c)
+	}
+}
