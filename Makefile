@@ -20,7 +20,7 @@ GO_TEST_FLAGS ?= -count=1 -timeout 25m
 ARTIFACTS ?= $(CURDIR)/bin/artifacts
 
 
-.PHONY: help setup models run build build-dev bindings test test-go test-ui e2e clean
+.PHONY: help setup models run build build-dev bindings test test-go test-ui e2e fuzz clean
 
 help:
 	@echo "make run     install what is missing, build, start the kiosk demo (replay camera, local central)"
@@ -59,7 +59,7 @@ run: setup build
 	@build/run-demo.sh bin/examkiosk
 
 test: setup build build-dev
-	@$(MAKE) --no-print-directory test-go test-ui e2e
+	@$(MAKE) --no-print-directory test-go test-ui e2e fuzz
 
 test-go:
 	EXAMKIOSK_BIN=$(CURDIR)/bin/examkiosk EXAMKIOSK_ARTIFACTS=$(ARTIFACTS) go test $(GO_TEST_FLAGS) ./...
@@ -69,6 +69,19 @@ test-ui:
 
 e2e: build-dev
 	EXAMKIOSK_ARTIFACTS=$(ARTIFACTS) build/e2e.sh bin/examkiosk-dev
+
+# A short run of each parser fuzz target on every test run (longer: FUZZTIME=5m make fuzz).
+FUZZTIME ?= 10s
+FUZZ_TARGETS := device/face:FuzzValidatePhoto:2 app/registration:FuzzParseIDNumber:1 sync/wire:FuzzPushBinary:1 \
+	device/camera:FuzzEnsureHuffman:1 device/camera:FuzzMJPEGReader:1
+fuzz:
+	@set -e; mkdir -p bin; for t in $(FUZZ_TARGETS); do \
+	  pkg=$${t%%:*}; rest=$${t#*:}; name=$${rest%%:*}; mult=$${rest#*:}; \
+	  secs=$$(( $${FUZZTIME%s} * mult ))s; \
+	  echo "fuzz $$name ($$pkg, $$secs)"; \
+	  if ! go test -run '^$$' -fuzz "^$$name\$$" -fuzztime $$secs ./$$pkg >bin/fuzz.log 2>&1; then \
+	    cat bin/fuzz.log; exit 1; fi; tail -n 1 bin/fuzz.log; \
+	done
 
 clean:
 	rm -rf bin frontend/dist/assets frontend/dist/index.html
