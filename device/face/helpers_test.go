@@ -6,6 +6,7 @@ import (
 	"image/jpeg"
 	"os"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"testing"
 )
@@ -57,6 +58,10 @@ func modelsDir(t testing.TB) string {
 func testConfig(t testing.TB) Config {
 	cfg := DefaultConfig()
 	cfg.ModelsDir = modelsDir(t)
+	// For the BLAS comparison in docs/BENCHMARKS.md.
+	if n, err := strconv.Atoi(os.Getenv("EXAMKIOSK_BLAS_THREADS")); err == nil {
+		cfg.BLASThreads = n
+	}
 	return cfg
 }
 
