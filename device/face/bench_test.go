@@ -3,6 +3,7 @@ package face
 import (
 	"bufio"
 	"context"
+	"image"
 	"os"
 	"runtime"
 	"strconv"
@@ -131,4 +132,16 @@ func vmRSS(t testing.TB) int64 {
 	}
 	t.Skip("no VmRSS")
 	return 0
+}
+
+// BenchmarkAnalyzeNoFace is guidance on an empty 640×480 frame: the
+// detector's second pass at full resolution runs too (the worst case).
+func BenchmarkAnalyzeNoFace(b *testing.B) {
+	e := testEngine(b)
+	frame := image.NewGray(image.Rect(0, 0, 640, 480))
+	for b.Loop() {
+		if _, err := e.Analyze(frame); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

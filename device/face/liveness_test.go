@@ -393,3 +393,31 @@ func indexOf(s, sub string) int {
 	}
 	return -1
 }
+
+// TestBlinksWithGlasses: d9_blinks (glasses, five blinks, one of them a
+// single frame long) — at least four blinks are found, each within two
+// frames of an annotated closure, and nothing else is called a blink.
+func TestBlinksWithGlasses(t *testing.T) {
+	dir := facesDir(t)
+	notes := readNotes(t, "d9_blinks")
+	gs := analyzeClip(t, filepath.Join(dir, "live", "d9_blinks.mjpeg"))
+	found := 0
+	for _, ev := range motionEvents(gs) {
+		if ev.Action != ActionBlink {
+			continue
+		}
+		f := ev.Frame + 1
+		ok := false
+		for _, sp := range notes.BlinkClosed {
+			ok = ok || (f >= sp[0]-2 && f <= sp[1]+2)
+		}
+		if !ok {
+			t.Errorf("blink at frame %d is not annotated (%v)", f, notes.BlinkClosed)
+			continue
+		}
+		found++
+	}
+	if found < len(notes.BlinkClosed)-1 {
+		t.Errorf("found %d of %d annotated blinks", found, len(notes.BlinkClosed))
+	}
+}
