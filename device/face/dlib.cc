@@ -1,4 +1,5 @@
 #include <dlfcn.h>
+#include <malloc.h>
 #include <cstring>
 #include <algorithm>
 #include <exception>
@@ -121,6 +122,8 @@ int ekf_landmarks(ekf_det* d, const unsigned char* rgb, int w, int h,
 	}
 	return -1;
 }
+
+void ekf_trim(void) { malloc_trim(0); }
 
 int ekf_set_blas_threads(int n) {
 	typedef void (*setter)(int);

@@ -116,3 +116,6 @@ func (l *landmarker) landmarks(px *rgbImage, r image.Rectangle) ([]image.Point, 
 func setBLASThreads(n int) bool {
 	return C.ekf_set_blas_threads(C.int(n)) == 1
 }
+
+// trimHeap returns freed C heap memory to the system.
+func trimHeap() { C.ekf_trim() }

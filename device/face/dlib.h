@@ -38,6 +38,10 @@ int ekf_landmarks(ekf_det* d, const unsigned char* rgb, int w, int h,
 // OpenBLAS; it returns 1 when the setting was applied, 0 otherwise.
 int ekf_set_blas_threads(int n);
 
+// ekf_trim returns free heap memory to the system (after the CNN detector
+// has allocated its large temporary buffers).
+void ekf_trim(void);
+
 #ifdef __cplusplus
 }
 #endif

@@ -71,6 +71,7 @@ func (e *Engine) detectCNN(px *rgbImage) ([]Face, error) {
 		return nil, err
 	}
 	found, err := e.rec.RecognizeCNN(jpg)
+	trimHeap() // the CNN's image pyramid takes a few hundred MB
 	if err != nil {
 		return nil, fmt.Errorf("cnn detect: %w", err)
 	}
