@@ -13,30 +13,15 @@ import (
 	"examkiosk/app/store"
 	"examkiosk/device/camera"
 	"examkiosk/device/face"
+	"examkiosk/internal/testenv"
 	"examkiosk/sync/wire"
 )
-
-// facesDir is ../shared/faces beside the repository, or $EXAMKIOSK_FACES.
-func facesDir(t *testing.T) string {
-	t.Helper()
-	dir := os.Getenv("EXAMKIOSK_FACES")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "shared", "faces")
-	}
-	if _, err := os.Stat(filepath.Join(dir, "README.md")); err != nil {
-		t.Skipf("face fixtures not found at %s (set EXAMKIOSK_FACES): skipping", dir)
-	}
-	return dir
-}
 
 // engine loads the real face models once per test.
 func engine(t *testing.T) *face.Engine {
 	t.Helper()
 	cfg := face.DefaultConfig()
-	cfg.ModelsDir = DefaultModelsDir()
-	if _, err := os.Stat(filepath.Join(cfg.ModelsDir, ModelsManifest)); err != nil {
-		t.Skipf("face models not installed in %s: run make models", cfg.ModelsDir)
-	}
+	cfg.ModelsDir = testenv.ModelsDir(t)
 	eng, err := face.NewEngine(cfg, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -63,7 +48,7 @@ func catalogStore(t *testing.T) *store.Store {
 // made from a real portrait and its comparison with the same face.
 func passFace(t *testing.T, a *App, eng *face.Engine) {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(facesDir(t), "idphoto", "portrait", "deepface_img11.jpg"))
+	data, err := os.ReadFile(filepath.Join(testenv.FacesDir(t), "idphoto", "portrait", "deepface_img11.jpg"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -186,7 +171,7 @@ func TestCandidateJourney(t *testing.T) {
 // the replay camera are analysed and the progress carries the face box and
 // the liveness challenge.
 func TestFaceStepOnReplay(t *testing.T) {
-	frames := filepath.Join(facesDir(t), "live", "cap13_blink_turn", "frames")
+	frames := filepath.Join(testenv.FacesDir(t), "live", "cap13_blink_turn", "frames")
 	eng := engine(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

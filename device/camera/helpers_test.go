@@ -6,38 +6,13 @@ import (
 	"image"
 	"image/color"
 	"image/jpeg"
-	"os"
-	"path/filepath"
 	"testing"
+
+	"examkiosk/internal/testenv"
 )
 
-// facesDir returns the shared face fixtures (../shared/faces from the repo
-// root, or $EXAMKIOSK_FACES), skipping the test when they are absent.
-func facesDir(t testing.TB) string {
-	t.Helper()
-	if d := os.Getenv("EXAMKIOSK_FACES"); d != "" {
-		if _, err := os.Stat(d); err == nil {
-			return d
-		}
-		t.Skipf("EXAMKIOSK_FACES=%s does not exist; face fixtures needed for this test", d)
-	}
-	wd, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for d := wd; ; d = filepath.Dir(d) {
-		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-			f := filepath.Join(d, "..", "shared", "faces")
-			if _, err := os.Stat(f); err != nil {
-				t.Skipf("face fixtures not found at %s (set EXAMKIOSK_FACES)", f)
-			}
-			return f
-		}
-		if filepath.Dir(d) == d {
-			t.Skip("repo root (go.mod) not found; face fixtures unavailable")
-		}
-	}
-}
+// facesDir returns the shared face fixtures, skipping t when absent.
+func facesDir(t testing.TB) string { return testenv.FacesDir(t) }
 
 // testImage draws a w×h picture whose colours depend on n.
 func testImage(w, h, n int) *image.RGBA {

@@ -18,24 +18,11 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"examkiosk/internal/testenv"
 )
 
 const centreName = "窗口冒烟测试中心"
-
-func repoRoot(t *testing.T) string {
-	t.Helper()
-	dir, _ := os.Getwd()
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("repo root (go.mod) not found")
-		}
-		dir = parent
-	}
-}
 
 // kioskBinary returns $EXAMKIOSK_BIN, or builds the production binary.
 func kioskBinary(t *testing.T, root string) string {
@@ -94,24 +81,14 @@ func closedPortURL(t *testing.T) string {
 	return "http://" + l.Addr().String()
 }
 
-func modelsDir() string {
-	if d := os.Getenv("EXAMKIOSK_MODELS"); d != "" {
-		return d
-	}
-	home, _ := os.UserHomeDir()
-	return filepath.Join(home, ".local", "share", "examkiosk", "models")
-}
-
 func TestWelcomeWindowRenders(t *testing.T) {
 	for _, tool := range []string{"Xvfb", "import"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			t.Skipf("%s is not installed: run build/setup.sh deps (apt xvfb imagemagick)", tool)
 		}
 	}
-	if _, err := os.Stat(filepath.Join(modelsDir(), "models.sha256")); err != nil {
-		t.Skipf("face models not installed in %s: run build/setup.sh models", modelsDir())
-	}
-	root := repoRoot(t)
+	models := testenv.ModelsDir(t)
+	root := testenv.RepoRoot(t)
 	bin := kioskBinary(t, root)
 	const w, h = 1280, 800
 	display := startXvfb(t, w, h)
@@ -141,7 +118,7 @@ models_dir = %q
 device = "replay:%s"
 [sync]
 central_url = %q
-`, centreName, filepath.Join(work, "data", "kiosk.db"), modelsDir(), clip, closedPortURL(t))), 0o600)
+`, centreName, filepath.Join(work, "data", "kiosk.db"), models, clip, closedPortURL(t))), 0o600)
 	ready := filepath.Join(work, "ready")
 
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
