@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"image"
+	"log/slog"
 	"os"
 	"runtime"
 	"strconv"
@@ -72,8 +73,9 @@ func BenchmarkVerifyFrame(b *testing.B) {
 // BenchmarkModelLoad is NewEngine + Close (all four model files).
 func BenchmarkModelLoad(b *testing.B) {
 	cfg := testConfig(b)
+	quiet := slog.New(slog.DiscardHandler)
 	for b.Loop() {
-		e, err := NewEngine(cfg, nil)
+		e, err := NewEngine(cfg, quiet)
 		if err != nil {
 			b.Fatal(err)
 		}
