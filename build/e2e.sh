@@ -11,23 +11,11 @@ BIN=${1:-$ROOT/bin/examkiosk-dev}
 [ -x "$BIN" ] || { echo "e2e: $BIN missing: run make build-dev" >&2; exit 1; }
 [ -f "$ROOT/frontend/dist/index.html" ] || { echo "e2e: the web UI is not built: run make build" >&2; exit 1; }
 
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
+. "$ROOT/build/lib.sh"
 
 free_port() { node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
 
-if [ -z "${DISPLAY:-}" ]; then
-  Xvfb -displayfd 3 -screen 0 1280x800x24 -nolisten tcp 3>"$work/display" 2>"$work/xvfb.log" &
-  pids+=($!)
-  for _ in $(seq 1 100); do [ -s "$work/display" ] && break; sleep 0.1; done
-  export DISPLAY=":$(cat "$work/display")"
-fi
+[ -n "${DISPLAY:-}" ] || start_xvfb
 
 port=$(free_port)
 # The embedded demo, as `make run` starts it, with its data in a scratch

@@ -10,18 +10,8 @@ if [ -n "${DISPLAY:-}" ]; then
   exec "$BIN" --demo "$@"
 fi
 
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT INT TERM
-Xvfb -displayfd 3 -screen 0 1280x800x24 -nolisten tcp 3>"$work/display" 2>"$work/xvfb.log" &
-pids+=($!)
-for _ in $(seq 1 100); do [ -s "$work/display" ] && break; sleep 0.1; done
-export DISPLAY=":$(cat "$work/display")"
+. "$(dirname "$0")/lib.sh"
+start_xvfb
 echo "demo: no display here, so the kiosk runs under Xvfb on $DISPLAY"
 
 "$BIN" --demo --ready-file "$work/ready" "$@" &

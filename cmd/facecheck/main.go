@@ -56,7 +56,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	cmd, args := args[0], args[1:]
 	fs := flag.NewFlagSet("facecheck "+cmd, flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	models := fs.String("models", "", "models directory (default $EXAMKIOSK_MODELS or "+face.DefaultModelsDir()+")")
+	models := fs.String("models", "", "models directory (default "+face.DefaultModelsDir()+", or $EXAMKIOSK_MODELS)")
 	recModel := fs.String("recognition-model", "", "recognition model file name inside the models directory")
 	threshold := fs.Float64("threshold", 0, "match threshold for the recognition model (default: configured)")
 	out := fs.String("out", "", "photo: write the ID photo made from IN here")
@@ -67,10 +67,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return exitBad // flag has printed the problem
 	}
-	cfg := face.DefaultConfig()
-	if d := os.Getenv("EXAMKIOSK_MODELS"); d != "" {
-		cfg.ModelsDir = d
-	}
+	cfg := face.DefaultConfig() // models dir from $EXAMKIOSK_MODELS or the set-up default
 	if *models != "" {
 		cfg.ModelsDir = *models
 	}

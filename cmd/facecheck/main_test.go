@@ -4,48 +4,17 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"examkiosk/device/face"
+	"examkiosk/internal/testenv"
 )
 
-func fixtures(t *testing.T) string {
-	t.Helper()
-	if d := os.Getenv("EXAMKIOSK_FACES"); d != "" {
-		if _, err := os.Stat(d); err != nil {
-			t.Skipf("face fixtures not found at EXAMKIOSK_FACES=%s", d)
-		}
-		return d
-	}
-	dir, _ := os.Getwd()
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			d := filepath.Join(dir, "..", "shared", "faces")
-			if _, err := os.Stat(d); err != nil {
-				t.Skipf("face fixtures not found at %s (set EXAMKIOSK_FACES)", d)
-			}
-			return d
-		}
-		if filepath.Dir(dir) == dir {
-			t.Skip("repository root not found; set EXAMKIOSK_FACES")
-		}
-		dir = filepath.Dir(dir)
-	}
-}
+func fixtures(t *testing.T) string { return testenv.FacesDir(t) }
 
-func models(t *testing.T) {
-	t.Helper()
-	d := os.Getenv("EXAMKIOSK_MODELS")
-	if d == "" {
-		d = face.DefaultModelsDir()
-	}
-	if _, err := os.Stat(filepath.Join(d, face.StockRecognitionModel)); err != nil {
-		t.Skipf("dlib models not found in %s (set EXAMKIOSK_MODELS)", d)
-	}
-}
+func models(t *testing.T) { testenv.ModelsDir(t) }
 
 func runCLI(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()

@@ -3,9 +3,10 @@ package face
 import (
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"time"
+
+	"examkiosk/internal/paths"
 )
 
 // StockRecognitionModel is the file name of dlib's stock face recognition
@@ -87,14 +88,9 @@ func (d *Duration) UnmarshalText(b []byte) error {
 // MarshalText formats the duration as a Go duration string.
 func (d Duration) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
 
-// DefaultModelsDir is $HOME/.local/share/examkiosk/models.
-func DefaultModelsDir() string {
-	home, err := os.UserHomeDir()
-	if err != nil {
-		home = "/root"
-	}
-	return filepath.Join(home, ".local", "share", "examkiosk", "models")
-}
+// DefaultModelsDir is where build/setup.sh installs the models:
+// $EXAMKIOSK_MODELS, else ${XDG_DATA_HOME:-~/.local/share}/examkiosk/models.
+func DefaultModelsDir() string { return paths.ModelsDir() }
 
 // DefaultConfig returns the configuration used when the kiosk config
 // leaves the face table out.

@@ -5,55 +5,18 @@ import (
 	"image"
 	"image/jpeg"
 	"os"
-	"path/filepath"
 	"strconv"
 	"sync"
 	"testing"
+
+	"examkiosk/internal/testenv"
 )
 
-// facesDir locates ../shared/faces relative to the repository root (the
-// directory holding go.mod) or $EXAMKIOSK_FACES; it skips t when absent.
-func facesDir(t testing.TB) string {
-	t.Helper()
-	if d := os.Getenv("EXAMKIOSK_FACES"); d != "" {
-		if _, err := os.Stat(d); err == nil {
-			return d
-		}
-		t.Skipf("face fixtures not found at EXAMKIOSK_FACES=%s", d)
-	}
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			d := filepath.Join(dir, "..", "shared", "faces")
-			if _, err := os.Stat(d); err != nil {
-				t.Skipf("face fixtures not found at %s (set EXAMKIOSK_FACES)", d)
-			}
-			return d
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("face fixtures: repository root (go.mod) not found; set EXAMKIOSK_FACES")
-		}
-		dir = parent
-	}
-}
+// facesDir returns the shared face fixtures, skipping t when absent.
+func facesDir(t testing.TB) string { return testenv.FacesDir(t) }
 
-// modelsDir is $EXAMKIOSK_MODELS or the default models dir; it skips t
-// when the models are missing.
-func modelsDir(t testing.TB) string {
-	t.Helper()
-	d := os.Getenv("EXAMKIOSK_MODELS")
-	if d == "" {
-		d = DefaultModelsDir()
-	}
-	if _, err := os.Stat(filepath.Join(d, StockRecognitionModel)); err != nil {
-		t.Skipf("dlib models not found in %s (set EXAMKIOSK_MODELS)", d)
-	}
-	return d
-}
+// modelsDir returns the installed models, skipping t when absent.
+func modelsDir(t testing.TB) string { return testenv.ModelsDir(t) }
 
 func testConfig(t testing.TB) Config {
 	cfg := DefaultConfig()
