@@ -150,7 +150,7 @@ func (c *Camera) run(ctx context.Context) {
 		}
 		if attempt > 0 {
 			c.reconnects.Add(1)
-			if !sleep(ctx, c.cfg.ReconnectInterval.Duration) {
+			if !sleep(ctx, c.cfg.ReconnectInterval) {
 				c.stop(ErrClosed)
 				return
 			}

@@ -13,8 +13,8 @@ import (
 
 func testConfig() Config {
 	c := DefaultConfig()
-	c.ReconnectInterval.Duration = 50 * time.Millisecond
-	c.FrameTimeout.Duration = 200 * time.Millisecond
+	c.ReconnectInterval = 50 * time.Millisecond
+	c.FrameTimeout = 200 * time.Millisecond
 	return c
 }
 

@@ -23,10 +23,10 @@ type Config struct {
 	Formats []string `toml:"formats"`
 	// FrameTimeout bounds every wait for a frame; a device that sends
 	// nothing for this long is reopened.
-	FrameTimeout Duration `toml:"frame_timeout"`
+	FrameTimeout time.Duration `toml:"frame_timeout"`
 	// ReconnectInterval is the pause between attempts to (re)open a device
 	// that is absent, busy or unplugged.
-	ReconnectInterval Duration `toml:"reconnect_interval"`
+	ReconnectInterval time.Duration `toml:"reconnect_interval"`
 	// ReplayLoop restarts a replay source at its end instead of stopping.
 	ReplayLoop bool `toml:"replay_loop"`
 	// FFmpeg is the ffmpeg binary used to replay video files that are not
@@ -42,22 +42,6 @@ type Config struct {
 	PreviewMaxClients int `toml:"preview_max_clients"`
 }
 
-// Duration is a time.Duration that reads from TOML strings such as "2s".
-type Duration struct{ time.Duration }
-
-// UnmarshalText parses a duration such as "1500ms" or "2s".
-func (d *Duration) UnmarshalText(b []byte) error {
-	v, err := time.ParseDuration(string(b))
-	if err != nil {
-		return fmt.Errorf("parse duration %q: %w", b, err)
-	}
-	d.Duration = v
-	return nil
-}
-
-// MarshalText formats the duration as time.Duration.String does.
-func (d Duration) MarshalText() ([]byte, error) { return []byte(d.Duration.String()), nil }
-
 // DefaultConfig returns the settings used when the kiosk configuration does
 // not override them.
 func DefaultConfig() Config {
@@ -67,8 +51,8 @@ func DefaultConfig() Config {
 		Height:            480,
 		FPS:               15,
 		Formats:           []string{"MJPG", "YUYV"},
-		FrameTimeout:      Duration{2 * time.Second},
-		ReconnectInterval: Duration{time.Second},
+		FrameTimeout:      2 * time.Second,
+		ReconnectInterval: time.Second,
 		ReplayLoop:        true,
 		FFmpeg:            "ffmpeg",
 		PreviewFPS:        15,
@@ -99,10 +83,10 @@ func (c Config) Validate() error {
 			return fmt.Errorf("camera.formats: %q: want \"MJPG\" or \"YUYV\"", f)
 		}
 	}
-	if c.FrameTimeout.Duration < 100*time.Millisecond || c.FrameTimeout.Duration > time.Minute {
+	if c.FrameTimeout < 100*time.Millisecond || c.FrameTimeout > time.Minute {
 		return fmt.Errorf("camera.frame_timeout = %s: want 100ms to 1m", c.FrameTimeout)
 	}
-	if c.ReconnectInterval.Duration < 50*time.Millisecond || c.ReconnectInterval.Duration > time.Minute {
+	if c.ReconnectInterval < 50*time.Millisecond || c.ReconnectInterval > time.Minute {
 		return fmt.Errorf("camera.reconnect_interval = %s: want 50ms to 1m", c.ReconnectInterval)
 	}
 	if c.FFmpeg == "" {

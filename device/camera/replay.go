@@ -33,7 +33,7 @@ func OpenReplay(ctx context.Context, path string, cfg Config) (Source, error) {
 	if err != nil {
 		return nil, &Error{State: StateNoDevice, Op: "open replay", Device: path, Err: err}
 	}
-	r := &replay{path: path, loop: cfg.ReplayLoop, interval: time.Duration(float64(time.Second) / cfg.FPS), timeout: cfg.FrameTimeout.Duration}
+	r := &replay{path: path, loop: cfg.ReplayLoop, interval: time.Duration(float64(time.Second) / cfg.FPS), timeout: cfg.FrameTimeout}
 	r.info = SourceInfo{Device: "replay:" + path, Mode: Mode{Format: FormatMJPEG, FPS: cfg.FPS}}
 	ext := strings.ToLower(filepath.Ext(path))
 	switch {

@@ -234,7 +234,7 @@ func TestReplayFFmpegStall(t *testing.T) {
 	os.WriteFile(clip, []byte("not really"), 0o644)
 
 	cfg := replayConfig(30, true)
-	cfg.FrameTimeout.Duration = 300 * time.Millisecond
+	cfg.FrameTimeout = 300 * time.Millisecond
 	cfg.FFmpeg = silent
 	start := time.Now()
 	_, err := OpenReplay(context.Background(), clip, cfg)

@@ -73,8 +73,8 @@ func TestConfigValidate(t *testing.T) {
 		{"camera.fps", func(c *Config) { c.FPS = 0 }},
 		{"camera.formats", func(c *Config) { c.Formats = nil }},
 		{"camera.formats", func(c *Config) { c.Formats = []string{"H264"} }},
-		{"camera.frame_timeout", func(c *Config) { c.FrameTimeout.Duration = time.Millisecond }},
-		{"camera.reconnect_interval", func(c *Config) { c.ReconnectInterval.Duration = 0 }},
+		{"camera.frame_timeout", func(c *Config) { c.FrameTimeout = time.Millisecond }},
+		{"camera.reconnect_interval", func(c *Config) { c.ReconnectInterval = 0 }},
 		{"camera.ffmpeg", func(c *Config) { c.FFmpeg = "" }},
 		{"camera.preview_fps", func(c *Config) { c.PreviewFPS = 100 }},
 		{"camera.preview_quality", func(c *Config) { c.PreviewQuality = 5 }},
@@ -139,7 +139,7 @@ preview_fps = 12
 		t.Fatal(err)
 	}
 	if c.Device != "replay:/srv/demo/cap13.mjpeg" || c.Width != 1280 || c.Formats[0] != "YUYV" ||
-		c.FrameTimeout.Duration != 3*time.Second || c.ReconnectInterval.Duration != 500*time.Millisecond ||
+		c.FrameTimeout != 3*time.Second || c.ReconnectInterval != 500*time.Millisecond ||
 		c.PreviewFPS != 12 || c.FPS != 15 || c.FFmpeg != "ffmpeg" {
 		t.Errorf("decoded %+v", c)
 	}

@@ -236,7 +236,7 @@ func (b v4l2Backend) openDevice(path string, cfg Config) (src Source, err error)
 	if err := dev.StartStreaming(); err != nil {
 		return nil, fail("start streaming", err)
 	}
-	return &v4l2Source{b: b, dev: dev, path: path, info: SourceInfo{Device: path, Name: name, Mode: mode}, timeout: cfg.FrameTimeout.Duration}, nil
+	return &v4l2Source{b: b, dev: dev, path: path, info: SourceInfo{Device: path, Name: name, Mode: mode}, timeout: cfg.FrameTimeout}, nil
 }
 
 // v4l2Source streams from an open device.

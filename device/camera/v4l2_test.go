@@ -296,7 +296,7 @@ func TestV4L2StallTimesOut(t *testing.T) {
 	d := uvcDevice(t, nil) // streams but never delivers
 	hw := &fakeHW{nodes: map[string]*fakeDevice{"/dev/video0": d}}
 	cfg := testConfig()
-	cfg.FrameTimeout.Duration = 500 * time.Millisecond
+	cfg.FrameTimeout = 500 * time.Millisecond
 	src, err := hw.backend().openSpec(context.Background(), Spec{Kind: SpecAuto}, cfg)
 	if err != nil {
 		t.Fatal(err)

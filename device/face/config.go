@@ -67,26 +67,10 @@ type LivenessConfig struct {
 	// Steps is how many different actions a challenge asks for (≥ 2).
 	Steps int `toml:"steps"`
 	// StepTimeout is the time allowed for each action.
-	StepTimeout Duration `toml:"step_timeout"`
+	StepTimeout time.Duration `toml:"step_timeout"`
 	// Attempts is how many challenges a candidate may try (≤ 3).
 	Attempts int `toml:"attempts"`
 }
-
-// Duration is a time.Duration that reads from TOML strings like "6s".
-type Duration struct{ time.Duration }
-
-// UnmarshalText parses a Go duration string.
-func (d *Duration) UnmarshalText(b []byte) error {
-	v, err := time.ParseDuration(string(b))
-	if err != nil {
-		return fmt.Errorf("parse duration %q: %w", b, err)
-	}
-	d.Duration = v
-	return nil
-}
-
-// MarshalText formats the duration as a Go duration string.
-func (d Duration) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
 
 // DefaultModelsDir is where build/setup.sh installs the models:
 // $EXAMKIOSK_MODELS, else ${XDG_DATA_HOME:-~/.local/share}/examkiosk/models.
@@ -109,7 +93,7 @@ func DefaultConfig() Config {
 		Liveness: LivenessConfig{
 			Actions:     []Action{ActionBlink, ActionTurnLeft, ActionTurnRight, ActionOpenMouth},
 			Steps:       2,
-			StepTimeout: Duration{6 * time.Second},
+			StepTimeout: 6 * time.Second,
 			Attempts:    3,
 		},
 		Photo: DefaultPhotoSpec(),
@@ -183,8 +167,8 @@ func (l LivenessConfig) validate() error {
 	if l.Steps < 2 || l.Steps > len(l.Actions) {
 		errs = append(errs, fmt.Errorf("face.liveness.steps: want 2..%d (the number of actions), got %d", len(l.Actions), l.Steps))
 	}
-	if l.StepTimeout.Duration < time.Second || l.StepTimeout.Duration > time.Minute {
-		errs = append(errs, fmt.Errorf("face.liveness.step_timeout: want 1s..1m, got %v", l.StepTimeout.Duration))
+	if l.StepTimeout < time.Second || l.StepTimeout > time.Minute {
+		errs = append(errs, fmt.Errorf("face.liveness.step_timeout: want 1s..1m, got %v", l.StepTimeout))
 	}
 	if l.Attempts < 1 || l.Attempts > 3 {
 		errs = append(errs, fmt.Errorf("face.liveness.attempts: want 1..3, got %d", l.Attempts))

@@ -45,7 +45,7 @@ max_roll = 6.0
 	}
 	th, _ := cfg.Threshold()
 	if cfg.ModelsDir != "/opt/models" || th != 0.42 || cfg.FuseFrames != 3 || cfg.Live.MaxYaw != 20 ||
-		cfg.Live.MaxPitch != LiveLimits().MaxPitch || cfg.Liveness.StepTimeout.Duration != 8*time.Second ||
+		cfg.Live.MaxPitch != LiveLimits().MaxPitch || cfg.Liveness.StepTimeout != 8*time.Second ||
 		cfg.Photo.Width != 420 || cfg.Photo.Face.MaxRoll != 6 || cfg.Photo.Face.MaxYaw != 5 {
 		t.Errorf("decoded %+v", cfg)
 	}

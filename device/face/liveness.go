@@ -382,8 +382,8 @@ func (l *Liveness) Observe(g Guidance, at time.Time) LivenessStatus {
 			}
 		}
 	}
-	if at.Sub(l.stepStart) > l.cfg.StepTimeout.Duration {
-		l.fail(at, fmt.Sprintf("%s not seen within %v", want, l.cfg.StepTimeout.Duration))
+	if at.Sub(l.stepStart) > l.cfg.StepTimeout {
+		l.fail(at, fmt.Sprintf("%s not seen within %v", want, l.cfg.StepTimeout))
 	}
 	return l.status(at)
 }
@@ -420,7 +420,7 @@ func (l *Liveness) status(at time.Time) LivenessStatus {
 		st.Action = l.challenge[l.step]
 		st.Prompt = st.Action.Prompt()
 		if !l.stepStart.IsZero() {
-			st.Remaining = max(l.cfg.StepTimeout.Duration-at.Sub(l.stepStart), 0)
+			st.Remaining = max(l.cfg.StepTimeout-at.Sub(l.stepStart), 0)
 		}
 	case LivenessPassed:
 		st.Prompt = Text{"活体检测通过", "Liveness check passed"}

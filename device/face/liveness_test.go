@@ -336,7 +336,7 @@ func TestLivenessConfig(t *testing.T) {
 		{"one step", func(c *LivenessConfig) { c.Steps = 1 }, "face.liveness.steps"},
 		{"unknown action", func(c *LivenessConfig) { c.Actions = append(c.Actions, "smile") }, "face.liveness.actions"},
 		{"four attempts", func(c *LivenessConfig) { c.Attempts = 4 }, "face.liveness.attempts"},
-		{"no time", func(c *LivenessConfig) { c.StepTimeout.Duration = 0 }, "face.liveness.step_timeout"},
+		{"no time", func(c *LivenessConfig) { c.StepTimeout = 0 }, "face.liveness.step_timeout"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
