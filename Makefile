@@ -77,7 +77,7 @@ FUZZ_TARGETS := device/face:FuzzValidatePhoto:2 app/registration:FuzzParseIDNumb
 fuzz:
 	@set -e; mkdir -p bin; for t in $(FUZZ_TARGETS); do \
 	  pkg=$${t%%:*}; rest=$${t#*:}; name=$${rest%%:*}; mult=$${rest#*:}; \
-	  secs=$$(( $${FUZZTIME%s} * mult ))s; \
+	  ft=$(FUZZTIME); secs=$$(( $${ft%s} * mult ))s; \
 	  echo "fuzz $$name ($$pkg, $$secs)"; \
 	  if ! go test -run '^$$' -fuzz "^$$name\$$" -fuzztime $$secs ./$$pkg >bin/fuzz.log 2>&1; then \
 	    cat bin/fuzz.log; exit 1; fi; tail -n 1 bin/fuzz.log; \
