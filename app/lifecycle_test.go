@@ -1,0 +1,162 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"image"
+	"image/jpeg"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"examkiosk/internal/testenv"
+	"examkiosk/sync/central"
+)
+
+// TestRegistrationLifecycle runs the kiosk as main wires it (OpenServices:
+// real store, camera, face engine, enrolment and the sync client) against
+// the reference central over loopback HTTP, and follows one registration
+// from the kiosk through review and payment back to the candidate's screen:
+// submitted → delivered → rejected with a reason → resubmitted (revision 2)
+// → approved with a payment QR → paid.
+func TestRegistrationLifecycle(t *testing.T) {
+	models := testenv.ModelsDir(t)
+	testenv.FacesDir(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+
+	// The central, on a loopback port, with its demo centre, exam and code.
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ccfg := central.DefaultConfig()
+	ccfg.DataDir, ccfg.Demo, ccfg.PublicURL = t.TempDir(), true, "http://"+l.Addr().String()
+	ccfg.PhotoMinBytes = 20 << 10
+	srv, err := central.Open(ccfg, central.WithLogger(log))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	hs := &http.Server{Handler: srv.Handler()}
+	go hs.Serve(l)
+	defer hs.Close()
+
+	// The kiosk.
+	cfg := DefaultConfig()
+	cfg.Centre.Name = central.DemoCentreName
+	cfg.Store.Path = filepath.Join(t.TempDir(), "kiosk.db")
+	cfg.Face.ModelsDir = models
+	frames := t.TempDir()
+	for i := 0; i < 2; i++ {
+		f, _ := os.Create(filepath.Join(frames, fmt.Sprintf("%d.jpg", i)))
+		jpeg.Encode(f, image.NewGray(image.Rect(0, 0, 640, 480)), nil)
+		f.Close()
+	}
+	cfg.Camera.Device = "replay:" + frames
+	cfg.Sync.CentralURL = ccfg.PublicURL
+	cfg.Sync.PullInterval, cfg.Sync.BackoffBase, cfg.Sync.BackoffCap = 100*time.Millisecond, 50*time.Millisecond, 200*time.Millisecond
+	svc, err := OpenServices(ctx, cfg, "test", false, central.DemoEnrolmentCode, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer svc.Close()
+	if svc.Sync == nil {
+		t.Fatal("the kiosk did not enrol")
+	}
+	svc.Start(ctx)
+	a, err := New(Options{Config: cfg, Version: "test", Logger: log, Store: svc.Store, Camera: svc.Camera,
+		Preview: svc.Preview, PreviewServer: svc.PreviewServer, Face: svc.Face, Sync: svc.Sync})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	wait := func(what string, ok func() bool) {
+		t.Helper()
+		deadline := time.Now().Add(30 * time.Second)
+		for !ok() {
+			if time.Now().After(deadline) {
+				t.Fatalf("timed out waiting for %s", what)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	wait("the exam catalog from the central", func() bool { w, _ := a.Welcome(); return len(w.Exams) == 1 })
+
+	// Apply.
+	a.Begin()
+	if _, err := a.OfflineLogin("李娜", "11010519491231002X"); err != nil {
+		t.Fatal(err)
+	}
+	passFace(t, a, svc.Face)
+	a.AcceptPhoto()
+	form := ApplicationForm{Phone: "13800138000", Education: "master", Major: "会计学", GraduationYear: 2015, ExamID: central.DemoExamID, PositionID: "P001"}
+	if _, err := a.SaveForm(form); err != nil {
+		t.Fatal(err)
+	}
+	v, err := a.Submit()
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := v.Receipt.ID
+	if v, err = a.ShowStatus(); err != nil {
+		t.Fatal(err)
+	}
+	status := func() RegistrationView {
+		j := a.Journey()
+		if len(j.Registrations) != 1 {
+			t.Fatalf("want one registration on the status screen, got %+v", j.Registrations)
+		}
+		return j.Registrations[0]
+	}
+	wait("delivery", func() bool { return status().Delivered })
+	regs, err := srv.Registrations("")
+	if err != nil || len(regs) != 1 || regs[0].ID != id || regs[0].Name != "李娜" {
+		t.Fatalf("at the central: %v %+v", err, regs)
+	}
+
+	// Rejected with a reason: the candidate sees it and resubmits.
+	if _, err := srv.Review(id, false, "报考岗位专业不符"); err != nil {
+		t.Fatal(err)
+	}
+	wait("the rejection", func() bool { return status().Status == "rejected" })
+	if r := status(); r.Reason != "报考岗位专业不符" {
+		t.Fatalf("rejection reason: %+v", r)
+	}
+	if v, err = a.Resubmit(id); err != nil || v.Step != StepFace || v.Form == nil || v.Form.PositionID != "P001" {
+		t.Fatalf("resubmit: %v %+v", err, v)
+	}
+	passFace(t, a, svc.Face)
+	a.AcceptPhoto()
+	form.PositionID = "P002"
+	if _, err := a.SaveForm(form); err != nil {
+		t.Fatal(err)
+	}
+	if v, err = a.Submit(); err != nil || v.Receipt.Revision != 2 || v.Receipt.Status != "resubmitted" {
+		t.Fatalf("resubmitted: %v %+v", err, v.Receipt)
+	}
+	a.ShowStatus()
+	wait("delivery of revision 2", func() bool { r := status(); return r.Revision == 2 && r.Delivered })
+
+	// Approved: a payment QR; paid: final.
+	rr, err := srv.Review(id, true, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wait("the approval", func() bool { return status().Status == "approved" })
+	if r := status(); r.PaymentQR == "" || r.PaymentURL == "" || r.Position != "财务会计岗" {
+		t.Fatalf("approved: %+v", r)
+	}
+	if _, err := srv.Pay(rr.OrderID); err != nil {
+		t.Fatal(err)
+	}
+	wait("the payment", func() bool { return status().Status == "paid" })
+	if r := status(); r.PaymentQR != "" {
+		t.Fatal("a paid registration shows no payment QR")
+	}
+}
