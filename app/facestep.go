@@ -239,6 +239,13 @@ func (a *App) finishFace(ctx context.Context, capture *face.Capture) (FaceResult
 	}
 	res.Distance, res.Match = v.Distance, v.Match
 	res.Problems = append(res.Problems, v.Problems...)
+	if other, ok := a.secondIdentity(ctx, live); ok {
+		res.Match = false
+		res.Problems = append(res.Problems, face.Problem{Code: CodeSecondIdentity,
+			Message: "该人脸已用于另一身份证号的报名，请联系现场工作人员 / This face is already registered under another ID number: please ask the centre staff"})
+		a.log.Warn("face matches a registration under another ID number", "registration", other)
+		a.audit("second_identity", other, "")
+	}
 	res.Passed = res.PhotoOK && res.Match
 	out := &FaceOutcome{
 		LivenessPassed: true,
@@ -274,6 +281,43 @@ func (a *App) AcceptFace() (JourneyView, error) {
 		return a.viewLocked(), err
 	}
 	return a.viewLocked(), nil
+}
+
+// CodeSecondIdentity refuses a live face that matches a registration kept on
+// this kiosk under another ID number.
+const CodeSecondIdentity face.Code = "second_identity"
+
+// secondIdentity reports a registration on this kiosk, under another ID
+// number than the logged-in candidate's, whose live face matches live by the
+// model's threshold (DESIGN: one face, one identity).
+func (a *App) secondIdentity(ctx context.Context, live face.Descriptor) (string, bool) {
+	a.mu.Lock()
+	var idn string
+	if a.journey.candidate != nil {
+		idn = a.journey.candidate.IDNumber
+	}
+	a.mu.Unlock()
+	recs, err := a.opts.Store.FaceRecords(ctx)
+	if err != nil {
+		a.log.Warn("second identity check", "err", err)
+		return "", false
+	}
+	for _, r := range recs {
+		if r.IDNumber == idn {
+			continue
+		}
+		for _, d := range r.Descriptors {
+			var other face.Descriptor
+			if len(d) != len(other) {
+				continue
+			}
+			copy(other[:], d)
+			if a.opts.Face.Match(face.Distance(live, other)) {
+				return r.ID, true
+			}
+		}
+	}
+	return "", false
 }
 
 func boxOf(r image.Rectangle, w, h int) Box {

@@ -611,3 +611,37 @@ func (s *Store) putCatalog(tx *bolt.Tx, c wire.Catalog, now time.Time) error {
 	}
 	return s.appendAudit(tx, now, "catalog", "", fmt.Sprintf("version %d, %d exams", c.Version, len(c.Exams)))
 }
+
+// FaceRecord is the live-face data of one registration that still holds it
+// (retention purges it some days after delivery).
+type FaceRecord struct {
+	ID          string
+	IDNumber    string
+	Descriptors [][]float32
+}
+
+// FaceRecords returns the face descriptors of every registration that
+// still holds them, for the check that one face does not register under a
+// second identity.
+func (s *Store) FaceRecords(ctx context.Context) ([]FaceRecord, error) {
+	var out []FaceRecord
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		return tx.Bucket(bktBlobs).ForEachBucket(func(k []byte) error {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			r, err := s.getReg(tx, string(k), true)
+			if err != nil {
+				return err
+			}
+			if len(r.Descriptors) > 0 {
+				out = append(out, FaceRecord{ID: r.ID, IDNumber: r.IDNumber, Descriptors: r.Descriptors})
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("face records: %w", err)
+	}
+	return out, nil
+}

@@ -831,3 +831,35 @@ func TestCompactRemovesPurgedPhotos(t *testing.T) {
 		t.Fatalf("Pending after Compact = %+v", items)
 	}
 }
+
+func TestFaceRecords(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	if recs, err := s.FaceRecords(ctx); err != nil || len(recs) != 0 {
+		t.Fatalf("empty store: %v %+v", err, recs)
+	}
+	ph := photo(t, 10<<10, 3)
+	a, _ := s.Submit(ctx, newReg(t, 1, ph))
+	b, _ := s.Submit(ctx, newReg(t, 2, ph))
+	recs, err := s.FaceRecords(ctx)
+	if err != nil || len(recs) != 2 {
+		t.Fatalf("got %v %+v, want both registrations", err, recs)
+	}
+	byID := map[string]FaceRecord{}
+	for _, r := range recs {
+		byID[r.ID] = r
+	}
+	if byID[a.ID].IDNumber != idNumber(1) || byID[b.ID].IDNumber != idNumber(2) || len(byID[a.ID].Descriptors[0]) != registration.DescriptorLen {
+		t.Fatalf("records: %+v", recs)
+	}
+	// Purged registrations no longer hold a face.
+	if err := s.Ack(ctx, []wire.Result{{ID: a.ID, Revision: 1, Status: wire.StatusAccepted}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Purge(ctx, t0.AddDate(0, 0, 8)); err != nil {
+		t.Fatal(err)
+	}
+	if recs, _ = s.FaceRecords(ctx); len(recs) != 1 || recs[0].ID != b.ID {
+		t.Fatalf("after purge: %+v", recs)
+	}
+}
