@@ -121,12 +121,12 @@ func (s *Server) Ingest(dev string, items []wire.SealedItem) ([]wire.Result, err
 			if err == nil && rec.Revision > op.item.Revision {
 				continue // an older revision arriving late is kept as history only
 			}
-			rec = regRecord{
+			rec = regRecord{Registration: Registration{
 				ID: op.reg.ID, Revision: op.reg.Revision, DeviceID: dev, CentreID: device.CentreID,
 				Name: op.reg.Name, IDNumber: op.reg.IDNumber, ExamID: op.reg.ExamID, PositionID: op.reg.PositionID,
 				Source: op.reg.IdentitySource, Status: StatusUnderReview, SubmittedAt: op.reg.SubmittedAt,
-				ReceivedAt: now, UpdatedAt: now,
-			}
+				ReceivedAt: now,
+			}, UpdatedAt: now}
 			if err := putJSON(regs, rec.ID, rec); err != nil {
 				return err
 			}

@@ -45,11 +45,7 @@ type Order struct {
 	URL         string    `json:"url"`
 }
 
-func toRegistration(r regRecord) Registration {
-	return Registration{ID: r.ID, Revision: r.Revision, DeviceID: r.DeviceID, CentreID: r.CentreID, Name: r.Name,
-		IDNumber: r.IDNumber, ExamID: r.ExamID, PositionID: r.PositionID, Source: r.Source, Status: r.Status,
-		Reason: r.Reason, OrderID: r.OrderID, SubmittedAt: r.SubmittedAt, ReceivedAt: r.ReceivedAt}
-}
+func toRegistration(r regRecord) Registration { return r.Registration }
 
 // Registrations lists registrations with the given status ("" for all),
 // oldest first.

@@ -36,23 +36,12 @@ var (
 	kCatalog = []byte("catalog")
 )
 
-// regRecord is the central's view of a registration's current revision.
+// regRecord is the central's view of a registration's current revision:
+// what reviewers see, plus when it last changed. Registration is embedded,
+// so the stored JSON keeps its flat shape.
 type regRecord struct {
-	ID          string    `json:"id"`
-	Revision    int       `json:"revision"`
-	DeviceID    string    `json:"device_id"`
-	CentreID    string    `json:"centre_id"`
-	Name        string    `json:"name"`
-	IDNumber    string    `json:"id_number"`
-	ExamID      string    `json:"exam_id"`
-	PositionID  string    `json:"position_id"`
-	Source      string    `json:"identity_source"`
-	Status      string    `json:"status"`
-	Reason      string    `json:"reason,omitempty"`
-	OrderID     string    `json:"order_id,omitempty"`
-	SubmittedAt time.Time `json:"submitted_at"`
-	ReceivedAt  time.Time `json:"received_at"`
-	UpdatedAt   time.Time `json:"updated_at"`
+	Registration
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 type codeRecord struct {
