@@ -3,7 +3,6 @@ package delivery_test
 import (
 	"context"
 	"path/filepath"
-	"slices"
 	"testing"
 	"time"
 
@@ -24,8 +23,7 @@ func BenchmarkStoreDrain10k(b *testing.B) {
 	const n = 10000
 	ctx := context.Background()
 	photo := testbed.Photo(400, 560, 60, 5)
-	var lat []time.Duration
-	var total time.Duration
+	var stats testbed.DrainStats
 	for b.Loop() {
 		b.StopTimer()
 		c := testbed.StartCentral(b, central.DefaultConfig())
@@ -57,18 +55,7 @@ func BenchmarkStoreDrain10k(b *testing.B) {
 			}
 		}
 		b.StartTimer()
-		start := time.Now()
-		for {
-			res, err := client.PushBatch(ctx)
-			if err != nil {
-				b.Fatal(err)
-			}
-			if res.Sent == 0 {
-				break
-			}
-			lat = append(lat, res.Latency)
-		}
-		total += time.Since(start)
+		stats.Drain(b, ctx, client)
 		b.StopTimer()
 		if got, _ := c.Server().RevisionCount(); got != n {
 			b.Fatalf("central stored %d", got)
@@ -77,9 +64,5 @@ func BenchmarkStoreDrain10k(b *testing.B) {
 		c.Stop()
 		b.StartTimer()
 	}
-	slices.Sort(lat)
-	b.ReportMetric(float64(n)*float64(b.N)/total.Seconds(), "regs/s")
-	b.ReportMetric(total.Seconds()/float64(b.N), "s/drain")
-	b.ReportMetric(float64(lat[len(lat)/2].Milliseconds()), "p50-batch-ms")
-	b.ReportMetric(float64(lat[len(lat)*99/100].Milliseconds()), "p99-batch-ms")
+	stats.Report(b)
 }

@@ -3,10 +3,8 @@ package kiosk_test
 import (
 	"context"
 	"fmt"
-	"slices"
 	"sync"
 	"testing"
-	"time"
 
 	"examkiosk/sync/central"
 	"examkiosk/sync/kiosk"
@@ -77,8 +75,7 @@ func BenchmarkDrain10k(b *testing.B) {
 	const n = 10000
 	photo := testbed.Photo(400, 560, 60, 5)
 	b.Logf("photo %d bytes", len(photo))
-	var lat []time.Duration
-	var total time.Duration
+	var stats testbed.DrainStats
 	for b.Loop() {
 		b.StopTimer()
 		c := testbed.StartCentral(b, central.DefaultConfig())
@@ -93,18 +90,7 @@ func BenchmarkDrain10k(b *testing.B) {
 			b.Fatal(err)
 		}
 		b.StartTimer()
-		start := time.Now()
-		for {
-			res, err := client.PushBatch(context.Background())
-			if err != nil {
-				b.Fatal(err)
-			}
-			if res.Sent == 0 {
-				break
-			}
-			lat = append(lat, res.Latency)
-		}
-		total += time.Since(start)
+		stats.Drain(b, context.Background(), client)
 		b.StopTimer()
 		if got, _ := c.Server().RevisionCount(); got != n {
 			b.Fatalf("central stored %d", got)
@@ -112,9 +98,5 @@ func BenchmarkDrain10k(b *testing.B) {
 		c.Stop()
 		b.StartTimer()
 	}
-	slices.Sort(lat)
-	b.ReportMetric(float64(n)*float64(b.N)/total.Seconds(), "regs/s")
-	b.ReportMetric(total.Seconds()/float64(b.N), "s/drain")
-	b.ReportMetric(float64(lat[len(lat)/2].Milliseconds()), "p50-batch-ms")
-	b.ReportMetric(float64(lat[len(lat)*99/100].Milliseconds()), "p99-batch-ms")
+	stats.Report(b)
 }

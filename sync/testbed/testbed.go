@@ -20,6 +20,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -348,4 +349,44 @@ func Doc(r wire.Registration) []byte {
 		panic(err)
 	}
 	return b
+}
+
+// DrainStats times a kiosk pushing everything it has queued.
+type DrainStats struct {
+	Total   time.Duration   // all drains, summed
+	Items   int             // registrations drained, summed
+	Batches []time.Duration // the latency of each batch
+}
+
+// Drain pushes batches until client has nothing left to send, adding the
+// time and each batch's latency to d.
+func (d *DrainStats) Drain(tb testing.TB, ctx context.Context, client *kiosk.Client) {
+	tb.Helper()
+	start := time.Now()
+	for {
+		res, err := client.PushBatch(ctx)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		if res.Sent == 0 {
+			break
+		}
+		d.Items += res.Sent
+		d.Batches = append(d.Batches, res.Latency)
+	}
+	d.Total += time.Since(start)
+}
+
+// Report records registrations per second, seconds per drain and the p50
+// and p99 batch latency as benchmark metrics.
+func (d *DrainStats) Report(b *testing.B) {
+	lat := slices.Clone(d.Batches)
+	slices.Sort(lat)
+	if len(lat) == 0 || d.Total == 0 {
+		return
+	}
+	b.ReportMetric(float64(d.Items)/d.Total.Seconds(), "regs/s")
+	b.ReportMetric(d.Total.Seconds()/float64(b.N), "s/drain")
+	b.ReportMetric(float64(lat[len(lat)/2].Milliseconds()), "p50-batch-ms")
+	b.ReportMetric(float64(lat[len(lat)*99/100].Milliseconds()), "p99-batch-ms")
 }
