@@ -66,7 +66,8 @@ type RegistrationView struct {
 	PayBy       time.Time `json:"payBy"`
 	SubmittedAt time.Time `json:"submittedAt"`
 	Delivered   bool      `json:"delivered"`
-	ReceiptQR   string    `json:"receiptQr"` // data: URL of a QR code of the registration number
+	ReviewBy    time.Time `json:"reviewBy,omitzero"` // when the review is due (12 working hours after delivery)
+	ReceiptQR   string    `json:"receiptQr"`         // data: URL of a QR code of the registration number
 }
 
 // Journey returns the candidate's session as the UI shows it.
@@ -434,6 +435,9 @@ func viewOf(r registration.Registration, cat wire.Catalog) RegistrationView {
 	v := RegistrationView{ID: r.ID, Revision: r.Revision, Exam: r.ExamID, Position: r.PositionID, Status: string(r.Status),
 		Reason: r.Reason, PaymentURL: r.PaymentURL, PayBy: r.PayBy, SubmittedAt: r.SubmittedAt, Delivered: !r.DeliveredAt.IsZero()}
 	v.ReceiptQR = qrDataURL(receiptCode(r))
+	if !r.DeliveredAt.IsZero() && (r.Status == registration.StatusDelivered || r.Status == registration.StatusUnderReview) {
+		v.ReviewBy = ReviewDue(r.DeliveredAt.Local())
+	}
 	if r.PaymentURL != "" && r.Status == registration.StatusApproved {
 		v.PaymentQR = qrDataURL(r.PaymentURL)
 	}

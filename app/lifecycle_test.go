@@ -115,6 +115,9 @@ func TestRegistrationLifecycle(t *testing.T) {
 		return j.Registrations[0]
 	}
 	wait("delivery", func() bool { return status().Delivered })
+	if r := status(); r.ReviewBy.IsZero() || !r.ReviewBy.After(time.Now()) {
+		t.Fatalf("a delivered registration says when its review is due: %+v", r)
+	}
 	regs, err := srv.Registrations("")
 	if err != nil || len(regs) != 1 || regs[0].ID != id || regs[0].Name != "李娜" {
 		t.Fatalf("at the central: %v %+v", err, regs)

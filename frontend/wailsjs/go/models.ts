@@ -14,6 +14,8 @@ export namespace app {
 	    // Go type: time
 	    submittedAt: any;
 	    delivered: boolean;
+	    // Go type: time
+	    reviewBy: any;
 	    receiptQr: string;
 	
 	    static createFrom(source: any = {}) {
@@ -33,6 +35,7 @@ export namespace app {
 	        this.payBy = this.convertValues(source["payBy"], null);
 	        this.submittedAt = this.convertValues(source["submittedAt"], null);
 	        this.delivered = source["delivered"];
+	        this.reviewBy = this.convertValues(source["reviewBy"], null);
 	        this.receiptQr = source["receiptQr"];
 	    }
 	
