@@ -87,6 +87,7 @@ test('a QR login confirmed on the phone leads to the live face check', async () 
   const url = await qr.getAttribute('data-url')
   assert.match(url, /\/qr\/[A-Za-z0-9_-]{16,}$/)
   assert.equal(await qr.getAttribute('data-state'), 'waiting')
+  await page.screenshot({ path: join(E2E_ARTIFACTS, 'e2e-login-qr.png') })
 
   // The phone's part: the central's confirm page names the test centre
   // before the user confirms (against QR-login hijacking).

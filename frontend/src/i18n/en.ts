@@ -24,6 +24,7 @@ export default {
       confirmed: 'Logged in',
       expired: 'The QR code has expired: get a new one',
     },
+    remaining: 'The code expires in {s} s',
     renew: 'Get a new QR code',
     offline: 'Cannot scan? Log in with your ID number',
     backToQr: 'Back to the QR login',

@@ -24,6 +24,7 @@ export default {
       confirmed: '登录成功',
       expired: '二维码已过期，请重新获取',
     },
+    remaining: '二维码 {s} 秒后失效',
     renew: '重新获取二维码',
     offline: '无法扫码？输入身份证号登录',
     backToQr: '返回扫码登录',
