@@ -19,6 +19,7 @@ import (
 	"github.com/wailsapp/wails/v2/pkg/options/linux"
 
 	"examkiosk/app"
+	"examkiosk/sync/kiosk"
 )
 
 //go:embed all:frontend/dist
@@ -164,8 +165,11 @@ func run(args []string) int {
 		PreviewServer: svc.PreviewServer,
 		Face:          svc.Face,
 		Sync:          svc.Sync,
-		Models:        models,
-		ReadyFile:     f.readyFile,
+		Enrol: func(ctx context.Context, code string) (*kiosk.Client, error) {
+			return svc.Enrol(ctx, cfg, version, code, logger)
+		},
+		Models:    models,
+		ReadyFile: f.readyFile,
 	})
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "examkiosk: %v\n", err)

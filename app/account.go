@@ -26,10 +26,10 @@ type AccountLoginView struct {
 
 // AccountCaptcha fetches a captcha from the central for the account login.
 func (a *App) AccountCaptcha() (CaptchaView, error) {
-	if a.opts.Sync == nil {
+	if a.sync.Load() == nil {
 		return CaptchaView{}, errors.New("本机尚未登记到中心系统，请使用离线登录 / This kiosk is not enrolled: use the offline login")
 	}
-	c, err := a.opts.Sync.Captcha(a.context())
+	c, err := a.sync.Load().Captcha(a.context())
 	if err != nil {
 		return CaptchaView{}, fmt.Errorf("无法连接中心系统，请稍后再试 / Cannot reach the central system: try again later (%w)", err)
 	}
@@ -41,7 +41,7 @@ func (a *App) AccountLogin(idNumber, password, captchaID, answer string) (Accoun
 	if err := a.accountReady(); err != nil {
 		return AccountLoginView{Journey: a.Journey()}, err
 	}
-	resp, err := a.opts.Sync.AccountLogin(a.context(), wire.AccountLoginRequest{IDNumber: idNumber, Password: password, CaptchaID: captchaID, CaptchaAnswer: answer})
+	resp, err := a.sync.Load().AccountLogin(a.context(), wire.AccountLoginRequest{IDNumber: idNumber, Password: password, CaptchaID: captchaID, CaptchaAnswer: answer})
 	return a.accountResult(resp, err)
 }
 
@@ -50,12 +50,12 @@ func (a *App) SetPassword(idNumber, name, newPassword, captchaID, answer string)
 	if err := a.accountReady(); err != nil {
 		return AccountLoginView{Journey: a.Journey()}, err
 	}
-	resp, err := a.opts.Sync.SetPassword(a.context(), wire.SetPasswordRequest{IDNumber: idNumber, Name: name, NewPassword: newPassword, CaptchaID: captchaID, CaptchaAnswer: answer})
+	resp, err := a.sync.Load().SetPassword(a.context(), wire.SetPasswordRequest{IDNumber: idNumber, Name: name, NewPassword: newPassword, CaptchaID: captchaID, CaptchaAnswer: answer})
 	return a.accountResult(resp, err)
 }
 
 func (a *App) accountReady() error {
-	if a.opts.Sync == nil {
+	if a.sync.Load() == nil {
 		return errors.New("本机尚未登记到中心系统，请使用离线登录 / This kiosk is not enrolled: use the offline login")
 	}
 	a.mu.Lock()

@@ -13,6 +13,7 @@ import (
 	"os"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"examkiosk/app/store"
@@ -35,9 +36,10 @@ type Options struct {
 	Preview       *camera.Preview
 	PreviewServer *camera.PreviewServer
 	Face          *face.Engine
-	Sync          *kiosk.Client
-	Models        []ModelFile // verified model files; New verifies them when nil
-	ReadyFile     string      // when set, ReportRendered writes the rendered screen's marker here
+	Sync          *kiosk.Client                                                 // nil until enrolled
+	Enrol         func(ctx context.Context, code string) (*kiosk.Client, error) // enrols from the staff console
+	Models        []ModelFile                                                   // verified model files; New verifies them when nil
+	ReadyFile     string                                                        // when set, ReportRendered writes the rendered screen's marker here
 	Now           func() time.Time
 }
 
@@ -54,6 +56,7 @@ type App struct {
 	face    *faceRun // the running face step, if any
 	login   *loginRun
 	staff   staffGate
+	sync    atomic.Pointer[kiosk.Client] // set at start or by a staff enrolment
 }
 
 // New checks what the kiosk cannot start without and returns the App.
@@ -79,13 +82,15 @@ func New(opts Options) (*App, error) {
 			return nil, err
 		}
 	}
-	return &App{
+	a := &App{
 		opts:   opts,
 		log:    opts.Logger,
 		client: &http.Client{Timeout: 2 * time.Second},
 		models: models,
 		ctx:    context.Background(),
-	}, nil
+	}
+	a.sync.Store(opts.Sync)
+	return a, nil
 }
 
 // Startup is called by Wails when the window is up.

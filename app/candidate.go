@@ -243,10 +243,10 @@ func (a *App) StartQRLogin(channel string) (QRLogin, error) {
 	if step != StepLogin {
 		return QRLogin{}, errors.New("请从首页开始 / Please start from the welcome screen")
 	}
-	if a.opts.Sync == nil {
+	if a.sync.Load() == nil {
 		return QRLogin{}, errors.New("本机尚未登记到中心系统，请使用离线登录或联系工作人员 / This kiosk is not enrolled with the central system: use the offline login or ask the staff")
 	}
-	s, err := a.opts.Sync.StartQRLogin(ctx, channel)
+	s, err := a.sync.Load().StartQRLogin(ctx, channel)
 	if err != nil {
 		return QRLogin{}, fmt.Errorf("无法连接中心系统，请稍后再试或使用离线登录 / Cannot reach the central system: try again later or use the offline login (%w)", err)
 	}
@@ -267,10 +267,10 @@ func (a *App) PollQRLogin(id string) (QRLogin, error) {
 	a.mu.Lock()
 	ctx, run := a.ctx, a.login
 	a.mu.Unlock()
-	if run == nil || run.id != id || a.opts.Sync == nil {
+	if run == nil || run.id != id || a.sync.Load() == nil {
 		return QRLogin{}, errors.New("登录二维码已失效，请重新获取 / This login QR code is no longer valid: get a new one")
 	}
-	s, err := a.opts.Sync.PollQRLogin(ctx, id, run.state)
+	s, err := a.sync.Load().PollQRLogin(ctx, id, run.state)
 	if err != nil {
 		return QRLogin{}, fmt.Errorf("无法连接中心系统 / Cannot reach the central system (%w)", err)
 	}
@@ -377,8 +377,8 @@ func (a *App) Submit() (JourneyView, error) {
 	if err := j.Go(StepReceipt); err != nil {
 		return a.viewLocked(), err
 	}
-	if a.opts.Sync != nil {
-		a.opts.Sync.SyncNow()
+	if a.sync.Load() != nil {
+		a.sync.Load().SyncNow()
 	}
 	return a.viewLocked(), nil
 }

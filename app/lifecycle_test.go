@@ -10,11 +10,13 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"examkiosk/internal/testenv"
 	"examkiosk/sync/central"
+	"examkiosk/sync/kiosk"
 )
 
 // TestRegistrationLifecycle runs the kiosk as main wires it (OpenServices:
@@ -161,5 +163,86 @@ func TestRegistrationLifecycle(t *testing.T) {
 	wait("the payment", func() bool { return status().Status == "paid" })
 	if r := status(); r.PaymentQR != "" {
 		t.Fatal("a paid registration shows no payment QR")
+	}
+}
+
+// A kiosk started without enrolment is enrolled from the staff console and
+// starts delivering at once.
+func TestStaffEnrol(t *testing.T) {
+	models := testenv.ModelsDir(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ccfg := central.DefaultConfig()
+	ccfg.DataDir, ccfg.Demo, ccfg.PublicURL = t.TempDir(), true, "http://"+l.Addr().String()
+	srv, err := central.Open(ccfg, central.WithLogger(log))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	hs := &http.Server{Handler: srv.Handler()}
+	go hs.Serve(l)
+	defer hs.Close()
+
+	cfg := DefaultConfig()
+	cfg.Centre.Name = central.DemoCentreName
+	cfg.Kiosk.StaffPIN = "135790"
+	cfg.Store.Path = filepath.Join(t.TempDir(), "kiosk.db")
+	cfg.Face.ModelsDir = models
+	cfg.Camera.Device = "replay:" + t.TempDir()
+	cfg.Sync.CentralURL = ccfg.PublicURL
+	cfg.Sync.PullInterval = 100 * time.Millisecond
+	svc, err := OpenServices(ctx, cfg, "test", false, "", log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer svc.Close()
+	svc.Start(ctx)
+	a, err := New(Options{Config: cfg, Version: "test", Logger: log, Store: svc.Store, Face: svc.Face, Sync: svc.Sync,
+		Enrol: func(ctx context.Context, code string) (*kiosk.Client, error) {
+			return svc.Enrol(ctx, cfg, "test", code, log)
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if it := a.Status().Items[3]; it.Code != "not_enrolled" {
+		t.Fatalf("before enrolment: %+v", it)
+	}
+	if err := a.StaffEnrol("DEMO"); err == nil {
+		t.Fatal("enrolment needs the staff PIN")
+	}
+	if err := a.StaffLogin("135790"); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.StaffEnrol("NOT-A-CODE"); err == nil || !strings.Contains(err.Error(), "登记失败") {
+		t.Fatalf("a wrong code: got %v", err)
+	}
+	if err := a.StaffEnrol(central.DemoEnrolmentCode); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.StaffEnrol(central.DemoEnrolmentCode); err == nil {
+		t.Fatal("a second enrolment must be refused")
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		o, err := a.StaffOverview()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if o.Sync != nil && !o.Sync.LastSuccess.IsZero() && o.Store.CatalogVersion > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the enrolled kiosk did not sync: %+v", o.Sync)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	devs, err := srv.Devices()
+	if err != nil || len(devs) != 1 {
+		t.Fatalf("devices at the central: %v %+v", err, devs)
 	}
 }

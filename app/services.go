@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"examkiosk/app/store"
@@ -33,6 +34,8 @@ type Services struct {
 
 	closers []func() error
 	cancel  context.CancelFunc
+	mu      sync.Mutex      // guards Sync after start and runCtx
+	runCtx  context.Context // the context of Start, for a sync client enrolled later
 }
 
 // settingSyncCentre holds the centre and the central's sealing key that
@@ -101,14 +104,48 @@ func OpenServices(ctx context.Context, cfg Config, version string, demo bool, en
 		return fail(err)
 	}
 	if id != nil {
-		s.Sync, err = kiosk.New(cfg.Sync, *id, st, st, kiosk.Options{Logger: log, Health: func(context.Context) wire.Health {
-			return s.health(version)
-		}})
-		if err != nil {
-			return fail(fmt.Errorf("sync client: %w", err))
+		if s.Sync, err = s.newClient(cfg, *id, version, log); err != nil {
+			return fail(err)
 		}
 	}
 	return s, nil
+}
+
+func (s *Services) newClient(cfg Config, id kiosk.Identity, version string, log *slog.Logger) (*kiosk.Client, error) {
+	c, err := kiosk.New(cfg.Sync, id, s.Store, s.Store, kiosk.Options{Logger: log, Health: func(context.Context) wire.Health {
+		return s.health(version)
+	}})
+	if err != nil {
+		return nil, fmt.Errorf("sync client: %w", err)
+	}
+	return c, nil
+}
+
+// Enrol enrols a kiosk that is not enrolled yet with the one-time code from
+// the central's staff, and starts its sync client (the staff console's
+// enrolment; `--enrol CODE` does the same at start).
+func (s *Services) Enrol(ctx context.Context, cfg Config, version, code string, log *slog.Logger) (*kiosk.Client, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.Sync != nil {
+		return nil, errors.New("本机已登记 / This kiosk is already enrolled")
+	}
+	if code == "" {
+		return nil, errors.New("请输入中心系统发放的登记码 / Type the enrolment code issued by the central system")
+	}
+	id, err := s.identity(ctx, cfg, version, code, log)
+	if err != nil {
+		return nil, err
+	}
+	c, err := s.newClient(cfg, *id, version, log)
+	if err != nil {
+		return nil, err
+	}
+	s.Sync = c
+	if s.runCtx != nil {
+		s.startSync(s.runCtx)
+	}
+	return c, nil
 }
 
 // health is what the sync client reports to the central with each
@@ -125,9 +162,15 @@ func (s *Services) health(version string) wire.Health {
 // purge of photos and face data, and the sync client when enrolled.
 func (s *Services) Start(ctx context.Context) {
 	go s.Store.PurgeEvery(ctx, time.Hour)
-	if s.Sync == nil {
-		return
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.runCtx = ctx
+	if s.Sync != nil {
+		s.startSync(ctx)
 	}
+}
+
+func (s *Services) startSync(ctx context.Context) {
 	// A returning network triggers a sync at once instead of waiting out
 	// the backoff.
 	go kiosk.WatchInterfaces(ctx, 2*time.Second, s.Sync.SetOnline)

@@ -1,9 +1,11 @@
 package app
 
 import (
+	"context"
 	"crypto/subtle"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"examkiosk/app/store"
@@ -104,8 +106,8 @@ func (a *App) StaffOverview() (StaffOverview, error) {
 	if q, err := a.opts.Store.Quarantined(ctx, 50); err == nil {
 		o.Quarantine = append(o.Quarantine, q...)
 	}
-	if a.opts.Sync != nil {
-		s := a.opts.Sync.State()
+	if a.sync.Load() != nil {
+		s := a.sync.Load().State()
 		o.Sync = &s
 	}
 	if a.opts.Camera != nil {
@@ -122,11 +124,34 @@ func (a *App) StaffSyncNow() error {
 	if err := a.staffCheck(); err != nil {
 		return err
 	}
-	if a.opts.Sync == nil {
+	if a.sync.Load() == nil {
 		return errors.New("本机尚未登记到中心系统（examkiosk --enrol CODE） / This kiosk is not enrolled (examkiosk --enrol CODE)")
 	}
-	a.opts.Sync.SyncNow()
+	a.sync.Load().SyncNow()
 	a.audit("staff_sync_now", "", "")
+	return nil
+}
+
+// StaffEnrol enrols this kiosk with the central using the one-time code its
+// staff issued, and starts delivery.
+func (a *App) StaffEnrol(code string) error {
+	if err := a.staffCheck(); err != nil {
+		return err
+	}
+	if a.sync.Load() != nil {
+		return errors.New("本机已登记 / This kiosk is already enrolled")
+	}
+	if a.opts.Enrol == nil {
+		return errors.New("此版本不能在控制台登记，请用 examkiosk --enrol 登记码 / Enrol with examkiosk --enrol CODE")
+	}
+	ctx, cancel := context.WithTimeout(a.context(), time.Minute)
+	defer cancel()
+	c, err := a.opts.Enrol(ctx, strings.TrimSpace(code))
+	if err != nil {
+		return fmt.Errorf("登记失败，请核对登记码或网络 / Enrolment failed: check the code and the network (%w)", err)
+	}
+	a.sync.Store(c)
+	a.audit("staff_enrol", "", "")
 	return nil
 }
 

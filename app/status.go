@@ -128,11 +128,11 @@ func diskFree(dir string) (uint64, error) {
 func (a *App) centralItem(ctx context.Context) StatusItem {
 	base := a.opts.Config.Sync.CentralURL
 	it := checkCentral(ctx, a.client, base)
-	if a.opts.Sync == nil {
+	if a.sync.Load() == nil {
 		it.State, it.Code = StateWarn, "not_enrolled"
 		return it
 	}
-	s := a.opts.Sync.State()
+	s := a.sync.Load().State()
 	switch {
 	case s.Revoked:
 		it.State, it.Code = StateError, "revoked"

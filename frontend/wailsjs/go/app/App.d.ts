@@ -43,6 +43,8 @@ export function SetPassword(arg1:string,arg2:string,arg3:string,arg4:string,arg5
 
 export function ShowStatus():Promise<app.JourneyView>;
 
+export function StaffEnrol(arg1:string):Promise<void>;
+
 export function StaffLogin(arg1:string):Promise<void>;
 
 export function StaffLogout():Promise<void>;

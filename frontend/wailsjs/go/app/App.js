@@ -82,6 +82,10 @@ export function ShowStatus() {
   return window['go']['app']['App']['ShowStatus']();
 }
 
+export function StaffEnrol(arg1) {
+  return window['go']['app']['App']['StaffEnrol'](arg1);
+}
+
 export function StaffLogin(arg1) {
   return window['go']['app']['App']['StaffLogin'](arg1);
 }
