@@ -6,8 +6,6 @@ import (
 	"image"
 	"image/jpeg"
 	"log/slog"
-	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,6 +15,7 @@ import (
 	"examkiosk/internal/testenv"
 	"examkiosk/sync/central"
 	"examkiosk/sync/kiosk"
+	"examkiosk/sync/testbed"
 )
 
 // TestRegistrationLifecycle runs the kiosk as main wires it (OpenServices:
@@ -33,21 +32,10 @@ func TestRegistrationLifecycle(t *testing.T) {
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 
 	// The central, on a loopback port, with its demo centre, exam and code.
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
 	ccfg := central.DefaultConfig()
-	ccfg.DataDir, ccfg.Demo, ccfg.PublicURL = t.TempDir(), true, "http://"+l.Addr().String()
 	ccfg.PhotoMinBytes = 20 << 10
-	srv, err := central.Open(ccfg, central.WithLogger(log))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
-	hs := &http.Server{Handler: srv.Handler()}
-	go hs.Serve(l)
-	defer hs.Close()
+	c := testbed.StartCentral(t, ccfg)
+	srv := c.Server()
 
 	// The kiosk.
 	cfg := DefaultConfig()
@@ -61,7 +49,7 @@ func TestRegistrationLifecycle(t *testing.T) {
 		f.Close()
 	}
 	cfg.Camera.Device = "replay:" + frames
-	cfg.Sync.CentralURL = ccfg.PublicURL
+	cfg.Sync.CentralURL = c.URL
 	cfg.Sync.PullInterval, cfg.Sync.BackoffBase, cfg.Sync.BackoffCap = 100*time.Millisecond, 50*time.Millisecond, 200*time.Millisecond
 	svc, err := OpenServices(ctx, cfg, "test", false, central.DemoEnrolmentCode, log)
 	if err != nil {
@@ -173,20 +161,8 @@ func TestStaffEnrol(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ccfg := central.DefaultConfig()
-	ccfg.DataDir, ccfg.Demo, ccfg.PublicURL = t.TempDir(), true, "http://"+l.Addr().String()
-	srv, err := central.Open(ccfg, central.WithLogger(log))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
-	hs := &http.Server{Handler: srv.Handler()}
-	go hs.Serve(l)
-	defer hs.Close()
+	c := testbed.StartCentral(t, central.DefaultConfig())
+	srv := c.Server()
 
 	cfg := DefaultConfig()
 	cfg.Centre.Name = central.DemoCentreName
@@ -194,7 +170,7 @@ func TestStaffEnrol(t *testing.T) {
 	cfg.Store.Path = filepath.Join(t.TempDir(), "kiosk.db")
 	cfg.Face.ModelsDir = models
 	cfg.Camera.Device = "replay:" + t.TempDir()
-	cfg.Sync.CentralURL = ccfg.PublicURL
+	cfg.Sync.CentralURL = c.URL
 	cfg.Sync.PullInterval = 100 * time.Millisecond
 	svc, err := OpenServices(ctx, cfg, "test", false, "", log)
 	if err != nil {
