@@ -267,14 +267,24 @@ func (s *Server) checkCaptcha(id, answer string) bool {
 
 var errCaptcha = errors.New("captcha")
 
+// decodeCaptcha decodes an account request into req and checks the captcha
+// it carries (captcha reads its id and answer after decoding). When either
+// fails it answers the kiosk itself and returns false.
+func (s *Server) decodeCaptcha(w http.ResponseWriter, body []byte, req any, captcha func() (id, answer string)) bool {
+	if err := decodeJSON(body, req); err != nil {
+		writeError(w, http.StatusBadRequest, wire.ErrCodeBadRequest, err.Error())
+		return false
+	}
+	if !s.checkCaptcha(captcha()) {
+		writeError(w, http.StatusBadRequest, wire.ErrCodeCaptcha, "验证码错误，请重新输入 / wrong or expired captcha; get a new one")
+		return false
+	}
+	return true
+}
+
 func (s *Server) handleAccountLogin(w http.ResponseWriter, r *http.Request, _ string, body []byte) {
 	var req wire.AccountLoginRequest
-	if err := decodeJSON(body, &req); err != nil {
-		writeError(w, http.StatusBadRequest, wire.ErrCodeBadRequest, err.Error())
-		return
-	}
-	if !s.checkCaptcha(req.CaptchaID, req.CaptchaAnswer) {
-		writeError(w, http.StatusBadRequest, wire.ErrCodeCaptcha, "验证码错误，请重新输入 / wrong or expired captcha; get a new one")
+	if !s.decodeCaptcha(w, body, &req, func() (string, string) { return req.CaptchaID, req.CaptchaAnswer }) {
 		return
 	}
 	idn := strings.ToUpper(strings.TrimSpace(req.IDNumber))
@@ -300,12 +310,7 @@ func (s *Server) handleAccountLogin(w http.ResponseWriter, r *http.Request, _ st
 
 func (s *Server) handleSetPassword(w http.ResponseWriter, r *http.Request, _ string, body []byte) {
 	var req wire.SetPasswordRequest
-	if err := decodeJSON(body, &req); err != nil {
-		writeError(w, http.StatusBadRequest, wire.ErrCodeBadRequest, err.Error())
-		return
-	}
-	if !s.checkCaptcha(req.CaptchaID, req.CaptchaAnswer) {
-		writeError(w, http.StatusBadRequest, wire.ErrCodeCaptcha, "验证码错误，请重新输入 / wrong or expired captcha; get a new one")
+	if !s.decodeCaptcha(w, body, &req, func() (string, string) { return req.CaptchaID, req.CaptchaAnswer }) {
 		return
 	}
 	idn := strings.ToUpper(strings.TrimSpace(req.IDNumber))
