@@ -125,7 +125,7 @@ func (a *App) StaffSyncNow() error {
 		return err
 	}
 	if a.sync.Load() == nil {
-		return errors.New("本机尚未登记到中心系统（examkiosk --enrol CODE） / This kiosk is not enrolled (examkiosk --enrol CODE)")
+		return errors.New("本机尚未登记到中心系统，请先在本控制台输入登记码登记（或 examkiosk --enrol 登记码） / This kiosk is not enrolled: enrol it here with the code from the central first (or examkiosk --enrol CODE)")
 	}
 	a.sync.Load().SyncNow()
 	a.audit("staff_sync_now", "", "")

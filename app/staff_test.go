@@ -34,7 +34,7 @@ func TestStaffConsole(t *testing.T) {
 	if len(o.Status.Items) != 5 || o.Sync != nil || o.Queue == nil || o.Quarantine == nil {
 		t.Fatalf("overview: %+v", o)
 	}
-	if err := a.StaffSyncNow(); err == nil || !strings.Contains(err.Error(), "--enrol") {
+	if err := a.StaffSyncNow(); err == nil || !strings.Contains(err.Error(), "登记码") {
 		t.Fatalf("sync now without enrolment must say how to enrol, got %v", err)
 	}
 	if err := a.StaffRequeue(424242); err == nil {
