@@ -35,8 +35,14 @@ export E2E_URL="http://127.0.0.1:$port/" E2E_CENTRE="$centre" E2E_CLIP="$(basena
 E2E_VERSION=$("$BIN" --version)
 export E2E_VERSION
 export E2E_ARTIFACTS=${EXAMKIOSK_ARTIFACTS:-$work}
-if ! (cd "$ROOT/frontend" && node --test e2e/); then
+mkdir -p "$E2E_ARTIFACTS"
+# Every Playwright call is logged (DEBUG=pw:api) to a file, so a failure or
+# a hang shows the last thing the test asked of the browser. No test may run
+# longer than 150 s: a hang fails instead of holding CI.
+if ! (cd "$ROOT/frontend" && DEBUG=pw:api DEBUG_FILE="$E2E_ARTIFACTS/playwright.log" node --test --test-timeout=150000 e2e/); then
+  echo "--- last Playwright calls ($E2E_ARTIFACTS/playwright.log)" >&2
+  tail -n 40 "$E2E_ARTIFACTS/playwright.log" >&2
   echo "--- kiosk log" >&2
-  cat "$work/kiosk.log" >&2
+  tail -n 80 "$work/kiosk.log" >&2
   exit 1
 fi

@@ -38,6 +38,8 @@ before(async () => {
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
       '--disable-sync', '--no-first-run'],
   })
+  context.setDefaultTimeout(30_000)
+  context.setDefaultNavigationTimeout(30_000)
   page = await context.newPage()
 })
 
