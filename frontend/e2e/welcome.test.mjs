@@ -9,6 +9,10 @@ import { join } from 'node:path'
 import { chromium } from 'playwright-core'
 
 const { E2E_URL, E2E_CENTRE, E2E_CLIP, E2E_VERSION, E2E_ARTIFACTS } = process.env
+// Debian Chromium as this machine runs it: no sandbox as root, no GPU, no
+// calls home.
+const chromiumArgs = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+  '--disable-sync', '--no-first-run']
 let context
 let page
 let profile
@@ -35,8 +39,7 @@ before(async () => {
     executablePath: '/usr/bin/chromium',
     headless: true,
     viewport: { width: 1280, height: 800 },
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-      '--disable-sync', '--no-first-run'],
+    args: chromiumArgs,
   })
   context.setDefaultTimeout(30_000)
   context.setDefaultNavigationTimeout(30_000)
@@ -91,16 +94,23 @@ test('a QR login confirmed on the phone leads to the live face check', async () 
   assert.equal(await qr.getAttribute('data-state'), 'waiting')
   await page.screenshot({ path: join(E2E_ARTIFACTS, 'e2e-login-qr.png') })
 
-  // The phone's part: the central's confirm page names the test centre
-  // before the user confirms (against QR-login hijacking).
-  const phone = await context.newPage()
-  await phone.goto(url)
-  assert.match(await phone.textContent('body'), new RegExp(E2E_CENTRE.replace(/[()（）]/g, '.')))
-  await page.locator('[data-testid=qr][data-state=scanned]').waitFor({ timeout: 30_000 })
-  await phone.fill('input[name=name]', '张三')
-  await phone.fill('input[name=id_number]', '11010519491231002X')
-  await phone.click('button[type=submit]')
-  await phone.close()
+  // The phone's part, in a browser of its own (another device, another
+  // process): the central's confirm page names the test centre before the
+  // user confirms (against QR-login hijacking).
+  const phoneBrowser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: chromiumArgs })
+  try {
+    const phone = await phoneBrowser.newPage()
+    phone.setDefaultTimeout(30_000)
+    await phone.goto(url)
+    assert.match(await phone.textContent('body'), new RegExp(E2E_CENTRE.replace(/[()（）]/g, '.')))
+    await page.locator('[data-testid=qr][data-state=scanned]').waitFor({ timeout: 30_000 })
+    await phone.fill('input[name=name]', '张三')
+    await phone.fill('input[name=id_number]', '11010519491231002X')
+    await Promise.all([phone.waitForNavigation({ waitUntil: 'load' }), phone.click('button[type=submit]')])
+    assert.match(await phone.textContent('body'), /已确认/)
+  } finally {
+    await phoneBrowser.close()
+  }
 
   // The kiosk's long poll sees the confirmation and moves to the face step.
   await page.getByTestId('face').waitFor({ timeout: 30_000 })
