@@ -44,8 +44,9 @@ type Services struct {
 const settingSyncCentre = "sync.centre"
 
 type syncCentre struct {
-	Centre  wire.Centre `json:"centre"`
-	SealKey []byte      `json:"seal_key"`
+	Centre    wire.Centre `json:"centre"`
+	SealKey   []byte      `json:"seal_key"`
+	AnswerKey []byte      `json:"answer_key,omitempty"` // pinned at enrolment (protocol v2)
 }
 
 // OpenServices opens everything the kiosk runs on. In demo mode it first
@@ -208,7 +209,7 @@ func (s *Services) identity(ctx context.Context, cfg Config, version, code strin
 		if err := json.Unmarshal(raw, &sc); err != nil {
 			return nil, fmt.Errorf("read enrolment: %w", err)
 		}
-		return &kiosk.Identity{DeviceID: dev.DeviceID, PrivateKey: dev.PrivateKey, Centre: sc.Centre, SealKey: sc.SealKey}, nil
+		return &kiosk.Identity{DeviceID: dev.DeviceID, PrivateKey: dev.PrivateKey, Centre: sc.Centre, SealKey: sc.SealKey, AnswerKey: sc.AnswerKey}, nil
 	case err != nil && !errors.Is(err, store.ErrNotFound):
 		return nil, fmt.Errorf("read device identity: %w", err)
 	}
@@ -223,7 +224,7 @@ func (s *Services) identity(ctx context.Context, cfg Config, version, code strin
 	if err != nil {
 		return nil, fmt.Errorf("enrol with the central at %s: %w", cfg.Sync.CentralURL, err)
 	}
-	raw, _ := json.Marshal(syncCentre{Centre: id.Centre, SealKey: id.SealKey})
+	raw, _ := json.Marshal(syncCentre{Centre: id.Centre, SealKey: id.SealKey, AnswerKey: id.AnswerKey})
 	if err := s.Store.PutSetting(ctx, settingSyncCentre, raw); err != nil {
 		return nil, fmt.Errorf("save enrolment: %w", err)
 	}

@@ -3,7 +3,6 @@ package central_test
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"slices"
@@ -37,7 +36,7 @@ func BenchmarkIngest(b *testing.B) {
 		b.StopTimer()
 		var req wire.PushRequest
 		for range batch {
-			rid := fmt.Sprintf("ing-%07d", next)
+			rid := testbed.RegNum(next)
 			r := testbed.Registration(rid, 1, d.id.DeviceID, testbed.IDNumber(next), photo)
 			next++
 			sealed, err := seal.Seal(testbed.Doc(r), d.seal)

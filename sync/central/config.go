@@ -8,7 +8,9 @@ package central
 import (
 	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
+	"path/filepath"
 	"time"
 )
 
@@ -18,6 +20,13 @@ type Config struct {
 	Addr string `toml:"addr"`
 	// DataDir holds central.db.
 	DataDir string `toml:"data_dir"`
+	// KeyDir holds the central's keys, each in its own 0600 file: data.key
+	// (AES-256 key sealing personal fields and photos in central.db),
+	// seal.key (X25519 private key opening what kiosks seal) and answer.key
+	// (Ed25519 seed signing answers; kiosks pin its public key). Default:
+	// <data_dir>/keys. Back it up apart from central.db: central.db alone
+	// reveals nothing, and without the keys it cannot be read at all.
+	KeyDir string `toml:"key_dir"`
 	// PublicURL is the base of links given to phones: QR login
 	// (<public_url>/qr/<token>) and payment pages. Use the central's HTTPS
 	// domain in a real deployment.
@@ -31,6 +40,31 @@ type Config struct {
 	// MaxBatchItems and MaxBodyBytes bound one push request.
 	MaxBatchItems int   `toml:"max_batch_items"`
 	MaxBodyBytes  int64 `toml:"max_body_bytes"`
+	// MaxRequestBytes bounds the body of every other request (enrolment,
+	// heartbeat, logins, admin JSON).
+	MaxRequestBytes int64 `toml:"max_request_bytes"`
+	// MaxConcurrent caps requests served at once; MaxConcurrentPerDevice
+	// caps those of one kiosk. Beyond them the central answers 429.
+	MaxConcurrent          int `toml:"max_concurrent"`
+	MaxConcurrentPerDevice int `toml:"max_concurrent_per_device"`
+	// ReadHeaderTimeout, ReadTimeout, WriteTimeout and IdleTimeout are the
+	// HTTP server's timeouts (see net/http.Server).
+	ReadHeaderTimeout time.Duration `toml:"read_header_timeout"`
+	ReadTimeout       time.Duration `toml:"read_timeout"`
+	WriteTimeout      time.Duration `toml:"write_timeout"`
+	IdleTimeout       time.Duration `toml:"idle_timeout"`
+	// BodyGrace and BodyMinRate cut slow bodies: an authenticated body must
+	// arrive within BodyGrace plus its length at BodyMinRate bytes per
+	// second.
+	BodyGrace   time.Duration `toml:"body_grace"`
+	BodyMinRate int64         `toml:"body_min_rate"`
+	// LateDeliveryGrace is how long after an exam's registration deadline
+	// a kiosk that was offline may still deliver what was submitted in time.
+	LateDeliveryGrace time.Duration `toml:"late_delivery_grace"`
+	// EnrolAttempts is how many enrolment attempts one client address may
+	// make per EnrolWindow (the codes are short: this bounds guessing).
+	EnrolAttempts int           `toml:"enrol_attempts"`
+	EnrolWindow   time.Duration `toml:"enrol_window"`
 	// PhotoMinBytes, PhotoMinWidth and PhotoMinHeight are the ID photo rules
 	// of the exam notice (a JPEG of more than 20 KB, at least 300×420 px).
 	PhotoMinBytes  int `toml:"photo_min_bytes"`
@@ -58,12 +92,26 @@ type Config struct {
 // DefaultConfig returns the settings used when a key is not given.
 func DefaultConfig() Config {
 	return Config{
-		Addr:             "127.0.0.1:8700",
-		DataDir:          "central-data",
-		PublicURL:        "http://127.0.0.1:8700",
-		ClockSkew:        5 * time.Minute,
-		MaxBatchItems:    500,
-		MaxBodyBytes:     32 << 20,
+		Addr:            "127.0.0.1:8700",
+		DataDir:         "central-data",
+		PublicURL:       "http://127.0.0.1:8700",
+		ClockSkew:       5 * time.Minute,
+		MaxBatchItems:   500,
+		MaxBodyBytes:    32 << 20,
+		MaxRequestBytes: 64 << 10,
+
+		MaxConcurrent:          128,
+		MaxConcurrentPerDevice: 8,
+		ReadHeaderTimeout:      10 * time.Second,
+		ReadTimeout:            5 * time.Minute,
+		WriteTimeout:           6 * time.Minute,
+		IdleTimeout:            2 * time.Minute,
+		BodyGrace:              15 * time.Second,
+		BodyMinRate:            16 << 10,
+		LateDeliveryGrace:      48 * time.Hour,
+		EnrolAttempts:          10,
+		EnrolWindow:            10 * time.Minute,
+
 		PhotoMinBytes:    20*1024 + 1,
 		PhotoMinWidth:    300,
 		PhotoMinHeight:   420,
@@ -92,6 +140,27 @@ func (c Config) Validate() error {
 	if c.MaxBodyBytes < 1<<20 {
 		errs = append(errs, fmt.Errorf("central.max_body_bytes: %d must be at least 1048576", c.MaxBodyBytes))
 	}
+	if c.MaxRequestBytes < 4<<10 || c.MaxRequestBytes > c.MaxBodyBytes {
+		errs = append(errs, fmt.Errorf("central.max_request_bytes: %d must be between 4096 and max_body_bytes", c.MaxRequestBytes))
+	}
+	if c.MaxConcurrent < 1 || c.MaxConcurrentPerDevice < 1 || c.MaxConcurrentPerDevice > c.MaxConcurrent {
+		errs = append(errs, fmt.Errorf("central.max_concurrent, max_concurrent_per_device: %d, %d must be positive with per-device ≤ overall", c.MaxConcurrent, c.MaxConcurrentPerDevice))
+	}
+	if c.ReadHeaderTimeout < time.Second || c.ReadTimeout < c.ReadHeaderTimeout || c.IdleTimeout < time.Second {
+		errs = append(errs, fmt.Errorf("central.read_header_timeout, read_timeout, idle_timeout: %s, %s, %s must be at least 1s with read ≥ read_header", c.ReadHeaderTimeout, c.ReadTimeout, c.IdleTimeout))
+	}
+	if c.WriteTimeout < c.MaxLongPoll+10*time.Second {
+		errs = append(errs, fmt.Errorf("central.write_timeout: %s must exceed max_long_poll (%s) by at least 10s", c.WriteTimeout, c.MaxLongPoll))
+	}
+	if c.BodyGrace < 100*time.Millisecond || c.BodyMinRate < 1024 {
+		errs = append(errs, fmt.Errorf("central.body_grace, body_min_rate: %s, %d must be at least 100ms and 1024 bytes/s", c.BodyGrace, c.BodyMinRate))
+	}
+	if c.LateDeliveryGrace < 0 {
+		errs = append(errs, fmt.Errorf("central.late_delivery_grace: %s must not be negative", c.LateDeliveryGrace))
+	}
+	if c.EnrolAttempts < 1 || c.EnrolWindow < time.Second {
+		errs = append(errs, fmt.Errorf("central.enrol_attempts, enrol_window: %d, %s must be positive, the window at least 1s", c.EnrolAttempts, c.EnrolWindow))
+	}
 	if c.PhotoMinBytes < 0 || c.PhotoMinWidth < 0 || c.PhotoMinHeight < 0 {
 		errs = append(errs, errors.New("central.photo_min_bytes, photo_min_width, photo_min_height: must not be negative"))
 	}
@@ -111,4 +180,18 @@ func (c Config) Validate() error {
 		errs = append(errs, errors.New("central.tls_cert_file, central.tls_key_file: set both or neither"))
 	}
 	return errors.Join(errs...)
+}
+
+// keyDir is where the key files live.
+func (c Config) keyDir() string {
+	if c.KeyDir != "" {
+		return c.KeyDir
+	}
+	return filepath.Join(c.DataDir, "keys")
+}
+
+// NewHTTPServer returns an http.Server for h with the configured timeouts.
+func (c Config) NewHTTPServer(h http.Handler) *http.Server {
+	return &http.Server{Addr: c.Addr, Handler: h, ReadHeaderTimeout: c.ReadHeaderTimeout, ReadTimeout: c.ReadTimeout,
+		WriteTimeout: c.WriteTimeout, IdleTimeout: c.IdleTimeout, MaxHeaderBytes: 64 << 10}
 }

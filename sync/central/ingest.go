@@ -3,6 +3,7 @@ package central
 import (
 	"bytes"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"image/jpeg"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/google/uuid"
 	bolt "go.etcd.io/bbolt"
 
 	"examkiosk/sync/seal"
@@ -81,57 +83,22 @@ func (s *Server) Ingest(dev string, items []wire.SealedItem) ([]wire.Result, err
 		if err := getJSON(tx.Bucket(bDevices), dev, &device); err != nil {
 			return fmt.Errorf("device %s: %w", dev, err)
 		}
-		regs, revs := tx.Bucket(bRegs), tx.Bucket(bRevs)
 		for i := range ops {
 			op := &ops[i]
-			res := wire.Result{ID: op.item.ID, Revision: op.item.Revision}
-			results[i] = res
-			if op.reason != "" {
-				results[i].Status, results[i].Reason = wire.StatusRejected, op.reason
-				continue
-			}
-			rk := revKey(op.item.ID, op.item.Revision)
-			if old := revs.Get(rk); old != nil {
-				if len(old) >= 32 && bytes.Equal(old[:32], op.hash[:]) {
-					results[i].Status = wire.StatusDuplicate
-				} else {
-					results[i].Status, results[i].Reason = wire.StatusRejected,
-						"该版本已以不同内容提交，请以新版本重新提交 / this revision was already delivered with different content; resubmit as a new revision"
+			results[i] = wire.Result{ID: op.item.ID, Revision: op.item.Revision}
+			if op.reason == "" {
+				op.reason, err = s.ingestOne(tx, cat, device, op, now)
+				if err != nil {
+					return err
 				}
-				continue
 			}
-			if reason := validateAgainstCatalog(cat, &op.reg, now); reason != "" {
-				results[i].Status, results[i].Reason = wire.StatusRejected, reason
-				continue
-			}
-			var rec regRecord
-			err := getJSON(regs, op.item.ID, &rec)
-			if err != nil && err != errNotFound {
-				return err
-			}
-			if err == nil && rec.IDNumber != op.reg.IDNumber {
-				results[i].Status, results[i].Reason = wire.StatusRejected,
-					"报名编号已属于另一考生 / registration id belongs to another candidate"
-				continue
-			}
-			if err := revs.Put(rk, op.value); err != nil {
-				return err
-			}
-			results[i].Status = wire.StatusAccepted
-			if err == nil && rec.Revision > op.item.Revision {
-				continue // an older revision arriving late is kept as history only
-			}
-			rec = regRecord{Registration: Registration{
-				ID: op.reg.ID, Revision: op.reg.Revision, DeviceID: dev, CentreID: device.CentreID,
-				Name: op.reg.Name, IDNumber: op.reg.IDNumber, ExamID: op.reg.ExamID, PositionID: op.reg.PositionID,
-				Source: op.reg.IdentitySource, Status: StatusUnderReview, SubmittedAt: op.reg.SubmittedAt,
-				ReceivedAt: now,
-			}, UpdatedAt: now}
-			if err := putJSON(regs, rec.ID, rec); err != nil {
-				return err
-			}
-			if err := appendUpdate(tx, dev, wire.Update{RegistrationID: rec.ID, Revision: rec.Revision, Status: StatusUnderReview, At: now}); err != nil {
-				return err
+			switch op.reason {
+			case "":
+				results[i].Status = wire.StatusAccepted
+			case duplicate:
+				results[i].Status = wire.StatusDuplicate
+			default:
+				results[i].Status, results[i].Reason = wire.StatusRejected, op.reason
 			}
 		}
 		return nil
@@ -142,17 +109,95 @@ func (s *Server) Ingest(dev string, items []wire.SealedItem) ([]wire.Result, err
 	return results, nil
 }
 
+// duplicate is ingestOne's answer for a revision stored before with the
+// same content.
+const duplicate = "\x00duplicate"
+
+// ingestOne stores one opened item in tx and returns "" (accepted),
+// duplicate, or the reason it is refused. An error aborts the batch: only
+// store failures return one, never anything an item contains.
+func (s *Server) ingestOne(tx *bolt.Tx, cat *wire.Catalog, device wire.Device, op *opened, now time.Time) (string, error) {
+	id, rev, reg := op.item.ID, op.item.Revision, &op.reg
+	rec, err := s.loadReg(tx, id)
+	exists := err == nil
+	if err != nil && !errors.Is(err, errNotFound) {
+		return "", err
+	}
+	// A registration belongs to the kiosk (and so the centre) that first
+	// delivered it: no other kiosk may revise it.
+	if exists && (rec.DeviceID != device.ID || rec.CentreID != device.CentreID) {
+		return "报名编号属于其他自助机 / registration " + id + " belongs to another kiosk; submit a new registration", nil
+	}
+	hash, _, err := s.loadRevision(tx, id, rev)
+	switch {
+	case err == nil && hash == op.hash:
+		return duplicate, nil
+	case err == nil:
+		return "该版本已以不同内容提交，请以新版本重新提交 / this revision was already delivered with different content; resubmit as a new revision", nil
+	case !errors.Is(err, errNotFound):
+		return "", err
+	}
+	if reason := s.validateAgainstCatalog(cat, reg, now); reason != "" {
+		return reason, nil
+	}
+	if exists && rec.IDNumber != reg.IDNumber {
+		return "报名编号已属于另一考生 / registration id belongs to another candidate", nil
+	}
+	// One registration per candidate and exam (an expired one does not count).
+	if other := s.candidateReg(tx, reg.IDNumber, reg.ExamID); other != "" && other != id {
+		o, err := s.loadReg(tx, other)
+		if err != nil && !errors.Is(err, errNotFound) {
+			return "", err
+		}
+		if err == nil && o.Status != StatusExpired {
+			return "该考生已报名本次考试，请修改原报名 / the candidate already has registration " + other + " for this exam; revise it instead", nil
+		}
+	}
+	current := !exists || rev > rec.Revision
+	if exists && current {
+		// The central's status machine decides whether a new revision may
+		// replace the current one: never once approved for payment or paid.
+		if err := regTransition(rec.Status, StatusUnderReview); err != nil {
+			return "报名已" + statusWords[rec.Status] + "，不能再修改 / registration is " + rec.Status + " and can no longer be revised", nil
+		}
+	}
+	if err := s.storeRevision(tx, id, rev, op.value); err != nil {
+		return "", err
+	}
+	if !current {
+		return "", nil // an older revision arriving late is kept as history only
+	}
+	if exists && rec.ExamID != reg.ExamID && s.candidateReg(tx, rec.IDNumber, rec.ExamID) == id {
+		if err := tx.Bucket(bCandidates).Delete(s.keys.blind(rec.IDNumber, rec.ExamID)); err != nil {
+			return "", err
+		}
+	}
+	if err := s.setCandidateReg(tx, reg.IDNumber, reg.ExamID, id); err != nil {
+		return "", err
+	}
+	rec = regRecord{Registration: Registration{
+		ID: reg.ID, Revision: reg.Revision, DeviceID: device.ID, CentreID: device.CentreID,
+		Name: reg.Name, IDNumber: reg.IDNumber, ExamID: reg.ExamID, PositionID: reg.PositionID,
+		Source: reg.IdentitySource, Status: StatusUnderReview, SubmittedAt: reg.SubmittedAt,
+		ReceivedAt: now,
+	}, UpdatedAt: now}
+	if err := s.storeReg(tx, rec); err != nil {
+		return "", err
+	}
+	return "", appendUpdate(tx, device.ID, wire.Update{RegistrationID: rec.ID, Revision: rec.Revision, Status: StatusUnderReview, At: now})
+}
+
 // open decrypts and checks one item on its own (no store access).
 func (s *Server) open(dev string, it wire.SealedItem) opened {
 	op := opened{item: it}
-	if it.ID == "" || it.Revision < 1 {
-		op.reason = "缺少报名编号或版本号 / item needs an id and a revision ≥ 1"
+	if !validRegID(it.ID) || it.Revision < 1 || it.Revision > maxRevision {
+		op.reason = fmt.Sprintf("报名编号或版本号无效 / item needs a UUID id and a revision from 1 to %d", maxRevision)
 		return op
 	}
 	// Open into a buffer with room for the hash in front: that is the
 	// stored value (hash ‖ document), without another copy of the photo.
 	val := make([]byte, sha256.Size, sha256.Size+max(len(it.Sealed)-seal.Overhead, 0))
-	val, err := s.sealKey.OpenAppend(val, it.Sealed)
+	val, err := s.keys.seal.OpenAppend(val, it.Sealed)
 	if err != nil {
 		op.reason = "无法解密，请检查考点设备注册 / cannot open the sealed document (wrong central key?)"
 		return op
@@ -199,13 +244,39 @@ func (s *Server) checkPhoto(p []byte) string {
 	return ""
 }
 
-func validateAgainstCatalog(cat *wire.Catalog, reg *wire.Registration, _ time.Time) string {
+// maxRevision bounds a registration's revision number.
+const maxRevision = 10000
+
+// validRegID reports whether id is a UUID in its canonical text form, as
+// kiosks make them (time-ordered, version 7).
+func validRegID(id string) bool {
+	if len(id) != 36 {
+		return false
+	}
+	u, err := uuid.Parse(id)
+	return err == nil && u.String() == id
+}
+
+// validateAgainstCatalog checks the exam, the position and the registration
+// period: submitted while registration was open (by the kiosk's clock, which
+// signs within the central's skew), and delivered no later than
+// late_delivery_grace after the deadline (a kiosk offline for hours still
+// delivers what was submitted in time; a backdated document does not get in
+// days later).
+func (s *Server) validateAgainstCatalog(cat *wire.Catalog, reg *wire.Registration, now time.Time) string {
 	for _, e := range cat.Exams {
 		if e.ID != reg.ExamID {
 			continue
 		}
-		if !e.RegisterUntil.IsZero() && reg.SubmittedAt.After(e.RegisterUntil) {
+		switch {
+		case reg.SubmittedAt.After(now.Add(s.cfg.ClockSkew)):
+			return "提交时间晚于中心时间，请校准自助机时钟 / submitted_at is in the future; fix the kiosk clock"
+		case !e.RegisterFrom.IsZero() && reg.SubmittedAt.Before(e.RegisterFrom):
+			return "报名尚未开始 / submitted before registration for " + e.Name + " opened"
+		case !e.RegisterUntil.IsZero() && reg.SubmittedAt.After(e.RegisterUntil):
 			return "报名已截止 / submitted after the registration deadline of " + e.Name
+		case !e.RegisterUntil.IsZero() && now.After(e.RegisterUntil.Add(s.cfg.LateDeliveryGrace)):
+			return "报名已截止，送达过晚 / delivered after the registration deadline of " + e.Name + " and its delivery grace"
 		}
 		for _, p := range e.Positions {
 			if p.ID == reg.PositionID {

@@ -52,11 +52,7 @@ func toRegistration(r regRecord) Registration { return r.Registration }
 func (s *Server) Registrations(status string) ([]Registration, error) {
 	var out []Registration
 	err := s.db.View(func(tx *bolt.Tx) error {
-		return tx.Bucket(bRegs).ForEach(func(_, v []byte) error {
-			var r regRecord
-			if err := json.Unmarshal(v, &r); err != nil {
-				return err
-			}
+		return s.eachReg(tx, func(r regRecord) error {
 			if status == "" || r.Status == status {
 				out = append(out, toRegistration(r))
 			}
@@ -78,11 +74,11 @@ func (s *Server) RevisionCount() (int, error) {
 func (s *Server) Document(id string, rev int) (wire.Registration, error) {
 	var reg wire.Registration
 	err := s.db.View(func(tx *bolt.Tx) error {
-		v := tx.Bucket(bRevs).Get(revKey(id, rev))
-		if len(v) < 32 {
-			return fmt.Errorf("registration %s revision %d: %w", id, rev, errNotFound)
+		_, doc, err := s.loadRevision(tx, id, rev)
+		if err != nil {
+			return fmt.Errorf("registration %s revision %d: %w", id, rev, err)
 		}
-		return json.Unmarshal(v[32:], &reg)
+		return json.Unmarshal(doc, &reg)
 	})
 	return reg, err
 }
@@ -101,8 +97,8 @@ func (s *Server) Review(id string, approve bool, reason string) (Registration, e
 	now := s.now()
 	var out regRecord
 	err := s.db.Update(func(tx *bolt.Tx) error {
-		var rec regRecord
-		if err := getJSON(tx.Bucket(bRegs), id, &rec); err != nil {
+		rec, err := s.loadReg(tx, id)
+		if err != nil {
 			return fmt.Errorf("registration %s: %w", id, err)
 		}
 		if rec.Status != StatusUnderReview {
@@ -139,7 +135,7 @@ func (s *Server) Review(id string, approve bool, reason string) (Registration, e
 			u.Status, u.Reason = StatusRejected, reason
 		}
 		rec.UpdatedAt = now
-		if err := putJSON(tx.Bucket(bRegs), id, rec); err != nil {
+		if err := s.storeReg(tx, rec); err != nil {
 			return err
 		}
 		out = rec
@@ -177,15 +173,15 @@ func (s *Server) Pay(orderID string) (Order, error) {
 }
 
 func (s *Server) setRegStatus(tx *bolt.Tx, o orderRecord, status string, now time.Time) error {
-	var rec regRecord
-	if err := getJSON(tx.Bucket(bRegs), o.RegID, &rec); err != nil {
+	rec, err := s.loadReg(tx, o.RegID)
+	if err != nil {
 		return err
 	}
 	if rec.OrderID != o.ID {
 		return nil // superseded by a newer revision
 	}
 	rec.Status, rec.UpdatedAt = status, now
-	if err := putJSON(tx.Bucket(bRegs), rec.ID, rec); err != nil {
+	if err := s.storeReg(tx, rec); err != nil {
 		return err
 	}
 	return appendUpdate(tx, rec.DeviceID, wire.Update{RegistrationID: rec.ID, Revision: rec.Revision, Status: status, At: now})
@@ -240,7 +236,7 @@ func (s *Server) handleListRegs(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) getReg(id string) (regRecord, error) {
 	var rec regRecord
-	err := s.db.View(func(tx *bolt.Tx) error { return getJSON(tx.Bucket(bRegs), id, &rec) })
+	err := s.db.View(func(tx *bolt.Tx) (err error) { rec, err = s.loadReg(tx, id); return err })
 	return rec, err
 }
 
@@ -276,8 +272,7 @@ type reviewRequest struct {
 
 func (s *Server) handleReviewAPI(w http.ResponseWriter, r *http.Request) {
 	var req reviewRequest
-	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
-		writeError(w, http.StatusBadRequest, wire.ErrCodeBadRequest, err.Error())
+	if !s.decodeBody(w, r, s.cfg.MaxRequestBytes, &req) {
 		return
 	}
 	if req.Decision != "approve" && req.Decision != "reject" {

@@ -18,8 +18,9 @@ const (
 )
 
 // SeedDemo creates, if absent, the demo test centre, an exam open for
-// registration with three positions, and the reusable enrolment code DEMO
-// that only loopback clients may use. Running it again changes nothing.
+// registration with three positions, and the enrolment code DEMO that only
+// loopback clients may use, for one enrolment. Running it again changes
+// nothing but making DEMO usable once more.
 func (s *Server) SeedDemo() error {
 	now := s.now()
 	err := s.db.Update(func(tx *bolt.Tx) error {
@@ -29,11 +30,10 @@ func (s *Server) SeedDemo() error {
 				return err
 			}
 		}
-		if tx.Bucket(bCodes).Get([]byte(DemoEnrolmentCode)) == nil {
-			code := codeRecord{Code: DemoEnrolmentCode, CentreID: DemoCentreID, Reusable: true, LoopbackOnly: true}
-			if err := putJSON(tx.Bucket(bCodes), code.Code, code); err != nil {
-				return err
-			}
+		// DEMO enrols one device, once, per start of the demo central.
+		code := codeRecord{Code: DemoEnrolmentCode, CentreID: DemoCentreID, LoopbackOnly: true}
+		if err := putJSON(tx.Bucket(bCodes), code.Code, code); err != nil {
+			return err
 		}
 		cat, err := loadCatalog(tx)
 		if err != nil {

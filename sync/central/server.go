@@ -1,6 +1,7 @@
 package central
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
@@ -14,6 +15,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -31,11 +33,13 @@ import (
 type Server struct {
 	cfg      Config
 	db       *bolt.DB
-	sealKey  seal.KeyPair
+	keys     *keys
 	log      *slog.Logger
 	now      func() time.Time
 	verifier *signing.Verifier
 	nonces   *boltNonces
+	slots    *slots
+	enrols   *attempts
 
 	mu       sync.Mutex
 	qr       map[string]*qrSession // by session id
@@ -58,13 +62,15 @@ func Open(cfg Config, opts ...Option) (*Server, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("central config: %w", err)
 	}
-	db, kp, err := openDB(cfg.DataDir)
+	db, k, err := openDB(cfg.DataDir, cfg.keyDir())
 	if err != nil {
 		return nil, err
 	}
 	s := &Server{
-		cfg: cfg, db: db, sealKey: kp, log: slog.Default(), now: time.Now,
-		qr: map[string]*qrSession{}, qrTokens: map[string]*qrSession{}, captchas: map[string]captchaEntry{},
+		cfg: cfg, db: db, keys: k, log: slog.Default(), now: time.Now,
+		slots:  newSlots(cfg.MaxConcurrent, cfg.MaxConcurrentPerDevice),
+		enrols: &attempts{window: cfg.EnrolWindow, max: cfg.EnrolAttempts},
+		qr:     map[string]*qrSession{}, qrTokens: map[string]*qrSession{}, captchas: map[string]captchaEntry{},
 	}
 	for _, o := range opts {
 		o(s)
@@ -84,7 +90,7 @@ func Open(cfg Config, opts ...Option) (*Server, error) {
 func (s *Server) Close() error { return s.db.Close() }
 
 // SealPublicKey returns the X25519 key kiosks seal documents to.
-func (s *Server) SealPublicKey() [seal.KeySize]byte { return s.sealKey.Public }
+func (s *Server) SealPublicKey() [seal.KeySize]byte { return s.keys.seal.Public }
 
 // RunMaintenance prunes expired nonces and expires unpaid orders every
 // interval until ctx ends.
@@ -115,15 +121,18 @@ func (s *Server) RunMaintenance(ctx context.Context, interval time.Duration) {
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok\n") })
-	mux.HandleFunc("POST /v1/enroll", s.handleEnroll)
-	mux.Handle("POST /v1/push", s.signed(s.handlePush))
-	mux.Handle("GET /v1/pull", s.signed(s.handlePull))
-	mux.Handle("POST /v1/heartbeat", s.signed(s.handleHeartbeat))
-	mux.Handle("POST /v1/qr/sessions", s.signed(s.handleQRCreate))
-	mux.Handle("GET /v1/qr/sessions/{id}", s.signed(s.handleQRPoll))
-	mux.Handle("GET /v1/captcha", s.signed(s.handleCaptcha))
-	mux.Handle("POST /v1/account/login", s.signed(s.handleAccountLogin))
-	mux.Handle("POST /v1/account/password", s.signed(s.handleSetPassword))
+	small, push := s.cfg.MaxRequestBytes, s.cfg.MaxBodyBytes
+	v1 := http.NewServeMux()
+	v1.HandleFunc("POST /v1/enroll", s.handleEnroll)
+	v1.Handle("POST /v1/push", s.signed(push, s.handlePush))
+	v1.Handle("GET /v1/pull", s.signed(small, s.handlePull))
+	v1.Handle("POST /v1/heartbeat", s.signed(small, s.handleHeartbeat))
+	v1.Handle("POST /v1/qr/sessions", s.signed(small, s.handleQRCreate))
+	v1.Handle("GET /v1/qr/sessions/{id}", s.signed(small, s.handleQRPoll))
+	v1.Handle("GET /v1/captcha", s.signed(small, s.handleCaptcha))
+	v1.Handle("POST /v1/account/login", s.signed(small, s.handleAccountLogin))
+	v1.Handle("POST /v1/account/password", s.signed(small, s.handleSetPassword))
+	mux.Handle("/v1/", s.signAnswers(v1))
 
 	mux.HandleFunc("GET /qr/{token}", s.handleQRPage)
 	mux.HandleFunc("POST /qr/{token}", s.handleQRConfirm)
@@ -147,55 +156,6 @@ func (s *Server) Handler() http.Handler {
 		http.Redirect(w, r, "/review", http.StatusSeeOther)
 	}))
 	return mux
-}
-
-// readBody reads at most limit bytes, in one allocation when the client
-// sent Content-Length (push bodies are megabytes).
-func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
-	rd := http.MaxBytesReader(w, r.Body, limit)
-	if n := r.ContentLength; n > 0 && n <= limit {
-		buf := make([]byte, n)
-		if _, err := io.ReadFull(rd, buf); err != nil {
-			return nil, err
-		}
-		return buf, nil
-	}
-	return io.ReadAll(rd)
-}
-
-// signed reads the (bounded) body, verifies the device signature and passes
-// the body and device on.
-func (s *Server) signed(h func(w http.ResponseWriter, r *http.Request, dev string, body []byte)) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, err := readBody(w, r, s.cfg.MaxBodyBytes)
-		if err != nil {
-			var mbe *http.MaxBytesError
-			if errors.As(err, &mbe) {
-				writeError(w, http.StatusRequestEntityTooLarge, wire.ErrCodeTooLarge,
-					fmt.Sprintf("request body exceeds %d bytes; send smaller batches", s.cfg.MaxBodyBytes))
-				return
-			}
-			writeError(w, http.StatusBadRequest, wire.ErrCodeBadRequest, "read body: "+err.Error())
-			return
-		}
-		dev, err := s.verifier.Verify(r, body)
-		if err != nil {
-			var se *signing.Error
-			if !errors.As(err, &se) {
-				s.log.Error("verify request", "err", err)
-				writeError(w, http.StatusInternalServerError, wire.ErrCodeInternal, "verification failed")
-				return
-			}
-			status := http.StatusUnauthorized
-			if se.Code == wire.ErrCodeRevokedDevice {
-				status = http.StatusForbidden
-			}
-			s.log.Warn("rejected request", "path", r.URL.Path, "device", r.Header.Get(wire.HeaderDevice), "code", se.Code, "msg", se.Msg)
-			writeError(w, status, se.Code, se.Msg)
-			return
-		}
-		h(w, r, dev, body)
-	})
 }
 
 // admin guards staff pages: with an admin token, basic auth or bearer;
@@ -244,14 +204,42 @@ func writeError(w http.ResponseWriter, status int, code, msg string) {
 	writeJSON(w, status, wire.ErrorResponse{Code: code, Message: msg})
 }
 
-// decodeJSON decodes a JSON value held in memory (json.Unmarshal costs less
-// CPU here than a Decoder, which copies its input into growing buffers).
+// decodeJSON decodes one JSON value held in memory, refusing fields the
+// target does not have and anything after the value.
 func decodeJSON(data []byte, v any) error {
-	if err := json.Unmarshal(data, v); err != nil {
+	d := json.NewDecoder(bytes.NewReader(data))
+	d.DisallowUnknownFields()
+	if err := d.Decode(v); err != nil {
 		return fmt.Errorf("malformed JSON: %w", err)
+	}
+	if d.More() {
+		return errors.New("malformed JSON: data after the value")
 	}
 	return nil
 }
+
+// decodeBody reads a body of at most limit bytes and decodes it with
+// decodeJSON, answering 413 or 400 itself; false when it did.
+func (s *Server) decodeBody(w http.ResponseWriter, r *http.Request, limit int64, v any) bool {
+	body, err := s.readBody(w, r, limit)
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			refuse(w, r, http.StatusRequestEntityTooLarge, wire.ErrCodeTooLarge, fmt.Sprintf("request body exceeds %d bytes", limit))
+			return false
+		}
+		refuse(w, r, http.StatusBadRequest, wire.ErrCodeBadRequest, "read body: "+err.Error())
+		return false
+	}
+	if err := decodeJSON(body, v); err != nil {
+		writeError(w, http.StatusBadRequest, wire.ErrCodeBadRequest, err.Error())
+		return false
+	}
+	return true
+}
+
+// maxCatalogBytes bounds the admin catalog upload.
+const maxCatalogBytes = 4 << 20
 
 func randomID(n int) string {
 	b := make([]byte, n)
@@ -262,14 +250,14 @@ func randomID(n int) string {
 // ---- enrolment and devices ----
 
 func (s *Server) handleEnroll(w http.ResponseWriter, r *http.Request) {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 64<<10))
-	if err != nil {
-		writeError(w, http.StatusRequestEntityTooLarge, wire.ErrCodeTooLarge, "enrolment request too large")
+	if !s.enrols.allow(clientHost(r), s.now()) {
+		w.Header().Set("Retry-After", strconv.Itoa(int(s.cfg.EnrolWindow.Seconds())))
+		refuse(w, r, http.StatusTooManyRequests, wire.ErrCodeTooManyRequests,
+			"登记尝试过多，请稍后再试 / too many enrolment attempts from this address; wait and try again")
 		return
 	}
 	var req wire.EnrollRequest
-	if err := decodeJSON(body, &req); err != nil {
-		writeError(w, http.StatusBadRequest, wire.ErrCodeBadRequest, err.Error())
+	if !s.decodeBody(w, r, s.cfg.MaxRequestBytes, &req) {
 		return
 	}
 	if len(req.PublicKey) != ed25519.PublicKeySize || !ed25519.Verify(req.PublicKey, wire.EnrollProofMessage(req.Code), req.Proof) {
@@ -278,12 +266,14 @@ func (s *Server) handleEnroll(w http.ResponseWriter, r *http.Request) {
 	}
 	now := s.now()
 	var resp wire.EnrollResponse
-	err = s.db.Update(func(tx *bolt.Tx) error {
+	err := s.db.Update(func(tx *bolt.Tx) error {
 		var code codeRecord
-		if err := getJSON(tx.Bucket(bCodes), req.Code, &code); err != nil {
+		if len(req.Code) > 64 || getJSON(tx.Bucket(bCodes), req.Code, &code) != nil {
 			return errInvalidCode
 		}
-		if (!code.Reusable && code.UsedBy != "") || (!code.ExpiresAt.IsZero() && now.After(code.ExpiresAt)) {
+		// Every code enrols one device, once: a replayed enrolment (same
+		// code, key and proof) finds it used.
+		if code.UsedBy != "" || (!code.ExpiresAt.IsZero() && now.After(code.ExpiresAt)) {
 			return errInvalidCode
 		}
 		if code.LoopbackOnly && !isLoopback(r) {
@@ -293,12 +283,24 @@ func (s *Server) handleEnroll(w http.ResponseWriter, r *http.Request) {
 		if err := getJSON(tx.Bucket(bCentres), code.CentreID, &centre); err != nil {
 			return fmt.Errorf("centre %s of code: %w", code.CentreID, err)
 		}
+		if err := tx.Bucket(bDevices).ForEach(func(_, v []byte) error {
+			var d wire.Device
+			if err := json.Unmarshal(v, &d); err != nil {
+				return err
+			}
+			if bytes.Equal(d.PublicKey, req.PublicKey) {
+				return errInvalidCode // one key, one device
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
 		id, err := uuid.NewV7()
 		if err != nil {
 			return err
 		}
 		dev := wire.Device{ID: "kiosk-" + id.String(), CentreID: centre.ID, CentreName: centre.Name,
-			Hostname: req.Hostname, PublicKey: req.PublicKey, EnrolledAt: now}
+			Hostname: truncate(req.Hostname, 128), PublicKey: req.PublicKey, EnrolledAt: now}
 		if err := putJSON(tx.Bucket(bDevices), dev.ID, dev); err != nil {
 			return err
 		}
@@ -306,7 +308,7 @@ func (s *Server) handleEnroll(w http.ResponseWriter, r *http.Request) {
 		if err := putJSON(tx.Bucket(bCodes), code.Code, code); err != nil {
 			return err
 		}
-		resp = wire.EnrollResponse{DeviceID: dev.ID, Centre: centre, SealKey: s.sealKey.Public[:]}
+		resp = wire.EnrollResponse{DeviceID: dev.ID, Centre: centre, SealKey: s.keys.seal.Public[:], AnswerKey: s.AnswerPublicKey()}
 		return nil
 	})
 	if errors.Is(err, errInvalidCode) {
@@ -318,7 +320,7 @@ func (s *Server) handleEnroll(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusInternalServerError, wire.ErrCodeInternal, "enrolment failed")
 		return
 	}
-	s.log.Info("device enrolled", "device", resp.DeviceID, "centre", resp.Centre.ID, "hostname", req.Hostname)
+	s.log.Info("device enrolled", "device", resp.DeviceID, "centre", resp.Centre.ID, "hostname", truncate(req.Hostname, 128))
 	writeJSON(w, http.StatusOK, resp)
 }
 
@@ -395,8 +397,7 @@ func (s *Server) SetCatalog(c wire.Catalog) (int64, error) {
 
 func (s *Server) handleAddCentre(w http.ResponseWriter, r *http.Request) {
 	var c wire.Centre
-	if err := json.NewDecoder(r.Body).Decode(&c); err != nil {
-		writeError(w, http.StatusBadRequest, wire.ErrCodeBadRequest, err.Error())
+	if !s.decodeBody(w, r, s.cfg.MaxRequestBytes, &c) {
 		return
 	}
 	if err := s.AddCentre(c); err != nil {
@@ -410,8 +411,7 @@ func (s *Server) handleNewCode(w http.ResponseWriter, r *http.Request) {
 	var req struct {
 		CentreID string `json:"centre_id"`
 	}
-	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
-		writeError(w, http.StatusBadRequest, wire.ErrCodeBadRequest, err.Error())
+	if !s.decodeBody(w, r, s.cfg.MaxRequestBytes, &req) {
 		return
 	}
 	code, exp, err := s.NewEnrolmentCode(req.CentreID)
@@ -441,8 +441,7 @@ func (s *Server) handleRevoke(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) handlePutCatalog(w http.ResponseWriter, r *http.Request) {
 	var c wire.Catalog
-	if err := json.NewDecoder(r.Body).Decode(&c); err != nil {
-		writeError(w, http.StatusBadRequest, wire.ErrCodeBadRequest, err.Error())
+	if !s.decodeBody(w, r, maxCatalogBytes, &c) {
 		return
 	}
 	v, err := s.SetCatalog(c)

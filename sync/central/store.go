@@ -1,6 +1,7 @@
 package central
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"encoding/binary"
@@ -15,7 +16,6 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
-	"examkiosk/sync/seal"
 	"examkiosk/sync/signing"
 	"examkiosk/sync/wire"
 )
@@ -31,10 +31,18 @@ var (
 	bUpdates  = []byte("updates") // nested: one bucket per device
 	bOrders   = []byte("orders")
 	bAccounts = []byte("accounts")
+	// bCandidates maps a blind index of (ID number, exam) to the id of the
+	// candidate's registration for that exam.
+	bCandidates = []byte("candidates")
 
-	kSealKey = []byte("seal_key")
-	kCatalog = []byte("catalog")
+	kSealKey  = []byte("seal_key") // v1 kept the sealing key here; moved to seal.key
+	kCatalog  = []byte("catalog")
+	kKeyCheck = []byte("key_check")
 )
+
+// keyCheckMsg is sealed under the data key in meta, so that a wrong data
+// key is refused at open instead of failing later, record by record.
+var keyCheckMsg = []byte("examkiosk central data key check v1")
 
 // regRecord is the central's view of a registration's current revision:
 // what reviewers see, plus when it last changed. Registration is embedded,
@@ -49,7 +57,6 @@ type codeRecord struct {
 	CentreID     string    `json:"centre_id"`
 	ExpiresAt    time.Time `json:"expires_at,omitzero"`
 	UsedBy       string    `json:"used_by,omitempty"`
-	Reusable     bool      `json:"reusable,omitempty"`
 	LoopbackOnly bool      `json:"loopback_only,omitempty"`
 }
 
@@ -83,39 +90,139 @@ const (
 
 var errNotFound = errors.New("not found")
 
-func openDB(dir string) (*bolt.DB, seal.KeyPair, error) {
+// openDB opens central.db in dir with the keys in keyDir, creating both on
+// first use. A store of the first version (sealing key in the database,
+// registrations in plain text) is upgraded in place: its sealing key moves
+// to seal.key and every registration and revision is sealed.
+func openDB(dir, keyDir string) (*bolt.DB, *keys, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, seal.KeyPair{}, fmt.Errorf("create data dir %s: %w", dir, err)
+		return nil, nil, fmt.Errorf("create data dir %s: %w", dir, err)
 	}
 	path := filepath.Join(dir, "central.db")
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 5 * time.Second})
 	if err != nil {
-		return nil, seal.KeyPair{}, fmt.Errorf("open central store %s: %w", path, err)
+		return nil, nil, fmt.Errorf("open central store %s: %w", path, err)
 	}
-	var kp seal.KeyPair
+	var k *keys
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bMeta, bCentres, bCodes, bDevices, bNonces, bRegs, bRevs, bUpdates, bOrders, bAccounts} {
+		for _, b := range [][]byte{bMeta, bCentres, bCodes, bDevices, bNonces, bRegs, bRevs, bUpdates, bOrders, bAccounts, bCandidates} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
 		}
 		meta := tx.Bucket(bMeta)
-		if v := meta.Get(kSealKey); len(v) == 2*seal.KeySize {
-			copy(kp.Public[:], v[:seal.KeySize])
-			copy(kp.Private[:], v[seal.KeySize:])
-			return nil
-		}
+		check := meta.Get(kKeyCheck)
 		var err error
-		if kp, err = seal.GenerateKey(); err != nil {
+		if k, err = loadKeys(keyDir, check == nil, meta.Get(kSealKey)); err != nil {
 			return err
 		}
-		return meta.Put(kSealKey, append(kp.Public[:], kp.Private[:]...))
+		if check != nil {
+			if _, err := k.box.Open(bMeta, kKeyCheck, check); err != nil {
+				return fmt.Errorf("data key in %s does not match this store (restore the key directory that belongs to it): %w", keyDir, err)
+			}
+			return nil
+		}
+		// New store, or one written before sealing at rest: seal it now.
+		for _, name := range [][]byte{bRegs, bRevs} {
+			b := tx.Bucket(name)
+			var plain [][2][]byte // a cursor must not run while its bucket changes
+			b.ForEach(func(key, v []byte) error {
+				plain = append(plain, [2][]byte{bytes.Clone(key), bytes.Clone(v)})
+				return nil
+			})
+			for _, kv := range plain {
+				if err := b.Put(kv[0], k.box.Seal(name, kv[0], kv[1])); err != nil {
+					return err
+				}
+			}
+		}
+		if err := meta.Delete(kSealKey); err != nil {
+			return err
+		}
+		return meta.Put(kKeyCheck, k.box.Seal(bMeta, kKeyCheck, keyCheckMsg))
 	})
 	if err != nil {
 		db.Close()
-		return nil, seal.KeyPair{}, fmt.Errorf("initialise central store %s: %w", path, err)
+		return nil, nil, fmt.Errorf("initialise central store %s: %w", path, err)
 	}
-	return db, kp, nil
+	return db, k, nil
+}
+
+// ---- registrations and revisions: sealed at rest ----
+
+// loadReg returns the current record of a registration (errNotFound).
+func (s *Server) loadReg(tx *bolt.Tx, id string) (regRecord, error) {
+	var rec regRecord
+	v := tx.Bucket(bRegs).Get([]byte(id))
+	if v == nil {
+		return rec, errNotFound
+	}
+	plain, err := s.keys.box.Open(bRegs, []byte(id), v)
+	if err != nil {
+		return rec, err
+	}
+	return rec, json.Unmarshal(plain, &rec)
+}
+
+// storeReg writes the current record of a registration.
+func (s *Server) storeReg(tx *bolt.Tx, rec regRecord) error {
+	data, err := json.Marshal(rec)
+	if err != nil {
+		return err
+	}
+	return tx.Bucket(bRegs).Put([]byte(rec.ID), s.keys.box.Seal(bRegs, []byte(rec.ID), data))
+}
+
+// eachReg calls f with every registration record.
+func (s *Server) eachReg(tx *bolt.Tx, f func(regRecord) error) error {
+	return tx.Bucket(bRegs).ForEach(func(k, v []byte) error {
+		plain, err := s.keys.box.Open(bRegs, k, v)
+		if err != nil {
+			return err
+		}
+		var rec regRecord
+		if err := json.Unmarshal(plain, &rec); err != nil {
+			return fmt.Errorf("registration %s: %w", k, err)
+		}
+		return f(rec)
+	})
+}
+
+// loadRevision returns the SHA-256 and the plaintext document of one
+// stored revision (errNotFound).
+func (s *Server) loadRevision(tx *bolt.Tx, id string, rev int) ([32]byte, []byte, error) {
+	var h [32]byte
+	k := revKey(id, rev)
+	v := tx.Bucket(bRevs).Get(k)
+	if v == nil {
+		return h, nil, errNotFound
+	}
+	plain, err := s.keys.box.Open(bRevs, k, v)
+	if err != nil {
+		return h, nil, err
+	}
+	if len(plain) < len(h) {
+		return h, nil, fmt.Errorf("revision %s/%d: stored value too short", id, rev)
+	}
+	copy(h[:], plain)
+	return h, plain[len(h):], nil
+}
+
+// storeRevision stores one revision: value is hash ‖ document.
+func (s *Server) storeRevision(tx *bolt.Tx, id string, rev int, value []byte) error {
+	k := revKey(id, rev)
+	return tx.Bucket(bRevs).Put(k, s.keys.box.Seal(bRevs, k, value))
+}
+
+// candidateReg returns the id of the candidate's registration for an exam
+// ("" when none), found by a blind index that does not reveal the ID number.
+func (s *Server) candidateReg(tx *bolt.Tx, idNumber, examID string) string {
+	return string(tx.Bucket(bCandidates).Get(s.keys.blind(idNumber, examID)))
+}
+
+// setCandidateReg records regID as the candidate's registration for an exam.
+func (s *Server) setCandidateReg(tx *bolt.Tx, idNumber, examID, regID string) error {
+	return tx.Bucket(bCandidates).Put(s.keys.blind(idNumber, examID), []byte(regID))
 }
 
 func getJSON(b *bolt.Bucket, key string, v any) error {
@@ -160,19 +267,16 @@ func appendUpdate(tx *bolt.Tx, deviceID string, u wire.Update) error {
 }
 
 // deviceKey implements signing.KeyLookup.
-func (s *Server) deviceKey(_ context.Context, id string) (ed25519.PublicKey, error) {
+func (s *Server) deviceKey(_ context.Context, id string) (signing.DeviceKey, error) {
 	var d wire.Device
 	err := s.db.View(func(tx *bolt.Tx) error { return getJSON(tx.Bucket(bDevices), id, &d) })
 	if errors.Is(err, errNotFound) {
-		return nil, &signing.Error{Code: wire.ErrCodeUnknownDevice, Msg: "device " + id + " is not enrolled"}
+		return signing.DeviceKey{}, signing.ErrUnknownDevice
 	}
 	if err != nil {
-		return nil, err
+		return signing.DeviceKey{}, err
 	}
-	if d.Revoked {
-		return nil, &signing.Error{Code: wire.ErrCodeRevokedDevice, Msg: "device " + id + " was revoked"}
-	}
-	return ed25519.PublicKey(d.PublicKey), nil
+	return signing.DeviceKey{Public: ed25519.PublicKey(d.PublicKey), Revoked: d.Revoked}, nil
 }
 
 // boltNonces is a signing.NonceStore persisted in bbolt, so that a restart

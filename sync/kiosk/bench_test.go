@@ -23,7 +23,7 @@ type genOutbox struct {
 }
 
 func (o *genOutbox) doc(i int) []byte {
-	rid := fmt.Sprintf("bench-%07d", i)
+	rid := testbed.RegNum(i)
 	return testbed.Doc(testbed.Registration(rid, 1, o.device, testbed.IDNumber(i), o.photo))
 }
 
@@ -37,7 +37,7 @@ func (o *genOutbox) Pending(_ context.Context, limit, maxBytes int) ([]wire.Outb
 		if len(out) > 0 && size+len(d) > maxBytes {
 			break
 		}
-		out = append(out, wire.OutboxItem{Seq: uint64(i + 1), ID: fmt.Sprintf("bench-%07d", i), Revision: 1, CandidateKey: fmt.Sprint(i), Doc: d})
+		out = append(out, wire.OutboxItem{Seq: uint64(i + 1), ID: testbed.RegNum(i), Revision: 1, CandidateKey: fmt.Sprint(i), Doc: d})
 		size += len(d)
 	}
 	return out, nil
@@ -48,7 +48,7 @@ func (o *genOutbox) Ack(_ context.Context, rs []wire.Result) error {
 	defer o.mu.Unlock()
 	for _, r := range rs {
 		var i int
-		fmt.Sscanf(r.ID, "bench-%07d", &i)
+		fmt.Sscanf(r.ID, testbed.RegNumFormat, &i)
 		if r.Status == wire.StatusRejected {
 			return fmt.Errorf("rejected %s: %s", r.ID, r.Reason)
 		}

@@ -28,7 +28,8 @@ type Identity struct {
 	DeviceID   string             `json:"device_id"`
 	PrivateKey ed25519.PrivateKey `json:"private_key"`
 	Centre     wire.Centre        `json:"centre"`
-	SealKey    []byte             `json:"seal_key"` // central's X25519 public key
+	SealKey    []byte             `json:"seal_key"`   // central's X25519 public key
+	AnswerKey  []byte             `json:"answer_key"` // central's Ed25519 answer key, pinned at enrolment
 }
 
 // APIError is a non-2xx answer from the central.
@@ -36,7 +37,7 @@ type APIError struct {
 	HTTPStatus int
 	Code       string // a wire.ErrCode value
 	Message    string
-	ServerTime time.Time // from the Date header, when present
+	ServerTime time.Time // the central's signed answer time
 }
 
 func (e *APIError) Error() string {
@@ -49,10 +50,21 @@ func IsCode(err error, code string) bool {
 	return errors.As(err, &ae) && ae.Code == code
 }
 
+// ErrUnsignedAnswer is returned for an answer that is not signed by the
+// central's pinned answer key (a proxy's error page, or an impostor): the
+// kiosk uses nothing from it.
+var ErrUnsignedAnswer = errors.New("answer is not signed by the central's pinned key")
+
 // Enroll creates a new device key and enrols it with the one-time code
 // issued by the central's staff (the demo central accepts "DEMO" from
-// loopback). The caller persists the returned Identity.
+// loopback, once per start). It pins the central's answer key from the
+// answer, after checking that the answer is signed with it and, when
+// cfg.CentralAnswerKey is set, that it is that key. The caller persists the
+// returned Identity.
 func Enroll(ctx context.Context, cfg Config, code, hostname, version string, hc *http.Client) (Identity, error) {
+	if err := cfg.Validate(); err != nil {
+		return Identity{}, fmt.Errorf("sync config: %w", err)
+	}
 	if hc == nil {
 		hc = &http.Client{Timeout: cfg.RequestTimeout}
 	}
@@ -71,44 +83,75 @@ func Enroll(ctx context.Context, cfg Config, code, hostname, version string, hc 
 		return Identity{}, fmt.Errorf("enrol: %w", err)
 	}
 	req.Header.Set("Content-Type", "application/json")
+	nonce, err := signing.NewNonce()
+	if err != nil {
+		return Identity{}, err
+	}
+	req.Header.Set(wire.HeaderNonce, nonce)
+	pinned, _ := cfg.answerKey()
 	var resp wire.EnrollResponse
-	if err := roundTrip(hc, req, &resp); err != nil {
+	// The answer carries the key it is signed with: trust on first use,
+	// unless the configuration pins the key already.
+	key := func(data []byte) ed25519.PublicKey {
+		if pinned != nil {
+			return pinned
+		}
+		var r wire.EnrollResponse
+		if json.Unmarshal(data, &r) != nil || len(r.AnswerKey) != ed25519.PublicKeySize {
+			return nil
+		}
+		return r.AnswerKey
+	}
+	if _, err := roundTrip(hc, req, nonce, key, &resp); err != nil {
 		return Identity{}, fmt.Errorf("enrol with %s: %w", cfg.CentralURL, err)
 	}
-	if _, err := seal.PublicKey(resp.SealKey); err != nil || resp.DeviceID == "" {
-		return Identity{}, fmt.Errorf("enrol with %s: incomplete answer (device %q, seal key %d bytes)", cfg.CentralURL, resp.DeviceID, len(resp.SealKey))
+	if _, err := seal.PublicKey(resp.SealKey); err != nil || resp.DeviceID == "" || len(resp.AnswerKey) != ed25519.PublicKeySize {
+		return Identity{}, fmt.Errorf("enrol with %s: incomplete answer (device %q, seal key %d bytes, answer key %d bytes)",
+			cfg.CentralURL, resp.DeviceID, len(resp.SealKey), len(resp.AnswerKey))
 	}
-	return Identity{DeviceID: resp.DeviceID, PrivateKey: priv, Centre: resp.Centre, SealKey: resp.SealKey}, nil
+	if pinned != nil && !pinned.Equal(ed25519.PublicKey(resp.AnswerKey)) {
+		return Identity{}, fmt.Errorf("enrol with %s: the central's answer key differs from sync.central_answer_key", cfg.CentralURL)
+	}
+	return Identity{DeviceID: resp.DeviceID, PrivateKey: priv, Centre: resp.Centre, SealKey: resp.SealKey, AnswerKey: resp.AnswerKey}, nil
 }
 
-func roundTrip(hc *http.Client, req *http.Request, out any) error {
+// roundTrip sends req and verifies the answer's signature with the key that
+// answerKey returns for the answer body, bound to the request's nonce; only
+// then does it decode a 2xx answer into out or return a non-2xx one as an
+// *APIError. It returns the central's signed time. answerKey returns nil
+// only during enrolment without a configured key: a refusal then cannot be
+// verified and carries no server time.
+func roundTrip(hc *http.Client, req *http.Request, nonce string, answerKey func([]byte) ed25519.PublicKey, out any) (time.Time, error) {
 	resp, err := hc.Do(req)
 	if err != nil {
-		return err
+		return time.Time{}, err
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
 	if err != nil {
-		return fmt.Errorf("read answer: %w", err)
+		return time.Time{}, fmt.Errorf("read answer: %w", err)
+	}
+	key := answerKey(data)
+	at, err := signing.VerifyAnswer(resp.Header, key, nonce, resp.StatusCode, data)
+	// Only a refused enrolment may go unverified (no key is known yet): it
+	// is reported, and nothing of it is used.
+	if err != nil && (key != nil || resp.StatusCode/100 == 2) {
+		return time.Time{}, fmt.Errorf("%w (HTTP %d)", ErrUnsignedAnswer, resp.StatusCode)
 	}
 	if resp.StatusCode/100 != 2 {
 		var er wire.ErrorResponse
 		if json.Unmarshal(data, &er) != nil || er.Code == "" {
 			er = wire.ErrorResponse{Code: wire.ErrCodeInternal, Message: strings.TrimSpace(string(data))}
 		}
-		ae := &APIError{HTTPStatus: resp.StatusCode, Code: er.Code, Message: er.Message}
-		if d, err := http.ParseTime(resp.Header.Get("Date")); err == nil {
-			ae.ServerTime = d
-		}
-		return ae
+		return at, &APIError{HTTPStatus: resp.StatusCode, Code: er.Code, Message: er.Message, ServerTime: at}
 	}
 	if out == nil {
-		return nil
+		return at, nil
 	}
 	if err := json.Unmarshal(data, out); err != nil {
-		return fmt.Errorf("decode answer: %w", err)
+		return at, fmt.Errorf("decode answer: %w", err)
 	}
-	return nil
+	return at, nil
 }
 
 // State is the sync state shown on the staff console and in the UI.
@@ -178,6 +221,15 @@ func New(cfg Config, id Identity, outbox wire.Outbox, sink wire.Sink, opts Optio
 	if err != nil {
 		return nil, fmt.Errorf("sync: central seal key: %w", err)
 	}
+	if len(id.AnswerKey) == 0 {
+		// Enrolled before protocol v2: the configuration pins the key.
+		if k, _ := cfg.answerKey(); k != nil {
+			id.AnswerKey = k
+		}
+	}
+	if len(id.AnswerKey) != ed25519.PublicKeySize {
+		return nil, errors.New("sync: the central's answer key is not pinned: enrol again, or set sync.central_answer_key (central keys prints it)")
+	}
 	if opts.HTTPClient == nil {
 		opts.HTTPClient = &http.Client{}
 	}
@@ -224,7 +276,8 @@ func (c *Client) doRaw(ctx context.Context, method, path string, body []byte, ct
 	if err := signing.Sign(req, c.id.DeviceID, c.id.PrivateKey, body, sentAt.Add(c.clockOffset())); err != nil {
 		return err
 	}
-	err = roundTrip(c.hc, req, out)
+	pinned := ed25519.PublicKey(c.id.AnswerKey)
+	_, err = roundTrip(c.hc, req, req.Header.Get(wire.HeaderNonce), func([]byte) ed25519.PublicKey { return pinned }, out)
 	c.noteResult(err)
 	var ae *APIError
 	if errors.As(err, &ae) && ae.Code == wire.ErrCodeClockSkew && !ae.ServerTime.IsZero() {
@@ -258,7 +311,7 @@ func (c *Client) noteResult(err error) {
 		c.state.Online, c.state.Revoked = true, false
 	case errors.As(err, &ae):
 		c.state.Online = true
-		if ae.Code == wire.ErrCodeRevokedDevice || ae.Code == wire.ErrCodeUnknownDevice {
+		if ae.Code == wire.ErrCodeRevokedDevice {
 			c.state.Revoked = true
 		}
 	default:

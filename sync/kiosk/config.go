@@ -7,17 +7,30 @@
 package kiosk
 
 import (
+	"crypto/ed25519"
+	"encoding/base64"
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
+	"strings"
 	"time"
 )
 
 // Config configures the kiosk's sync client. The TOML table is [sync].
 type Config struct {
 	// CentralURL is the base URL of the central system. Use https:// in a
-	// real deployment; http:// is accepted for loopback demos.
+	// real deployment; http:// is accepted only for a loopback address
+	// unless AllowInsecureHTTP is set.
 	CentralURL string `toml:"central_url"`
+	// AllowInsecureHTTP allows http:// to a central that is not on
+	// loopback (a test network). Answers are signed either way, but
+	// requests, QR links and logins then travel in the clear.
+	AllowInsecureHTTP bool `toml:"allow_insecure_http"`
+	// CentralAnswerKey, when set, is the central's Ed25519 answer key
+	// (base64, printed by `central keys`): enrolment must present this key,
+	// and a kiosk enrolled before protocol v2 pins it from here.
+	CentralAnswerKey string `toml:"central_answer_key"`
 	// BatchMaxItems and BatchMaxBytes bound one push batch (the central
 	// refuses more than its own limits, 500 items and 32 MiB by default).
 	BatchMaxItems int `toml:"batch_max_items"`
@@ -60,6 +73,11 @@ func (c Config) Validate() error {
 	var errs []error
 	if u, err := url.Parse(c.CentralURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		errs = append(errs, fmt.Errorf("sync.central_url: %q must be an http(s) URL such as https://exam.example.gov.cn", c.CentralURL))
+	} else if u.Scheme == "http" && !c.AllowInsecureHTTP && !isLoopbackHost(u.Hostname()) {
+		errs = append(errs, fmt.Errorf("sync.central_url: %q uses http:// to a host that is not loopback: use https://, or set sync.allow_insecure_http = true on a test network", c.CentralURL))
+	}
+	if _, err := c.answerKey(); err != nil {
+		errs = append(errs, err)
 	}
 	if c.BatchMaxItems < 1 || c.BatchMaxItems > 500 {
 		errs = append(errs, fmt.Errorf("sync.batch_max_items: %d must be between 1 and 500", c.BatchMaxItems))
@@ -83,4 +101,25 @@ func (c Config) Validate() error {
 		errs = append(errs, fmt.Errorf("sync.qr_poll_wait: %s must be between 1s and 2m", c.QRPollWait))
 	}
 	return errors.Join(errs...)
+}
+
+// isLoopbackHost reports whether host is localhost or a loopback IP.
+func isLoopbackHost(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// answerKey decodes CentralAnswerKey (nil when unset).
+func (c Config) answerKey() (ed25519.PublicKey, error) {
+	if c.CentralAnswerKey == "" {
+		return nil, nil
+	}
+	k, err := base64.StdEncoding.DecodeString(strings.TrimSpace(c.CentralAnswerKey))
+	if err != nil || len(k) != ed25519.PublicKeySize {
+		return nil, fmt.Errorf("sync.central_answer_key: must be a base64 Ed25519 public key (32 bytes), as printed by `central keys`")
+	}
+	return k, nil
 }

@@ -39,12 +39,12 @@ func TestDeliveryUnderFaults(t *testing.T) {
 	photo := testbed.Photo(300, 420, 30, 1)
 	firsts := n - n/20
 	for i := range firsts {
-		rid := fmt.Sprintf("reg-%06d", i)
+		rid := testbed.RegNum(i)
 		ob.Add(rid, 1, testbed.IDNumber(i), testbed.Doc(testbed.Registration(rid, 1, id.DeviceID, testbed.IDNumber(i), photo)))
 	}
 	for j := range n / 20 {
 		i := j * 19
-		rid := fmt.Sprintf("reg-%06d", i)
+		rid := testbed.RegNum(i)
 		r := testbed.Registration(rid, 2, id.DeviceID, testbed.IDNumber(i), photo)
 		r.PositionID = "P002"
 		ob.Add(rid, 2, r.IDNumber, testbed.Doc(r))
@@ -102,7 +102,7 @@ func TestDeliveryUnderFaults(t *testing.T) {
 	}
 	for _, r := range regs {
 		var i int
-		fmt.Sscanf(r.ID, "reg-%06d", &i)
+		fmt.Sscanf(r.ID, testbed.RegNumFormat, &i)
 		want := 1
 		if i%19 == 0 && i/19 < n/20 {
 			want = 2

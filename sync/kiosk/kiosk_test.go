@@ -3,7 +3,6 @@ package kiosk_test
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -66,7 +65,7 @@ func newEnv(t *testing.T, ccfg central.Config, opts kiosk.Options, copts ...cent
 
 // add queues registration n (revision rev) on the kiosk.
 func (e *kioskEnv) add(n, rev int, mutate func(*wire.Registration)) string {
-	id := fmt.Sprintf("reg-%06d", n)
+	id := testbed.RegNum(n)
 	r := testbed.Registration(id, rev, e.id.DeviceID, testbed.IDNumber(n), e.photo)
 	if mutate != nil {
 		mutate(&r)
@@ -149,7 +148,7 @@ func TestPushPullReviewPay(t *testing.T) {
 		t.Fatalf("%d registrations under review, want 30", len(regs))
 	}
 	// The central can open what the kiosk sealed.
-	doc, err := srv.Document("reg-000000", 2)
+	doc, err := srv.Document(testbed.RegNum(0), 2)
 	if err != nil || doc.PositionID != "P001" || doc.Name != "测试考生" {
 		t.Fatalf("document = %+v, %v", doc, err)
 	}
@@ -159,31 +158,31 @@ func TestPushPullReviewPay(t *testing.T) {
 	if env.sink.catalog == nil || env.sink.catalog.Exams[0].ID != central.DemoExamID {
 		t.Fatalf("catalog not pulled: %+v", env.sink.catalog)
 	}
-	if got := env.sink.latest()["reg-000000"]; got.Status != central.StatusUnderReview || got.Revision != 2 {
+	if got := env.sink.latest()[testbed.RegNum(0)]; got.Status != central.StatusUnderReview || got.Revision != 2 {
 		t.Fatalf("reg 0 update = %+v", got)
 	}
 
-	if _, err := srv.Review("reg-000001", true, ""); err != nil {
+	if _, err := srv.Review(testbed.RegNum(1), true, ""); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := srv.Review("reg-000002", false, "照片背景不符合要求 / photo background"); err != nil {
+	if _, err := srv.Review(testbed.RegNum(2), false, "照片背景不符合要求 / photo background"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := srv.Review("reg-000003", true, ""); err != nil {
+	if _, err := srv.Review(testbed.RegNum(3), true, ""); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := srv.Review("reg-000002", true, ""); !errors.Is(err, central.ErrNotUnderReview) {
+	if _, err := srv.Review(testbed.RegNum(2), true, ""); !errors.Is(err, central.ErrNotUnderReview) {
 		t.Fatalf("second review: %v, want ErrNotUnderReview", err)
 	}
 	if err := env.client.Pull(ctx); err != nil {
 		t.Fatal(err)
 	}
 	latest := env.sink.latest()
-	approved := latest["reg-000001"]
+	approved := latest[testbed.RegNum(1)]
 	if approved.Status != central.StatusApproved || !strings.HasPrefix(approved.PaymentURL, env.central.URL+"/pay/") || approved.PayBy.IsZero() {
 		t.Fatalf("approval update = %+v", approved)
 	}
-	if r := latest["reg-000002"]; r.Status != central.StatusRejected || r.Reason == "" {
+	if r := latest[testbed.RegNum(2)]; r.Status != central.StatusRejected || r.Reason == "" {
 		t.Fatalf("rejection update = %+v", r)
 	}
 	// The candidate pays reg 1 on the phone page; reg 3 misses the deadline.
@@ -201,8 +200,8 @@ func TestPushPullReviewPay(t *testing.T) {
 		t.Fatal(err)
 	}
 	latest = env.sink.latest()
-	if latest["reg-000001"].Status != central.StatusPaid || latest["reg-000003"].Status != central.StatusExpired {
-		t.Fatalf("after payment: reg1 %+v, reg3 %+v", latest["reg-000001"], latest["reg-000003"])
+	if latest[testbed.RegNum(1)].Status != central.StatusPaid || latest[testbed.RegNum(3)].Status != central.StatusExpired {
+		t.Fatalf("after payment: reg1 %+v, reg3 %+v", latest[testbed.RegNum(1)], latest[testbed.RegNum(3)])
 	}
 	// Nothing new: pulling again returns no updates and no catalog.
 	before := len(env.sink.updates)
@@ -236,8 +235,8 @@ func TestPoisonItemQuarantined(t *testing.T) {
 		}
 	}
 	// An item whose document is not even JSON.
-	env.outbox.Add("reg-bad-json", 1, "x", []byte("{not json"))
-	poison["reg-bad-json"] = "格式"
+	env.outbox.Add(testbed.RegID("bad-json"), 1, "x", []byte("{not json"))
+	poison[testbed.RegID("bad-json")] = "格式"
 	if err := env.client.Drain(ctx); err != nil {
 		t.Fatal(err)
 	}

@@ -1,15 +1,24 @@
 // Package signing signs kiosk requests with the device's Ed25519 key and
-// verifies them on the central side.
+// verifies them on the central side, and signs the central's answers with
+// the central's own Ed25519 key, which the kiosk pins at enrolment.
 //
-// The signed message is
+// A request's signed message (version 2) is
 //
-//	examkiosk-sig-v1 \n METHOD \n REQUEST-URI \n UNIX-SECONDS \n NONCE \n hex(SHA-256(body))
+//	examkiosk-sig-v2 \n DEVICE \n METHOD \n HOST \n REQUEST-URI \n CONTENT-TYPE \n UNIX-SECONDS \n NONCE \n hex(SHA-256(body))
 //
 // and travels with the device id, timestamp, nonce and body hash in the
-// headers named in package wire. The verifier rejects an unknown or revoked
-// device, a timestamp outside the allowed window (±5 minutes by default), a
-// body that does not match its hash, a bad signature and a nonce seen before
-// within the window.
+// headers named in package wire. Because the body hash is signed, the
+// verifier authenticates a request from its headers alone (VerifyHeaders),
+// before it reads any body, and checks the body against the hash afterwards
+// (Auth.CheckBody). An unknown device and a bad signature get the same
+// answer; a revoked device is told so only when its signature verifies.
+//
+// An answer's signed message is
+//
+//	examkiosk-answer-v2 \n REQUEST-NONCE \n STATUS \n UNIX-SECONDS \n hex(SHA-256(body))
+//
+// so that an answer belongs to exactly one request, and its time can be
+// trusted for the kiosk's clock offset.
 package signing
 
 import (
@@ -48,7 +57,9 @@ func (e *Error) Is(target error) bool {
 	return ok && t.Code == e.Code
 }
 
-// Sentinel errors for errors.Is.
+// Sentinel errors for errors.Is. ErrUnknownDevice is what a KeyLookup
+// returns for a device it does not know; Verify never returns it (an
+// unknown device is answered as ErrBadSignature).
 var (
 	ErrBadSignature  = &Error{Code: wire.ErrCodeBadSignature}
 	ErrUnknownDevice = &Error{Code: wire.ErrCodeUnknownDevice}
@@ -57,10 +68,16 @@ var (
 	ErrNonceReused   = &Error{Code: wire.ErrCodeNonceReused}
 )
 
-// Message builds the byte string that is signed.
-func Message(method, requestURI string, ts int64, nonce string, bodyHash string) []byte {
-	return []byte("examkiosk-sig-v1\n" + method + "\n" + requestURI + "\n" +
-		strconv.FormatInt(ts, 10) + "\n" + nonce + "\n" + bodyHash)
+// notAuthenticated is the one answer for a missing or malformed header, an
+// unknown device and a signature that does not verify.
+func notAuthenticated() error {
+	return &Error{wire.ErrCodeBadSignature, "请求未通过认证 / request is not authenticated (unknown device or bad signature)"}
+}
+
+// Message builds the byte string a kiosk signs.
+func Message(deviceID, method, host, requestURI, contentType string, ts int64, nonce, bodyHash string) []byte {
+	return []byte(wire.SignatureV2 + "\n" + deviceID + "\n" + method + "\n" + host + "\n" + requestURI + "\n" +
+		contentType + "\n" + strconv.FormatInt(ts, 10) + "\n" + nonce + "\n" + bodyHash)
 }
 
 // BodyHash returns the lowercase hex SHA-256 of body.
@@ -78,8 +95,16 @@ func NewNonce() (string, error) {
 	return hex.EncodeToString(b[:]), nil
 }
 
+// requestHost is the host a client sends (Host header or URL host).
+func requestHost(r *http.Request) string {
+	if r.Host != "" {
+		return r.Host
+	}
+	return r.URL.Host
+}
+
 // Sign sets the signature headers on r for the given body (which must be the
-// exact bytes sent) as of now.
+// exact bytes sent) as of now. Set Content-Type before signing: it is signed.
 func Sign(r *http.Request, deviceID string, key ed25519.PrivateKey, body []byte, now time.Time) error {
 	nonce, err := NewNonce()
 	if err != nil {
@@ -87,7 +112,7 @@ func Sign(r *http.Request, deviceID string, key ed25519.PrivateKey, body []byte,
 	}
 	ts := now.Unix()
 	bh := BodyHash(body)
-	sig := ed25519.Sign(key, Message(r.Method, r.URL.RequestURI(), ts, nonce, bh))
+	sig := ed25519.Sign(key, Message(deviceID, r.Method, requestHost(r), r.URL.RequestURI(), r.Header.Get("Content-Type"), ts, nonce, bh))
 	r.Header.Set(wire.HeaderDevice, deviceID)
 	r.Header.Set(wire.HeaderTimestamp, strconv.FormatInt(ts, 10))
 	r.Header.Set(wire.HeaderNonce, nonce)
@@ -96,9 +121,15 @@ func Sign(r *http.Request, deviceID string, key ed25519.PrivateKey, body []byte,
 	return nil
 }
 
-// KeyLookup returns the public key of an enrolled device, ErrUnknownDevice
-// or ErrRevoked.
-type KeyLookup func(ctx context.Context, deviceID string) (ed25519.PublicKey, error)
+// DeviceKey is what a KeyLookup knows about an enrolled device.
+type DeviceKey struct {
+	Public  ed25519.PublicKey
+	Revoked bool
+}
+
+// KeyLookup returns the key of an enrolled device (revoked ones included)
+// or ErrUnknownDevice.
+type KeyLookup func(ctx context.Context, deviceID string) (DeviceKey, error)
 
 // NonceStore remembers nonces until they expire. Use records the nonce and
 // reports false if it was already recorded and has not expired.
@@ -114,10 +145,30 @@ type Verifier struct {
 	Now    func() time.Time // time.Now when nil
 }
 
-// Verify checks the signature headers of r against body and returns the
-// device id. Errors are *Error values, except for failures of Keys or
-// Nonces, which are returned wrapped.
-func (v *Verifier) Verify(r *http.Request, body []byte) (string, error) {
+// Auth is a request whose headers passed VerifyHeaders.
+type Auth struct {
+	Device   string
+	Nonce    string
+	bodyHash string
+}
+
+// CheckBody reports whether body is the one the signature covers.
+func (a Auth) CheckBody(body []byte) error {
+	if BodyHash(body) != a.bodyHash {
+		return &Error{wire.ErrCodeBadSignature, "请求内容与签名不符 / body does not match its signed hash"}
+	}
+	return nil
+}
+
+// dummyKey makes the unknown-device path cost one signature verification,
+// like the known-device path.
+var dummyKey = ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize)).Public().(ed25519.PublicKey)
+
+// VerifyHeaders authenticates r from its headers alone: all present, the
+// timestamp within the window, the device enrolled, the signature valid, the
+// device not revoked and the nonce fresh. It reads no body. Errors are
+// *Error values, except for failures of Keys or Nonces, returned wrapped.
+func (v *Verifier) VerifyHeaders(r *http.Request) (Auth, error) {
 	now := time.Now
 	if v.Now != nil {
 		now = v.Now
@@ -131,49 +182,96 @@ func (v *Verifier) Verify(r *http.Request, body []byte) (string, error) {
 	nonce := r.Header.Get(wire.HeaderNonce)
 	bh := r.Header.Get(wire.HeaderBodyHash)
 	sigText := r.Header.Get(wire.HeaderSignature)
-	if dev == "" || tsText == "" || nonce == "" || bh == "" || sigText == "" {
-		return "", &Error{wire.ErrCodeBadSignature, "missing signature headers"}
-	}
-	if len(nonce) < 16 || len(nonce) > 64 {
-		return "", &Error{wire.ErrCodeBadSignature, "nonce must be 16 to 64 characters"}
+	if dev == "" || len(dev) > 128 || tsText == "" || len(nonce) < 16 || len(nonce) > 64 ||
+		len(bh) != 2*sha256.Size || len(sigText) != base64.StdEncoding.EncodedLen(ed25519.SignatureSize) {
+		return Auth{}, notAuthenticated()
 	}
 	ts, err := strconv.ParseInt(tsText, 10, 64)
-	if err != nil {
-		return "", &Error{wire.ErrCodeBadSignature, "timestamp is not Unix seconds"}
+	if err != nil || strconv.FormatInt(ts, 10) != tsText { // one spelling per time
+		return Auth{}, notAuthenticated()
 	}
 	t := time.Unix(ts, 0)
 	n := now()
 	if d := n.Sub(t); d > window || d < -window {
-		return "", &Error{wire.ErrCodeClockSkew, fmt.Sprintf("timestamp %s is %s away from server time %s (allowed ±%s)",
+		return Auth{}, &Error{wire.ErrCodeClockSkew, fmt.Sprintf("timestamp %s is %s away from server time %s (allowed ±%s)",
 			t.UTC().Format(time.RFC3339), d.Round(time.Second), n.UTC().Format(time.RFC3339), window)}
 	}
-	pub, err := v.Keys(r.Context(), dev)
-	if err != nil {
-		var se *Error
-		if errors.As(err, &se) {
-			return "", err
-		}
-		return "", fmt.Errorf("look up device %s: %w", dev, err)
+	key, err := v.Keys(r.Context(), dev)
+	known := err == nil
+	if err != nil && !errors.Is(err, ErrUnknownDevice) {
+		return Auth{}, fmt.Errorf("look up device %s: %w", dev, err)
 	}
-	if BodyHash(body) != bh {
-		return "", &Error{wire.ErrCodeBadSignature, "body does not match its hash"}
+	pub := key.Public
+	if !known || len(pub) != ed25519.PublicKeySize {
+		pub, known = dummyKey, false
 	}
 	uri := r.RequestURI // as received on the request line
 	if uri == "" {
 		uri = r.URL.RequestURI()
 	}
 	sig, err := base64.StdEncoding.DecodeString(sigText)
-	if err != nil || !ed25519.Verify(pub, Message(r.Method, uri, ts, nonce, bh), sig) {
-		return "", &Error{wire.ErrCodeBadSignature, "signature does not verify"}
+	ok := err == nil && ed25519.Verify(pub, Message(dev, r.Method, requestHost(r), uri, r.Header.Get("Content-Type"), ts, nonce, bh), sig)
+	if !ok || !known {
+		return Auth{}, notAuthenticated()
+	}
+	if key.Revoked {
+		return Auth{}, &Error{wire.ErrCodeRevokedDevice, "本设备已被注销，请重新登记 / device " + dev + " was revoked; enrol it again"}
 	}
 	fresh, err := v.Nonces.Use(r.Context(), dev, nonce, t.Add(window))
 	if err != nil {
-		return "", fmt.Errorf("record nonce: %w", err)
+		return Auth{}, fmt.Errorf("record nonce: %w", err)
 	}
 	if !fresh {
-		return "", &Error{wire.ErrCodeNonceReused, "nonce was already used"}
+		return Auth{}, &Error{wire.ErrCodeNonceReused, "nonce was already used"}
 	}
-	return dev, nil
+	return Auth{Device: dev, Nonce: nonce, bodyHash: bh}, nil
+}
+
+// Verify checks the signature headers of r against body and returns the
+// device id: VerifyHeaders, then Auth.CheckBody.
+func (v *Verifier) Verify(r *http.Request, body []byte) (string, error) {
+	a, err := v.VerifyHeaders(r)
+	if err != nil {
+		return "", err
+	}
+	if err := a.CheckBody(body); err != nil {
+		return "", err
+	}
+	return a.Device, nil
+}
+
+// AnswerMessage builds the byte string the central signs for an answer to
+// the request that carried requestNonce.
+func AnswerMessage(requestNonce string, status int, ts int64, bodyHash string) []byte {
+	return []byte(wire.AnswerSignatureV2 + "\n" + requestNonce + "\n" + strconv.Itoa(status) + "\n" +
+		strconv.FormatInt(ts, 10) + "\n" + bodyHash)
+}
+
+// SignAnswer sets the answer signature headers on h for an answer with the
+// given status and body to the request that carried requestNonce.
+func SignAnswer(h http.Header, key ed25519.PrivateKey, requestNonce string, status int, body []byte, now time.Time) {
+	ts := now.Unix()
+	sig := ed25519.Sign(key, AnswerMessage(requestNonce, status, ts, BodyHash(body)))
+	h.Set(wire.HeaderAnswerTime, strconv.FormatInt(ts, 10))
+	h.Set(wire.HeaderAnswerSignature, base64.StdEncoding.EncodeToString(sig))
+}
+
+// ErrAnswerNotSigned is returned by VerifyAnswer for an answer that is not
+// signed by the pinned central key.
+var ErrAnswerNotSigned = errors.New("signing: answer is not signed by the pinned central key")
+
+// VerifyAnswer checks an answer's signature headers against the pinned
+// central key and returns the central's signed time.
+func VerifyAnswer(h http.Header, pub ed25519.PublicKey, requestNonce string, status int, body []byte) (time.Time, error) {
+	ts, err := strconv.ParseInt(h.Get(wire.HeaderAnswerTime), 10, 64)
+	if err != nil {
+		return time.Time{}, ErrAnswerNotSigned
+	}
+	sig, err := base64.StdEncoding.DecodeString(h.Get(wire.HeaderAnswerSignature))
+	if err != nil || len(pub) != ed25519.PublicKeySize || !ed25519.Verify(pub, AnswerMessage(requestNonce, status, ts, BodyHash(body)), sig) {
+		return time.Time{}, ErrAnswerNotSigned
+	}
+	return time.Unix(ts, 0), nil
 }
 
 // MemoryNonces is an in-memory NonceStore bounded by the signing window:

@@ -26,6 +26,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	berrors "go.etcd.io/bbolt/errors"
 
 	"examkiosk/sync/central"
@@ -78,7 +79,7 @@ func (c *Central) start(ln net.Listener) error {
 		ln.Close()
 		return err
 	}
-	srv := &http.Server{Handler: s.Handler()}
+	srv := c.Cfg.NewHTTPServer(s.Handler())
 	c.mu.Lock()
 	c.s, c.srv = s, srv
 	c.mu.Unlock()
@@ -148,11 +149,31 @@ func (c *Central) Restart() error {
 	return c.start(ln)
 }
 
-// Enroll enrols a new kiosk with the demo code.
+// Enroll enrols a new kiosk in the demo centre with a fresh one-time code.
 func (c *Central) Enroll(ctx context.Context, cfg kiosk.Config) (kiosk.Identity, error) {
 	cfg.CentralURL = c.URL
-	return kiosk.Enroll(ctx, cfg, central.DemoEnrolmentCode, "testbed", "test", nil)
+	var code string
+	if err := c.With(func(s *central.Server) (err error) {
+		code, _, err = s.NewEnrolmentCode(central.DemoCentreID)
+		return err
+	}); err != nil {
+		return kiosk.Identity{}, err
+	}
+	return kiosk.Enroll(ctx, cfg, code, "testbed", "test", nil)
 }
+
+// RegID returns a registration id (a UUID, as kiosks make them) derived
+// from a label, the same for the same label.
+func RegID(label string) string {
+	return uuid.NewSHA1(uuid.NameSpaceURL, []byte("examkiosk-test:"+label)).String()
+}
+
+// RegNum returns registration id number n as a UUID whose last group is n
+// in decimal (read it back with fmt.Sscanf(id, RegNumFormat, &n)).
+func RegNum(n int) string { return fmt.Sprintf(RegNumFormat, n) }
+
+// RegNumFormat is the format of RegNum.
+const RegNumFormat = "00000000-0000-7000-8000-%012d"
 
 // Quiet returns a logger that discards everything.
 func Quiet() *slog.Logger { return slog.New(slog.DiscardHandler) }

@@ -15,6 +15,20 @@ const (
 	HeaderSignature = "X-Examkiosk-Signature" // base64 Ed25519 signature
 )
 
+// Signature versions: the first line of the signed messages (package
+// signing; sync/PROTOCOL.md describes both and the upgrade from v1).
+const (
+	SignatureV2       = "examkiosk-sig-v2"
+	AnswerSignatureV2 = "examkiosk-answer-v2"
+)
+
+// Answer headers: the central signs every answer under /v1/ with its answer
+// key (EnrollResponse.AnswerKey), bound to the request's nonce.
+const (
+	HeaderAnswerTime      = "X-Examkiosk-Answer-Time"      // Unix seconds, the central's clock
+	HeaderAnswerSignature = "X-Examkiosk-Answer-Signature" // base64 Ed25519 signature
+)
+
 // Error codes returned in ErrorResponse.Code.
 const (
 	ErrCodeBadRequest      = "bad_request"
@@ -82,12 +96,15 @@ func EnrollProofMessage(code string) []byte {
 	return []byte("examkiosk-enroll-v1\n" + code)
 }
 
-// EnrollResponse tells a freshly enrolled kiosk who it is and the central's
-// X25519 public key to seal registration documents to.
+// EnrollResponse tells a freshly enrolled kiosk who it is, the central's
+// X25519 public key to seal registration documents to, and the central's
+// Ed25519 answer key, which the kiosk pins: every later answer must be
+// signed with it.
 type EnrollResponse struct {
-	DeviceID string `json:"device_id"`
-	Centre   Centre `json:"centre"`
-	SealKey  []byte `json:"seal_key"`
+	DeviceID  string `json:"device_id"`
+	Centre    Centre `json:"centre"`
+	SealKey   []byte `json:"seal_key"`
+	AnswerKey []byte `json:"answer_key"`
 }
 
 // Health is what a kiosk reports with each heartbeat.
