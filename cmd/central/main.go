@@ -5,12 +5,14 @@
 //	central code  --data DIR --centre ID      issue a one-time enrolment code (server stopped)
 //	central centre --data DIR --id ID --name NAME   create a test centre (server stopped)
 //	central revoke --data DIR --device ID     revoke a kiosk (server stopped)
+//	central keys  --data DIR                  print the answer key kiosks pin (sync.central_answer_key)
 //
 // With the server running, use the admin HTTP API instead (see sync/PROTOCOL.md).
 package main
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"flag"
 	"fmt"
@@ -36,7 +38,7 @@ func main() {
 	switch os.Args[1] {
 	case "serve":
 		err = serve(os.Args[2:])
-	case "seed", "code", "centre", "revoke":
+	case "seed", "code", "centre", "revoke", "keys":
 		err = offline(os.Args[1], os.Args[2:])
 	case "-h", "--help", "help":
 		usage()
@@ -57,7 +59,8 @@ func usage() {
   central seed --data DIR
   central code --data DIR --centre ID
   central centre --data DIR --id ID --name NAME
-  central revoke --data DIR --device ID`)
+  central revoke --data DIR --device ID
+  central keys --data DIR`)
 }
 
 // loadConfig reads defaults, then the [central] table of a TOML file, then flags.
@@ -113,7 +116,9 @@ func serve(args []string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	go s.RunMaintenance(ctx, 30*time.Second)
-	srv := &http.Server{Addr: cfg.Addr, Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	// Read, write and idle timeouts bound every connection; the handler
+	// also cuts slow bodies (body_grace, body_min_rate).
+	srv := cfg.NewHTTPServer(s.Handler())
 	errc := make(chan error, 1)
 	go func() {
 		if cfg.TLSCertFile != "" {
@@ -173,6 +178,8 @@ func offline(cmd string, args []string) error {
 			return err
 		}
 		fmt.Printf("device %s revoked\n", *device)
+	case "keys":
+		fmt.Printf("answer key (sync.central_answer_key): %s\n", base64.StdEncoding.EncodeToString(s.AnswerPublicKey()))
 	}
 	return nil
 }
