@@ -6,6 +6,7 @@
 //	central centre --data DIR --id ID --name NAME   create a test centre (server stopped)
 //	central revoke --data DIR --device ID     revoke a kiosk (server stopped)
 //	central keys  --data DIR                  print the answer key kiosks pin (sync.central_answer_key)
+//	central rotate-data-key --data DIR        re-seal central.db under a new data key (server stopped)
 //
 // With the server running, use the admin HTTP API instead (see sync/PROTOCOL.md).
 package main
@@ -38,6 +39,8 @@ func main() {
 	switch os.Args[1] {
 	case "serve":
 		err = serve(os.Args[2:])
+	case "rotate-data-key":
+		err = rotate(os.Args[2:])
 	case "seed", "code", "centre", "revoke", "keys":
 		err = offline(os.Args[1], os.Args[2:])
 	case "-h", "--help", "help":
@@ -60,7 +63,8 @@ func usage() {
   central code --data DIR --centre ID
   central centre --data DIR --id ID --name NAME
   central revoke --data DIR --device ID
-  central keys --data DIR`)
+  central keys --data DIR
+  central rotate-data-key --data DIR`)
 }
 
 // loadConfig reads defaults, then the [central] table of a TOML file, then flags.
@@ -138,6 +142,21 @@ func serve(args []string) error {
 	if err := srv.Shutdown(shutdown); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("shut down: %w", err)
 	}
+	return nil
+}
+
+// rotate re-seals the store under a new data key.
+func rotate(args []string) error {
+	fs := flag.NewFlagSet("rotate-data-key", flag.ContinueOnError)
+	cfg, err := loadConfig(fs, args)
+	if err != nil {
+		return err
+	}
+	n, err := central.RotateDataKey(cfg)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("data key rotated (%d values re-sealed); back up the key directory, then delete data.key.old\n", n)
 	return nil
 }
 

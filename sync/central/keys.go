@@ -1,6 +1,7 @@
 package central
 
 import (
+	"bytes"
 	"crypto/ed25519"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -10,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 
+	bolt "go.etcd.io/bbolt"
 	"golang.org/x/crypto/curve25519"
 
 	"examkiosk/sync/seal"
@@ -46,10 +48,7 @@ func loadKeys(dir string, create bool, legacySeal []byte) (*keys, error) {
 	if err != nil {
 		return nil, err
 	}
-	k := &keys{box: box}
-	m := hmac.New(sha256.New, data)
-	m.Write([]byte("examkiosk central index v1"))
-	k.indexKey = m.Sum(nil)
+	k := &keys{box: box, indexKey: indexKeyOf(data)}
 
 	sealPath := filepath.Join(dir, sealKeyFile)
 	if len(legacySeal) == 2*seal.KeySize {
@@ -79,6 +78,13 @@ func loadKeys(dir string, create bool, legacySeal []byte) (*keys, error) {
 	return k, nil
 }
 
+// indexKeyOf derives the HMAC key of blind indexes from the data key.
+func indexKeyOf(dataKey []byte) []byte {
+	m := hmac.New(sha256.New, dataKey)
+	m.Write([]byte("examkiosk central index v1"))
+	return m.Sum(nil)
+}
+
 // blind returns a keyed hash of a candidate's ID number and an exam id.
 func (k *keys) blind(idNumber, examID string) []byte {
 	m := hmac.New(sha256.New, k.indexKey)
@@ -92,4 +98,133 @@ func (k *keys) blind(idNumber, examID string) []byte {
 // with; kiosks pin it at enrolment (or from sync.central_answer_key).
 func (s *Server) AnswerPublicKey() ed25519.PublicKey {
 	return s.keys.answer.Public().(ed25519.PublicKey)
+}
+
+// newDataKeyFile holds the next data key while RotateDataKey re-seals.
+const newDataKeyFile = "data.key.new"
+
+// finishRotation completes or abandons a data key rotation that stopped
+// between re-sealing the store and renaming the key files: if data.key.new
+// opens the store's key check, the re-seal was committed and it becomes
+// data.key (the old key is kept as data.key.old); otherwise it is removed.
+func finishRotation(dir string, check []byte) error {
+	next := filepath.Join(dir, newDataKeyFile)
+	if !fileExists(next) {
+		return nil
+	}
+	key, err := seal.LoadKeyFile(next, false)
+	if err != nil {
+		return err
+	}
+	box, err := seal.NewBox(key)
+	if err != nil {
+		return err
+	}
+	if check != nil {
+		if _, err := box.Open(bMeta, kKeyCheck, check); err == nil {
+			return swapDataKey(dir)
+		}
+	}
+	return os.Remove(next)
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
+}
+
+// swapDataKey makes data.key.new the data key, keeping the old one as
+// data.key.old (for backups that still need it: delete it once the new key
+// is backed up).
+func swapDataKey(dir string) error {
+	cur, next, old := filepath.Join(dir, dataKeyFile), filepath.Join(dir, newDataKeyFile), filepath.Join(dir, dataKeyFile+".old")
+	if err := os.Rename(cur, old); err != nil {
+		return fmt.Errorf("rotate data key: %w", err)
+	}
+	if err := os.Rename(next, cur); err != nil {
+		return fmt.Errorf("rotate data key: %w", err)
+	}
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("rotate data key: %w", err)
+	}
+	defer d.Close()
+	return d.Sync()
+}
+
+// RotateDataKey re-seals everything sealed at rest under a new data key, in
+// one transaction, with the central stopped. The old key is kept as
+// data.key.old until the operator has backed up the new one. A rotation
+// cut short is completed or undone at the next start. It returns how many
+// values it re-sealed.
+func RotateDataKey(cfg Config) (int, error) {
+	db, k, err := openDB(cfg.DataDir, cfg.keyDir())
+	if err != nil {
+		return 0, err
+	}
+	defer db.Close()
+	dir := cfg.keyDir()
+	next := filepath.Join(dir, newDataKeyFile)
+	os.Remove(next) // a rotation that never committed
+	key, err := seal.LoadKeyFile(next, true)
+	if err != nil {
+		return 0, err
+	}
+	box, err := seal.NewBox(key)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	err = db.Update(func(tx *bolt.Tx) error {
+		// The blind index is keyed by the data key too.
+		cands := tx.Bucket(bCandidates)
+		nk := &keys{indexKey: indexKeyOf(key)}
+		var rebuilt [][2][]byte
+		if err := eachRegWith(tx, k.box, func(rec regRecord) error {
+			if bytes.Equal(cands.Get(k.blind(rec.IDNumber, rec.ExamID)), []byte(rec.ID)) {
+				rebuilt = append(rebuilt, [2][]byte{nk.blind(rec.IDNumber, rec.ExamID), []byte(rec.ID)})
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+		for _, name := range [][]byte{bRegs, bRevs} {
+			b := tx.Bucket(name)
+			var resealed [][2][]byte
+			if err := b.ForEach(func(key, v []byte) error {
+				plain, err := k.box.Open(name, key, v)
+				if err != nil {
+					return err
+				}
+				resealed = append(resealed, [2][]byte{bytes.Clone(key), box.Seal(name, key, plain)})
+				return nil
+			}); err != nil {
+				return err
+			}
+			for _, kv := range resealed {
+				if err := b.Put(kv[0], kv[1]); err != nil {
+					return err
+				}
+			}
+			n += len(resealed)
+		}
+		if err := tx.DeleteBucket(bCandidates); err != nil {
+			return err
+		}
+		cands, err := tx.CreateBucket(bCandidates)
+		if err != nil {
+			return err
+		}
+		for _, kv := range rebuilt {
+			if err := cands.Put(kv[0], kv[1]); err != nil {
+				return err
+			}
+		}
+		return tx.Bucket(bMeta).Put(kKeyCheck, box.Seal(bMeta, kKeyCheck, keyCheckMsg))
+	})
+	if err != nil {
+		os.Remove(next)
+		return 0, fmt.Errorf("rotate data key: re-seal: %w", err)
+	}
+	return n, swapDataKey(dir)
 }

@@ -16,6 +16,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
+	"examkiosk/sync/seal"
 	"examkiosk/sync/signing"
 	"examkiosk/sync/wire"
 )
@@ -104,6 +105,7 @@ func openDB(dir, keyDir string) (*bolt.DB, *keys, error) {
 		return nil, nil, fmt.Errorf("open central store %s: %w", path, err)
 	}
 	var k *keys
+	migrated := false
 	err = db.Update(func(tx *bolt.Tx) error {
 		for _, b := range [][]byte{bMeta, bCentres, bCodes, bDevices, bNonces, bRegs, bRevs, bUpdates, bOrders, bAccounts, bCandidates} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
@@ -112,6 +114,9 @@ func openDB(dir, keyDir string) (*bolt.DB, *keys, error) {
 		}
 		meta := tx.Bucket(bMeta)
 		check := meta.Get(kKeyCheck)
+		if err := finishRotation(keyDir, check); err != nil {
+			return err
+		}
 		var err error
 		if k, err = loadKeys(keyDir, check == nil, meta.Get(kSealKey)); err != nil {
 			return err
@@ -134,7 +139,11 @@ func openDB(dir, keyDir string) (*bolt.DB, *keys, error) {
 				if err := b.Put(kv[0], k.box.Seal(name, kv[0], kv[1])); err != nil {
 					return err
 				}
+				migrated = true
 			}
+		}
+		if meta.Get(kSealKey) != nil {
+			migrated = true
 		}
 		if err := meta.Delete(kSealKey); err != nil {
 			return err
@@ -145,7 +154,42 @@ func openDB(dir, keyDir string) (*bolt.DB, *keys, error) {
 		db.Close()
 		return nil, nil, fmt.Errorf("initialise central store %s: %w", path, err)
 	}
+	if migrated {
+		// The plain text of a first-version store is still in its freed
+		// pages: copy the live data to a new file and replace the old one.
+		if db, err = compact(db, path); err != nil {
+			return nil, nil, err
+		}
+	}
 	return db, k, nil
+}
+
+// compact rewrites the store at path into a fresh file (dropping freed
+// pages and whatever they held), replaces the old file and reopens it.
+func compact(db *bolt.DB, path string) (*bolt.DB, error) {
+	tmp := path + ".compact"
+	os.Remove(tmp)
+	dst, err := bolt.Open(tmp, 0o600, &bolt.Options{Timeout: 5 * time.Second})
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("compact central store %s: %w", path, err)
+	}
+	err = bolt.Compact(dst, db, 64<<20)
+	if cerr := dst.Close(); err == nil {
+		err = cerr
+	}
+	db.Close()
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return nil, fmt.Errorf("compact central store %s: %w", path, err)
+	}
+	if db, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: 5 * time.Second}); err != nil {
+		return nil, fmt.Errorf("reopen central store %s: %w", path, err)
+	}
+	return db, nil
 }
 
 // ---- registrations and revisions: sealed at rest ----
@@ -175,8 +219,13 @@ func (s *Server) storeReg(tx *bolt.Tx, rec regRecord) error {
 
 // eachReg calls f with every registration record.
 func (s *Server) eachReg(tx *bolt.Tx, f func(regRecord) error) error {
+	return eachRegWith(tx, s.keys.box, f)
+}
+
+// eachRegWith is eachReg with a given box (key rotation has two).
+func eachRegWith(tx *bolt.Tx, box *seal.Box, f func(regRecord) error) error {
 	return tx.Bucket(bRegs).ForEach(func(k, v []byte) error {
-		plain, err := s.keys.box.Open(bRegs, k, v)
+		plain, err := box.Open(bRegs, k, v)
 		if err != nil {
 			return err
 		}
