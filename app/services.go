@@ -259,7 +259,7 @@ func (s *Services) startDemoCentral(ctx context.Context, cfg Config, log *slog.L
 	if err != nil {
 		return fmt.Errorf("demo central: listen on %s: %w (is another program using the port?)", ccfg.Addr, err)
 	}
-	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	hs := ccfg.NewHTTPServer(srv.Handler())
 	go hs.Serve(l)
 	go srv.RunMaintenance(ctx, 30*time.Second)
 	s.closers = append(s.closers, func() error {

@@ -1,6 +1,7 @@
 package wire
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -65,8 +66,13 @@ func (p *PushRequest) UnmarshalBinary(data []byte) error {
 		return fmt.Errorf("push body: header length %d exceeds the body", n)
 	}
 	var h pushHeader
-	if err := json.Unmarshal(data[8:8+n], &h); err != nil {
+	d := json.NewDecoder(bytes.NewReader(data[8 : 8+n]))
+	d.DisallowUnknownFields() // a field this version does not know is refused, not ignored
+	if err := d.Decode(&h); err != nil {
 		return fmt.Errorf("push body: header: %w", err)
+	}
+	if d.More() {
+		return errors.New("push body: data after the header")
 	}
 	rest := data[8+n:]
 	items := make([]SealedItem, len(h.Items))

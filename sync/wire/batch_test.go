@@ -45,6 +45,8 @@ func TestPushBinaryMalformed(t *testing.T) {
 		{"truncated blob", good[:len(good)-1]},
 		{"trailing bytes", append(bytes.Clone(good), 'x')},
 		{"bad header json", append(append([]byte("EKP1"), 0, 0, 0, 2), '{', '[')},
+		{"unknown header field", append(append([]byte("EKP1"), 0, 0, 0, 25), `{"items":[],"admin":true}`...)},
+		{"two header values", append(append([]byte("EKP1"), 0, 0, 0, 4), `{}{}`...)},
 	}
 	for _, tt := range tests {
 		var p PushRequest
