@@ -727,3 +727,48 @@ func TestIngestOneRegistrationPerCandidateAndExam(t *testing.T) {
 		t.Fatalf("%d registrations, want 1", len(regs))
 	}
 }
+
+// Row 3, concurrency: one kiosk may not hold more than
+// max_concurrent_per_device requests at once (a long poll counts), and all
+// kiosks together not more than max_concurrent; beyond them the central
+// answers 429 at once instead of queueing.
+func TestAttackRow3ConcurrencyCaps(t *testing.T) {
+	cfg := central.DefaultConfig()
+	cfg.MaxConcurrent, cfg.MaxConcurrentPerDevice = 2, 1
+	c := testbed.StartCentral(t, cfg)
+	d, other, third := enrol(t, c), enrol(t, c), enrol(t, c)
+	st, _, data := d.do(call{method: "POST", path: "/v1/qr/sessions", body: []byte(`{"channel":"alipay"}`), ctype: "application/json"})
+	if st != 200 {
+		t.Fatalf("QR session: %d %s", st, data)
+	}
+	var qs wire.QRSession
+	json.Unmarshal(data, &qs)
+	// d and other each hold a long poll.
+	var wg sync.WaitGroup
+	for _, dev := range []rawDevice{d, other} {
+		sid := qs.ID
+		if dev.id.DeviceID != d.id.DeviceID {
+			st, _, data := dev.do(call{method: "POST", path: "/v1/qr/sessions", body: []byte(`{"channel":"alipay"}`), ctype: "application/json"})
+			if st != 200 {
+				t.Fatalf("QR session: %d %s", st, data)
+			}
+			var s wire.QRSession
+			json.Unmarshal(data, &s)
+			sid = s.ID
+		}
+		wg.Go(func() {
+			dev.do(call{method: "GET", path: "/v1/qr/sessions/" + sid + "?state=waiting&wait=2s"})
+		})
+	}
+	time.Sleep(300 * time.Millisecond)
+	if st, er, _ := d.do(call{method: "POST", path: "/v1/heartbeat", body: []byte(`{}`)}); st != 429 || er.Code != wire.ErrCodeTooManyRequests {
+		t.Errorf("second request of one device: %d %s, want 429", st, er.Code)
+	}
+	if st, er, _ := third.do(call{method: "POST", path: "/v1/heartbeat", body: []byte(`{}`)}); st != 429 || er.Code != wire.ErrCodeTooManyRequests {
+		t.Errorf("third request overall: %d %s, want 429", st, er.Code)
+	}
+	wg.Wait()
+	if st, _, data := d.do(call{method: "POST", path: "/v1/heartbeat", body: []byte(`{}`)}); st != 200 {
+		t.Fatalf("after the polls ended: %d %s", st, data)
+	}
+}
