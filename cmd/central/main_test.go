@@ -60,3 +60,26 @@ max_batch_items = 200
 		})
 	}
 }
+
+// The offline key commands: keys prints the answer key, and
+// rotate-data-key leaves a store that opens with the new key.
+func TestKeyCommands(t *testing.T) {
+	dir := t.TempDir()
+	if err := offline("seed", []string{"--data", dir}); err != nil {
+		t.Fatal(err)
+	}
+	if err := offline("keys", []string{"--data", dir}); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := os.ReadFile(filepath.Join(dir, "keys", "data.key"))
+	if err := rotate([]string{"--data", dir}); err != nil {
+		t.Fatal(err)
+	}
+	after, _ := os.ReadFile(filepath.Join(dir, "keys", "data.key"))
+	if len(after) == 0 || string(before) == string(after) {
+		t.Fatal("data.key was not replaced")
+	}
+	if err := offline("seed", []string{"--data", dir}); err != nil {
+		t.Fatalf("store after rotation: %v", err)
+	}
+}
