@@ -153,9 +153,14 @@ func (c *Central) Restart() error {
 	return c.start(ln)
 }
 
-// Enroll enrols a new kiosk in the demo centre with a fresh one-time code.
+// Enroll enrols a new kiosk in the demo centre with a fresh one-time code
+// (with the demo code DEMO when c only names the URL of a central served
+// elsewhere).
 func (c *Central) Enroll(ctx context.Context, cfg kiosk.Config) (kiosk.Identity, error) {
 	cfg.CentralURL = c.URL
+	if c.opts == nil { // not made by StartCentral
+		return kiosk.Enroll(ctx, cfg, central.DemoEnrolmentCode, "testbed", "test", nil)
+	}
 	var code string
 	if err := c.With(func(s *central.Server) (err error) {
 		code, _, err = s.NewEnrolmentCode(central.DemoCentreID)
@@ -167,8 +172,12 @@ func (c *Central) Enroll(ctx context.Context, cfg kiosk.Config) (kiosk.Identity,
 }
 
 // RegID returns a registration id (a UUID, as kiosks make them) derived
-// from a label, the same for the same label.
+// from a label, the same for the same label; a label that is a UUID
+// already is returned as it is.
 func RegID(label string) string {
+	if u, err := uuid.Parse(label); err == nil && u.String() == label {
+		return label
+	}
 	return uuid.NewSHA1(uuid.NameSpaceURL, []byte("examkiosk-test:"+label)).String()
 }
 
