@@ -20,7 +20,9 @@ func (s *Server) PutRegistrationRecord(r Registration) error {
 
 // RenderCaptcha exposes the captcha renderer, with (distort) and without
 // its distortions.
-func RenderCaptcha(digits string, distort bool) ([]byte, error) { return renderCaptchaOpts(digits, distort) }
+func RenderCaptcha(digits string, distort bool) ([]byte, error) {
+	return renderCaptchaOpts(digits, distort)
+}
 
 // DigitFont exposes the bitmap font an attacker would template-match.
 func DigitFont() [10][7]string { return digitFont }

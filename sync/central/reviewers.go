@@ -376,4 +376,3 @@ func (s *Server) handleAudit(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusOK, es)
 }
-

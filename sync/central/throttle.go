@@ -91,8 +91,8 @@ func (s *Server) throttleClear(keys ...string) error {
 	return s.throttleUpdate(func(_ string, r *throttleRecord) { *r = throttleRecord{} }, keys...)
 }
 
-func tkID(idn string) string      { return "id:" + idn }
-func tkDevice(dev string) string  { return "device:" + dev }
+func tkID(idn string) string     { return "id:" + idn }
+func tkDevice(dev string) string { return "device:" + dev }
 func tkStaff(name string) string { return "staff:" + name }
 
 // retryMinutes rounds a lockout up to whole minutes for people.
