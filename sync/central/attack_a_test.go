@@ -109,7 +109,7 @@ func csrfOf(t *testing.T, page string) string {
 }
 
 // kioskClient enrols a kiosk with the demo code and returns its client.
-func kioskClient(t *testing.T, centralURL string, clk *clock) *kiosk.Client {
+func kioskClient(t testing.TB, centralURL string, clk *clock) *kiosk.Client {
 	t.Helper()
 	cfg := kiosk.DefaultConfig()
 	cfg.CentralURL = centralURL
