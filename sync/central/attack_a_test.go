@@ -492,6 +492,20 @@ func TestAttack4StaffPages(t *testing.T) {
 		}
 		still(tt.name)
 	}
+	// Guessing a reviewer's password: five free failures, then a lockout
+	// that holds even for the right password.
+	mallory := newBrowser(t)
+	for i := range 7 {
+		_, page := mallory.do("GET", hs.URL+"/login", nil)
+		st, _ := mallory.do("POST", hs.URL+"/login", url.Values{"name": {"alice"}, "password": {"guess" + string(rune('a'+i)) + " 2026"}, "csrf": {csrfOf(t, page)}})
+		if want := map[bool]int{true: 401, false: 429}[i < 6]; st != want {
+			t.Fatalf("guess %d: %d, want %d", i, st, want)
+		}
+	}
+	_, page = mallory.do("GET", hs.URL+"/login", nil)
+	if st, _ := mallory.do("POST", hs.URL+"/login", url.Values{"name": {"alice"}, "password": {"correct horse 2026"}, "csrf": {csrfOf(t, page)}}); st != 429 {
+		t.Fatalf("right password during the lockout: %d", st)
+	}
 	if st, _ := alice.do("GET", hs.URL+"/devices", nil); st != 403 {
 		t.Fatalf("reviewer on an admin page: %d, want 403", st)
 	}

@@ -34,6 +34,8 @@ func TestConfigValidate(t *testing.T) {
 		{"batch", func(c *central.Config) { c.MaxBatchItems = 0 }, "central.max_batch_items"},
 		{"body", func(c *central.Config) { c.MaxBodyBytes = 10 }, "central.max_body_bytes"},
 		{"qr ttl", func(c *central.Config) { c.QRTTL = time.Hour }, "central.qr_ttl"},
+		{"provider key without app id", func(c *central.Config) { c.Alipay.PublicKeyFile = "alipay.pem" }, "central.alipay.app_id"},
+		{"session ttl", func(c *central.Config) { c.SessionTTL = time.Minute }, "central.session_ttl"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -46,6 +46,7 @@ func (s *Server) loadProviders() error {
 			}
 			s.providers[ch] = providerKey{appID: p.AppID, pub: p.PublicKey()}
 			s.demoSims[ch] = p
+			s.log.Info("demo: a simulated provider with a local key plays "+ch, "key", filepath.Join(s.cfg.DataDir, "demo-providers", ch+".pem"))
 		default:
 			s.log.Warn("provider not configured: its QR login and payments are refused", "provider", ch,
 				"keys", "central."+ch+".app_id, central."+ch+".public_key_file")
