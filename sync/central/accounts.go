@@ -130,16 +130,22 @@ func (s *Server) handleAccountLogin(w http.ResponseWriter, r *http.Request, dev 
 		return
 	}
 	idn := strings.ToUpper(strings.TrimSpace(req.IDNumber))
-	if !validIDNumber(idn) || len(req.Password) > 128 {
-		writeJSON(w, http.StatusOK, wire.AccountLoginResponse{Status: wire.LoginWrongCredential, Message: wrongCredentials})
-		return
+	keys := map[string]throttlePolicy{tkDevice(dev): deviceThrottle}
+	if validIDNumber(idn) {
+		keys[tkID(idn)] = idThrottle
 	}
-	keys := map[string]throttlePolicy{tkID(idn): idThrottle, tkDevice(dev): deviceThrottle}
 	if wait, err := s.throttled(tkID(idn), tkDevice(dev)); err != nil {
 		writeError(w, http.StatusInternalServerError, wire.ErrCodeInternal, "throttle lookup failed")
 		return
 	} else if wait > 0 {
 		s.writeThrottled(w, wait)
+		return
+	}
+	if !validIDNumber(idn) || len(req.Password) > 128 {
+		if err := s.throttleFailed(keys); err != nil {
+			s.log.Error("record failed login", "err", err)
+		}
+		writeJSON(w, http.StatusOK, wire.AccountLoginResponse{Status: wire.LoginWrongCredential, Message: wrongCredentials})
 		return
 	}
 	var acc accountRecord
