@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
 	"golang.org/x/crypto/bcrypt"
 
 	"examkiosk/sync/wire"
@@ -148,8 +147,7 @@ func (s *Server) handleAccountLogin(w http.ResponseWriter, r *http.Request, dev 
 		writeJSON(w, http.StatusOK, wire.AccountLoginResponse{Status: wire.LoginWrongCredential, Message: wrongCredentials})
 		return
 	}
-	var acc accountRecord
-	err := s.db.View(func(tx *bolt.Tx) error { return getJSON(tx.Bucket(bAccounts), idn, &acc) })
+	acc, err := s.getAccount(idn)
 	if err != nil && !errors.Is(err, errNotFound) {
 		writeError(w, http.StatusInternalServerError, wire.ErrCodeInternal, "account lookup failed")
 		return
@@ -194,22 +192,7 @@ func (s *Server) handleSetPassword(w http.ResponseWriter, r *http.Request, dev s
 		return
 	}
 	id := t.identity
-	err = s.db.Update(func(tx *bolt.Tx) error {
-		var acc accountRecord
-		reset := getJSON(tx.Bucket(bAccounts), id.IDNumber, &acc) == nil && len(acc.Hash) > 0
-		created := acc.CreatedAt
-		if created.IsZero() {
-			created = s.now()
-		}
-		action := "password_set"
-		if reset {
-			action = "password_reset"
-		}
-		if err := s.audit(tx, auditEntry{Actor: "device:" + dev, Action: action, Target: maskID(id.IDNumber), Detail: "verified by " + id.Source}); err != nil {
-			return err
-		}
-		return putJSON(tx.Bucket(bAccounts), id.IDNumber, accountRecord{IDNumber: id.IDNumber, Name: id.Name, Hash: hash, CreatedAt: created})
-	})
+	err = s.setAccountPassword(id, hash, "device:"+dev)
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, wire.ErrCodeInternal, "store account")
 		return

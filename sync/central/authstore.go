@@ -10,10 +10,13 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"examkiosk/sync/wire"
 )
 
-// The state of people's access to the central: reviewer accounts, their
-// login sessions, login throttles and the audit log. Every read and write
+// The state of people's access to the central: candidate accounts,
+// reviewer accounts, their login sessions, login throttles and the audit
+// log. Every read and write
 // of it goes through the methods in this file, so that another store (the
 // PostgreSQL one of issue #11) replaces these and nothing else.
 
@@ -72,6 +75,34 @@ type auditEntry = AuditEntry
 func sessionKey(id string) []byte {
 	h := sha256.Sum256([]byte(id))
 	return []byte(hex.EncodeToString(h[:]))
+}
+
+// getAccount returns a candidate account (errNotFound when none).
+func (s *Server) getAccount(idn string) (accountRecord, error) {
+	var acc accountRecord
+	err := s.db.View(func(tx *bolt.Tx) error { return getJSON(tx.Bucket(bAccounts), idn, &acc) })
+	return acc, err
+}
+
+// setAccountPassword sets (or resets) the password hash of a verified
+// identity's account and audits it with the actor.
+func (s *Server) setAccountPassword(id wire.Identity, hash []byte, actor string) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		var acc accountRecord
+		reset := getJSON(tx.Bucket(bAccounts), id.IDNumber, &acc) == nil && len(acc.Hash) > 0
+		created := acc.CreatedAt
+		if created.IsZero() {
+			created = s.now()
+		}
+		action := "password_set"
+		if reset {
+			action = "password_reset"
+		}
+		if err := s.audit(tx, auditEntry{Actor: actor, Action: action, Target: maskID(id.IDNumber), Detail: "verified by " + id.Source}); err != nil {
+			return err
+		}
+		return putJSON(tx.Bucket(bAccounts), id.IDNumber, accountRecord{IDNumber: id.IDNumber, Name: id.Name, Hash: hash, CreatedAt: created})
+	})
 }
 
 func (s *Server) putReviewer(r reviewerRecord) error {

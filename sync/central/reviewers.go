@@ -29,8 +29,9 @@ const (
 	RoleAdmin    = "admin"
 )
 
-// argon2id cost: OWASP's recommended minimum (19 MiB, 2 passes, 1 lane),
-// about 60 ms a check on the reference box; staff log in a few times a day.
+// argon2id cost: OWASP's recommended minimum (19 MiB, 2 passes, 1 lane);
+// 254 ms a check on the shared 2-core box at load 17 (docs/BENCHMARKS.md);
+// staff log in a few times a day.
 const (
 	argonTime    = 2
 	argonMemory  = 19 * 1024
