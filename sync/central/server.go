@@ -399,6 +399,7 @@ func (s *Server) handleAddCentre(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, wire.ErrCodeBadRequest, err.Error())
 		return
 	}
+	s.auditNow(auditEntry{Actor: principalFrom(r.Context()).name, Action: "centre", Target: c.ID, Detail: c.Name, Remote: r.RemoteAddr})
 	writeJSON(w, http.StatusOK, c)
 }
 
@@ -415,6 +416,7 @@ func (s *Server) handleNewCode(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, wire.ErrCodeBadRequest, err.Error())
 		return
 	}
+	s.auditNow(auditEntry{Actor: principalFrom(r.Context()).name, Action: "enrolment_code", Target: req.CentreID, Remote: r.RemoteAddr})
 	writeJSON(w, http.StatusOK, map[string]any{"code": code, "expires_at": exp})
 }
 
@@ -447,6 +449,7 @@ func (s *Server) handlePutCatalog(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusInternalServerError, wire.ErrCodeInternal, err.Error())
 		return
 	}
+	s.auditNow(auditEntry{Actor: principalFrom(r.Context()).name, Action: "catalog", Detail: fmt.Sprintf("version %d", v), Remote: r.RemoteAddr})
 	writeJSON(w, http.StatusOK, map[string]int64{"version": v})
 }
 
