@@ -5,19 +5,24 @@
 //	central code  --data DIR --centre ID      issue a one-time enrolment code (server stopped)
 //	central centre --data DIR --id ID --name NAME   create a test centre (server stopped)
 //	central revoke --data DIR --device ID     revoke a kiosk (server stopped)
+//	central reviewer --data DIR --name NAME [--role reviewer|admin]   add a staff account;
+//	                                          the password is read from standard input
 //
 // With the server running, use the admin HTTP API instead (see sync/PROTOCOL.md).
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -36,7 +41,7 @@ func main() {
 	switch os.Args[1] {
 	case "serve":
 		err = serve(os.Args[2:])
-	case "seed", "code", "centre", "revoke":
+	case "seed", "code", "centre", "revoke", "reviewer":
 		err = offline(os.Args[1], os.Args[2:])
 	case "-h", "--help", "help":
 		usage()
@@ -57,7 +62,8 @@ func usage() {
   central seed --data DIR
   central code --data DIR --centre ID
   central centre --data DIR --id ID --name NAME
-  central revoke --data DIR --device ID`)
+  central revoke --data DIR --device ID
+  central reviewer --data DIR --name NAME [--role reviewer|admin] < password`)
 }
 
 // loadConfig reads defaults, then the [central] table of a TOML file, then flags.
@@ -136,17 +142,31 @@ func serve(args []string) error {
 	return nil
 }
 
+// readPassword reads one line (the password) from r.
+func readPassword(r io.Reader) (string, error) {
+	line, err := bufio.NewReader(io.LimitReader(r, 1024)).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return "", fmt.Errorf("read password from standard input: %w", err)
+	}
+	line = strings.TrimRight(line, "\r\n")
+	if line == "" {
+		return "", errors.New("give the reviewer's password on standard input")
+	}
+	return line, nil
+}
+
 func offline(cmd string, args []string) error {
 	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
 	centre := fs.String("centre", "", "centre id (code)")
 	id := fs.String("id", "", "centre id (centre)")
 	name := fs.String("name", "", "centre name (centre)")
 	device := fs.String("device", "", "device id (revoke)")
+	role := fs.String("role", central.RoleReviewer, "staff role: reviewer or admin (reviewer)")
 	cfg, err := loadConfig(fs, args)
 	if err != nil {
 		return err
 	}
-	s, err := central.Open(cfg)
+	s, err := central.Open(cfg, central.WithLogger(slog.New(slog.DiscardHandler))) // errors are returned
 	if err != nil {
 		return err
 	}
@@ -173,6 +193,15 @@ func offline(cmd string, args []string) error {
 			return err
 		}
 		fmt.Printf("device %s revoked\n", *device)
+	case "reviewer":
+		pw, err := readPassword(os.Stdin)
+		if err != nil {
+			return err
+		}
+		if err := s.AddReviewer(*name, *role, pw); err != nil {
+			return err
+		}
+		fmt.Printf("%s %s can log in at %s/login\n", *role, *name, cfg.PublicURL)
 	}
 	return nil
 }

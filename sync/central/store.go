@@ -63,6 +63,7 @@ type orderRecord struct {
 	Status      string    `json:"status"` // unpaid, paid, expired
 	CreatedAt   time.Time `json:"created_at"`
 	PaidAt      time.Time `json:"paid_at,omitzero"`
+	TradeNo     string    `json:"trade_no,omitempty"` // the provider's transaction
 }
 
 type accountRecord struct {
@@ -94,7 +95,7 @@ func openDB(dir string) (*bolt.DB, seal.KeyPair, error) {
 	}
 	var kp seal.KeyPair
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bMeta, bCentres, bCodes, bDevices, bNonces, bRegs, bRevs, bUpdates, bOrders, bAccounts} {
+		for _, b := range append([][]byte{bMeta, bCentres, bCodes, bDevices, bNonces, bRegs, bRevs, bUpdates, bOrders, bAccounts}, authBuckets...) {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
