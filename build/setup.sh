@@ -29,6 +29,8 @@ APT_PACKAGES=(
   xvfb xauth imagemagick x11-utils xdotool chromium
   # video files for the replay camera; Chinese glyphs for the UI
   ffmpeg fonts-wqy-microhei
+  # the central's PostgreSQL store: tests start throwaway clusters (internal/pgtest)
+  postgresql
 )
 
 MODELS_NPM=face-recognition-models@0.0.0

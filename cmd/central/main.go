@@ -7,20 +7,25 @@
 //	central revoke --data DIR --device ID     revoke a kiosk (server stopped)
 //	central keys  --data DIR                  print the answer key kiosks pin (sync.central_answer_key)
 //	central rotate-data-key --data DIR        re-seal central.db under a new data key (server stopped)
+//	central reviewer --data DIR --name NAME [--role reviewer|admin]   add a staff account;
+//	                                          the password is read from standard input
 //
 // With the server running, use the admin HTTP API instead (see sync/PROTOCOL.md).
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/base64"
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -41,7 +46,7 @@ func main() {
 		err = serve(os.Args[2:])
 	case "rotate-data-key":
 		err = rotate(os.Args[2:])
-	case "seed", "code", "centre", "revoke", "keys":
+	case "seed", "code", "centre", "revoke", "keys", "reviewer":
 		err = offline(os.Args[1], os.Args[2:])
 	case "-h", "--help", "help":
 		usage()
@@ -64,7 +69,8 @@ func usage() {
   central centre --data DIR --id ID --name NAME
   central revoke --data DIR --device ID
   central keys --data DIR
-  central rotate-data-key --data DIR`)
+  central rotate-data-key --data DIR
+  central reviewer --data DIR --name NAME [--role reviewer|admin] < password`)
 }
 
 // loadConfig reads defaults, then the [central] table of a TOML file, then flags.
@@ -160,17 +166,31 @@ func rotate(args []string) error {
 	return nil
 }
 
+// readPassword reads one line (the password) from r.
+func readPassword(r io.Reader) (string, error) {
+	line, err := bufio.NewReader(io.LimitReader(r, 1024)).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return "", fmt.Errorf("read password from standard input: %w", err)
+	}
+	line = strings.TrimRight(line, "\r\n")
+	if line == "" {
+		return "", errors.New("give the reviewer's password on standard input")
+	}
+	return line, nil
+}
+
 func offline(cmd string, args []string) error {
 	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
 	centre := fs.String("centre", "", "centre id (code)")
 	id := fs.String("id", "", "centre id (centre)")
 	name := fs.String("name", "", "centre name (centre)")
 	device := fs.String("device", "", "device id (revoke)")
+	role := fs.String("role", central.RoleReviewer, "staff role: reviewer or admin (reviewer)")
 	cfg, err := loadConfig(fs, args)
 	if err != nil {
 		return err
 	}
-	s, err := central.Open(cfg)
+	s, err := central.Open(cfg, central.WithLogger(slog.New(slog.DiscardHandler))) // errors are returned
 	if err != nil {
 		return err
 	}
@@ -199,6 +219,15 @@ func offline(cmd string, args []string) error {
 		fmt.Printf("device %s revoked\n", *device)
 	case "keys":
 		fmt.Printf("answer key (sync.central_answer_key): %s\n", base64.StdEncoding.EncodeToString(s.AnswerPublicKey()))
+	case "reviewer":
+		pw, err := readPassword(os.Stdin)
+		if err != nil {
+			return err
+		}
+		if err := s.AddReviewer(*name, *role, pw); err != nil {
+			return err
+		}
+		fmt.Printf("%s %s can log in at %s/login\n", *role, *name, cfg.PublicURL)
 	}
 	return nil
 }

@@ -83,3 +83,34 @@ func TestKeyCommands(t *testing.T) {
 		t.Fatalf("store after rotation: %v", err)
 	}
 }
+
+func TestProviderTables(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "central.toml")
+	os.WriteFile(file, []byte(`[central]
+allowed_hosts = ["exam-internal.example.gov.cn"]
+
+[central.alipay]
+app_id = "2021000000000001"
+public_key_file = "/etc/examkiosk/alipay_public.pem"
+
+[central.social_security]
+app_id = "ss-0001"
+public_key_file = "/etc/examkiosk/ss_public.pem"
+`), 0o600)
+	cfg, err := loadConfig(flag.NewFlagSet("serve", flag.ContinueOnError), []string{"--config", file})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Alipay.AppID != "2021000000000001" || cfg.SocialSecurity.PublicKeyFile != "/etc/examkiosk/ss_public.pem" || len(cfg.AllowedHosts) != 1 {
+		t.Fatalf("provider tables: %+v %+v %v", cfg.Alipay, cfg.SocialSecurity, cfg.AllowedHosts)
+	}
+}
+
+func TestReadPassword(t *testing.T) {
+	if pw, err := readPassword(strings.NewReader("correct horse 2026\r\nrest")); err != nil || pw != "correct horse 2026" {
+		t.Fatalf("readPassword = %q, %v", pw, err)
+	}
+	if _, err := readPassword(strings.NewReader("")); err == nil {
+		t.Fatal("an empty password was read")
+	}
+}

@@ -269,7 +269,7 @@ func TestAttackRow6RevisionsFromElsewhereAndAfterPayment(t *testing.T) {
 		}
 	}
 	check("approved", central.StatusApproved)
-	if _, err := srv.Pay(reg.OrderID); err != nil {
+	if err := c.PayOrder(t.Context(), reg.OrderID); err != nil {
 		t.Fatal(err)
 	}
 	check("paid", central.StatusPaid)

@@ -7,6 +7,8 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/cookiejar"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -32,6 +34,8 @@ func TestConfigValidate(t *testing.T) {
 		{"batch", func(c *central.Config) { c.MaxBatchItems = 0 }, "central.max_batch_items"},
 		{"body", func(c *central.Config) { c.MaxBodyBytes = 10 }, "central.max_body_bytes"},
 		{"qr ttl", func(c *central.Config) { c.QRTTL = time.Hour }, "central.qr_ttl"},
+		{"provider key without app id", func(c *central.Config) { c.Alipay.PublicKeyFile = "alipay.pem" }, "central.alipay.app_id"},
+		{"session ttl", func(c *central.Config) { c.SessionTTL = time.Minute }, "central.session_ttl"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -303,7 +307,7 @@ func TestAdminGuard(t *testing.T) {
 	}{{"", 401}, {"wrong", 401}, {"s3cret", 200}} {
 		req, _ := http.NewRequest("GET", c.URL+"/admin/devices", nil)
 		if tt.token != "" {
-			req.SetBasicAuth("staff", tt.token)
+			req.Header.Set("Authorization", "Bearer "+tt.token)
 		}
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
@@ -322,8 +326,10 @@ func TestReviewerPages(t *testing.T) {
 	if st, _, data := d.do(call{method: "POST", path: "/v1/push", body: d.pushBody(0, "r-1", "r-2")}); st != 200 {
 		t.Fatalf("push: %d %s", st, data)
 	}
+	jar, _ := cookiejar.New(nil)
+	browser := &http.Client{Jar: jar} // the demo reviewer's browser: the form cookie and token
 	get := func(path string) string {
-		resp, err := http.Get(c.URL + path)
+		resp, err := browser.Get(c.URL + path)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -342,7 +348,11 @@ func TestReviewerPages(t *testing.T) {
 	if photo := get("/admin/registrations/" + r1 + "/photo"); !strings.HasPrefix(photo, "\xff\xd8") {
 		t.Fatal("photo endpoint did not return the JPEG")
 	}
-	resp, err := http.PostForm(c.URL+"/review/"+r1, map[string][]string{"decision": {"reject"}, "reason": {"照片模糊"}})
+	csrf := regexp.MustCompile(`name="csrf" value="([0-9a-f]+)"`).FindStringSubmatch(page)
+	if csrf == nil {
+		t.Fatalf("review page has no CSRF token:\n%s", page)
+	}
+	resp, err := browser.PostForm(c.URL+"/review/"+r1, map[string][]string{"decision": {"reject"}, "reason": {"照片模糊"}, "csrf": {csrf[1]}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -362,7 +372,7 @@ func TestReviewerPages(t *testing.T) {
 		t.Fatalf("pay page:\n%s", p)
 	}
 	rejected, _ := c.Server().Registrations(central.StatusRejected)
-	if len(rejected) != 1 || rejected[0].ID != r1 || rejected[0].Reason != "照片模糊" {
+	if len(rejected) != 1 || rejected[0].ID != r1 || rejected[0].Reason != "照片模糊" || rejected[0].ReviewedBy != "demo" {
 		t.Fatalf("after form review: %+v", rejected)
 	}
 	if !strings.Contains(get("/devices"), d.id.DeviceID) {

@@ -85,8 +85,31 @@ type Config struct {
 	TLSCertFile string `toml:"tls_cert_file"`
 	TLSKeyFile  string `toml:"tls_key_file"`
 	// Demo seeds a demo test centre, an open exam and the reusable
-	// enrolment code "DEMO", accepted from loopback clients only.
+	// enrolment code "DEMO", accepted from loopback clients only. It also
+	// lets simulated providers (keys in <data_dir>/demo-providers) play
+	// Alipay and the social-security card where no key is configured, shows
+	// the typed-identity phone page, and opens the staff pages without a
+	// login (as reviewer "demo") when no admin_token is set.
 	Demo bool `toml:"demo"`
+	// Alipay is the central's application at Alipay: payment notifications
+	// and QR-login identity assertions are verified with its public key.
+	Alipay ProviderConfig `toml:"alipay"`
+	// SocialSecurity is the central's application at the electronic
+	// social-security card service (QR-login identity assertions).
+	SocialSecurity ProviderConfig `toml:"social_security"`
+	// AllowedHosts are the Host names the staff and phone pages answer to
+	// (the host of public_url is always allowed). A request for any other
+	// Host is refused (against DNS rebinding and a misrouted proxy).
+	AllowedHosts []string `toml:"allowed_hosts"`
+	// SessionTTL is how long a reviewer's login session lasts.
+	SessionTTL time.Duration `toml:"session_ttl"`
+}
+
+// ProviderConfig names the central's application at an outside provider
+// and the provider's RSA public key (Alipay's one-line base64 or PEM).
+type ProviderConfig struct {
+	AppID         string `toml:"app_id"`
+	PublicKeyFile string `toml:"public_key_file"`
 }
 
 // DefaultConfig returns the settings used when a key is not given.
@@ -119,6 +142,7 @@ func DefaultConfig() Config {
 		MaxLongPoll:      30 * time.Second,
 		PaymentWindow:    72 * time.Hour,
 		EnrolmentCodeTTL: 24 * time.Hour,
+		SessionTTL:       8 * time.Hour,
 	}
 }
 
@@ -178,6 +202,14 @@ func (c Config) Validate() error {
 	}
 	if (c.TLSCertFile == "") != (c.TLSKeyFile == "") {
 		errs = append(errs, errors.New("central.tls_cert_file, central.tls_key_file: set both or neither"))
+	}
+	for key, p := range map[string]ProviderConfig{"alipay": c.Alipay, "social_security": c.SocialSecurity} {
+		if (p.AppID == "") != (p.PublicKeyFile == "") {
+			errs = append(errs, fmt.Errorf("central.%s.app_id, central.%s.public_key_file: set both or neither", key, key))
+		}
+	}
+	if c.SessionTTL < 5*time.Minute || c.SessionTTL > 24*time.Hour {
+		errs = append(errs, fmt.Errorf("central.session_ttl: %s must be between 5m and 24h", c.SessionTTL))
 	}
 	return errors.Join(errs...)
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"html/template"
 	"net/http"
+	"net/url"
 	"sort"
 	"strings"
 	"time"
@@ -30,6 +31,7 @@ type Registration struct {
 	Status      string    `json:"status"`
 	Reason      string    `json:"reason,omitempty"`
 	OrderID     string    `json:"order_id,omitempty"`
+	ReviewedBy  string    `json:"reviewed_by,omitempty"`
 	SubmittedAt time.Time `json:"submitted_at"`
 	ReceivedAt  time.Time `json:"received_at"`
 }
@@ -87,9 +89,16 @@ func (s *Server) Document(id string, rev int) (wire.Registration, error) {
 // waiting for review.
 var ErrNotUnderReview = errors.New("registration is not under review")
 
-// Review approves (reason ignored) or rejects (reason required) the current
-// revision of a registration. Approval opens a payment order.
+// Review approves or rejects as "in-process" (tests and tools linked with
+// the central); people and scripts review through ReviewBy.
 func (s *Server) Review(id string, approve bool, reason string) (Registration, error) {
+	return s.ReviewBy("in-process", id, approve, reason)
+}
+
+// ReviewBy approves (reason ignored) or rejects (reason required) the
+// current revision of a registration as the named reviewer, who is
+// recorded on it and in the audit log. Approval opens a payment order.
+func (s *Server) ReviewBy(reviewer, id string, approve bool, reason string) (Registration, error) {
 	reason = strings.TrimSpace(reason)
 	if !approve && reason == "" {
 		return Registration{}, errors.New("a rejection needs a reason the candidate can act on")
@@ -134,8 +143,16 @@ func (s *Server) Review(id string, approve bool, reason string) (Registration, e
 			rec.Status, rec.Reason = StatusRejected, reason
 			u.Status, u.Reason = StatusRejected, reason
 		}
-		rec.UpdatedAt = now
+		rec.UpdatedAt, rec.ReviewedBy = now, reviewer
 		if err := s.storeReg(tx, rec); err != nil {
+			return err
+		}
+		action := "reject"
+		if approve {
+			action = "approve"
+		}
+		if err := s.audit(tx, auditEntry{Actor: reviewer, Action: action, Target: id,
+			Detail: fmt.Sprintf("revision %d %s", rec.Revision, rec.Reason)}); err != nil {
 			return err
 		}
 		out = rec
@@ -146,30 +163,6 @@ func (s *Server) Review(id string, approve bool, reason string) (Registration, e
 
 func (s *Server) payURL(orderID string) string {
 	return strings.TrimRight(s.cfg.PublicURL, "/") + "/pay/" + orderID
-}
-
-// Pay records the payment provider's paid notification for an order.
-func (s *Server) Pay(orderID string) (Order, error) {
-	now := s.now()
-	var o orderRecord
-	err := s.db.Update(func(tx *bolt.Tx) error {
-		if err := getJSON(tx.Bucket(bOrders), orderID, &o); err != nil {
-			return fmt.Errorf("order %s: %w", orderID, err)
-		}
-		switch {
-		case o.Status == "paid":
-			return nil // the provider may notify more than once
-		case o.Status == "expired" || now.After(o.PayBy):
-			return fmt.Errorf("order %s: payment deadline %s passed", orderID, o.PayBy.Format(time.RFC3339))
-		}
-		o.Status, o.PaidAt = "paid", now
-		if err := putJSON(tx.Bucket(bOrders), o.ID, o); err != nil {
-			return err
-		}
-		return s.setRegStatus(tx, o, StatusPaid, now)
-	})
-	return Order{ID: o.ID, RegID: o.RegID, Revision: o.Revision, AmountCents: o.AmountCents, PayBy: o.PayBy,
-		Status: o.Status, URL: s.payURL(o.ID)}, err
 }
 
 func (s *Server) setRegStatus(tx *bolt.Tx, o orderRecord, status string, now time.Time) error {
@@ -279,7 +272,7 @@ func (s *Server) handleReviewAPI(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, wire.ErrCodeBadRequest, `decision must be "approve" or "reject"`)
 		return
 	}
-	reg, err := s.Review(r.PathValue("id"), req.Decision == "approve", req.Reason)
+	reg, err := s.ReviewBy(principalFrom(r.Context()).name, r.PathValue("id"), req.Decision == "approve", req.Reason)
 	if err != nil {
 		status := http.StatusBadRequest
 		if errors.Is(err, errNotFound) {
@@ -293,21 +286,26 @@ func (s *Server) handleReviewAPI(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, reg)
 }
 
-var reviewPage = template.Must(template.New("review").Parse(`<!doctype html>
+// pageFuncs escape what kiosks supplied before it becomes part of a link:
+// an id is one path segment, whatever it contains.
+var pageFuncs = template.FuncMap{"seg": url.PathEscape}
+
+var reviewPage = template.Must(template.New("review").Funcs(pageFuncs).Parse(`<!doctype html>
 <html lang="zh-CN"><head><meta charset="utf-8"><title>报名审核 Review</title>
 <style>body{font-family:sans-serif;margin:1em 2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.4em;vertical-align:top}
 img{width:90px}form{display:inline-block;margin:.2em}.msg{color:#060}</style></head><body>
 <h1>报名审核 Review queue</h1>
+<p>{{.Reviewer}}{{if eq .Reviewer "demo"}}（演示模式，未登录 demo mode, no login）{{else}} <form method="post" action="/logout"><input type="hidden" name="csrf" value="{{.CSRF}}"><button>退出 Log out</button></form>{{end}}</p>
 <p><a href="/devices">设备 Devices</a> · {{len .Regs}} 待审核 under review · reviewers work 8:30–12:00, 14:30–18:00 and review within 12 working hours</p>
 {{if .Msg}}<p class="msg">{{.Msg}}</p>{{end}}
 <table><tr><th>照片 Photo</th><th>考生 Candidate</th><th>报考 Exam / position</th><th>提交 Submitted</th><th>审核 Decision</th></tr>
 {{range .Regs}}<tr>
-<td><img src="/admin/registrations/{{.ID}}/photo" alt="photo"></td>
+<td><img src="/admin/registrations/{{seg .ID}}/photo" alt="photo"></td>
 <td>{{.Name}}<br>{{.IDNumber}}<br><small>{{.ID}} r{{.Revision}} · {{.Source}}</small></td>
 <td>{{.ExamID}}<br>{{.PositionID}}</td>
 <td>{{.SubmittedAt.Format "2006-01-02 15:04"}}</td>
-<td><form method="post" action="/review/{{.ID}}"><input type="hidden" name="decision" value="approve"><button>通过 Approve</button></form>
-<form method="post" action="/review/{{.ID}}"><input type="hidden" name="decision" value="reject">
+<td><form method="post" action="/review/{{seg .ID}}"><input type="hidden" name="csrf" value="{{$.CSRF}}"><input type="hidden" name="decision" value="approve"><button>通过 Approve</button></form>
+<form method="post" action="/review/{{seg .ID}}"><input type="hidden" name="csrf" value="{{$.CSRF}}"><input type="hidden" name="decision" value="reject">
 <input name="reason" required placeholder="驳回原因 reason"><button>驳回 Reject</button></form></td>
 </tr>{{end}}</table></body></html>`))
 
@@ -321,12 +319,13 @@ func (s *Server) handleReviewPage(w http.ResponseWriter, r *http.Request) {
 		regs = regs[:200]
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	reviewPage.Execute(w, map[string]any{"Regs": regs, "Msg": r.URL.Query().Get("msg")})
+	p := principalFrom(r.Context())
+	reviewPage.Execute(w, map[string]any{"Regs": regs, "Msg": r.URL.Query().Get("msg"), "Reviewer": p.name, "CSRF": p.csrf})
 }
 
 func (s *Server) handleReviewForm(w http.ResponseWriter, r *http.Request) {
 	approve := r.FormValue("decision") == "approve"
-	reg, err := s.Review(r.PathValue("id"), approve, r.FormValue("reason"))
+	reg, err := s.ReviewBy(principalFrom(r.Context()).name, r.PathValue("id"), approve, r.PostFormValue("reason"))
 	msg := ""
 	if err != nil {
 		msg = "失败 failed: " + err.Error()
@@ -355,46 +354,4 @@ func (s *Server) handleDevicesPage(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	devicesPage.Execute(w, ds)
-}
-
-// ---- phone-side payment pages ----
-
-var payPage = template.Must(template.New("pay").Parse(`<!doctype html>
-<html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>报名缴费 Payment</title>
-<style>body{font-family:sans-serif;max-width:28em;margin:2em auto;padding:0 1em}button{font-size:1.2em;padding:.4em 1.2em}</style></head><body>
-<p>考试报名费（演示：此页面代替支付应用）</p>
-{{if .Err}}<p><strong>{{.Err}}</strong></p>{{else}}
-<p>订单 Order {{.O.ID}}<br>金额 Amount ¥{{.Yuan}}<br>缴费截止 Pay by {{.O.PayBy.Format "2006-01-02 15:04"}}<br>状态 Status: {{.O.Status}}</p>
-{{if eq .O.Status "unpaid"}}<form method="post" action="/pay/{{.O.ID}}/notify"><button>支付 Pay</button></form>{{end}}{{end}}
-</body></html>`))
-
-func (s *Server) handlePayPage(w http.ResponseWriter, r *http.Request) {
-	var o orderRecord
-	err := s.db.View(func(tx *bolt.Tx) error { return getJSON(tx.Bucket(bOrders), r.PathValue("order"), &o) })
-	data := map[string]any{"O": o, "Yuan": fmt.Sprintf("%d.%02d", o.AmountCents/100, o.AmountCents%100)}
-	if err != nil {
-		w.WriteHeader(http.StatusNotFound)
-		data["Err"] = "订单不存在 / no such order"
-	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	payPage.Execute(w, data)
-}
-
-// handlePayNotify stands in for the payment provider's paid notification
-// (a real provider's notification is signed by the provider).
-func (s *Server) handlePayNotify(w http.ResponseWriter, r *http.Request) {
-	o, err := s.Pay(r.PathValue("order"))
-	if err != nil {
-		status := http.StatusConflict
-		if errors.Is(err, errNotFound) {
-			status = http.StatusNotFound
-		}
-		writeError(w, status, wire.ErrCodeBadRequest, err.Error())
-		return
-	}
-	if strings.Contains(r.Header.Get("Accept"), "application/json") || r.Header.Get("Content-Type") == "application/json" {
-		writeJSON(w, http.StatusOK, o)
-		return
-	}
-	http.Redirect(w, r, "/pay/"+o.ID, http.StatusSeeOther)
 }

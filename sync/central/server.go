@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
-	"crypto/subtle"
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
@@ -23,6 +22,7 @@ import (
 	"github.com/google/uuid"
 	bolt "go.etcd.io/bbolt"
 
+	"examkiosk/sync/provider/sim"
 	"examkiosk/sync/seal"
 	"examkiosk/sync/signing"
 	"examkiosk/sync/wire"
@@ -45,6 +45,11 @@ type Server struct {
 	qr       map[string]*qrSession // by session id
 	qrTokens map[string]*qrSession // by token
 	captchas map[string]captchaEntry
+	tickets  map[string]passwordTicket // by ticket: a verified identity may set its password
+
+	providers map[string]providerKey   // by channel
+	demoSims  map[string]*sim.Provider // by channel, demo mode only
+	formKey   []byte                   // HMAC key of anonymous form tokens
 }
 
 // Option adjusts a Server.
@@ -71,9 +76,18 @@ func Open(cfg Config, opts ...Option) (*Server, error) {
 		slots:  newSlots(cfg.MaxConcurrent, cfg.MaxConcurrentPerDevice),
 		enrols: &attempts{window: cfg.EnrolWindow, max: cfg.EnrolAttempts},
 		qr:     map[string]*qrSession{}, qrTokens: map[string]*qrSession{}, captchas: map[string]captchaEntry{},
+		tickets: map[string]passwordTicket{},
 	}
 	for _, o := range opts {
 		o(s)
+	}
+	if err := s.loadProviders(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if s.formKey, err = s.formSecret(); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("central form key: %w", err)
 	}
 	s.nonces = &boltNonces{db: db, now: s.now}
 	s.verifier = &signing.Verifier{Keys: s.deviceKey, Nonces: s.nonces, Window: cfg.ClockSkew, Now: s.now}
@@ -108,6 +122,9 @@ func (s *Server) RunMaintenance(ctx context.Context, interval time.Duration) {
 		} else if n > 0 {
 			s.log.Debug("pruned nonces", "count", n)
 		}
+		if _, err := s.pruneAuthState(); err != nil {
+			s.log.Error("prune sessions and throttles", "err", err)
+		}
 		if n, err := s.ExpireOverdue(); err != nil {
 			s.log.Error("expire overdue orders", "err", err)
 		} else if n > 0 {
@@ -134,10 +151,16 @@ func (s *Server) Handler() http.Handler {
 	v1.Handle("POST /v1/account/password", s.signed(small, s.handleSetPassword))
 	mux.Handle("/v1/", s.signAnswers(v1))
 
-	mux.HandleFunc("GET /qr/{token}", s.handleQRPage)
-	mux.HandleFunc("POST /qr/{token}", s.handleQRConfirm)
-	mux.HandleFunc("GET /pay/{order}", s.handlePayPage)
-	mux.HandleFunc("POST /pay/{order}/notify", s.handlePayNotify)
+	mux.Handle("GET /qr/{token}", s.page(s.handleQRPage))
+	mux.Handle("POST /qr/{token}", s.page(s.handleQRConfirm))
+	mux.HandleFunc("POST /provider/{channel}/qrlogin", s.handleProviderAssertion)
+	mux.Handle("GET /pay/{order}", s.page(s.handlePayPage))
+	mux.Handle("POST /pay/{order}/demo", s.page(s.handleDemoPay))
+	mux.HandleFunc("POST /pay/notify/alipay", s.handleAlipayNotify)
+	mux.Handle("GET /login", s.page(s.handleLoginPage))
+	mux.Handle("POST /login", s.page(s.handleLogin))
+	mux.Handle("POST /logout", s.reviewer(s.handleLogout))
+	mux.Handle("GET /admin/audit", s.admin(s.handleAudit))
 
 	mux.Handle("POST /admin/centres", s.admin(s.handleAddCentre))
 	mux.Handle("POST /admin/enrolment-codes", s.admin(s.handleNewCode))
@@ -145,44 +168,17 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("POST /admin/devices/{id}/revoke", s.admin(s.handleRevoke))
 	mux.Handle("PUT /admin/catalog", s.admin(s.handlePutCatalog))
 	mux.Handle("GET /admin/catalog", s.admin(s.handleGetCatalog))
-	mux.Handle("GET /admin/registrations", s.admin(s.handleListRegs))
-	mux.Handle("GET /admin/registrations/{id}", s.admin(s.handleGetReg))
-	mux.Handle("GET /admin/registrations/{id}/photo", s.admin(s.handlePhoto))
-	mux.Handle("POST /admin/registrations/{id}/review", s.admin(s.handleReviewAPI))
-	mux.Handle("GET /review", s.admin(s.handleReviewPage))
-	mux.Handle("POST /review/{id}", s.admin(s.handleReviewForm))
+	mux.Handle("GET /admin/registrations", s.reviewer(s.handleListRegs))
+	mux.Handle("GET /admin/registrations/{id}", s.reviewer(s.handleGetReg))
+	mux.Handle("GET /admin/registrations/{id}/photo", s.reviewer(s.handlePhoto))
+	mux.Handle("POST /admin/registrations/{id}/review", s.reviewer(s.handleReviewAPI))
+	mux.Handle("GET /review", s.reviewer(s.handleReviewPage))
+	mux.Handle("POST /review/{id}", s.reviewer(s.handleReviewForm))
 	mux.Handle("GET /devices", s.admin(s.handleDevicesPage))
-	mux.Handle("GET /{$}", s.admin(func(w http.ResponseWriter, r *http.Request) {
+	mux.Handle("GET /{$}", s.reviewer(func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/review", http.StatusSeeOther)
 	}))
 	return mux
-}
-
-// admin guards staff pages: with an admin token, basic auth or bearer;
-// without one, loopback clients only.
-func (s *Server) admin(h http.HandlerFunc) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if s.cfg.AdminToken == "" {
-			if !isLoopback(r) {
-				writeError(w, http.StatusForbidden, wire.ErrCodeForbidden, "admin pages answer loopback clients only unless central.admin_token is set")
-				return
-			}
-			h(w, r)
-			return
-		}
-		given := ""
-		if _, p, ok := r.BasicAuth(); ok {
-			given = p
-		} else if t, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
-			given = t
-		}
-		if subtle.ConstantTimeCompare([]byte(given), []byte(s.cfg.AdminToken)) != 1 {
-			w.Header().Set("WWW-Authenticate", `Basic realm="ExamKiosk central"`)
-			writeError(w, http.StatusUnauthorized, wire.ErrCodeForbidden, "admin token required")
-			return
-		}
-		h(w, r)
-	})
 }
 
 func isLoopback(r *http.Request) bool {
@@ -404,6 +400,7 @@ func (s *Server) handleAddCentre(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, wire.ErrCodeBadRequest, err.Error())
 		return
 	}
+	s.auditNow(auditEntry{Actor: principalFrom(r.Context()).name, Action: "centre", Target: c.ID, Detail: c.Name, Remote: r.RemoteAddr})
 	writeJSON(w, http.StatusOK, c)
 }
 
@@ -419,6 +416,7 @@ func (s *Server) handleNewCode(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, wire.ErrCodeBadRequest, err.Error())
 		return
 	}
+	s.auditNow(auditEntry{Actor: principalFrom(r.Context()).name, Action: "enrolment_code", Target: req.CentreID, Remote: r.RemoteAddr})
 	writeJSON(w, http.StatusOK, map[string]any{"code": code, "expires_at": exp})
 }
 
@@ -436,6 +434,7 @@ func (s *Server) handleRevoke(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, wire.ErrCodeNotFound, err.Error())
 		return
 	}
+	s.auditNow(auditEntry{Actor: principalFrom(r.Context()).name, Action: "revoke", Target: r.PathValue("id"), Remote: r.RemoteAddr})
 	writeJSON(w, http.StatusOK, map[string]bool{"revoked": true})
 }
 
@@ -449,6 +448,7 @@ func (s *Server) handlePutCatalog(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusInternalServerError, wire.ErrCodeInternal, err.Error())
 		return
 	}
+	s.auditNow(auditEntry{Actor: principalFrom(r.Context()).name, Action: "catalog", Detail: fmt.Sprintf("version %d", v), Remote: r.RemoteAddr})
 	writeJSON(w, http.StatusOK, map[string]int64{"version": v})
 }
 

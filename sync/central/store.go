@@ -71,6 +71,7 @@ type orderRecord struct {
 	Status      string    `json:"status"` // unpaid, paid, expired
 	CreatedAt   time.Time `json:"created_at"`
 	PaidAt      time.Time `json:"paid_at,omitzero"`
+	TradeNo     string    `json:"trade_no,omitempty"` // the provider's transaction
 }
 
 type accountRecord struct {
@@ -107,7 +108,7 @@ func openDB(dir, keyDir string) (*bolt.DB, *keys, error) {
 	var k *keys
 	migrated := false
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bMeta, bCentres, bCodes, bDevices, bNonces, bRegs, bRevs, bUpdates, bOrders, bAccounts, bCandidates} {
+		for _, b := range append([][]byte{bMeta, bCentres, bCodes, bDevices, bNonces, bRegs, bRevs, bUpdates, bOrders, bAccounts, bCandidates}, authBuckets...) {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"net/url"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -186,11 +185,9 @@ func TestPushPullReviewPay(t *testing.T) {
 		t.Fatalf("rejection update = %+v", r)
 	}
 	// The candidate pays reg 1 on the phone page; reg 3 misses the deadline.
-	resp, err := http.PostForm(approved.PaymentURL+"/notify", url.Values{})
-	if err != nil {
+	if err := env.central.PayOrder(ctx, approved.PaymentURL[strings.LastIndex(approved.PaymentURL, "/")+1:]); err != nil {
 		t.Fatal(err)
 	}
-	resp.Body.Close()
 	offset.Store(int64(40 * 24 * time.Hour))
 	if n, err := srv.ExpireOverdue(); err != nil || n != 1 {
 		t.Fatalf("ExpireOverdue = %d, %v; want 1", n, err)
@@ -361,12 +358,9 @@ func TestQRLogin(t *testing.T) {
 	}
 	scanned := poll(wire.QRScanned)
 	time.Sleep(50 * time.Millisecond)
-	form := url.Values{"name": {"李四"}, "id_number": {testbed.IDNumber(42)}}
-	resp, err = http.PostForm(s.URL, form)
-	if err != nil || resp.StatusCode != 200 {
-		t.Fatalf("confirm: %v %v", resp.Status, err)
+	if st, page, err := env.central.ConfirmQR(ctx, s.URL, "李四", testbed.IDNumber(42)); err != nil || st != 200 {
+		t.Fatalf("confirm: %d %v\n%s", st, err, page)
 	}
-	resp.Body.Close()
 	r = <-scanned
 	if r.err != nil || r.s.State != wire.QRConfirmed || r.s.Identity == nil || r.s.Identity.IDNumber != testbed.IDNumber(42) || r.s.Identity.Source != "alipay_qr" {
 		t.Fatalf("poll after confirm = %+v, %v", r.s, r.err)
@@ -376,10 +370,8 @@ func TestQRLogin(t *testing.T) {
 	if err != nil || s3.State != wire.QRConsumed || s3.Identity != nil {
 		t.Fatalf("second poll = %+v, %v", s3, err)
 	}
-	resp, _ = http.PostForm(s.URL, form)
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusConflict {
-		t.Fatalf("second confirm status %d, want 409", resp.StatusCode)
+	if st, _, _ := env.central.ConfirmQR(ctx, s.URL, "李四", testbed.IDNumber(42)); st != http.StatusConflict {
+		t.Fatalf("second confirm status %d, want 409", st)
 	}
 }
 
@@ -398,10 +390,8 @@ func TestQRLoginExpires(t *testing.T) {
 	if err != nil || s2.State != wire.QRExpired {
 		t.Fatalf("poll = %+v, %v; want expired", s2, err)
 	}
-	resp, _ := http.PostForm(s.URL, url.Values{"name": {"王五"}, "id_number": {testbed.IDNumber(1)}})
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusGone {
-		t.Fatalf("confirm after expiry: %d, want 410", resp.StatusCode)
+	if st, _, _ := env.central.ConfirmQR(ctx, s.URL, "王五", testbed.IDNumber(1)); st != http.StatusGone {
+		t.Fatalf("confirm after expiry: %d, want 410", st)
 	}
 }
 

@@ -20,7 +20,11 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"regexp"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -31,6 +35,8 @@ import (
 
 	"examkiosk/sync/central"
 	"examkiosk/sync/kiosk"
+	"examkiosk/sync/provider"
+	"examkiosk/sync/provider/sim"
 	"examkiosk/sync/wire"
 )
 
@@ -187,6 +193,72 @@ func RegNum(n int) string { return fmt.Sprintf(RegNumFormat, n) }
 
 // RegNumFormat is the format of RegNum.
 const RegNumFormat = "00000000-0000-7000-8000-%012d"
+
+// PayOrder pays an order the way the demo does: the simulated Alipay signs
+// a successful trade of the order's amount and posts it to the central's
+// notification endpoint, which verifies it like a real one.
+func (c *Central) PayOrder(ctx context.Context, orderID string) error {
+	s := c.Server()
+	o, err := s.Order(orderID)
+	if err != nil {
+		return err
+	}
+	p := s.DemoProvider(wire.ChannelAlipay)
+	if p == nil {
+		return errors.New("testbed: the central has no simulated Alipay (demo mode)")
+	}
+	params, err := p.PaymentNotification(o.ID, int64(o.AmountCents), provider.TradeSuccess)
+	if err != nil {
+		return err
+	}
+	st, body, err := sim.Post(ctx, nil, c.URL+"/pay/notify/alipay", params)
+	if err != nil {
+		return err
+	}
+	if st != http.StatusOK || body != "success" {
+		return fmt.Errorf("testbed: payment notification answered %d %q", st, body)
+	}
+	return nil
+}
+
+// ConfirmQR plays the candidate's phone on the demo QR page: it opens the
+// link (the simulated provider asserts the scan) and confirms with a name
+// and ID number (the simulator signs them), carrying the page's cookie and
+// CSRF token. It returns the status of the last page (200 when confirmed)
+// and that page.
+func (c *Central) ConfirmQR(ctx context.Context, link, name, idNumber string) (int, string, error) {
+	jar, _ := cookiejar.New(nil)
+	hc := &http.Client{Jar: jar}
+	get, err := http.NewRequestWithContext(ctx, http.MethodGet, link, nil)
+	if err != nil {
+		return 0, "", err
+	}
+	resp, err := hc.Do(get)
+	if err != nil {
+		return 0, "", err
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	m := csrfField.FindSubmatch(page)
+	if resp.StatusCode != http.StatusOK || m == nil {
+		return resp.StatusCode, string(page), nil
+	}
+	form := url.Values{"name": {name}, "id_number": {idNumber}, "csrf": {string(m[1])}}
+	post, err := http.NewRequestWithContext(ctx, http.MethodPost, link, strings.NewReader(form.Encode()))
+	if err != nil {
+		return 0, "", err
+	}
+	post.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	post.Header.Set("Origin", c.URL)
+	if resp, err = hc.Do(post); err != nil {
+		return 0, "", err
+	}
+	page, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode, string(page), nil
+}
+
+var csrfField = regexp.MustCompile(`name="csrf" value="([0-9a-f]+)"`)
 
 // Quiet returns a logger that discards everything.
 func Quiet() *slog.Logger { return slog.New(slog.DiscardHandler) }

@@ -43,6 +43,7 @@ const (
 	ErrCodeForbidden       = "forbidden"
 	ErrCodeInvalidCode     = "invalid_enrolment_code"
 	ErrCodeCaptcha         = "captcha_failed"
+	ErrCodeThrottled       = "throttled" // too many failed logins: wait (Retry-After) or log in by QR
 	ErrCodeInternal        = "internal"
 	ErrCodeTooManyRequests = "too_many_requests"
 )
@@ -165,6 +166,9 @@ type QRSession struct {
 	State     string    `json:"state"`
 	ExpiresAt time.Time `json:"expires_at"`
 	Identity  *Identity `json:"identity,omitempty"` // only with state confirmed
+	// PasswordTicket comes with a confirmed identity: for a few minutes it
+	// lets this kiosk set (or reset) that identity's account password.
+	PasswordTicket string `json:"password_ticket,omitempty"`
 }
 
 // Identity is a candidate identity established by the central.
@@ -190,8 +194,11 @@ type AccountLoginRequest struct {
 }
 
 // SetPasswordRequest is the body of POST /v1/account/password: the
-// first-time password of an account that has none yet.
+// password of the identity a QR login just verified (first time or
+// forgotten). Ticket is that login's QRSession.PasswordTicket; the name
+// and ID number are the ticket's, Name and IDNumber only have to agree.
 type SetPasswordRequest struct {
+	Ticket        string `json:"ticket"`
 	IDNumber      string `json:"id_number"`
 	Name          string `json:"name"`
 	NewPassword   string `json:"new_password"`
@@ -202,7 +209,7 @@ type SetPasswordRequest struct {
 // Account login outcomes.
 const (
 	LoginOK              = "ok"
-	LoginPasswordNotSet  = "password_not_set" // first login: set a password
+	LoginPasswordNotSet  = "password_not_set" // no longer answered: unknown ID numbers answer wrong_credentials
 	LoginWrongCredential = "wrong_credentials"
 )
 

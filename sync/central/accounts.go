@@ -1,0 +1,237 @@
+package central
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"examkiosk/sync/wire"
+)
+
+// Candidate accounts: an ID number and a password for the account login.
+// A password is only ever set for an identity a provider just verified (a
+// QR login's password ticket), first time or forgotten alike; unknown ID
+// numbers and wrong passwords answer alike; every ID number and every
+// kiosk is throttled with a growing lockout (throttle.go).
+
+// ---- captcha ----
+
+type captchaEntry struct {
+	answer  string
+	expires time.Time
+}
+
+const captchaTTL = 5 * time.Minute
+
+func (s *Server) handleCaptcha(w http.ResponseWriter, r *http.Request, _ string, _ []byte) {
+	answer := randomDigits(4)
+	png, err := renderCaptcha(answer)
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, wire.ErrCodeInternal, err.Error())
+		return
+	}
+	now := s.now()
+	id := randomID(12)
+	s.mu.Lock()
+	for k, c := range s.captchas {
+		if now.After(c.expires) {
+			delete(s.captchas, k)
+		}
+	}
+	s.captchas[id] = captchaEntry{answer: answer, expires: now.Add(captchaTTL)}
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, wire.Captcha{ID: id, PNG: png, ExpiresAt: now.Add(captchaTTL)})
+}
+
+// checkCaptcha consumes the captcha whatever the answer.
+func (s *Server) checkCaptcha(id, answer string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, ok := s.captchas[id]
+	delete(s.captchas, id)
+	return ok && !s.now().After(c.expires) && c.answer == strings.TrimSpace(answer)
+}
+
+// decodeCaptcha decodes an account request into req and checks the captcha
+// it carries (captcha reads its id and answer after decoding). When either
+// fails it answers the kiosk itself and returns false.
+func (s *Server) decodeCaptcha(w http.ResponseWriter, body []byte, req any, captcha func() (id, answer string)) bool {
+	if err := decodeJSON(body, req); err != nil {
+		writeError(w, http.StatusBadRequest, wire.ErrCodeBadRequest, err.Error())
+		return false
+	}
+	if !s.checkCaptcha(captcha()) {
+		writeError(w, http.StatusBadRequest, wire.ErrCodeCaptcha, "验证码错误，请重新输入 / wrong or expired captcha; get a new one")
+		return false
+	}
+	return true
+}
+
+// ---- password tickets ----
+
+// passwordTicket is a verified identity's right to set its password, given
+// to the kiosk that ran the QR login.
+type passwordTicket struct {
+	identity wire.Identity
+	device   string
+	expires  time.Time
+}
+
+const passwordTicketTTL = 10 * time.Minute
+
+// newTicket issues a password ticket for a confirmed session. Caller holds
+// s.mu.
+func (s *Server) newTicket(q *qrSession, now time.Time) string {
+	for k, t := range s.tickets {
+		if now.After(t.expires) {
+			delete(s.tickets, k)
+		}
+	}
+	t := randomID(24)
+	s.tickets[t] = passwordTicket{identity: *q.identity, device: q.device, expires: now.Add(passwordTicketTTL)}
+	return t
+}
+
+// takeTicket returns and consumes a device's valid ticket.
+func (s *Server) takeTicket(ticket, device string) (passwordTicket, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t, ok := s.tickets[ticket]
+	if !ok || t.device != device || s.now().After(t.expires) {
+		return passwordTicket{}, false
+	}
+	delete(s.tickets, ticket)
+	return t, true
+}
+
+// ---- account login ----
+
+// dummyBcrypt is compared against for an unknown ID number, so that it costs
+// what a wrong password costs.
+const dummyBcrypt = "$2a$10$7xeyley3FyGaWpj6NsDs6Op6vT9hNSL/KmDPgnqT9iBCDKaU4VOHe"
+
+const wrongCredentials = "身份证号码或密码错误。尚未设置或忘记密码：请用支付宝或电子社保卡扫码登录后设置 / wrong ID number or password. No password yet, or forgot it: log in with a QR code, then set one"
+
+func (s *Server) writeThrottled(w http.ResponseWriter, wait time.Duration) {
+	w.Header().Set("Retry-After", strconv.Itoa(int(wait/time.Second)+1))
+	m := strconv.Itoa(retryMinutes(wait))
+	writeError(w, http.StatusTooManyRequests, wire.ErrCodeThrottled,
+		"登录失败次数过多，请"+m+"分钟后再试，或用支付宝或电子社保卡扫码登录 / too many failed logins: try again in "+m+" min, or log in with a QR code")
+}
+
+func (s *Server) handleAccountLogin(w http.ResponseWriter, r *http.Request, dev string, body []byte) {
+	var req wire.AccountLoginRequest
+	if !s.decodeCaptcha(w, body, &req, func() (string, string) { return req.CaptchaID, req.CaptchaAnswer }) {
+		return
+	}
+	idn := strings.ToUpper(strings.TrimSpace(req.IDNumber))
+	keys := map[string]throttlePolicy{tkDevice(dev): deviceThrottle}
+	if validIDNumber(idn) {
+		keys[tkID(idn)] = idThrottle
+	}
+	if wait, err := s.throttled(tkID(idn), tkDevice(dev)); err != nil {
+		writeError(w, http.StatusInternalServerError, wire.ErrCodeInternal, "throttle lookup failed")
+		return
+	} else if wait > 0 {
+		s.writeThrottled(w, wait)
+		return
+	}
+	if !validIDNumber(idn) || len(req.Password) > 128 {
+		if err := s.throttleFailed(keys); err != nil {
+			s.log.Error("record failed login", "err", err)
+		}
+		writeJSON(w, http.StatusOK, wire.AccountLoginResponse{Status: wire.LoginWrongCredential, Message: wrongCredentials})
+		return
+	}
+	acc, err := s.getAccount(idn)
+	if err != nil && !errors.Is(err, errNotFound) {
+		writeError(w, http.StatusInternalServerError, wire.ErrCodeInternal, "account lookup failed")
+		return
+	}
+	hash := acc.Hash
+	if len(hash) == 0 {
+		hash = []byte(dummyBcrypt)
+	}
+	if bcrypt.CompareHashAndPassword(hash, []byte(req.Password)) != nil || len(acc.Hash) == 0 {
+		if err := s.throttleFailed(keys); err != nil {
+			s.log.Error("record failed login", "err", err)
+		}
+		writeJSON(w, http.StatusOK, wire.AccountLoginResponse{Status: wire.LoginWrongCredential, Message: wrongCredentials})
+		return
+	}
+	s.throttleClear(tkID(idn))
+	writeJSON(w, http.StatusOK, wire.AccountLoginResponse{Status: wire.LoginOK,
+		Identity: &wire.Identity{Name: acc.Name, IDNumber: acc.IDNumber, Source: "account"}})
+}
+
+// handleSetPassword sets the password of the identity a QR login verified
+// (its ticket), replacing a forgotten one, and clears that ID's lockout.
+func (s *Server) handleSetPassword(w http.ResponseWriter, r *http.Request, dev string, body []byte) {
+	var req wire.SetPasswordRequest
+	if !s.decodeCaptcha(w, body, &req, func() (string, string) { return req.CaptchaID, req.CaptchaAnswer }) {
+		return
+	}
+	if msg := passwordProblem(req.NewPassword); msg != "" {
+		writeError(w, http.StatusBadRequest, wire.ErrCodeBadRequest, msg)
+		return
+	}
+	t, ok := s.takeTicket(req.Ticket, dev)
+	idn := strings.ToUpper(strings.TrimSpace(req.IDNumber))
+	if !ok || (idn != "" && idn != t.identity.IDNumber) {
+		writeError(w, http.StatusForbidden, wire.ErrCodeForbidden,
+			"设置密码前请先用支付宝或电子社保卡扫码登录以核验身份 / verify your identity with a QR login (Alipay or social-security card) first, then set the password")
+		return
+	}
+	hash, err := bcrypt.GenerateFromPassword([]byte(req.NewPassword), bcrypt.DefaultCost)
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, wire.ErrCodeInternal, "hash password")
+		return
+	}
+	id := t.identity
+	err = s.setAccountPassword(id, hash, "device:"+dev)
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, wire.ErrCodeInternal, "store account")
+		return
+	}
+	s.throttleClear(tkID(id.IDNumber))
+	writeJSON(w, http.StatusOK, wire.AccountLoginResponse{Status: wire.LoginOK,
+		Identity: &wire.Identity{Name: id.Name, IDNumber: id.IDNumber, Source: "account"}})
+}
+
+// maskID keeps the region and the check character of an ID number for logs.
+func maskID(idn string) string {
+	if len(idn) < 10 {
+		return "***"
+	}
+	return idn[:6] + strings.Repeat("*", len(idn)-8) + idn[len(idn)-2:]
+}
+
+func passwordProblem(p string) string {
+	hasLetter, hasDigit := false, false
+	for _, c := range p {
+		switch {
+		case c >= '0' && c <= '9':
+			hasDigit = true
+		case c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z':
+			hasLetter = true
+		}
+	}
+	if len(p) < 8 || len(p) > 64 || !hasLetter || !hasDigit {
+		return "密码须为8至64位并同时包含字母和数字 / password must be 8–64 characters with letters and digits"
+	}
+	return ""
+}
+
+func randomDigits(n int) string {
+	b := []byte(randomID(n))
+	out := make([]byte, n)
+	for i := range out {
+		v, _ := strconv.ParseUint(string(b[2*i:2*i+2]), 16, 8)
+		out[i] = '0' + byte(v%10)
+	}
+	return string(out)
+}

@@ -1,0 +1,251 @@
+package central
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"examkiosk/sync/wire"
+)
+
+// The state of people's access to the central: candidate accounts,
+// reviewer accounts, their login sessions, login throttles and the audit
+// log. Every read and write
+// of it goes through the methods in this file, so that another store (the
+// PostgreSQL one of issue #11) replaces these and nothing else.
+
+var (
+	bReviewers = []byte("reviewers")
+	bSessions  = []byte("sessions")
+	bThrottle  = []byte("throttle")
+	bAudit     = []byte("audit")
+
+	kFormSecret = []byte("form_secret")
+)
+
+// authBuckets are created by openDB.
+var authBuckets = [][]byte{bReviewers, bSessions, bThrottle, bAudit}
+
+// reviewerRecord is a named staff account.
+type reviewerRecord struct {
+	Name      string    `json:"name"`
+	Role      string    `json:"role"` // RoleReviewer or RoleAdmin
+	Hash      string    `json:"hash"` // argon2id, PHC string
+	CreatedAt time.Time `json:"created_at"`
+	Disabled  bool      `json:"disabled,omitempty"`
+}
+
+// sessionRecord is a reviewer's login session, keyed by the SHA-256 of the
+// cookie value (a copy of the store holds no usable session).
+type sessionRecord struct {
+	Reviewer  string    `json:"reviewer"`
+	Role      string    `json:"role"`
+	CSRF      string    `json:"csrf"`
+	CreatedAt time.Time `json:"created_at"`
+	ExpiresAt time.Time `json:"expires_at"`
+}
+
+// throttleRecord counts recent failures of one key (an ID number, a device,
+// a reviewer name) and the lockout they earned.
+type throttleRecord struct {
+	Failures    int       `json:"failures"`
+	LastFailure time.Time `json:"last_failure"`
+	LockedUntil time.Time `json:"locked_until,omitzero"`
+}
+
+// AuditEntry is one decision or security event, with who made it.
+type AuditEntry struct {
+	At     time.Time `json:"at"`
+	Actor  string    `json:"actor"`  // reviewer name, "admin-token", "demo", "provider:alipay", "device:<id>"
+	Action string    `json:"action"` // approve, reject, paid, revoke, login, login_failed, …
+	Target string    `json:"target,omitempty"`
+	Detail string    `json:"detail,omitempty"`
+	Remote string    `json:"remote,omitempty"`
+}
+
+// auditEntry is an AuditEntry whose time the store sets.
+type auditEntry = AuditEntry
+
+func sessionKey(id string) []byte {
+	h := sha256.Sum256([]byte(id))
+	return []byte(hex.EncodeToString(h[:]))
+}
+
+// getAccount returns a candidate account (errNotFound when none).
+func (s *Server) getAccount(idn string) (accountRecord, error) {
+	var acc accountRecord
+	err := s.db.View(func(tx *bolt.Tx) error { return getJSON(tx.Bucket(bAccounts), idn, &acc) })
+	return acc, err
+}
+
+// setAccountPassword sets (or resets) the password hash of a verified
+// identity's account and audits it with the actor.
+func (s *Server) setAccountPassword(id wire.Identity, hash []byte, actor string) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		var acc accountRecord
+		reset := getJSON(tx.Bucket(bAccounts), id.IDNumber, &acc) == nil && len(acc.Hash) > 0
+		created := acc.CreatedAt
+		if created.IsZero() {
+			created = s.now()
+		}
+		action := "password_set"
+		if reset {
+			action = "password_reset"
+		}
+		if err := s.audit(tx, auditEntry{Actor: actor, Action: action, Target: maskID(id.IDNumber), Detail: "verified by " + id.Source}); err != nil {
+			return err
+		}
+		return putJSON(tx.Bucket(bAccounts), id.IDNumber, accountRecord{IDNumber: id.IDNumber, Name: id.Name, Hash: hash, CreatedAt: created})
+	})
+}
+
+func (s *Server) putReviewer(r reviewerRecord) error {
+	return s.db.Update(func(tx *bolt.Tx) error { return putJSON(tx.Bucket(bReviewers), r.Name, r) })
+}
+
+func (s *Server) getReviewer(name string) (reviewerRecord, error) {
+	var r reviewerRecord
+	err := s.db.View(func(tx *bolt.Tx) error { return getJSON(tx.Bucket(bReviewers), name, &r) })
+	return r, err
+}
+
+func (s *Server) putSession(id string, rec sessionRecord) error {
+	return s.db.Update(func(tx *bolt.Tx) error { return putJSON(tx.Bucket(bSessions), string(sessionKey(id)), rec) })
+}
+
+func (s *Server) getSession(id string) (sessionRecord, error) {
+	var rec sessionRecord
+	err := s.db.View(func(tx *bolt.Tx) error { return getJSON(tx.Bucket(bSessions), string(sessionKey(id)), &rec) })
+	return rec, err
+}
+
+func (s *Server) deleteSession(id string) error {
+	return s.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bSessions).Delete(sessionKey(id)) })
+}
+
+// pruneSessions drops expired sessions and throttles quiet for a day.
+func (s *Server) pruneAuthState() (int, error) {
+	now := s.now()
+	n := 0
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bSessions).Cursor()
+		for k, v := c.First(); k != nil; k, v = c.Next() {
+			var rec sessionRecord
+			if json.Unmarshal(v, &rec) != nil || now.After(rec.ExpiresAt) {
+				if err := c.Delete(); err != nil {
+					return err
+				}
+				n++
+			}
+		}
+		c = tx.Bucket(bThrottle).Cursor()
+		for k, v := c.First(); k != nil; k, v = c.Next() {
+			var rec throttleRecord
+			if json.Unmarshal(v, &rec) != nil || (now.Sub(rec.LastFailure) > 24*time.Hour && now.After(rec.LockedUntil)) {
+				if err := c.Delete(); err != nil {
+					return err
+				}
+				n++
+			}
+		}
+		return nil
+	})
+	return n, err
+}
+
+// throttleState returns the record of each key.
+func (s *Server) throttleState(keys ...string) ([]throttleRecord, error) {
+	out := make([]throttleRecord, len(keys))
+	err := s.db.View(func(tx *bolt.Tx) error {
+		for i, k := range keys {
+			if err := getJSON(tx.Bucket(bThrottle), k, &out[i]); err != nil && !errors.Is(err, errNotFound) {
+				return err
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+// throttleUpdate applies f to the record of each key and stores the result
+// (a zero record is deleted).
+func (s *Server) throttleUpdate(f func(key string, r *throttleRecord), keys ...string) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bThrottle)
+		for _, k := range keys {
+			var r throttleRecord
+			if err := getJSON(b, k, &r); err != nil && !errors.Is(err, errNotFound) {
+				return err
+			}
+			f(k, &r)
+			if r == (throttleRecord{}) {
+				if err := b.Delete([]byte(k)); err != nil {
+					return err
+				}
+				continue
+			}
+			if err := putJSON(b, k, r); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// audit appends an entry to the audit log within tx.
+func (s *Server) audit(tx *bolt.Tx, e auditEntry) error {
+	b := tx.Bucket(bAudit)
+	seq, err := b.NextSequence()
+	if err != nil {
+		return err
+	}
+	if e.At.IsZero() {
+		e.At = s.now()
+	}
+	return putJSON(b, string(binary.BigEndian.AppendUint64(nil, seq)), e)
+}
+
+// auditNow appends an entry in a transaction of its own.
+func (s *Server) auditNow(e auditEntry) error {
+	return s.db.Update(func(tx *bolt.Tx) error { return s.audit(tx, e) })
+}
+
+// Audit returns the newest audit entries, newest first (at most limit).
+func (s *Server) Audit(limit int) ([]AuditEntry, error) {
+	var out []AuditEntry
+	err := s.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bAudit).Cursor()
+		for k, v := c.Last(); k != nil && len(out) < limit; k, v = c.Prev() {
+			var e AuditEntry
+			if err := json.Unmarshal(v, &e); err != nil {
+				return err
+			}
+			out = append(out, e)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// formSecret returns the key of the central's anonymous form tokens, made
+// once and kept in the store.
+func (s *Server) formSecret() ([]byte, error) {
+	var key []byte
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		meta := tx.Bucket(bMeta)
+		if v := meta.Get(kFormSecret); len(v) == 32 {
+			key = append([]byte(nil), v...)
+			return nil
+		}
+		key = make([]byte, 32)
+		rand.Read(key)
+		return meta.Put(kFormSecret, key)
+	})
+	return key, err
+}

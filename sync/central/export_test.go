@@ -1,0 +1,28 @@
+package central
+
+import bolt "go.etcd.io/bbolt"
+
+// Test hooks for the external test package.
+
+// CaptchaAnswer returns the answer of a live captcha (the tests read it
+// instead of solving the image).
+func (s *Server) CaptchaAnswer(id string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.captchas[id].answer
+}
+
+// PutRegistrationRecord stores a registration record as it is, bypassing
+// ingest (a record an older central let in).
+func (s *Server) PutRegistrationRecord(r Registration) error {
+	return s.db.Update(func(tx *bolt.Tx) error { return s.storeReg(tx, regRecord{Registration: r}) })
+}
+
+// RenderCaptcha exposes the captcha renderer, with (distort) and without
+// its distortions.
+func RenderCaptcha(digits string, distort bool) ([]byte, error) {
+	return renderCaptchaOpts(digits, distort)
+}
+
+// DigitFont exposes the bitmap font an attacker would template-match.
+func DigitFont() [10][7]string { return digitFont }
