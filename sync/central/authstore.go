@@ -77,10 +77,29 @@ func sessionKey(id string) []byte {
 	return []byte(hex.EncodeToString(h[:]))
 }
 
+// Candidate accounts are sealed at rest like registrations: the key is a
+// blind index of the ID number, the value (name, ID number, password hash)
+// is sealed with the data key.
+
+// loadAccount reads an account in tx (errNotFound when none).
+func (s *Server) loadAccount(tx *bolt.Tx, idn string) (accountRecord, error) {
+	var acc accountRecord
+	k := s.keys.accountKey(idn)
+	v := tx.Bucket(bAccounts).Get(k)
+	if v == nil {
+		return acc, errNotFound
+	}
+	plain, err := s.keys.box.Open(bAccounts, k, v)
+	if err != nil {
+		return acc, err
+	}
+	return acc, json.Unmarshal(plain, &acc)
+}
+
 // getAccount returns a candidate account (errNotFound when none).
 func (s *Server) getAccount(idn string) (accountRecord, error) {
 	var acc accountRecord
-	err := s.db.View(func(tx *bolt.Tx) error { return getJSON(tx.Bucket(bAccounts), idn, &acc) })
+	err := s.db.View(func(tx *bolt.Tx) (err error) { acc, err = s.loadAccount(tx, idn); return err })
 	return acc, err
 }
 
@@ -88,8 +107,11 @@ func (s *Server) getAccount(idn string) (accountRecord, error) {
 // identity's account and audits it with the actor.
 func (s *Server) setAccountPassword(id wire.Identity, hash []byte, actor string) error {
 	return s.db.Update(func(tx *bolt.Tx) error {
-		var acc accountRecord
-		reset := getJSON(tx.Bucket(bAccounts), id.IDNumber, &acc) == nil && len(acc.Hash) > 0
+		acc, err := s.loadAccount(tx, id.IDNumber)
+		if err != nil && !errors.Is(err, errNotFound) {
+			return err
+		}
+		reset := err == nil && len(acc.Hash) > 0
 		created := acc.CreatedAt
 		if created.IsZero() {
 			created = s.now()
@@ -101,7 +123,12 @@ func (s *Server) setAccountPassword(id wire.Identity, hash []byte, actor string)
 		if err := s.audit(tx, auditEntry{Actor: actor, Action: action, Target: maskID(id.IDNumber), Detail: "verified by " + id.Source}); err != nil {
 			return err
 		}
-		return putJSON(tx.Bucket(bAccounts), id.IDNumber, accountRecord{IDNumber: id.IDNumber, Name: id.Name, Hash: hash, CreatedAt: created})
+		data, err := json.Marshal(accountRecord{IDNumber: id.IDNumber, Name: id.Name, Hash: hash, CreatedAt: created})
+		if err != nil {
+			return err
+		}
+		k := s.keys.accountKey(id.IDNumber)
+		return tx.Bucket(bAccounts).Put(k, s.keys.box.Seal(bAccounts, k, data))
 	})
 }
 
@@ -164,7 +191,7 @@ func (s *Server) throttleState(keys ...string) ([]throttleRecord, error) {
 	out := make([]throttleRecord, len(keys))
 	err := s.db.View(func(tx *bolt.Tx) error {
 		for i, k := range keys {
-			if err := getJSON(tx.Bucket(bThrottle), k, &out[i]); err != nil && !errors.Is(err, errNotFound) {
+			if err := getJSON(tx.Bucket(bThrottle), s.keys.throttleKey(k), &out[i]); err != nil && !errors.Is(err, errNotFound) {
 				return err
 			}
 		}
@@ -180,17 +207,18 @@ func (s *Server) throttleUpdate(f func(key string, r *throttleRecord), keys ...s
 		b := tx.Bucket(bThrottle)
 		for _, k := range keys {
 			var r throttleRecord
-			if err := getJSON(b, k, &r); err != nil && !errors.Is(err, errNotFound) {
+			sk := s.keys.throttleKey(k)
+			if err := getJSON(b, sk, &r); err != nil && !errors.Is(err, errNotFound) {
 				return err
 			}
 			f(k, &r)
 			if r == (throttleRecord{}) {
-				if err := b.Delete([]byte(k)); err != nil {
+				if err := b.Delete([]byte(sk)); err != nil {
 					return err
 				}
 				continue
 			}
-			if err := putJSON(b, k, r); err != nil {
+			if err := putJSON(b, sk, r); err != nil {
 				return err
 			}
 		}

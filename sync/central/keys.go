@@ -5,6 +5,8 @@ import (
 	"crypto/ed25519"
 	"crypto/hmac"
 	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -92,6 +94,17 @@ func (k *keys) blind(idNumber, examID string) []byte {
 	m.Write([]byte{0})
 	m.Write([]byte(examID))
 	return m.Sum(nil)
+}
+
+// accountKey is the stored key of the candidate account of an ID number.
+func (k *keys) accountKey(idn string) []byte {
+	return []byte(hex.EncodeToString(k.blind(idn, "\x00account")))
+}
+
+// throttleKey is the stored key of a login throttle key (they name ID
+// numbers).
+func (k *keys) throttleKey(key string) string {
+	return hex.EncodeToString(k.blind(key, "\x00throttle"))
 }
 
 // AnswerPublicKey returns the Ed25519 key the central signs its answers
@@ -208,6 +221,38 @@ func RotateDataKey(cfg Config) (int, error) {
 			}
 			n += len(resealed)
 		}
+		// Accounts are keyed by a blind index too; throttles (lockouts of at
+		// most a day, keyed one-way) start afresh.
+		var accounts [][2][]byte
+		if err := tx.Bucket(bAccounts).ForEach(func(key, v []byte) error {
+			plain, err := k.box.Open(bAccounts, key, v)
+			if err != nil {
+				return err
+			}
+			var acc accountRecord
+			if err := json.Unmarshal(plain, &acc); err != nil {
+				return fmt.Errorf("account %s: %w", key, err)
+			}
+			ak := nk.accountKey(acc.IDNumber)
+			accounts = append(accounts, [2][]byte{ak, box.Seal(bAccounts, ak, plain)})
+			return nil
+		}); err != nil {
+			return err
+		}
+		for _, name := range [][]byte{bAccounts, bThrottle} {
+			if err := tx.DeleteBucket(name); err != nil {
+				return err
+			}
+			if _, err := tx.CreateBucket(name); err != nil {
+				return err
+			}
+		}
+		for _, kv := range accounts {
+			if err := tx.Bucket(bAccounts).Put(kv[0], kv[1]); err != nil {
+				return err
+			}
+		}
+		n += len(accounts)
 		if err := tx.DeleteBucket(bCandidates); err != nil {
 			return err
 		}

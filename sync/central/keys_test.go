@@ -150,3 +150,54 @@ func writeTemp(t *testing.T, b []byte) string {
 	os.WriteFile(p, b, 0o600)
 	return p
 }
+
+// Candidate accounts (name, ID number, password hash) and login throttles
+// (keyed by ID number) are sealed or blinded at rest too, survive a data key
+// rotation (throttles start afresh), and a first-version account is
+// upgraded.
+func TestAccountsAndThrottlesAtRest(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.DataDir = t.TempDir()
+	const idn, name = "11010519491231002X", "账户考生丙"
+	// A first-version account: keyed by the ID number, in plain text.
+	db, err := bolt.Open(filepath.Join(cfg.DataDir, "central.db"), 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old, _ := json.Marshal(accountRecord{IDNumber: "110101197001010008", Name: "旧账户", Hash: []byte("old-hash")})
+	db.Update(func(tx *bolt.Tx) error {
+		b, _ := tx.CreateBucket(bAccounts)
+		return b.Put([]byte("110101197001010008"), old)
+	})
+	db.Close()
+
+	s := quietOpen(t, cfg)
+	if acc, err := s.getAccount("110101197001010008"); err != nil || acc.Name != "旧账户" {
+		t.Fatalf("upgraded account: %+v %v", acc, err)
+	}
+	if err := s.setAccountPassword(wire.Identity{Name: name, IDNumber: idn, Source: "alipay_qr"}, []byte("argon2-hash-bytes"), "test"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.throttleFailed(map[string]throttlePolicy{tkID(idn): idThrottle}); err != nil {
+		t.Fatal(err)
+	}
+	st, _ := s.throttleState(tkID(idn))
+	if st[0].Failures != 1 {
+		t.Fatalf("throttle: %+v", st)
+	}
+	s.Close()
+	raw, _ := os.ReadFile(filepath.Join(cfg.DataDir, "central.db"))
+	for _, secret := range []string{idn, name, "argon2-hash-bytes", "110101197001010008", "旧账户"} {
+		if bytes.Contains(raw, []byte(secret)) {
+			t.Errorf("central.db contains %q in the clear", secret)
+		}
+	}
+	if _, err := RotateDataKey(cfg); err != nil {
+		t.Fatal(err)
+	}
+	s = quietOpen(t, cfg)
+	defer s.Close()
+	if acc, err := s.getAccount(idn); err != nil || acc.Name != name || string(acc.Hash) != "argon2-hash-bytes" {
+		t.Fatalf("account after rotation: %+v %v", acc, err)
+	}
+}

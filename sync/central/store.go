@@ -143,6 +143,32 @@ func openDB(dir, keyDir string) (*bolt.DB, *keys, error) {
 				migrated = true
 			}
 		}
+		// Accounts were keyed by ID number in plain text, throttles by keys
+		// naming ID numbers: re-key them by blind index (and seal accounts).
+		for _, name := range [][]byte{bAccounts, bThrottle} {
+			b := tx.Bucket(name)
+			var old [][2][]byte
+			b.ForEach(func(key, v []byte) error {
+				old = append(old, [2][]byte{bytes.Clone(key), bytes.Clone(v)})
+				return nil
+			})
+			for _, kv := range old {
+				if err := b.Delete(kv[0]); err != nil {
+					return err
+				}
+				var nk, nv []byte
+				if bytes.Equal(name, bAccounts) {
+					nk = k.accountKey(string(kv[0]))
+					nv = k.box.Seal(name, nk, kv[1])
+				} else {
+					nk, nv = []byte(k.throttleKey(string(kv[0]))), kv[1]
+				}
+				if err := b.Put(nk, nv); err != nil {
+					return err
+				}
+				migrated = true
+			}
+		}
 		if meta.Get(kSealKey) != nil {
 			migrated = true
 		}
