@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/trustelem/zxcvbn"
 	"golang.org/x/crypto/bcrypt"
 
 	"examkiosk/sync/wire"
@@ -175,7 +176,7 @@ func (s *Server) handleSetPassword(w http.ResponseWriter, r *http.Request, dev s
 	if !s.decodeCaptcha(w, body, &req, func() (string, string) { return req.CaptchaID, req.CaptchaAnswer }) {
 		return
 	}
-	if msg := passwordProblem(req.NewPassword); msg != "" {
+	if msg := passwordProblem(req.NewPassword, req.IDNumber, req.Name); msg != "" {
 		writeError(w, http.StatusBadRequest, wire.ErrCodeBadRequest, msg)
 		return
 	}
@@ -210,7 +211,19 @@ func maskID(idn string) string {
 	return idn[:6] + strings.Repeat("*", len(idn)-8) + idn[len(idn)-2:]
 }
 
-func passwordProblem(p string) string {
+// minPasswordScore is the zxcvbn score a password needs: 2 means more than
+// about 10^6 guesses, which the per-ID and per-device throttles make
+// unreachable online (5 free failures, then lockouts growing to a day), and
+// the slow hash makes costly offline. It refuses what a person guesses
+// first: repeats and sequences (aaaaaaa1, abcdefg1, 12345678a), common
+// passwords and words (password1, qwerty123), and the candidate's own ID
+// number, birthday or name.
+const minPasswordScore = 2
+
+// passwordProblem says what is wrong with a new password ("" when it is
+// fine); related are the person's own data it must not be built from (ID
+// number, name).
+func passwordProblem(p string, related ...string) string {
 	hasLetter, hasDigit := false, false
 	for _, c := range p {
 		switch {
@@ -222,6 +235,25 @@ func passwordProblem(p string) string {
 	}
 	if len(p) < 8 || len(p) > 64 || !hasLetter || !hasDigit {
 		return "密码须为8至64位并同时包含字母和数字 / password must be 8–64 characters with letters and digits"
+	}
+	var inputs []string
+	for _, r := range related {
+		if r = strings.TrimSpace(r); r != "" {
+			inputs = append(inputs, r)
+		}
+		if validIDNumber(r) {
+			// Birthday, its month and day, the last six: whoever knows the
+			// ID number tries these first.
+			for _, part := range []string{r, r[6:14], r[len(r)-6:]} {
+				if strings.Contains(strings.ToUpper(p), part) {
+					return "密码不能包含身份证号码或出生日期 / password must not contain the ID number or the birthday"
+				}
+			}
+			inputs = append(inputs, r[6:14], r[10:14], r[len(r)-6:])
+		}
+	}
+	if zxcvbn.PasswordStrength(p, append(inputs, "examkiosk", "kaoshi", "baoming")).Score < minPasswordScore {
+		return "密码太容易被猜到（重复或连续字符、常用密码、生日或身份证号），请换一个 / password is too easy to guess (repeats, sequences, common passwords, birthday or ID number); choose another"
 	}
 	return ""
 }

@@ -87,8 +87,8 @@ func (s *Server) AddReviewer(name, role, password string) error {
 	if role != RoleReviewer && role != RoleAdmin {
 		return fmt.Errorf("reviewer role %q: want %s or %s", role, RoleReviewer, RoleAdmin)
 	}
-	if msg := passwordProblem(password); msg != "" || len(password) < 12 {
-		return fmt.Errorf("reviewer password: at least 12 characters with letters and digits")
+	if msg := passwordProblem(password, name); msg != "" || len(password) < 12 {
+		return fmt.Errorf("reviewer password: at least 12 characters with letters and digits, not easy to guess")
 	}
 	if err := s.putReviewer(reviewerRecord{Name: name, Role: role, Hash: hashPassword(password), CreatedAt: s.now()}); err != nil {
 		return fmt.Errorf("store reviewer %s: %w", name, err)
