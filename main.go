@@ -170,12 +170,19 @@ func run(args []string) int {
 		},
 		Models:    models,
 		ReadyFile: f.readyFile,
+		Notify:    app.SystemdNotifier,
 	})
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "examkiosk: %v\n", err)
 		return 1
 	}
 	svc.Start(ctx)
+	if wd, err := app.WatchdogInterval(); err != nil {
+		logger.Warn("systemd watchdog", "err", err)
+	} else if wd > 0 {
+		logger.Info("systemd watchdog on", "interval", wd)
+		go app.RunWatchdog(ctx, wd, app.SystemdNotifier, kiosk.WatchdogProbes(), logger.Warn)
+	}
 	err = wails.Run(&options.App{
 		Title:                    "ExamKiosk",
 		Width:                    1280,

@@ -40,6 +40,7 @@ type Options struct {
 	Enrol         func(ctx context.Context, code string) (*kiosk.Client, error) // enrols from the staff console
 	Models        []ModelFile                                                   // verified model files; New verifies them when nil
 	ReadyFile     string                                                        // when set, ReportRendered writes the rendered screen's marker here
+	Notify        Notifier                                                      // systemd notifications (READY=1 on the welcome screen); nil: none
 	Now           func() time.Time
 }
 
@@ -57,6 +58,8 @@ type App struct {
 	login   *loginRun
 	staff   staffGate
 	sync    atomic.Pointer[kiosk.Client] // set at start or by a staff enrolment
+
+	readyOnce sync.Once // READY=1 to systemd (watchdog.go)
 }
 
 // New checks what the kiosk cannot start without and returns the App.
@@ -205,6 +208,7 @@ func (a *App) Status() StatusReport {
 // content; the window smoke test and the headless demo wait for it.
 func (a *App) ReportRendered(screen string) error {
 	a.log.Info("screen rendered", "screen", screen)
+	a.notifyReady(screen)
 	if a.opts.ReadyFile == "" {
 		return nil
 	}
