@@ -143,6 +143,7 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("GET /review", s.admin(s.handleReviewPage))
 	mux.Handle("POST /review/{id}", s.admin(s.handleReviewForm))
 	mux.Handle("GET /devices", s.admin(s.handleDevicesPage))
+	s.fleetRoutes(mux) // fleet.go: /fleet, /fleet/alerts, /metrics
 	mux.Handle("GET /{$}", s.admin(func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/review", http.StatusSeeOther)
 	}))
