@@ -181,7 +181,7 @@ func run(args []string) int {
 		logger.Warn("systemd watchdog", "err", err)
 	} else if wd > 0 {
 		logger.Info("systemd watchdog on", "interval", wd)
-		go app.RunWatchdog(ctx, wd, app.SystemdNotifier, kiosk.WatchdogProbes(), logger.Warn)
+		go app.RunWatchdog(ctx, wd, app.SystemdNotifier, app.WatchdogProbes(kiosk), logger.Warn)
 	}
 	err = wails.Run(&options.App{
 		Title:                    "ExamKiosk",

@@ -110,11 +110,11 @@ func answers(ctx context.Context, timeout time.Duration, check func(context.Cont
 	}
 }
 
-// WatchdogProbes are the parts of this kiosk the watchdog asks: the
+// WatchdogProbes are the parts of kiosk a that the watchdog asks: the
 // journey's state machine (its lock can be taken and the screen read), the
 // camera pipeline (its status answers and, while it says ok, frames are
 // fresh) and the store (a read transaction completes).
-func (a *App) WatchdogProbes() []Probe {
+func WatchdogProbes(a *App) []Probe {
 	probes := []Probe{
 		{Name: "journey", Check: func(context.Context) error {
 			a.mu.Lock()

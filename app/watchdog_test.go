@@ -76,7 +76,7 @@ func TestWatchdogStopsWhenTheKioskHangs(t *testing.T) {
 	defer cancel()
 	var logged []string
 	logs := make(chan string, 64)
-	go RunWatchdog(ctx, interval, SystemdNotifier, a.WatchdogProbes(), func(msg string, args ...any) {
+	go RunWatchdog(ctx, interval, SystemdNotifier, WatchdogProbes(a), func(msg string, args ...any) {
 		select {
 		case logs <- msg:
 		default:
@@ -116,11 +116,11 @@ func TestWatchdogStopsWhenTheKioskHangs(t *testing.T) {
 
 func TestWatchdogProbesTheStore(t *testing.T) {
 	a := testApp(t, Options{Camera: replayCamera(t)})
-	if err := checkAll(context.Background(), time.Second, a.WatchdogProbes()); err != nil {
+	if err := checkAll(context.Background(), time.Second, WatchdogProbes(a)); err != nil {
 		t.Fatalf("healthy kiosk: %v", err)
 	}
 	a.opts.Store.Close()
-	err := checkAll(context.Background(), time.Second, a.WatchdogProbes())
+	err := checkAll(context.Background(), time.Second, WatchdogProbes(a))
 	if err == nil || !strings.Contains(err.Error(), "store") {
 		t.Fatalf("closed store: got %v, want a store failure", err)
 	}

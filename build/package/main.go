@@ -215,7 +215,7 @@ func (p pkg) build(o opts, tmp string) (string, error) {
 			Recommends: p.recommends,
 			Contents:   contents,
 			Scripts:    scripts,
-			Deb:        nfpm.Deb{Compression: "xz"},
+			Deb:        nfpm.Deb{Compression: "gzip"},
 		},
 	}
 	info = nfpm.WithDefaults(info)
