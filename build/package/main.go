@@ -107,11 +107,14 @@ func kioskPkg(o opts, here string) pkg {
 			" delivered to the central system. Runs full-screen in the cage compositor.",
 		binary: o.kiosk, binDest: "/usr/bin/examkiosk",
 		extraDepends: []string{"cage", "systemd", "udev", "fonts-wqy-microhei"},
-		confDir:      "/etc/examkiosk",
-		configs:      []string{"/etc/examkiosk/config.toml"},
-		dataDir:      "/var/lib/examkiosk",
-		reloadUdev:   true,
-		filesDir:     here,
+		// OpenBLAS answers libblas.so.3 about twice as fast as the reference
+		// BLAS for dlib here (docs/BENCHMARKS.md).
+		recommends: []string{"libopenblas0-pthread"},
+		confDir:    "/etc/examkiosk",
+		configs:    []string{"/etc/examkiosk/config.toml"},
+		dataDir:    "/var/lib/examkiosk",
+		reloadUdev: true,
+		filesDir:   here,
 	}
 	p.contents = files.Contents{
 		config(filepath.Join(o.repo, "build", "config.example.toml"), "/etc/examkiosk/config.toml"),
