@@ -12,6 +12,7 @@ require (
 	github.com/wailsapp/wails/v2 v2.9.2
 	go.etcd.io/bbolt v1.5.0
 	golang.org/x/crypto v0.23.0
+	golang.org/x/sys v0.45.0
 )
 
 require (
@@ -38,6 +39,5 @@ require (
 	github.com/wailsapp/mimetype v1.4.1 // indirect
 	golang.org/x/exp v0.0.0-20230522175609-2e198f4a06a1 // indirect
 	golang.org/x/net v0.25.0 // indirect
-	golang.org/x/sys v0.45.0 // indirect
 	golang.org/x/text v0.15.0 // indirect
 )

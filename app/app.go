@@ -41,6 +41,7 @@ type Options struct {
 	Models        []ModelFile                                                   // verified model files; New verifies them when nil
 	ReadyFile     string                                                        // when set, ReportRendered writes the rendered screen's marker here
 	Notify        Notifier                                                      // systemd notifications (READY=1 on the welcome screen); nil: none
+	Quit          func()                                                        // closes the window (the staff console's restart); nil: cannot
 	Now           func() time.Time
 }
 
@@ -59,7 +60,8 @@ type App struct {
 	staff   staffGate
 	sync    atomic.Pointer[kiosk.Client] // set at start or by a staff enrolment
 
-	readyOnce sync.Once // READY=1 to systemd (watchdog.go)
+	readyOnce sync.Once   // READY=1 to systemd (watchdog.go)
+	restart   atomic.Bool // staff asked for a restart (staffops.go)
 }
 
 // New checks what the kiosk cannot start without and returns the App.

@@ -180,8 +180,8 @@ func (a *App) diagnostics() Diagnostics {
 	return d
 }
 
-// WriteDiagnostics writes the bundle as a zip archive to w.
-func (a *App) WriteDiagnostics(w io.Writer) error {
+// writeDiagnostics writes the bundle as a zip archive to w.
+func (a *App) writeDiagnostics(w io.Writer) error {
 	z := zip.NewWriter(w)
 	add := func(name string, body []byte) error {
 		f, err := z.CreateHeader(&zip.FileHeader{Name: name, Method: zip.Deflate, Modified: a.opts.Now()})
@@ -270,7 +270,7 @@ func (a *App) StaffDiagnostics(dir string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("无法写入U盘 / Cannot write to %s: %w", dir, err)
 	}
-	if err := a.WriteDiagnostics(f); err != nil {
+	if err := a.writeDiagnostics(f); err != nil {
 		f.Close()
 		os.Remove(path)
 		return "", err
@@ -292,9 +292,9 @@ type DiagnosticsQR struct {
 	PNG     string `json:"png"`
 }
 
-// DiagnosticSummary is one line support can read from a phone photo:
+// diagnosticSummary is one line support can read from a phone photo:
 // version, each status item's state, the queue and the last sync.
-func (a *App) DiagnosticSummary() string {
+func (a *App) diagnosticSummary() string {
 	d := a.diagnostics()
 	parts := []string{"EK1", "host=" + d.Hostname, "v=" + d.Version}
 	for _, it := range d.Status.Items {
@@ -313,7 +313,7 @@ func (a *App) StaffDiagnosticsQR() (DiagnosticsQR, error) {
 	if err := a.staffCheck(); err != nil {
 		return DiagnosticsQR{}, err
 	}
-	s := a.DiagnosticSummary()
+	s := a.diagnosticSummary()
 	png, err := qrcode.Encode(s, qrcode.Medium, 320)
 	if err != nil {
 		return DiagnosticsQR{}, fmt.Errorf("summary QR: %w", err)

@@ -70,7 +70,7 @@ func TestDiagnosticBundleHasNoPersonalData(t *testing.T) {
 	log.Warn("delivery refused", "err", errors.New(`field name "`+name+`" for `+id+` phone `+phone+`: too long`), "component", "sync")
 
 	var buf bytes.Buffer
-	if err := a.WriteDiagnostics(&buf); err != nil {
+	if err := a.writeDiagnostics(&buf); err != nil {
 		t.Fatal(err)
 	}
 	z, err := zip.NewReader(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
