@@ -119,7 +119,7 @@ func kioskPkg(o opts, here string) pkg {
 	p.contents = files.Contents{
 		config(filepath.Join(o.repo, "build", "config.example.toml"), "/etc/examkiosk/config.toml"),
 		file(filepath.Join(here, "examkiosk.service"), "/usr/lib/systemd/system/examkiosk.service", 0o644),
-		file(filepath.Join(here, "70-examkiosk-camera.rules"), "/usr/lib/udev/rules.d/70-examkiosk-camera.rules", 0o644),
+		file(filepath.Join(here, "70-examkiosk.rules"), "/usr/lib/udev/rules.d/70-examkiosk.rules", 0o644),
 		file(filepath.Join(here, "examkiosk.sysusers"), "/usr/lib/sysusers.d/examkiosk.conf", 0o644),
 		file(filepath.Join(here, "examkiosk.tmpfiles"), "/usr/lib/tmpfiles.d/examkiosk.conf", 0o644),
 		file(filepath.Join(o.repo, "README.md"), "/usr/share/doc/examkiosk/README.md", 0o644),

@@ -123,7 +123,7 @@ func TestKioskPackage(t *testing.T) {
 		"/usr/bin/examkiosk":                              "-rwxr-xr-x",
 		"/etc/examkiosk/config.toml":                      "-rw-r-----",
 		"/usr/lib/systemd/system/examkiosk.service":       "-rw-r--r--",
-		"/usr/lib/udev/rules.d/70-examkiosk-camera.rules": "-rw-r--r--",
+		"/usr/lib/udev/rules.d/70-examkiosk.rules": "-rw-r--r--",
 		"/usr/lib/sysusers.d/examkiosk.conf":              "-rw-r--r--",
 		"/usr/lib/tmpfiles.d/examkiosk.conf":              "-rw-r--r--",
 		"/usr/share/examkiosk/models/models.sha256":       "-rw-r--r--",
