@@ -20,16 +20,10 @@ func (c *Camera) Rescan() {
 
 // pause waits d, or less when Rescan is called; false when ctx ended.
 func (c *Camera) pause(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-	case <-c.rescan:
-		c.log.Info("camera rescan")
-	}
-	return true
+	actx, end := c.attempt(ctx)
+	sleep(actx, d)
+	end()
+	return ctx.Err() == nil
 }
 
 // attempt returns the context of one open-and-capture attempt, cancelled
