@@ -35,12 +35,15 @@ const (
 // "[redacted]" in TOML and JSON.
 type PINHash string
 
+// pinRedacted is what --print-config shows instead of a hash.
+const pinRedacted = "[redacted]"
+
 // MarshalText hides the hash.
 func (h PINHash) MarshalText() ([]byte, error) {
 	if h == "" {
 		return []byte(""), nil
 	}
-	return []byte("[redacted]"), nil
+	return []byte(pinRedacted), nil
 }
 
 // UnmarshalText reads the hash from the config file.
@@ -74,6 +77,9 @@ type pinParams struct {
 
 func (h PINHash) parse() (pinParams, error) {
 	var p pinParams
+	if h == pinRedacted {
+		return p, errors.New("this is the value --print-config shows in place of the hash: put the line examkiosk --hash-pin prints here")
+	}
 	f := strings.Split(string(h), "$")
 	// "", "argon2id", "v=19", "m=..,t=..,p=..", salt, hash
 	if len(f) != 6 || f[0] != "" || f[1] != "argon2id" {

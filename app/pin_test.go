@@ -66,4 +66,7 @@ func TestPINNeverPrinted(t *testing.T) {
 	if !strings.Contains(out, `staff_pin_hash = "[redacted]"`) {
 		t.Errorf("--print-config should say the hash is set, redacted:\n%s", out)
 	}
+	if err := PINHash("[redacted]").Validate(); err == nil || !strings.Contains(err.Error(), "--hash-pin") {
+		t.Errorf("a printed config used as is must say what to put there, got %v", err)
+	}
 }

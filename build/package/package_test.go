@@ -120,14 +120,14 @@ func TestKioskPackage(t *testing.T) {
 	deb := findDeb(t, "examkiosk")
 	files := contents(t, deb)
 	want := map[string]string{
-		"/usr/bin/examkiosk":                              "-rwxr-xr-x",
-		"/etc/examkiosk/config.toml":                      "-rw-r-----",
-		"/usr/lib/systemd/system/examkiosk.service":       "-rw-r--r--",
-		"/usr/lib/udev/rules.d/70-examkiosk.rules": "-rw-r--r--",
-		"/usr/lib/sysusers.d/examkiosk.conf":              "-rw-r--r--",
-		"/usr/lib/tmpfiles.d/examkiosk.conf":              "-rw-r--r--",
-		"/usr/share/examkiosk/models/models.sha256":       "-rw-r--r--",
-		"/usr/share/doc/examkiosk/README.md":              "-rw-r--r--",
+		"/usr/bin/examkiosk":                        "-rwxr-xr-x",
+		"/etc/examkiosk/config.toml":                "-rw-r-----",
+		"/usr/lib/systemd/system/examkiosk.service": "-rw-r--r--",
+		"/usr/lib/udev/rules.d/70-examkiosk.rules":  "-rw-r--r--",
+		"/usr/lib/sysusers.d/examkiosk.conf":        "-rw-r--r--",
+		"/usr/lib/tmpfiles.d/examkiosk.conf":        "-rw-r--r--",
+		"/usr/share/examkiosk/models/models.sha256": "-rw-r--r--",
+		"/usr/share/doc/examkiosk/README.md":        "-rw-r--r--",
 	}
 	manifest, err := os.ReadFile(filepath.Join(os.Getenv("EXAMKIOSK_REPO"), "build", "models.sha256"))
 	if err != nil {
