@@ -200,14 +200,18 @@ func TestKioskPackage(t *testing.T) {
 		t.Errorf("/etc/examkiosk: %v group %d, want drwxr-x--- root:examkiosk", mode, g)
 	}
 
-	// Upgrade (the same package again: dpkg runs the upgrade path): the
-	// centre's config, its data and keys stay.
+	// Upgrade to a newer version (the same package with a higher version,
+	// repacked): the centre's config, its data and keys stay.
 	local := "# this centre's settings\n[centre]\nname = \"本地考点\"\n"
 	os.WriteFile(cfg, []byte(local), 0o640)
 	data := filepath.Join(root, "var/lib/examkiosk/kiosk.db")
 	os.WriteFile(data, []byte("registrations"), 0o600)
 	os.WriteFile(data+".key", []byte("data key"), 0o600)
-	dpkg(t, root, nil, "--install", deb)
+	newer := repackNewer(t, deb)
+	out := dpkg(t, root, nil, "--install", newer)
+	if !strings.Contains(out, "Preparing to unpack") || !strings.Contains(mustRun(t, nil, "dpkg-query", "--admindir="+filepath.Join(root, "var/lib/dpkg"), "-W", "examkiosk"), "+upgrade") {
+		t.Errorf("the newer package was not installed:\n%s", out)
+	}
 	if b, _ := os.ReadFile(cfg); string(b) != local {
 		t.Errorf("upgrade replaced the centre's config:\n%s", b)
 	}
@@ -218,7 +222,7 @@ func TestKioskPackage(t *testing.T) {
 	}
 
 	// Purge removes the config but keeps data unless asked.
-	out := dpkg(t, root, nil, "--purge", "examkiosk")
+	out = dpkg(t, root, nil, "--purge", "examkiosk")
 	if _, err := os.Stat(cfg); !os.IsNotExist(err) {
 		t.Errorf("purge left the config: %v", err)
 	}
@@ -327,4 +331,21 @@ func TestInstalledKioskRenders(t *testing.T) {
 		t.Fatalf("the installed kiosk under Xvfb: %v\n%s", err, out)
 	}
 	t.Logf("%s", out)
+}
+
+// repackNewer returns deb with "+upgrade" appended to its version.
+func repackNewer(t *testing.T, deb string) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "tree")
+	mustRun(t, nil, "dpkg-deb", "--raw-extract", deb, dir)
+	control := filepath.Join(dir, "DEBIAN", "control")
+	b, err := os.ReadFile(control)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b = regexp.MustCompile(`(?m)^Version: (.*)$`).ReplaceAll(b, []byte("Version: $1+upgrade"))
+	os.WriteFile(control, b, 0o644)
+	out := filepath.Join(t.TempDir(), "newer.deb")
+	mustRun(t, nil, "dpkg-deb", "--root-owner-group", "-Znone", "--build", dir, out)
+	return out
 }
