@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"examkiosk/app/registration"
+	"examkiosk/app/store"
 	"examkiosk/sync/wire"
 )
 
@@ -39,33 +40,13 @@ func noisePhoto(t *testing.T) []byte {
 // attributes and in an error, writes a bundle with the facts support needs
 // and none of those.
 func TestDiagnosticBundleHasNoPersonalData(t *testing.T) {
-	now := time.Now()
 	ring := NewLogRing(slog.NewTextHandler(io.Discard, nil), 100)
 	log := slog.New(ring)
 	a := testApp(t, Options{Camera: replayCamera(t), Logger: log})
 	a.opts.Config.Kiosk.StaffPINHash = mustHashPIN(t, "246810")
-	ctx := context.Background()
 
-	const name, id, phone = "欧阳明月", "440305198001010013", "13912345678"
-	if c, ok := registration.CheckDigit(id[:17]); !ok || string(c) != id[17:] {
-		t.Fatalf("test ID number %s is not valid (check digit %c)", id, c)
-	}
-	st := a.opts.Store
-	if err := st.PutCatalog(ctx, wire.Catalog{Version: 1, Exams: []wire.Exam{{ID: "E1", Name: "2026 年事业单位公开招聘",
-		RegisterFrom: now.AddDate(0, -1, 0), RegisterUntil: now.AddDate(0, 1, 0), Positions: []wire.Position{{ID: "P1", Name: "文秘"}}}}}); err != nil {
-		t.Fatal(err)
-	}
-	photo := noisePhoto(t)
-	desc := make([]float32, registration.DescriptorLen)
-	reg, err := st.Submit(ctx, registration.Registration{
-		Name: name, IDNumber: id, Phone: phone, Education: registration.EducationMaster, Major: "计算机科学与技术",
-		GraduationYear: 2010, WorkExperience: "2010–2018 深圳某科技公司", ExamID: "E1", PositionID: "P1",
-		Photo: photo, Descriptors: [][]float32{desc}, FaceDistance: 0.2, LivenessPassed: true,
-		IdentitySource: registration.SourceSocialSecurityQR, DeviceID: "kiosk-1",
-	})
-	if err != nil {
-		t.Fatalf("submit: %v", err)
-	}
+	const name, id, phone = testName, testIDNumber, testPhone
+	photo, reg := submitTestRegistration(t, a.opts.Store)
 	log.Info("registration submitted", "registration", reg.ID, "name", name, "id_number", id, "device", "kiosk-diag-7")
 	log.Warn("delivery refused", "err", errors.New(`field name "`+name+`" for `+id+` phone `+phone+`: too long`), "component", "sync")
 
@@ -136,5 +117,50 @@ func TestDiagnosticBundleHasNoPersonalData(t *testing.T) {
 	}
 	if strings.Contains(qr.Summary, name) || strings.Contains(qr.Summary, id) {
 		t.Errorf("the summary holds personal data: %q", qr.Summary)
+	}
+}
+
+// The candidate of submitTestRegistration.
+const testName, testIDNumber, testPhone = "欧阳明月", "440305198001010013", "13912345678"
+
+// submitTestRegistration stores a complete registration (name, ID number,
+// phone, photo, face descriptor) and returns its photo and the record.
+func submitTestRegistration(t *testing.T, st *store.Store) ([]byte, registration.Registration) {
+	t.Helper()
+	ctx := context.Background()
+	now := time.Now()
+	if c, ok := registration.CheckDigit(testIDNumber[:17]); !ok || string(c) != testIDNumber[17:] {
+		t.Fatalf("test ID number %s is not valid (check digit %c)", testIDNumber, c)
+	}
+	if err := st.PutCatalog(ctx, wire.Catalog{Version: 1, Exams: []wire.Exam{{ID: "E1", Name: "2026 年事业单位公开招聘",
+		RegisterFrom: now.AddDate(0, -1, 0), RegisterUntil: now.AddDate(0, 1, 0), Positions: []wire.Position{{ID: "P1", Name: "文秘"}}}}}); err != nil {
+		t.Fatal(err)
+	}
+	photo := noisePhoto(t)
+	desc := make([]float32, registration.DescriptorLen)
+	reg, err := st.Submit(ctx, registration.Registration{
+		Name: testName, IDNumber: testIDNumber, Phone: testPhone, Education: registration.EducationMaster, Major: "计算机科学与技术",
+		GraduationYear: 2010, WorkExperience: "2010–2018 深圳某科技公司", ExamID: "E1", PositionID: "P1",
+		Photo: photo, Descriptors: [][]float32{desc}, FaceDistance: 0.2, LivenessPassed: true,
+		IdentitySource: registration.SourceSocialSecurityQR, DeviceID: "kiosk-1",
+	})
+	if err != nil {
+		t.Fatalf("submit: %v", err)
+	}
+	return photo, reg
+}
+
+// TestHeartbeatHealth: the heartbeat says when the oldest undelivered item
+// was queued (the central's "queue older than an hour" alert).
+func TestHeartbeatHealth(t *testing.T) {
+	s := &Services{Store: testStore(t), Camera: replayCamera(t)}
+	if h := s.health("1.2.3"); !h.OldestQueued.IsZero() || h.Version != "1.2.3" || h.Camera != "ok" || h.DiskFreeBytes == 0 {
+		t.Fatalf("empty outbox: %+v", h)
+	}
+	before := time.Now().Add(-time.Second)
+	submitTestRegistration(t, s.Store)
+	h := s.health("1.2.3")
+	if h.OldestQueued.Before(before) || h.OldestQueued.After(time.Now()) {
+		t.Fatalf("oldest queued %v, want the submission's time", h.OldestQueued)
 	}
 }
