@@ -186,7 +186,11 @@ func run(args []string) int {
 		Models:    models,
 		ReadyFile: f.readyFile,
 		Notify:    app.SystemdNotifier,
-		Quit:      func() { wailsruntime.Quit(wailsCtx.Load().(context.Context)) },
+		Quit: func() {
+			if c, ok := wailsCtx.Load().(context.Context); ok {
+				wailsruntime.Quit(c)
+			}
+		},
 	})
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "examkiosk: %v\n", err)
