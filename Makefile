@@ -92,3 +92,41 @@ fuzz:
 
 clean:
 	rm -rf bin frontend/dist/assets frontend/dist/index.html
+
+# ---- Packages (issue 13; README "Install on a kiosk box") -------------------
+# make package        bin/pkg/examkiosk_<v>_amd64.deb, bin/pkg/examkiosk-central_<v>_amd64.deb
+# make package-test   installs them into a throwaway root and checks them (about
+#                     2-4 min on 2 cores: the portable cgo build, an emulated
+#                     older CPU, Xvfb); not part of `make test`, see README.
+# The kiosk binary is built with build/package/cxx-portable as the C++
+# compiler: go-face's "-march=native" would tie it to the build host's CPU.
+PKG_VERSION ?= 0.1.0+$(shell git rev-list --count HEAD 2>/dev/null || echo 0).g$(shell git rev-parse --short HEAD 2>/dev/null || echo 0)
+PKG_DIR := bin/pkg
+PKG_MODELS ?= $(or $(EXAMKIOSK_MODELS),$(or $(XDG_DATA_HOME),$(HOME)/.local/share)/examkiosk/models)
+PKG_CXX := $(CURDIR)/build/package/cxx-portable
+
+.PHONY: package package-test
+
+$(PKG_DIR)/examkiosk: frontend/dist/index.html $(GO_SRC) build/package/cxx-portable
+	CXX=$(PKG_CXX) go build -tags desktop,production -trimpath -ldflags "-X main.version=$(PKG_VERSION)" -o $@ .
+
+$(PKG_DIR)/facecheck: $(GO_SRC) build/package/cxx-portable
+	CXX=$(PKG_CXX) go build -trimpath -o $@ ./cmd/facecheck
+
+$(PKG_DIR)/examkiosk-central: $(GO_SRC)
+	go build -trimpath -o $@ ./cmd/central
+
+package: models $(PKG_DIR)/examkiosk $(PKG_DIR)/examkiosk-central
+	@rm -f $(PKG_DIR)/*.deb
+	cd build/package && SOURCE_DATE_EPOCH=$$(git log -1 --format=%ct) go run . --version $(PKG_VERSION) \
+	  --out $(CURDIR)/$(PKG_DIR) --repo $(CURDIR) --kiosk $(CURDIR)/$(PKG_DIR)/examkiosk --central $(CURDIR)/$(PKG_DIR)/examkiosk-central \
+	  --models $(PKG_MODELS)
+
+package-test: package $(PKG_DIR)/facecheck bin/facecheck-native
+	cd build/package && EXAMKIOSK_PKG_DIR=$(CURDIR)/$(PKG_DIR) EXAMKIOSK_REPO=$(CURDIR) EXAMKIOSK_NATIVE_FACECHECK=$(CURDIR)/bin/facecheck-native \
+	  EXAMKIOSK_ARTIFACTS=$(ARTIFACTS) go test -count=1 -timeout 20m -v .
+
+# The same face code built the default way: the portability test's
+# negative control (it must fail on the emulated older CPU).
+bin/facecheck-native: $(GO_SRC)
+	go build -o $@ ./cmd/facecheck

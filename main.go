@@ -11,12 +11,15 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"sync/atomic"
+	"syscall"
 
 	"github.com/BurntSushi/toml"
 	"github.com/wailsapp/wails/v2"
 	"github.com/wailsapp/wails/v2/pkg/options"
 	"github.com/wailsapp/wails/v2/pkg/options/assetserver"
 	"github.com/wailsapp/wails/v2/pkg/options/linux"
+	wailsruntime "github.com/wailsapp/wails/v2/pkg/runtime"
 
 	"examkiosk/app"
 	"examkiosk/sync/kiosk"
@@ -40,6 +43,8 @@ type flags struct {
 	enrol     string
 	version   bool
 	printCfg  bool
+	hashPIN   bool
+	rescan    bool
 }
 
 func parseFlags(args []string, stderr io.Writer) (flags, error) {
@@ -56,6 +61,8 @@ func parseFlags(args []string, stderr io.Writer) (flags, error) {
 	fs.StringVar(&f.readyFile, "ready-file", "", "write the name of the first rendered screen to this file (smoke tests, headless demo)")
 	fs.BoolVar(&f.version, "version", false, "print the version and exit")
 	fs.BoolVar(&f.printCfg, "print-config", false, "print the configuration in force (defaults, file, flags) as TOML and exit")
+	fs.BoolVar(&f.hashPIN, "hash-pin", false, "read a 6-12 digit staff PIN from standard input and print its kiosk.staff_pin_hash line")
+	fs.BoolVar(&f.rescan, "rescan-camera", false, "tell the running kiosk to look for its camera again (the udev rule's hot-plug signal)")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: examkiosk [flags]\n\nExamKiosk registration kiosk. Flags:\n")
 		fs.PrintDefaults()
@@ -128,7 +135,14 @@ func run(args []string) int {
 		fmt.Println(version)
 		return 0
 	}
-	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	if f.hashPIN {
+		return hashPIN(os.Stdin, os.Stdout, os.Stderr)
+	}
+	if f.rescan {
+		return signalRescan(os.Stderr)
+	}
+	// The last records stay in memory for the staff console's diagnostic bundle.
+	logger := slog.New(app.NewLogRing(slog.NewTextHandler(os.Stderr, nil), 500))
 	cfg, err := loadConfig(f)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "examkiosk: %v\n", err)
@@ -154,6 +168,7 @@ func run(args []string) int {
 		return 1
 	}
 	defer svc.Close()
+	var wailsCtx atomic.Value // the window's context, for closing it on a staff restart
 	kiosk, err := app.New(app.Options{
 		Config:        cfg,
 		Version:       version,
@@ -170,12 +185,26 @@ func run(args []string) int {
 		},
 		Models:    models,
 		ReadyFile: f.readyFile,
+		Notify:    app.SystemdNotifier,
+		Quit: func() {
+			if c, ok := wailsCtx.Load().(context.Context); ok {
+				wailsruntime.Quit(c)
+			}
+		},
 	})
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "examkiosk: %v\n", err)
 		return 1
 	}
 	svc.Start(ctx)
+	stopSignals := onRescanSignal(ctx, kiosk, logger)
+	defer stopSignals()
+	if wd, err := app.WatchdogInterval(); err != nil {
+		logger.Warn("systemd watchdog", "err", err)
+	} else if wd > 0 {
+		logger.Info("systemd watchdog on", "interval", wd)
+		go app.RunWatchdog(ctx, wd, app.SystemdNotifier, app.WatchdogProbes(kiosk), logger.Warn)
+	}
 	err = wails.Run(&options.App{
 		Title:                    "ExamKiosk",
 		Width:                    1280,
@@ -186,13 +215,26 @@ func run(args []string) int {
 		WindowStartState:         options.Fullscreen,
 		BackgroundColour:         &options.RGBA{R: 245, G: 247, B: 250, A: 255},
 		AssetServer:              &assetserver.Options{Assets: assets},
-		OnStartup:                kiosk.Startup,
+		OnStartup:                func(c context.Context) { wailsCtx.Store(c); kiosk.Startup(c) },
 		Bind:                     []any{kiosk},
 		Linux:                    &linux.Options{ProgramName: "examkiosk", WebviewGpuPolicy: linux.WebviewGpuPolicyNever},
 		EnableDefaultContextMenu: false,
 	})
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "examkiosk: %v\n", err)
+		return 1
+	}
+	if app.RestartRequested(kiosk) {
+		// The staff console's restart: close everything, then start again
+		// as the same program with the same arguments.
+		stopSignals()
+		cancel()
+		svc.Close()
+		exe, err := os.Executable()
+		if err == nil {
+			err = syscall.Exec(exe, os.Args, os.Environ())
+		}
+		fmt.Fprintf(os.Stderr, "examkiosk: restart: %v\n", err)
 		return 1
 	}
 	return 0

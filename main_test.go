@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -71,8 +72,17 @@ func TestPrintConfigRoundTrip(t *testing.T) {
 	if err := toml.NewEncoder(&buf).Encode(cfg); err != nil {
 		t.Fatal(err)
 	}
+	// The PIN's hash is never printed; a printed config gets it back by hand.
+	printed := buf.String()
+	if strings.Contains(printed, "argon2") || !strings.Contains(printed, `staff_pin_hash = "[redacted]"`) {
+		t.Fatalf("--print-config must show the PIN hash as [redacted]:\n%s", printed)
+	}
+	hash, err := app.HashPIN("123456")
+	if err != nil {
+		t.Fatal(err)
+	}
 	path := filepath.Join(t.TempDir(), "all.toml")
-	os.WriteFile(path, buf.Bytes(), 0o600)
+	os.WriteFile(path, []byte(strings.Replace(printed, `"[redacted]"`, fmt.Sprintf("%q", hash), 1)), 0o600)
 	back, err := app.LoadConfig(path)
 	if err != nil {
 		t.Fatalf("printed config does not load: %v\n%s", err, buf.String())

@@ -40,6 +40,8 @@ type Options struct {
 	Enrol         func(ctx context.Context, code string) (*kiosk.Client, error) // enrols from the staff console
 	Models        []ModelFile                                                   // verified model files; New verifies them when nil
 	ReadyFile     string                                                        // when set, ReportRendered writes the rendered screen's marker here
+	Notify        Notifier                                                      // systemd notifications (READY=1 on the welcome screen); nil: none
+	Quit          func()                                                        // closes the window (the staff console's restart); nil: cannot
 	Now           func() time.Time
 }
 
@@ -57,6 +59,9 @@ type App struct {
 	login   *loginRun
 	staff   staffGate
 	sync    atomic.Pointer[kiosk.Client] // set at start or by a staff enrolment
+
+	readyOnce sync.Once   // READY=1 to systemd (watchdog.go)
+	restart   atomic.Bool // staff asked for a restart (staffops.go)
 }
 
 // New checks what the kiosk cannot start without and returns the App.
@@ -205,6 +210,7 @@ func (a *App) Status() StatusReport {
 // content; the window smoke test and the headless demo wait for it.
 func (a *App) ReportRendered(screen string) error {
 	a.log.Info("screen rendered", "screen", screen)
+	a.notifyReady(screen)
 	if a.opts.ReadyFile == "" {
 		return nil
 	}

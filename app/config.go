@@ -44,7 +44,9 @@ type CentreConfig struct {
 type KioskConfig struct {
 	Language    string `toml:"language"`     // zh-CN or en: the language the welcome screen starts in
 	IdleSeconds int    `toml:"idle_seconds"` // back to the welcome screen after this long without input
-	StaffPIN    string `toml:"staff_pin"`    // 6-12 digits; opens the staff console
+	// StaffPINHash is the argon2id hash of the 6-12 digit PIN that opens
+	// the staff console (examkiosk --hash-pin makes it; pin.go).
+	StaffPINHash PINHash `toml:"staff_pin_hash"`
 }
 
 // DefaultConfig returns the configuration used for every key the file does
@@ -102,6 +104,9 @@ func LoadConfig(path string) (Config, error) {
 		}
 		return Config{}, &ConfigError{File: path, Msg: err.Error()}
 	}
+	if md.IsDefined("kiosk", "staff_pin") {
+		return Config{}, &ConfigError{File: path, Key: "kiosk.staff_pin", Msg: "the PIN is not kept in the clear any more: run `examkiosk --hash-pin`, type the PIN, and put the line it prints in [kiosk] instead (kiosk.staff_pin_hash)"}
+	}
 	if und := md.Undecoded(); len(und) > 0 {
 		return Config{}, &ConfigError{File: path, Key: und[0].String(), Msg: "unknown key; see README.md, section Configuration, for the keys a kiosk understands"}
 	}
@@ -133,8 +138,10 @@ func (c Config) Validate() error {
 	if c.Kiosk.IdleSeconds < 15 || c.Kiosk.IdleSeconds > 3600 {
 		return bad("kiosk.idle_seconds", fmt.Sprintf("expected 15 to 3600, got %d", c.Kiosk.IdleSeconds))
 	}
-	if p := c.Kiosk.StaffPIN; p != "" && !staffPINRE.MatchString(p) {
-		return bad("kiosk.staff_pin", "expected 6 to 12 digits")
+	if h := c.Kiosk.StaffPINHash; h != "" {
+		if err := h.Validate(); err != nil {
+			return bad("kiosk.staff_pin_hash", err.Error())
+		}
 	}
 	for table, v := range map[string]interface{ Validate() error }{"camera": c.Camera, "face": c.Face, "store": c.Store, "sync": c.Sync} {
 		if err := v.Validate(); err != nil {
@@ -171,6 +178,9 @@ func DemoConfig() Config {
 	c.Store.Path = filepath.Join(DataHome(), "demo", "kiosk.db")
 	c.Camera.Device = "replay:" + DemoClip()
 	c.Sync.CentralURL = DemoCentralURL
-	c.Kiosk.StaffPIN = "123456"
+	// The demo's PIN is 123456 (README); hashed like any other.
+	if h, err := HashPIN("123456"); err == nil {
+		c.Kiosk.StaffPINHash = h
+	}
 	return c
 }

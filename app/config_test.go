@@ -29,7 +29,7 @@ code = "HZ-01"
 [kiosk]
 language = "en"
 idle_seconds = 90
-staff_pin = "20261126"
+staff_pin_hash = "$argon2id$v=19$m=65536,t=3,p=2$rz8s5Wkv3StItwlMG3cbDQ$uuPWxvdDeEtZZcX7N1beyM7nbEK5ZTvxgTtPRN6JQRM" # 20261126
 
 [camera]
 device = "/dev/video2"
@@ -61,7 +61,7 @@ func TestLoadConfig(t *testing.T) {
 		{"centre.code", cfg.Centre.Code, "HZ-01"},
 		{"kiosk.language", cfg.Kiosk.Language, "en"},
 		{"kiosk.idle_seconds", cfg.Kiosk.IdleSeconds, 90},
-		{"kiosk.staff_pin", cfg.Kiosk.StaffPIN, "20261126"},
+		{"kiosk.staff_pin_hash opens with 20261126", cfg.Kiosk.StaffPINHash.Verify("20261126"), true},
 		{"camera.device", cfg.Camera.Device, "/dev/video2"},
 		{"camera.width", cfg.Camera.Width, 1280},
 		{"camera.fps (default)", cfg.Camera.FPS, camera.DefaultConfig().FPS},
@@ -102,7 +102,8 @@ func TestLoadConfigErrors(t *testing.T) {
 		{"syntax", "[centre\nname = \"x\"\n", "line", "expected"},
 		{"language", "[centre]\nname = \"x\"\n[kiosk]\nlanguage = \"fr\"\n", "kiosk.language", `"zh-CN" or "en"`},
 		{"idle", "[centre]\nname = \"x\"\n[kiosk]\nidle_seconds = 1\n", "kiosk.idle_seconds", "15 to 3600"},
-		{"pin", "[centre]\nname = \"x\"\n[kiosk]\nstaff_pin = \"12ab\"\n", "kiosk.staff_pin", "6 to 12 digits"},
+		{"pin in the clear", "[centre]\nname = \"x\"\n[kiosk]\nstaff_pin = \"123456\"\n", "kiosk.staff_pin", "--hash-pin"},
+		{"pin hash", "[centre]\nname = \"x\"\n[kiosk]\nstaff_pin_hash = \"$argon2i$v=19$m=65536,t=3,p=2$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA\"\n", "kiosk.staff_pin_hash", "argon2id"},
 		{"relative store path", "[centre]\nname = \"x\"\n[store]\npath = \"kiosk.db\"\n", "store.path", "absolute path"},
 		{"relative models dir", "[centre]\nname = \"x\"\n[face]\nmodels_dir = \"models\"\n", "face.models_dir", "absolute path"},
 		{"camera", "[centre]\nname = \"x\"\n[camera]\ndevice = \"usb0\"\n", "camera", "camera.device"},

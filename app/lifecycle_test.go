@@ -166,7 +166,7 @@ func TestStaffEnrol(t *testing.T) {
 
 	cfg := DefaultConfig()
 	cfg.Centre.Name = central.DemoCentreName
-	cfg.Kiosk.StaffPIN = "135790"
+	cfg.Kiosk.StaffPINHash = mustHashPIN(t, "135790")
 	cfg.Store.Path = filepath.Join(t.TempDir(), "kiosk.db")
 	cfg.Face.ModelsDir = models
 	cfg.Camera.Device = "replay:" + t.TempDir()

@@ -114,7 +114,9 @@ func OpenServices(ctx context.Context, cfg Config, version string, demo bool, en
 
 func (s *Services) newClient(cfg Config, id kiosk.Identity, version string, log *slog.Logger) (*kiosk.Client, error) {
 	c, err := kiosk.New(cfg.Sync, id, s.Store, s.Store, kiosk.Options{Logger: log, Health: func(context.Context) wire.Health {
-		return s.health(version)
+		h := s.health(version)
+		h.Model = cfg.Face.RecognitionModel
+		return h
 	}})
 	if err != nil {
 		return nil, fmt.Errorf("sync client: %w", err)
@@ -155,6 +157,9 @@ func (s *Services) health(version string) wire.Health {
 	h := wire.Health{Version: version, Camera: string(s.Camera.Status().State)}
 	if free, err := diskFree(filepath.Dir(s.Store.Path())); err == nil {
 		h.DiskFreeBytes = free
+	}
+	if q, err := s.Store.Queue(context.Background(), 1); err == nil && len(q) > 0 {
+		h.OldestQueued = q[0].EnqueuedAt // the outbox is in queue order
 	}
 	return h
 }

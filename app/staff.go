@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"crypto/subtle"
 	"errors"
 	"fmt"
 	"strings"
@@ -28,21 +27,26 @@ type staffGate struct {
 	locked   time.Time // locked until
 }
 
-// StaffLogin opens the staff console with the PIN from kiosk.staff_pin.
+// StaffLogin opens the staff console with the PIN whose argon2id hash is
+// kiosk.staff_pin_hash. The slow hash runs outside the App's lock.
 func (a *App) StaffLogin(pin string) error {
 	a.mu.Lock()
-	defer a.mu.Unlock()
 	now := a.opts.Now()
-	g := &a.staff
-	if now.Before(g.locked) {
+	if g := &a.staff; now.Before(g.locked) {
+		a.mu.Unlock()
 		return fmt.Errorf("错误次数过多，请 %d 分钟后再试 / Too many wrong PINs: try again in %d minutes",
 			int(g.locked.Sub(now).Minutes())+1, int(g.locked.Sub(now).Minutes())+1)
 	}
-	want := a.opts.Config.Kiosk.StaffPIN
+	a.mu.Unlock()
+	want := a.opts.Config.Kiosk.StaffPINHash
 	if want == "" {
-		return errors.New("本机未设置工作人员密码（kiosk.staff_pin），请在配置文件中设置 / No staff PIN is configured (kiosk.staff_pin): set one in the config file")
+		return errors.New("本机未设置工作人员密码（kiosk.staff_pin_hash），请用 examkiosk --hash-pin 生成后写入配置文件 / No staff PIN is configured (kiosk.staff_pin_hash): make one with examkiosk --hash-pin and put it in the config file")
 	}
-	if subtle.ConstantTimeCompare([]byte(pin), []byte(want)) != 1 {
+	ok := want.Verify(pin)
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	g := &a.staff
+	if !ok {
 		g.failures++
 		if g.failures >= staffMaxTries {
 			g.failures, g.locked = 0, now.Add(staffLockout)

@@ -10,7 +10,7 @@ func TestStaffConsole(t *testing.T) {
 	now := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
 	clock := func() time.Time { return now }
 	a := testApp(t, Options{Now: clock})
-	a.opts.Config.Kiosk.StaffPIN = "246810"
+	a.opts.Config.Kiosk.StaffPINHash = mustHashPIN(t, "246810")
 
 	if _, err := a.StaffOverview(); err == nil || !strings.Contains(err.Error(), "工作人员密码") {
 		t.Fatalf("the console must ask for the PIN first, got %v", err)
@@ -61,7 +61,7 @@ func TestStaffConsole(t *testing.T) {
 
 func TestStaffConsoleWithoutPIN(t *testing.T) {
 	a := testApp(t, Options{})
-	if err := a.StaffLogin(""); err == nil || !strings.Contains(err.Error(), "kiosk.staff_pin") {
+	if err := a.StaffLogin(""); err == nil || !strings.Contains(err.Error(), "kiosk.staff_pin_hash") {
 		t.Fatalf("no PIN configured: got %v", err)
 	}
 }

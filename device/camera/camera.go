@@ -65,6 +65,8 @@ type Camera struct {
 	watchers  map[chan Status]struct{}
 	consumers map[*Consumer]struct{}
 	times     [32]time.Time // ring of recent frame times, for Stats.FPS
+
+	rescan chan struct{} // Rescan's request (rescan.go)
 }
 
 // Option adjusts a Camera.
@@ -113,6 +115,7 @@ func New(ctx context.Context, open Opener, device string, cfg Config, opts ...Op
 		notify:    make(chan struct{}),
 		watchers:  map[chan Status]struct{}{},
 		consumers: map[*Consumer]struct{}{},
+		rescan:    make(chan struct{}, 1),
 	}
 	for _, o := range opts {
 		o(c)
@@ -142,7 +145,7 @@ func (c *Camera) run(ctx context.Context) {
 			c.stop(&Error{State: StateError, Op: "capture", Device: c.device, Err: fmt.Errorf("panic: %v", r)})
 		}
 	}()
-	wasOK := false
+	wasOK, now := false, false // now: a Rescan ended the last attempt, reopen at once
 	for attempt := 0; ; attempt++ {
 		if ctx.Err() != nil {
 			c.stop(ErrClosed)
@@ -150,14 +153,17 @@ func (c *Camera) run(ctx context.Context) {
 		}
 		if attempt > 0 {
 			c.reconnects.Add(1)
-			if !sleep(ctx, c.cfg.ReconnectInterval) {
+		}
+		if attempt > 0 && !now {
+			if !c.pause(ctx, c.cfg.ReconnectInterval) { // Rescan cuts it short
 				c.stop(ErrClosed)
 				return
 			}
 		}
-		src, err := c.open(ctx)
+		actx, rescanned := c.attempt(ctx) // ends on Rescan (rescan.go)
+		src, err := c.open(actx)
 		if err != nil {
-			if ctx.Err() != nil {
+			if now = rescanned(); now || ctx.Err() != nil {
 				continue
 			}
 			st := StateOf(err)
@@ -167,11 +173,11 @@ func (c *Camera) run(ctx context.Context) {
 			c.setStatus(newStatus(st, c.device, err), err)
 			continue
 		}
-		err = c.capture(ctx, src)
+		err = c.capture(actx, src)
 		if cerr := src.Close(); cerr != nil {
 			c.log.Warn("close camera source", "err", cerr)
 		}
-		if ctx.Err() != nil {
+		if now = rescanned(); now || ctx.Err() != nil {
 			continue
 		}
 		st := StateOf(err)

@@ -175,6 +175,7 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("GET /review", s.reviewer(s.handleReviewPage))
 	mux.Handle("POST /review/{id}", s.reviewer(s.handleReviewForm))
 	mux.Handle("GET /devices", s.admin(s.handleDevicesPage))
+	s.fleetRoutes(mux) // fleet.go: /fleet, /fleet/alerts, /metrics
 	mux.Handle("GET /{$}", s.reviewer(func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/review", http.StatusSeeOther)
 	}))

@@ -117,6 +117,11 @@ type Health struct {
 	Version       string    `json:"version"`
 	LastSync      time.Time `json:"last_sync,omitzero"`
 	At            time.Time `json:"at"`
+	// OldestQueued is when the oldest undelivered item was queued (zero:
+	// the outbox is empty); Model is the face recognition model in use.
+	// Both feed the central's fleet alerts (sync/central/fleet.go).
+	OldestQueued time.Time `json:"oldest_queued,omitzero"`
+	Model        string    `json:"model,omitempty"`
 }
 
 // HeartbeatResponse answers POST /v1/heartbeat.

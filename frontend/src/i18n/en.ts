@@ -181,4 +181,16 @@ export default {
     version: { label: 'Version', version: '' },
     unknown: 'unknown',
   },
+  staffSupport: {
+    title: 'Support',
+    toUSB: 'Diagnostics to USB stick',
+    showQR: 'Diagnostics as QR code',
+    rescan: 'Rescan cameras',
+    restart: 'Restart the app',
+    restartConfirm: 'Tap again to restart',
+    written: 'Written to {path} (no personal data)',
+    rescanning: 'Looking for the camera again…',
+    restarting: 'Restarting…',
+    qrAlt: 'QR code of the diagnostic summary',
+  },
 }

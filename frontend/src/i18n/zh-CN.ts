@@ -181,4 +181,16 @@ export default {
     version: { label: '版本', version: '' },
     unknown: '未知',
   },
+  staffSupport: {
+    title: '技术支持',
+    toUSB: '诊断信息导出到U盘',
+    showQR: '诊断信息二维码',
+    rescan: '重新检测摄像头',
+    restart: '重启程序',
+    restartConfirm: '再点一次确认重启',
+    written: '已写入 {path}（不含个人信息）',
+    rescanning: '正在重新检测摄像头…',
+    restarting: '正在重启…',
+    qrAlt: '诊断摘要二维码',
+  },
 }

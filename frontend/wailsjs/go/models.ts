@@ -221,6 +221,20 @@ export namespace app {
 	        this.image = source["image"];
 	    }
 	}
+	export class DiagnosticsQR {
+	    summary: string;
+	    png: string;
+	
+	    static createFrom(source: any = {}) {
+	        return new DiagnosticsQR(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.summary = source["summary"];
+	        this.png = source["png"];
+	    }
+	}
 	export class ExamSummary {
 	    id: string;
 	    name: string;

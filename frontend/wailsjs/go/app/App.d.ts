@@ -43,6 +43,10 @@ export function SetPassword(arg1:string,arg2:string,arg3:string,arg4:string,arg5
 
 export function ShowStatus():Promise<app.JourneyView>;
 
+export function StaffDiagnostics(arg1:string):Promise<string>;
+
+export function StaffDiagnosticsQR():Promise<app.DiagnosticsQR>;
+
 export function StaffEnrol(arg1:string):Promise<void>;
 
 export function StaffLogin(arg1:string):Promise<void>;
@@ -54,6 +58,10 @@ export function StaffOverview():Promise<app.StaffOverview>;
 export function StaffPurge():Promise<number>;
 
 export function StaffRequeue(arg1:number):Promise<void>;
+
+export function StaffRescanCameras():Promise<void>;
+
+export function StaffRestart():Promise<void>;
 
 export function StaffSyncNow():Promise<void>;
 

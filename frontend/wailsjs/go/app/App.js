@@ -82,6 +82,14 @@ export function ShowStatus() {
   return window['go']['app']['App']['ShowStatus']();
 }
 
+export function StaffDiagnostics(arg1) {
+  return window['go']['app']['App']['StaffDiagnostics'](arg1);
+}
+
+export function StaffDiagnosticsQR() {
+  return window['go']['app']['App']['StaffDiagnosticsQR']();
+}
+
 export function StaffEnrol(arg1) {
   return window['go']['app']['App']['StaffEnrol'](arg1);
 }
@@ -104,6 +112,14 @@ export function StaffPurge() {
 
 export function StaffRequeue(arg1) {
   return window['go']['app']['App']['StaffRequeue'](arg1);
+}
+
+export function StaffRescanCameras() {
+  return window['go']['app']['App']['StaffRescanCameras']();
+}
+
+export function StaffRestart() {
+  return window['go']['app']['App']['StaffRestart']();
 }
 
 export function StaffSyncNow() {
