@@ -126,22 +126,22 @@ func TestFleetAlerts(t *testing.T) {
 	if err := srv.AddCentre(wire.Centre{ID: "C2", Name: "第二考点"}); err != nil {
 		t.Fatal(err)
 	}
-	codeFor := func() string {
-		code, _, err := srv.NewEnrolmentCode("C2")
+	codeFor := func(centre string) string {
+		code, _, err := srv.NewEnrolmentCode(centre)
 		if err != nil {
 			t.Fatal(err)
 		}
 		return code
 	}
 	healthy := wire.Health{Camera: "ok", DiskFreeBytes: 50 << 30, Version: "0.1.0+60.g1a2b3c4", Model: "dlib_face_recognition_resnet_model_v1.dat"}
-	quiet := newSimKiosk(t, c, clk, central.DemoEnrolmentCode, "quiet", 0, healthy)
+	quiet := newSimKiosk(t, c, clk, codeFor(central.DemoCentreID), "quiet", 0, healthy)
 	backlog := healthy
 	backlog.OldestQueued = clk.Now().Add(-90 * time.Minute)
-	queued := newSimKiosk(t, c, clk, central.DemoEnrolmentCode, "queued", 7, backlog)
+	queued := newSimKiosk(t, c, clk, codeFor(central.DemoCentreID), "queued", 7, backlog)
 	worn := healthy
 	worn.Camera, worn.DiskFreeBytes, worn.Version = "disconnected", 300<<20, "0.1.0+9.g0000001"
-	broken := newSimKiosk(t, c, clk, codeFor(), "broken", 0, worn)
-	fine := newSimKiosk(t, c, clk, codeFor(), "fine", 0, healthy)
+	broken := newSimKiosk(t, c, clk, codeFor("C2"), "broken", 0, worn)
+	fine := newSimKiosk(t, c, clk, codeFor("C2"), "fine", 0, healthy)
 	for _, k := range []*simKiosk{quiet, queued, broken, fine} {
 		k.beat(t)
 	}
