@@ -10,6 +10,7 @@ import (
 	"examkiosk/app/registration"
 	"examkiosk/app/store"
 	"examkiosk/device/face"
+	"examkiosk/exam"
 	"examkiosk/sync/kiosk"
 	"examkiosk/sync/wire"
 )
@@ -94,7 +95,7 @@ func (a *App) viewLocked() JourneyView {
 	}
 	cat, _ := a.opts.Store.Catalog(a.ctx)
 	if j.receipt != nil {
-		r := viewOf(*j.receipt, cat)
+		r := viewOf(*j.receipt, cat, a.opts.Config.Review)
 		v.Receipt = &r
 	}
 	if j.candidate != nil {
@@ -103,7 +104,7 @@ func (a *App) viewLocked() JourneyView {
 			a.log.Warn("list registrations", "err", err)
 		}
 		for _, r := range regs {
-			v.Registrations = append(v.Registrations, viewOf(r, cat))
+			v.Registrations = append(v.Registrations, viewOf(r, cat, a.opts.Config.Review))
 		}
 	}
 	return v
@@ -431,12 +432,12 @@ func formOf(r *registration.Registration) ApplicationForm {
 		WorkExperience: r.WorkExperience, ExamID: r.ExamID, PositionID: r.PositionID}
 }
 
-func viewOf(r registration.Registration, cat wire.Catalog) RegistrationView {
+func viewOf(r registration.Registration, cat wire.Catalog, review exam.ReviewHours) RegistrationView {
 	v := RegistrationView{ID: r.ID, Revision: r.Revision, Exam: r.ExamID, Position: r.PositionID, Status: string(r.Status),
 		Reason: r.Reason, PaymentURL: r.PaymentURL, PayBy: r.PayBy, SubmittedAt: r.SubmittedAt, Delivered: !r.DeliveredAt.IsZero()}
 	v.ReceiptQR = qrDataURL(receiptCode(r))
 	if !r.DeliveredAt.IsZero() && (r.Status == registration.StatusDelivered || r.Status == registration.StatusUnderReview) {
-		v.ReviewBy = ReviewDue(r.DeliveredAt.Local())
+		v.ReviewBy = review.Due(r.DeliveredAt.Local())
 	}
 	if r.PaymentURL != "" && r.Status == registration.StatusApproved {
 		v.PaymentQR = qrDataURL(r.PaymentURL)

@@ -13,6 +13,7 @@ import (
 	"examkiosk/app/store"
 	"examkiosk/device/camera"
 	"examkiosk/device/face"
+	"examkiosk/exam"
 	"examkiosk/internal/paths"
 	"examkiosk/sync/central"
 	"examkiosk/sync/kiosk"
@@ -32,6 +33,9 @@ type Config struct {
 	Face   face.Config   `toml:"face"`
 	Store  store.Config  `toml:"store"`
 	Sync   kiosk.Config  `toml:"sync"`
+	// Review holds the reviewers' working hours, from which the receipt and
+	// the status screen say when the review is due.
+	Review exam.ReviewHours `toml:"review"`
 }
 
 // CentreConfig identifies the test centre the kiosk stands in.
@@ -56,6 +60,7 @@ func DefaultConfig() Config {
 		Face:   face.DefaultConfig(),
 		Store:  store.DefaultConfig(),
 		Sync:   kiosk.DefaultConfig(),
+		Review: exam.DefaultReviewHours(),
 	}
 	c.Face.ModelsDir = paths.ModelsDir()
 	return c
@@ -136,7 +141,7 @@ func (c Config) Validate() error {
 	if p := c.Kiosk.StaffPIN; p != "" && !staffPINRE.MatchString(p) {
 		return bad("kiosk.staff_pin", "expected 6 to 12 digits")
 	}
-	for table, v := range map[string]interface{ Validate() error }{"camera": c.Camera, "face": c.Face, "store": c.Store, "sync": c.Sync} {
+	for table, v := range map[string]interface{ Validate() error }{"camera": c.Camera, "face": c.Face, "store": c.Store, "sync": c.Sync, "review": c.Review} {
 		if err := v.Validate(); err != nil {
 			return &ConfigError{Key: table, Msg: err.Error()}
 		}

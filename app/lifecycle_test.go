@@ -33,7 +33,6 @@ func TestRegistrationLifecycle(t *testing.T) {
 
 	// The central, on a loopback port, with its demo centre, exam and code.
 	ccfg := central.DefaultConfig()
-	ccfg.PhotoMinBytes = 20 << 10
 	c := testbed.StartCentral(t, ccfg)
 	srv := c.Server()
 

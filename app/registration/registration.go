@@ -6,9 +6,7 @@
 package registration
 
 import (
-	"bytes"
 	"fmt"
-	"image/jpeg"
 	"math"
 	"regexp"
 	"strconv"
@@ -17,18 +15,20 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"examkiosk/exam"
 	"examkiosk/sync/wire"
 )
 
-// IdentitySource says how the candidate's identity was established.
-type IdentitySource string
+// IdentitySource says how the candidate's identity was established
+// (package exam).
+type IdentitySource = exam.IdentitySource
 
-// Identity sources.
+// Identity sources (package exam).
 const (
-	SourceAlipayQR          IdentitySource = "alipay_qr"
-	SourceSocialSecurityQR  IdentitySource = "social_security_qr"
-	SourceAccount           IdentitySource = "account"
-	SourceOfflineUnverified IdentitySource = "offline_unverified"
+	SourceAlipayQR          = exam.SourceAlipayQR
+	SourceSocialSecurityQR  = exam.SourceSocialSecurityQR
+	SourceAccount           = exam.SourceAccount
+	SourceOfflineUnverified = exam.SourceOfflineUnverified
 )
 
 // Education is the highest completed education level.
@@ -222,8 +222,16 @@ func (r *Registration) Validate(now time.Time, cat *wire.Catalog, lim Limits) er
 	case len(r.Photo) > lim.MaxPhotoBytes:
 		add(FieldPhoto, CodeTooLong, fmt.Sprintf("%d KB", lim.MaxPhotoBytes>>10))
 	default:
-		if _, err := jpeg.DecodeConfig(bytes.NewReader(r.Photo)); err != nil {
-			add(FieldPhoto, CodeNotJPEG, "")
+		// The notice's photo rules, as the central checks them (package exam).
+		if pr := exam.CheckPhotoFile(r.Photo, 0); pr != nil {
+			switch pr.Code {
+			case exam.PhotoNotJPEG:
+				add(FieldPhoto, CodeNotJPEG, "")
+			case exam.PhotoFileSmall:
+				add(FieldPhoto, CodePhotoFileSmall, pr.Limit)
+			default:
+				add(FieldPhoto, CodePhotoSize, pr.Got)
+			}
 		}
 	}
 	if len(r.Descriptors) > lim.MaxDescriptors {
@@ -239,9 +247,9 @@ func (r *Registration) Validate(now time.Time, cat *wire.Catalog, lim Limits) er
 	if math.IsNaN(r.FaceDistance) || math.IsInf(r.FaceDistance, 0) || r.FaceDistance < 0 {
 		add(FieldFaceDistance, CodeBadNumber, "")
 	}
-	switch r.IdentitySource {
-	case SourceAlipayQR, SourceSocialSecurityQR, SourceAccount, SourceOfflineUnverified:
-	case "":
+	switch {
+	case r.IdentitySource.Valid():
+	case r.IdentitySource == "":
 		add(FieldIdentitySource, CodeRequired, "")
 	default:
 		add(FieldIdentitySource, CodeUnknownValue, clip(string(r.IdentitySource)))

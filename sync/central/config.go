@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"net/url"
 	"time"
+
+	"examkiosk/exam"
 )
 
 // Config configures the central server. The TOML table is [central].
@@ -31,11 +33,10 @@ type Config struct {
 	// MaxBatchItems and MaxBodyBytes bound one push request.
 	MaxBatchItems int   `toml:"max_batch_items"`
 	MaxBodyBytes  int64 `toml:"max_body_bytes"`
-	// PhotoMinBytes, PhotoMinWidth and PhotoMinHeight are the ID photo rules
-	// of the exam notice (a JPEG of more than 20 KB, at least 300×420 px).
-	PhotoMinBytes  int `toml:"photo_min_bytes"`
-	PhotoMinWidth  int `toml:"photo_min_width"`
-	PhotoMinHeight int `toml:"photo_min_height"`
+	// Review holds the reviewers' working hours ([central.review]); the
+	// review page shows when each review is due (exam.ReviewHours.Due, the
+	// function the kiosk's receipt uses).
+	Review exam.ReviewHours `toml:"review"`
 	// QRTTL is how long a login QR code stays valid.
 	QRTTL time.Duration `toml:"qr_ttl"`
 	// MaxLongPoll caps how long a QR login poll may wait.
@@ -64,9 +65,7 @@ func DefaultConfig() Config {
 		ClockSkew:        5 * time.Minute,
 		MaxBatchItems:    500,
 		MaxBodyBytes:     32 << 20,
-		PhotoMinBytes:    20*1024 + 1,
-		PhotoMinWidth:    300,
-		PhotoMinHeight:   420,
+		Review:           exam.DefaultReviewHours(),
 		QRTTL:            120 * time.Second,
 		MaxLongPoll:      30 * time.Second,
 		PaymentWindow:    72 * time.Hour,
@@ -92,8 +91,8 @@ func (c Config) Validate() error {
 	if c.MaxBodyBytes < 1<<20 {
 		errs = append(errs, fmt.Errorf("central.max_body_bytes: %d must be at least 1048576", c.MaxBodyBytes))
 	}
-	if c.PhotoMinBytes < 0 || c.PhotoMinWidth < 0 || c.PhotoMinHeight < 0 {
-		errs = append(errs, errors.New("central.photo_min_bytes, photo_min_width, photo_min_height: must not be negative"))
+	if err := c.Review.Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("central.review.%w", err))
 	}
 	if c.QRTTL < 10*time.Second || c.QRTTL > 10*time.Minute {
 		errs = append(errs, fmt.Errorf("central.qr_ttl: %s must be between 10s and 10m", c.QRTTL))

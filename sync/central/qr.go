@@ -12,6 +12,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 	"golang.org/x/crypto/bcrypt"
 
+	"examkiosk/exam"
 	"examkiosk/sync/wire"
 )
 
@@ -213,11 +214,11 @@ func (s *Server) handleQRConfirm(w http.ResponseWriter, r *http.Request) {
 		status, data.Message = http.StatusBadRequest, "姓名或身份证号码无效，请核对。 Name or ID number is not valid."
 		data.CanConfirm, data.Centre, data.ChannelName = true, q.centreName, channelName(q.channel)
 	default:
-		src := "alipay_qr"
+		src := exam.SourceAlipayQR
 		if q.channel == wire.ChannelSocialSecurity {
-			src = "social_security_qr"
+			src = exam.SourceSocialSecurityQR
 		}
-		q.identity = &wire.Identity{Name: name, IDNumber: idn, Source: src}
+		q.identity = &wire.Identity{Name: name, IDNumber: idn, Source: string(src)}
 		q.setState(wire.QRConfirmed)
 		data.ChannelName, data.Message = channelName(q.channel), "已确认，请回到自助机继续。 Confirmed; continue at the kiosk."
 	}

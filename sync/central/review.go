@@ -303,14 +303,15 @@ var reviewPage = template.Must(template.New("review").Parse(`<!doctype html>
 <style>body{font-family:sans-serif;margin:1em 2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.4em;vertical-align:top}
 img{width:90px}form{display:inline-block;margin:.2em}.msg{color:#060}</style></head><body>
 <h1>报名审核 Review queue</h1>
-<p><a href="/devices">设备 Devices</a> · {{len .Regs}} 待审核 under review · reviewers work 8:30–12:00, 14:30–18:00 and review within 12 working hours</p>
+<p><a href="/devices">设备 Devices</a> · {{len .Regs}} 待审核 under review · reviewers work {{range .Hours.Windows}}{{.}} {{end}}on weekdays and review within {{.Hours.Within}} of working time</p>
 {{if .Msg}}<p class="msg">{{.Msg}}</p>{{end}}
-<table><tr><th>照片 Photo</th><th>考生 Candidate</th><th>报考 Exam / position</th><th>提交 Submitted</th><th>审核 Decision</th></tr>
+<table><tr><th>照片 Photo</th><th>考生 Candidate</th><th>报考 Exam / position</th><th>提交 Submitted</th><th>审核截止 Review due</th><th>审核 Decision</th></tr>
 {{range .Regs}}<tr>
 <td><img src="/admin/registrations/{{.ID}}/photo" alt="photo"></td>
 <td>{{.Name}}<br>{{.IDNumber}}<br><small>{{.ID}} r{{.Revision}} · {{.Source}}</small></td>
 <td>{{.ExamID}}<br>{{.PositionID}}</td>
 <td>{{.SubmittedAt.Format "2006-01-02 15:04"}}</td>
+<td data-due>{{.Due.Format "2006-01-02 15:04"}}</td>
 <td><form method="post" action="/review/{{.ID}}"><input type="hidden" name="decision" value="approve"><button>通过 Approve</button></form>
 <form method="post" action="/review/{{.ID}}"><input type="hidden" name="decision" value="reject">
 <input name="reason" required placeholder="驳回原因 reason"><button>驳回 Reject</button></form></td>
@@ -325,8 +326,16 @@ func (s *Server) handleReviewPage(w http.ResponseWriter, r *http.Request) {
 	if len(regs) > 200 {
 		regs = regs[:200]
 	}
+	type row struct {
+		Registration
+		Due time.Time // exam.ReviewHours.Due: the kiosk's receipt says the same
+	}
+	rows := make([]row, len(regs))
+	for i, reg := range regs {
+		rows[i] = row{reg, s.cfg.Review.Due(reg.ReceivedAt.Local())}
+	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	reviewPage.Execute(w, map[string]any{"Regs": regs, "Msg": r.URL.Query().Get("msg")})
+	reviewPage.Execute(w, map[string]any{"Regs": rows, "Hours": s.cfg.Review, "Msg": r.URL.Query().Get("msg")})
 }
 
 func (s *Server) handleReviewForm(w http.ResponseWriter, r *http.Request) {
