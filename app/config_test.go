@@ -145,10 +145,3 @@ func TestExampleConfigLoads(t *testing.T) {
 		t.Fatalf("the documented example config must load: %v", err)
 	}
 }
-
-func TestDemoConfigValid(t *testing.T) {
-	t.Setenv("EXAMKIOSK_MODELS", "/abs/models")
-	if err := DemoConfig().Validate(); err != nil {
-		t.Fatal(err)
-	}
-}

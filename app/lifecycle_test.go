@@ -14,11 +14,10 @@ import (
 
 	"examkiosk/internal/testenv"
 	"examkiosk/sync/central"
-	"examkiosk/sync/kiosk"
 	"examkiosk/sync/testbed"
 )
 
-// TestRegistrationLifecycle runs the kiosk as main wires it (OpenServices:
+// TestRegistrationLifecycle runs the kiosk as main wires it (Open:
 // real store, camera, face engine, enrolment and the sync client) against
 // the reference central over loopback HTTP, and follows one registration
 // from the kiosk through review and payment back to the candidate's screen:
@@ -50,19 +49,13 @@ func TestRegistrationLifecycle(t *testing.T) {
 	cfg.Camera.Device = "replay:" + frames
 	cfg.Sync.CentralURL = c.URL
 	cfg.Sync.PullInterval, cfg.Sync.BackoffBase, cfg.Sync.BackoffCap = 100*time.Millisecond, 50*time.Millisecond, 200*time.Millisecond
-	svc, err := OpenServices(ctx, cfg, "test", false, central.DemoEnrolmentCode, log)
+	a, err := Open(ctx, cfg, Options{Version: "test", Logger: log, EnrolCode: central.DemoEnrolmentCode})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer svc.Close()
-	if svc.Sync == nil {
+	defer a.Close()
+	if a.sync.Load() == nil {
 		t.Fatal("the kiosk did not enrol")
-	}
-	svc.Start(ctx)
-	a, err := New(Options{Config: cfg, Version: "test", Logger: log, Store: svc.Store, Camera: svc.Camera,
-		Preview: svc.Preview, PreviewServer: svc.PreviewServer, Face: svc.Face, Sync: svc.Sync})
-	if err != nil {
-		t.Fatal(err)
 	}
 
 	wait := func(what string, ok func() bool) {
@@ -82,7 +75,7 @@ func TestRegistrationLifecycle(t *testing.T) {
 	if _, err := a.OfflineLogin("李娜", "11010519491231002X"); err != nil {
 		t.Fatal(err)
 	}
-	passFace(t, a, svc.Face)
+	passFace(t, a, a.opts.Face)
 	a.AcceptPhoto()
 	form := ApplicationForm{Phone: "13800138000", Education: "master", Major: "会计学", GraduationYear: 2015, ExamID: central.DemoExamID, PositionID: "P001"}
 	if _, err := a.SaveForm(form); err != nil {
@@ -123,7 +116,7 @@ func TestRegistrationLifecycle(t *testing.T) {
 	if v, err = a.Resubmit(id); err != nil || v.Step != StepFace || v.Form == nil || v.Form.PositionID != "P001" {
 		t.Fatalf("resubmit: %v %+v", err, v)
 	}
-	passFace(t, a, svc.Face)
+	passFace(t, a, a.opts.Face)
 	a.AcceptPhoto()
 	form.PositionID = "P002"
 	if _, err := a.SaveForm(form); err != nil {
@@ -171,19 +164,11 @@ func TestStaffEnrol(t *testing.T) {
 	cfg.Camera.Device = "replay:" + t.TempDir()
 	cfg.Sync.CentralURL = c.URL
 	cfg.Sync.PullInterval = 100 * time.Millisecond
-	svc, err := OpenServices(ctx, cfg, "test", false, "", log)
+	a, err := Open(ctx, cfg, Options{Version: "test", Logger: log})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer svc.Close()
-	svc.Start(ctx)
-	a, err := New(Options{Config: cfg, Version: "test", Logger: log, Store: svc.Store, Face: svc.Face, Sync: svc.Sync,
-		Enrol: func(ctx context.Context, code string) (*kiosk.Client, error) {
-			return svc.Enrol(ctx, cfg, "test", code, log)
-		}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	defer a.Close()
 	if it := a.Status().Items[3]; it.Code != "not_enrolled" {
 		t.Fatalf("before enrolment: %+v", it)
 	}

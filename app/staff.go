@@ -20,6 +20,8 @@ const (
 	staffLockout     = 5 * time.Minute // how long it stays locked
 )
 
+var errAlreadyEnrolled = errors.New("本机已登记 / This kiosk is already enrolled")
+
 // staffGate is the PIN check of the staff console, with a lockout after
 // repeated wrong PINs.
 type staffGate struct {
@@ -139,18 +141,20 @@ func (a *App) StaffEnrol(code string) error {
 		return err
 	}
 	if a.sync.Load() != nil {
-		return errors.New("本机已登记 / This kiosk is already enrolled")
+		return errAlreadyEnrolled
 	}
-	if a.opts.Enrol == nil {
-		return errors.New("此版本不能在控制台登记，请用 examkiosk --enrol 登记码 / Enrol with examkiosk --enrol CODE")
+	code = strings.TrimSpace(code)
+	if code == "" {
+		return errors.New("请输入中心系统发放的登记码 / Type the enrolment code issued by the central system")
 	}
 	ctx, cancel := context.WithTimeout(a.context(), time.Minute)
 	defer cancel()
-	c, err := a.opts.Enrol(ctx, strings.TrimSpace(code))
-	if err != nil {
+	if _, err := a.enrol(ctx, code); err != nil {
+		if errors.Is(err, errAlreadyEnrolled) {
+			return err
+		}
 		return fmt.Errorf("登记失败，请核对登记码或网络 / Enrolment failed: check the code and the network (%w)", err)
 	}
-	a.sync.Store(c)
 	a.audit("staff_enrol", "", "")
 	return nil
 }

@@ -184,7 +184,7 @@ func TestNewRefusesBadModels(t *testing.T) {
 	cfg.Centre.Name = "x"
 	cfg.Face.ModelsDir = t.TempDir()
 	_, err := New(Options{Config: cfg, Store: testStore(t)})
-	if err == nil || !strings.Contains(err.Error(), cfg.Face.ModelsDir) || !strings.Contains(err.Error(), InstallModelsHint) {
+	if err == nil || !strings.Contains(err.Error(), cfg.Face.ModelsDir) || !strings.Contains(err.Error(), InstallModelsHint(cfg.Face.ModelsDir)) {
 		t.Fatalf("got %v, want an error naming the models dir and the install command", err)
 	}
 }
