@@ -110,8 +110,7 @@ func main() {
 func run(args []string) int {
 	if generatingBindings {
 		// Write the TypeScript bindings of the bound methods and exit.
-		k := &app.App{}
-		if err := wails.Run(&options.App{Bind: []any{k}, OnStartup: k.Startup}); err != nil {
+		if err := wails.Run(&options.App{Bind: app.Bindings()}); err != nil {
 			fmt.Fprintf(os.Stderr, "examkiosk: generate bindings: %v\n", err)
 			return 1
 		}
@@ -170,7 +169,7 @@ func run(args []string) int {
 		BackgroundColour:         &options.RGBA{R: 245, G: 247, B: 250, A: 255},
 		AssetServer:              &assetserver.Options{Assets: assets},
 		OnStartup:                kiosk.Startup,
-		Bind:                     []any{kiosk},
+		Bind:                     kiosk.Bound(),
 		Linux:                    &linux.Options{ProgramName: "examkiosk", WebviewGpuPolicy: linux.WebviewGpuPolicyNever},
 		EnableDefaultContextMenu: false,
 	})

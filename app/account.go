@@ -25,7 +25,7 @@ type AccountLoginView struct {
 }
 
 // AccountCaptcha fetches a captcha from the central for the account login.
-func (a *App) AccountCaptcha() (CaptchaView, error) {
+func (a *JourneyService) AccountCaptcha() (CaptchaView, error) {
 	if a.sync.Load() == nil {
 		return CaptchaView{}, errors.New("本机尚未登记到中心系统，请使用离线登录 / This kiosk is not enrolled: use the offline login")
 	}
@@ -37,7 +37,7 @@ func (a *App) AccountCaptcha() (CaptchaView, error) {
 }
 
 // AccountLogin logs in with ID number, password and captcha.
-func (a *App) AccountLogin(idNumber, password, captchaID, answer string) (AccountLoginView, error) {
+func (a *JourneyService) AccountLogin(idNumber, password, captchaID, answer string) (AccountLoginView, error) {
 	if err := a.accountReady(); err != nil {
 		return AccountLoginView{Journey: a.Journey()}, err
 	}
@@ -46,7 +46,7 @@ func (a *App) AccountLogin(idNumber, password, captchaID, answer string) (Accoun
 }
 
 // SetPassword sets the first-time password of an account and logs in.
-func (a *App) SetPassword(idNumber, name, newPassword, captchaID, answer string) (AccountLoginView, error) {
+func (a *JourneyService) SetPassword(idNumber, name, newPassword, captchaID, answer string) (AccountLoginView, error) {
 	if err := a.accountReady(); err != nil {
 		return AccountLoginView{Journey: a.Journey()}, err
 	}
@@ -54,7 +54,7 @@ func (a *App) SetPassword(idNumber, name, newPassword, captchaID, answer string)
 	return a.accountResult(resp, err)
 }
 
-func (a *App) accountReady() error {
+func (a *JourneyService) accountReady() error {
 	if a.sync.Load() == nil {
 		return errors.New("本机尚未登记到中心系统，请使用离线登录 / This kiosk is not enrolled: use the offline login")
 	}
@@ -66,7 +66,7 @@ func (a *App) accountReady() error {
 	return nil
 }
 
-func (a *App) accountResult(resp wire.AccountLoginResponse, err error) (AccountLoginView, error) {
+func (a *JourneyService) accountResult(resp wire.AccountLoginResponse, err error) (AccountLoginView, error) {
 	if err != nil {
 		return AccountLoginView{Journey: a.Journey()}, fmt.Errorf("无法连接中心系统，请稍后再试 / Cannot reach the central system: try again later (%w)", err)
 	}

@@ -1,7 +1,10 @@
 // Package app is the kiosk application: configuration, the device status,
 // the candidate journey and the staff console, and the wiring of the store,
-// the devices and sync. Its exported methods on *App are bound to the web UI
-// by Wails; their TypeScript types are generated into frontend/wailsjs.
+// the devices and sync. An *App (Open) owns what runs; the web UI reaches it
+// through three bound services of one concern each — JourneyService (the
+// candidate), StaffService (the staff console), DeviceService (status) —
+// whose TypeScript types are generated into frontend/wailsjs, and through
+// the events of events.go.
 package app
 
 import (
@@ -45,8 +48,34 @@ type Options struct {
 	Sync          *kiosk.Client // nil until enrolled
 }
 
-// App is the kiosk application bound to the UI.
+// App is the kiosk application: it owns the parts Open opened and offers the
+// UI its three bound services (Bound).
 type App struct {
+	*core
+	*JourneyService
+	*StaffService
+	*DeviceService
+}
+
+// JourneyService is the candidate's journey, bound to the UI: login, face,
+// photo, form, review, submit, receipt and status.
+type JourneyService struct{ *core }
+
+// StaffService is the PIN-protected staff console, bound to the UI.
+type StaffService struct{ *core }
+
+// DeviceService is the kiosk's device status, bound to the UI.
+type DeviceService struct{ *core }
+
+// Bound returns the services Wails binds to the UI.
+func (a *App) Bound() []any { return []any{a.JourneyService, a.StaffService, a.DeviceService} }
+
+// Bindings returns unconnected services, for generating their TypeScript
+// bindings (make bindings).
+func Bindings() []any { return []any{&JourneyService{}, &StaffService{}, &DeviceService{}} }
+
+// core is the state the services share.
+type core struct {
 	opts   Options
 	log    *slog.Logger
 	client *http.Client
@@ -89,15 +118,15 @@ func New(opts Options) (*App, error) {
 			return nil, err
 		}
 	}
-	a := &App{
+	c := &core{
 		opts:   opts,
 		log:    opts.Logger,
 		client: &http.Client{Timeout: 2 * time.Second},
 		models: models,
 		ctx:    context.Background(),
 	}
-	a.sync.Store(opts.Sync)
-	return a, nil
+	c.sync.Store(opts.Sync)
+	return &App{core: c, JourneyService: &JourneyService{c}, StaffService: &StaffService{c}, DeviceService: &DeviceService{c}}, nil
 }
 
 // Startup is called by Wails when the window is up.
@@ -111,7 +140,7 @@ func (a *App) Startup(ctx context.Context) {
 
 // Touch records candidate activity (the UI calls it on input), so that the
 // idle timeout counts from the last touch.
-func (a *App) Touch() {
+func (a *JourneyService) Touch() {
 	a.mu.Lock()
 	a.journey.Touch(a.opts.Now())
 	a.mu.Unlock()
@@ -158,7 +187,7 @@ type WelcomeInfo struct {
 
 // Welcome returns the test-centre name and the exams open for registration
 // now, soonest deadline first.
-func (a *App) Welcome() (WelcomeInfo, error) {
+func (a *JourneyService) Welcome() (WelcomeInfo, error) {
 	info := WelcomeInfo{
 		CentreName: a.opts.Config.Centre.Name,
 		Language:   a.opts.Config.Kiosk.Language,
@@ -191,10 +220,13 @@ func OpenExams(cat wire.Catalog, now time.Time) []ExamSummary {
 	return out
 }
 
-// Status reports camera, face models, storage, central reachability and
+// Status reports the device status (see core.status).
+func (a *DeviceService) Status() StatusReport { return a.status() }
+
+// status reports camera, face models, storage, central reachability and
 // the app version. The checks run concurrently and take at most about two
 // seconds (the central's health check).
-func (a *App) Status() StatusReport {
+func (a *core) status() StatusReport {
 	ctx := a.context()
 	items := make([]StatusItem, 4)
 	var wg sync.WaitGroup
@@ -210,7 +242,7 @@ func (a *App) Status() StatusReport {
 
 // ReportRendered is called by the UI once a screen has rendered real
 // content; the window smoke test and the headless demo wait for it.
-func (a *App) ReportRendered(screen string) error {
+func (a *DeviceService) ReportRendered(screen string) error {
 	a.log.Info("screen rendered", "screen", screen)
 	if a.opts.ReadyFile == "" {
 		return nil
@@ -222,7 +254,7 @@ func (a *App) ReportRendered(screen string) error {
 	return os.Rename(tmp, a.opts.ReadyFile)
 }
 
-func (a *App) context() context.Context {
+func (a *core) context() context.Context {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	return a.ctx

@@ -72,13 +72,13 @@ type RegistrationView struct {
 }
 
 // Journey returns the candidate's session as the UI shows it.
-func (a *App) Journey() JourneyView {
+func (a *JourneyService) Journey() JourneyView {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	return a.viewLocked()
 }
 
-func (a *App) viewLocked() JourneyView {
+func (a *core) viewLocked() JourneyView {
 	j := &a.journey
 	v := JourneyView{Step: j.Step(), Candidate: j.candidate, Registrations: []RegistrationView{}, ResubmitOf: j.resubmit, Problems: []face.Problem{}}
 	if j.face != nil && len(j.face.Photo) > 0 {
@@ -111,10 +111,10 @@ func (a *App) viewLocked() JourneyView {
 }
 
 // Begin leaves the welcome screen for the login screen.
-func (a *App) Begin() (JourneyView, error) { return a.step(StepLogin) }
+func (a *JourneyService) Begin() (JourneyView, error) { return a.step(StepLogin) }
 
 // Logout forgets the candidate and returns to the welcome screen.
-func (a *App) Logout() JourneyView {
+func (a *JourneyService) Logout() JourneyView {
 	a.CancelFaceCheck()
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -124,19 +124,19 @@ func (a *App) Logout() JourneyView {
 }
 
 // RetakeFace goes back from the photo to the live face step.
-func (a *App) RetakeFace() (JourneyView, error) { return a.step(StepFace) }
+func (a *JourneyService) RetakeFace() (JourneyView, error) { return a.step(StepFace) }
 
 // AcceptPhoto accepts the ID photo and opens the form.
-func (a *App) AcceptPhoto() (JourneyView, error) { return a.step(StepForm) }
+func (a *JourneyService) AcceptPhoto() (JourneyView, error) { return a.step(StepForm) }
 
 // EditForm goes back from the review to the form.
-func (a *App) EditForm() (JourneyView, error) { return a.step(StepForm) }
+func (a *JourneyService) EditForm() (JourneyView, error) { return a.step(StepForm) }
 
 // ShowStatus shows the candidate's registrations (after a receipt).
-func (a *App) ShowStatus() (JourneyView, error) { return a.step(StepStatus) }
+func (a *JourneyService) ShowStatus() (JourneyView, error) { return a.step(StepStatus) }
 
 // NewApplication starts another application from the status screen.
-func (a *App) NewApplication() (JourneyView, error) {
+func (a *JourneyService) NewApplication() (JourneyView, error) {
 	a.mu.Lock()
 	a.journey.resubmit = ""
 	a.journey.form = nil
@@ -145,7 +145,7 @@ func (a *App) NewApplication() (JourneyView, error) {
 }
 
 // Resubmit starts a new revision of a rejected registration.
-func (a *App) Resubmit(id string) (JourneyView, error) {
+func (a *JourneyService) Resubmit(id string) (JourneyView, error) {
 	a.mu.Lock()
 	j := &a.journey
 	if j.candidate == nil {
@@ -167,7 +167,7 @@ func (a *App) Resubmit(id string) (JourneyView, error) {
 	return a.step(StepFace)
 }
 
-func (a *App) step(to Step) (JourneyView, error) {
+func (a *core) step(to Step) (JourneyView, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.journey.Touch(a.opts.Now())
@@ -179,7 +179,7 @@ func (a *App) step(to Step) (JourneyView, error) {
 
 // login establishes the candidate and moves on: to the status screen when
 // they have registrations here, else to the face step.
-func (a *App) loginLocked(c Candidate) error {
+func (a *core) loginLocked(c Candidate) error {
 	info, err := registration.ParseIDNumber(c.IDNumber, a.opts.Now())
 	if err != nil {
 		var fe *registration.FieldError
@@ -206,7 +206,7 @@ func (a *App) loginLocked(c Candidate) error {
 // OfflineLogin logs in with a typed name and ID number when no QR login is
 // possible (no connection to the central). The registration is marked
 // offline_unverified and the central verifies the identity later.
-func (a *App) OfflineLogin(name, idNumber string) (JourneyView, error) {
+func (a *JourneyService) OfflineLogin(name, idNumber string) (JourneyView, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.journey.Step() != StepLogin {
@@ -237,7 +237,7 @@ type loginRun struct {
 
 // StartQRLogin asks the central for a login session on channel (alipay or
 // social_security) and returns its QR code.
-func (a *App) StartQRLogin(channel string) (QRLogin, error) {
+func (a *JourneyService) StartQRLogin(channel string) (QRLogin, error) {
 	a.mu.Lock()
 	ctx, step := a.ctx, a.journey.Step()
 	a.mu.Unlock()
@@ -264,7 +264,7 @@ func (a *App) StartQRLogin(channel string) (QRLogin, error) {
 
 // PollQRLogin waits (long poll) for the session to change. When the phone
 // confirms, the candidate is logged in and the journey moves on.
-func (a *App) PollQRLogin(id string) (QRLogin, error) {
+func (a *JourneyService) PollQRLogin(id string) (QRLogin, error) {
 	a.mu.Lock()
 	ctx, run := a.ctx, a.login
 	a.mu.Unlock()
@@ -302,7 +302,7 @@ type FormOptions struct {
 
 // FormOptions returns the open exams with their positions and the
 // education levels.
-func (a *App) FormOptions() (FormOptions, error) {
+func (a *JourneyService) FormOptions() (FormOptions, error) {
 	cat, err := a.opts.Store.Catalog(a.context())
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return FormOptions{}, fmt.Errorf("read exam catalog: %w", err)
@@ -320,7 +320,7 @@ func (a *App) FormOptions() (FormOptions, error) {
 
 // SaveForm checks the form with the registration rules and, when every
 // field is right, moves to the review. A refusal lists every wrong field.
-func (a *App) SaveForm(f ApplicationForm) (JourneyView, error) {
+func (a *JourneyService) SaveForm(f ApplicationForm) (JourneyView, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	j := &a.journey
@@ -346,7 +346,7 @@ func (a *App) SaveForm(f ApplicationForm) (JourneyView, error) {
 
 // Submit stores the reviewed application (durably, before it returns) and
 // queues it for delivery to the central.
-func (a *App) Submit() (JourneyView, error) {
+func (a *JourneyService) Submit() (JourneyView, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	j := &a.journey
@@ -385,7 +385,7 @@ func (a *App) Submit() (JourneyView, error) {
 }
 
 // draftLocked builds the registration from the session and the form.
-func (a *App) draftLocked(f ApplicationForm) registration.Registration {
+func (a *core) draftLocked(f ApplicationForm) registration.Registration {
 	j := &a.journey
 	reg := registration.Registration{
 		Name: j.candidate.Name, IDNumber: j.candidate.IDNumber, IdentitySource: j.candidate.Source,
@@ -398,7 +398,7 @@ func (a *App) draftLocked(f ApplicationForm) registration.Registration {
 	return reg
 }
 
-func (a *App) deviceID() string {
+func (a *core) deviceID() string {
 	id, err := a.opts.Store.Identity(a.ctx)
 	if err != nil || id.DeviceID == "" {
 		return "unenrolled"

@@ -76,7 +76,7 @@ func (r *faceRun) set(p FaceProgress) {
 // random liveness challenge over the camera's frames with guidance on
 // every frame; when it passes, the ID photo is made from the best frame and
 // compared with the fused live descriptor.
-func (a *App) StartFaceCheck() (FaceSession, error) {
+func (a *JourneyService) StartFaceCheck() (FaceSession, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.journey.Step() != StepFace {
@@ -112,7 +112,7 @@ func (a *App) StartFaceCheck() (FaceSession, error) {
 }
 
 // FaceStatus returns the face step's latest progress.
-func (a *App) FaceStatus() (FaceProgress, error) {
+func (a *JourneyService) FaceStatus() (FaceProgress, error) {
 	a.mu.Lock()
 	run := a.face
 	a.mu.Unlock()
@@ -125,7 +125,7 @@ func (a *App) FaceStatus() (FaceProgress, error) {
 }
 
 // CancelFaceCheck stops the running face step.
-func (a *App) CancelFaceCheck() {
+func (a *JourneyService) CancelFaceCheck() {
 	a.mu.Lock()
 	run := a.face
 	a.face = nil
@@ -136,7 +136,7 @@ func (a *App) CancelFaceCheck() {
 	}
 }
 
-func (a *App) runFace(ctx context.Context, run *faceRun, live *face.Liveness) {
+func (a *core) runFace(ctx context.Context, run *faceRun, live *face.Liveness) {
 	defer close(run.done)
 	defer run.cancel()
 	eng := a.opts.Face
@@ -213,7 +213,7 @@ func (a *App) runFace(ctx context.Context, run *faceRun, live *face.Liveness) {
 
 // finishFace makes the ID photo from the best live frame and compares it
 // with the fused live descriptor.
-func (a *App) finishFace(ctx context.Context, capture *face.Capture) (FaceResult, *FaceOutcome) {
+func (a *core) finishFace(ctx context.Context, capture *face.Capture) (FaceResult, *FaceOutcome) {
 	eng := a.opts.Face
 	res := FaceResult{Threshold: eng.Threshold(), Problems: []face.Problem{}}
 	live, err := capture.Descriptor(ctx)
@@ -262,7 +262,7 @@ func (a *App) finishFace(ctx context.Context, capture *face.Capture) (FaceResult
 
 // AcceptFace takes the finished face step's outcome into the journey and
 // moves to the photo step.
-func (a *App) AcceptFace() (JourneyView, error) {
+func (a *JourneyService) AcceptFace() (JourneyView, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	run := a.face
@@ -290,7 +290,7 @@ const CodeSecondIdentity face.Code = "second_identity"
 // secondIdentity reports a registration on this kiosk, under another ID
 // number than the logged-in candidate's, whose live face matches live by the
 // model's threshold (DESIGN: one face, one identity).
-func (a *App) secondIdentity(ctx context.Context, live face.Descriptor) (string, bool) {
+func (a *core) secondIdentity(ctx context.Context, live face.Descriptor) (string, bool) {
 	a.mu.Lock()
 	var idn string
 	if a.journey.candidate != nil {

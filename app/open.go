@@ -112,7 +112,7 @@ func Open(ctx context.Context, cfg Config, opts Options) (*App, error) {
 	return a, nil
 }
 
-func (a *App) newClient(id kiosk.Identity) (*kiosk.Client, error) {
+func (a *core) newClient(id kiosk.Identity) (*kiosk.Client, error) {
 	c, err := kiosk.New(a.opts.Config.Sync, id, a.opts.Store, a.opts.Store, kiosk.Options{Logger: a.log, Health: func(context.Context) wire.Health {
 		return a.health()
 	}})
@@ -125,7 +125,7 @@ func (a *App) newClient(id kiosk.Identity) (*kiosk.Client, error) {
 // enrol enrols a kiosk that is not enrolled yet with the one-time code from
 // the central's staff, and starts its sync client (the staff console's
 // enrolment; `--enrol CODE` does the same at start).
-func (a *App) enrol(ctx context.Context, code string) (*kiosk.Client, error) {
+func (a *core) enrol(ctx context.Context, code string) (*kiosk.Client, error) {
 	a.enrolMu.Lock()
 	defer a.enrolMu.Unlock()
 	if a.sync.Load() != nil {
@@ -148,7 +148,7 @@ func (a *App) enrol(ctx context.Context, code string) (*kiosk.Client, error) {
 
 // health is what the sync client reports to the central with each
 // heartbeat; the client adds the queue figures.
-func (a *App) health() wire.Health {
+func (a *core) health() wire.Health {
 	h := wire.Health{Version: a.opts.Version}
 	if a.opts.Camera != nil {
 		h.Camera = string(a.opts.Camera.Status().State)
@@ -159,7 +159,7 @@ func (a *App) health() wire.Health {
 	return h
 }
 
-func (a *App) startSync(ctx context.Context, c *kiosk.Client) {
+func (a *core) startSync(ctx context.Context, c *kiosk.Client) {
 	// A returning network triggers a sync at once instead of waiting out
 	// the backoff.
 	go kiosk.WatchInterfaces(ctx, 2*time.Second, c.SetOnline)
@@ -193,7 +193,7 @@ func closeAll(closers []func() error) error {
 
 // identity returns the enrolled device identity, enrolling first with code
 // when one is given and the kiosk is not enrolled. nil means not enrolled.
-func (a *App) identity(ctx context.Context, code string) (*kiosk.Identity, error) {
+func (a *core) identity(ctx context.Context, code string) (*kiosk.Identity, error) {
 	cfg, log := a.opts.Config, a.log
 	dev, err := a.opts.Store.Identity(ctx)
 	switch {

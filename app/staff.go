@@ -31,7 +31,7 @@ type staffGate struct {
 }
 
 // StaffLogin opens the staff console with the PIN from kiosk.staff_pin.
-func (a *App) StaffLogin(pin string) error {
+func (a *StaffService) StaffLogin(pin string) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	now := a.opts.Now()
@@ -59,7 +59,7 @@ func (a *App) StaffLogin(pin string) error {
 }
 
 // StaffLogout closes the staff console.
-func (a *App) StaffLogout() {
+func (a *StaffService) StaffLogout() {
 	a.mu.Lock()
 	a.staff.until = time.Time{}
 	a.mu.Unlock()
@@ -67,7 +67,7 @@ func (a *App) StaffLogout() {
 
 // staffCheck refuses a console call without an open staff session and
 // extends the session.
-func (a *App) staffCheck() error {
+func (a *core) staffCheck() error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	now := a.opts.Now()
@@ -92,12 +92,12 @@ type StaffOverview struct {
 }
 
 // StaffOverview returns the console's data.
-func (a *App) StaffOverview() (StaffOverview, error) {
+func (a *StaffService) StaffOverview() (StaffOverview, error) {
 	if err := a.staffCheck(); err != nil {
 		return StaffOverview{}, err
 	}
 	ctx := a.context()
-	o := StaffOverview{Status: a.Status(), Queue: []store.QueueEntry{}, Quarantine: []store.QueueEntry{}}
+	o := StaffOverview{Status: a.status(), Queue: []store.QueueEntry{}, Quarantine: []store.QueueEntry{}}
 	var err error
 	if o.Store, err = a.opts.Store.Stats(ctx); err != nil {
 		return o, fmt.Errorf("store stats: %w", err)
@@ -122,7 +122,7 @@ func (a *App) StaffOverview() (StaffOverview, error) {
 }
 
 // StaffSyncNow starts a sync round at once.
-func (a *App) StaffSyncNow() error {
+func (a *StaffService) StaffSyncNow() error {
 	if err := a.staffCheck(); err != nil {
 		return err
 	}
@@ -136,7 +136,7 @@ func (a *App) StaffSyncNow() error {
 
 // StaffEnrol enrols this kiosk with the central using the one-time code its
 // staff issued, and starts delivery.
-func (a *App) StaffEnrol(code string) error {
+func (a *StaffService) StaffEnrol(code string) error {
 	if err := a.staffCheck(); err != nil {
 		return err
 	}
@@ -161,7 +161,7 @@ func (a *App) StaffEnrol(code string) error {
 
 // StaffRequeue puts a quarantined item back in the outbox (after the cause
 // was fixed at the central).
-func (a *App) StaffRequeue(seq int) error {
+func (a *StaffService) StaffRequeue(seq int) error {
 	if err := a.staffCheck(); err != nil {
 		return err
 	}
@@ -174,7 +174,7 @@ func (a *App) StaffRequeue(seq int) error {
 
 // StaffVerify checks the whole database: every sealed record, the indexes,
 // the outbox and the audit chain.
-func (a *App) StaffVerify() (store.VerifyReport, error) {
+func (a *StaffService) StaffVerify() (store.VerifyReport, error) {
 	if err := a.staffCheck(); err != nil {
 		return store.VerifyReport{}, err
 	}
@@ -186,7 +186,7 @@ func (a *App) StaffVerify() (store.VerifyReport, error) {
 }
 
 // StaffPurge removes now the photos and face data that are past retention.
-func (a *App) StaffPurge() (int, error) {
+func (a *StaffService) StaffPurge() (int, error) {
 	if err := a.staffCheck(); err != nil {
 		return 0, err
 	}
@@ -198,7 +198,7 @@ func (a *App) StaffPurge() (int, error) {
 	return n, nil
 }
 
-func (a *App) audit(kind, subject, detail string) {
+func (a *core) audit(kind, subject, detail string) {
 	if err := a.opts.Store.Audit(a.context(), kind, subject, detail); err != nil {
 		a.log.Warn("audit", "kind", kind, "err", err)
 	}

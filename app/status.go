@@ -125,7 +125,7 @@ func diskFree(dir string) (uint64, error) {
 // centralItem combines the sync client's view (enrolled, queue, last error)
 // with a health check of the central. A kiosk works offline, so an
 // unreachable central is a warning, not an error.
-func (a *App) centralItem(ctx context.Context) StatusItem {
+func (a *core) centralItem(ctx context.Context) StatusItem {
 	base := a.opts.Config.Sync.CentralURL
 	it := checkCentral(ctx, a.client, base)
 	if a.sync.Load() == nil {

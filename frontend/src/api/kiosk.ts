@@ -1,7 +1,10 @@
-// The one door from the UI to Go: the generated Wails bindings
-// (frontend/wailsjs, written by `make bindings`). Components import from
-// here so that unit tests can replace this module.
-export * from '../../wailsjs/go/app/App'
+// The one door from the UI to Go: the generated Wails bindings of the three
+// bound services (frontend/wailsjs, written by `make bindings`) and the
+// events Go emits. Components import from here so that unit tests can
+// replace this module.
+export * from '../../wailsjs/go/app/JourneyService'
+export * from '../../wailsjs/go/app/StaffService'
+export * from '../../wailsjs/go/app/DeviceService'
 export type { app, face, wire, registration } from '../../wailsjs/go/models'
 
 /** A bound method's rejection: a form refusal ({problems}) or a message. */
