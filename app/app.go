@@ -39,6 +39,7 @@ type Options struct {
 	Models    []ModelFile // verified model files; verified when nil
 	ReadyFile string      // when set, ReportRendered writes the rendered screen's marker here
 	Now       func() time.Time
+	Events    func(name string, data any) // receives the UI events instead of Wails (tests)
 
 	Store         *store.Store
 	Camera        *camera.Camera
@@ -80,14 +81,16 @@ type core struct {
 	log    *slog.Logger
 	client *http.Client
 
-	mu      sync.Mutex
-	ctx     context.Context
-	models  []ModelFile
-	journey Journey
-	face    *faceRun // the running face step, if any
-	login   *loginRun
-	staff   staffGate
-	sync    atomic.Pointer[kiosk.Client] // set at start or by a staff enrolment
+	mu       sync.Mutex
+	ctx      context.Context
+	models   []ModelFile
+	journey  Journey
+	face     *faceRun // the running face step, if any
+	login    *loginRun
+	staff    staffGate
+	sync     atomic.Pointer[kiosk.Client] // set at start or by a staff enrolment
+	windowUp bool                         // Startup ran: events go to the window
+	lastRegs string                       // registrationsKey last sent with EventJourney
 
 	enrolMu sync.Mutex         // one enrolment at a time
 	runCtx  context.Context    // Open's context: a client enrolled later runs under it
@@ -132,10 +135,11 @@ func New(opts Options) (*App, error) {
 // Startup is called by Wails when the window is up.
 func (a *App) Startup(ctx context.Context) {
 	a.mu.Lock()
-	a.ctx = ctx
+	a.ctx, a.windowUp = ctx, true
 	a.mu.Unlock()
 	a.log.Info("kiosk started", "version", a.opts.Version, "demo", a.opts.Demo, "centre", a.opts.Config.Centre.Name)
 	go a.watchIdle(ctx, 5*time.Second)
+	go a.watchStatus(ctx, StatusEvery)
 }
 
 // Touch records candidate activity (the UI calls it on input), so that the
@@ -163,7 +167,7 @@ func (a *App) watchIdle(ctx context.Context, every time.Duration) {
 		a.mu.Unlock()
 		if stale {
 			a.log.Info("idle timeout: back to the welcome screen")
-			a.Logout()
+			a.emit(EventJourney, a.Logout())
 		}
 	}
 }

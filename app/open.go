@@ -113,7 +113,7 @@ func Open(ctx context.Context, cfg Config, opts Options) (*App, error) {
 }
 
 func (a *core) newClient(id kiosk.Identity) (*kiosk.Client, error) {
-	c, err := kiosk.New(a.opts.Config.Sync, id, a.opts.Store, a.opts.Store, kiosk.Options{Logger: a.log, Health: func(context.Context) wire.Health {
+	c, err := kiosk.New(a.opts.Config.Sync, id, a.opts.Store, a.opts.Store, kiosk.Options{Logger: a.log, OnState: a.onSyncState, Health: func(context.Context) wire.Health {
 		return a.health()
 	}})
 	if err != nil {

@@ -96,8 +96,13 @@ func (a *StaffService) StaffOverview() (StaffOverview, error) {
 	if err := a.staffCheck(); err != nil {
 		return StaffOverview{}, err
 	}
+	return a.overview(a.status())
+}
+
+// overview assembles the console's data around a status report.
+func (a *core) overview(status StatusReport) (StaffOverview, error) {
 	ctx := a.context()
-	o := StaffOverview{Status: a.status(), Queue: []store.QueueEntry{}, Quarantine: []store.QueueEntry{}}
+	o := StaffOverview{Status: status, Queue: []store.QueueEntry{}, Quarantine: []store.QueueEntry{}}
 	var err error
 	if o.Store, err = a.opts.Store.Stats(ctx); err != nil {
 		return o, fmt.Errorf("store stats: %w", err)

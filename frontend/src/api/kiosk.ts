@@ -5,6 +5,7 @@
 export * from '../../wailsjs/go/app/JourneyService'
 export * from '../../wailsjs/go/app/StaffService'
 export * from '../../wailsjs/go/app/DeviceService'
+export { onEvent, type KioskEvent } from './events'
 export type { app, face, wire, registration } from '../../wailsjs/go/models'
 
 /** A bound method's rejection: a form refusal ({problems}) or a message. */
