@@ -170,6 +170,7 @@ func run(args []string) int {
 		AssetServer:              &assetserver.Options{Assets: assets},
 		OnStartup:                kiosk.Startup,
 		Bind:                     kiosk.Bound(),
+		ErrorFormatter:           app.FormatError, // refusals reach the UI as {code, field, args}
 		Linux:                    &linux.Options{ProgramName: "examkiosk", WebviewGpuPolicy: linux.WebviewGpuPolicyNever},
 		EnableDefaultContextMenu: false,
 	})

@@ -42,18 +42,6 @@ type ApplicationForm struct {
 	PositionID     string `json:"positionId"`
 }
 
-// FieldProblem is one refused form field, in both languages.
-type FieldProblem struct {
-	Field string `json:"field"`
-	ZH    string `json:"zh"`
-	EN    string `json:"en"`
-}
-
-// FormError carries the refused fields of a form to the UI.
-type FormError struct {
-	Problems []FieldProblem `json:"problems"`
-}
-
 // RegistrationView is a registration as the candidate sees it.
 type RegistrationView struct {
 	ID          string    `json:"id"`
@@ -150,16 +138,16 @@ func (a *JourneyService) Resubmit(id string) (JourneyView, error) {
 	j := &a.journey
 	if j.candidate == nil {
 		a.mu.Unlock()
-		return a.Journey(), errors.New("请先登录 / Please log in first")
+		return a.Journey(), refuse("login_first")
 	}
 	reg, err := a.opts.Store.Get(a.ctx, id)
 	if err != nil || reg.IDNumber != j.candidate.IDNumber {
 		a.mu.Unlock()
-		return a.Journey(), errors.New("找不到这份报名 / This registration was not found")
+		return a.Journey(), refuse("registration_not_found")
 	}
 	if reg.Status != registration.StatusRejected {
 		a.mu.Unlock()
-		return a.Journey(), errors.New("只有未通过审核的报名可以修改后重新提交 / Only a rejected registration can be changed and resubmitted")
+		return a.Journey(), refuse("only_rejected_change")
 	}
 	j.resubmit = id
 	j.form = &reg
@@ -182,11 +170,7 @@ func (a *core) step(to Step) (JourneyView, error) {
 func (a *core) loginLocked(c Candidate) error {
 	info, err := registration.ParseIDNumber(c.IDNumber, a.opts.Now())
 	if err != nil {
-		var fe *registration.FieldError
-		if errors.As(err, &fe) {
-			return fmt.Errorf("%s / %s", fe.Message("zh-CN"), fe.Message("en"))
-		}
-		return err
+		return err // a *registration.FieldError: FormatError sends its code
 	}
 	c.Masked = maskID(c.IDNumber)
 	c.Birth = info.BirthDate.Format("2006-01-02")
@@ -210,12 +194,12 @@ func (a *JourneyService) OfflineLogin(name, idNumber string) (JourneyView, error
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.journey.Step() != StepLogin {
-		return a.viewLocked(), fmt.Errorf("请从首页开始 / Please start from the welcome screen")
+		return a.viewLocked(), refuse("start_from_welcome")
 	}
 	r := registration.Registration{Name: name, IDNumber: idNumber}
 	r.Normalize()
 	if len([]rune(r.Name)) < 2 {
-		return a.viewLocked(), errors.New("请输入与身份证一致的姓名 / Please type your name as on your ID card")
+		return a.viewLocked(), refuse("name_as_on_id")
 	}
 	err := a.loginLocked(Candidate{Name: r.Name, IDNumber: r.IDNumber, Source: registration.SourceOfflineUnverified})
 	return a.viewLocked(), err
@@ -242,14 +226,14 @@ func (a *JourneyService) StartQRLogin(channel string) (QRLogin, error) {
 	ctx, step := a.ctx, a.journey.Step()
 	a.mu.Unlock()
 	if step != StepLogin {
-		return QRLogin{}, errors.New("请从首页开始 / Please start from the welcome screen")
+		return QRLogin{}, refuse("start_from_welcome")
 	}
 	if a.sync.Load() == nil {
-		return QRLogin{}, errors.New("本机尚未登记到中心系统，请使用离线登录或联系工作人员 / This kiosk is not enrolled with the central system: use the offline login or ask the staff")
+		return QRLogin{}, refuse("not_enrolled_qr")
 	}
 	s, err := a.sync.Load().StartQRLogin(ctx, channel)
 	if err != nil {
-		return QRLogin{}, fmt.Errorf("无法连接中心系统，请稍后再试或使用离线登录 / Cannot reach the central system: try again later or use the offline login (%w)", err)
+		return QRLogin{}, refuse("central_unreachable_qr").because(err)
 	}
 	img := qrDataURL(s.URL)
 	if img == "" {
@@ -269,17 +253,17 @@ func (a *JourneyService) PollQRLogin(id string) (QRLogin, error) {
 	ctx, run := a.ctx, a.login
 	a.mu.Unlock()
 	if run == nil || run.id != id || a.sync.Load() == nil {
-		return QRLogin{}, errors.New("登录二维码已失效，请重新获取 / This login QR code is no longer valid: get a new one")
+		return QRLogin{}, refuse("qr_invalid")
 	}
 	s, err := a.sync.Load().PollQRLogin(ctx, id, run.state)
 	if err != nil {
-		return QRLogin{}, fmt.Errorf("无法连接中心系统 / Cannot reach the central system (%w)", err)
+		return QRLogin{}, refuse("central_unreachable").because(err)
 	}
 	out := QRLogin{ID: s.ID, Channel: s.Channel, URL: s.URL, State: s.State, ExpiresAt: s.ExpiresAt}
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.login != run {
-		return out, errors.New("登录已取消 / The login was cancelled")
+		return out, refuse("login_cancelled")
 	}
 	run.state = s.State
 	if s.State == "confirmed" && s.Identity != nil {
@@ -294,10 +278,10 @@ func (a *JourneyService) PollQRLogin(id string) (QRLogin, error) {
 
 // FormOptions are the choices of the application form.
 type FormOptions struct {
-	Exams     []wire.Exam                   `json:"exams"`
-	Education []registration.EducationLevel `json:"education"`
-	YearFrom  int                           `json:"yearFrom"`
-	YearTo    int                           `json:"yearTo"`
+	Exams     []wire.Exam              `json:"exams"`
+	Education []registration.Education `json:"education"`
+	YearFrom  int                      `json:"yearFrom"`
+	YearTo    int                      `json:"yearTo"`
 }
 
 // FormOptions returns the open exams with their positions and the
@@ -325,7 +309,7 @@ func (a *JourneyService) SaveForm(f ApplicationForm) (JourneyView, error) {
 	defer a.mu.Unlock()
 	j := &a.journey
 	if j.Step() != StepForm || j.candidate == nil || j.face == nil {
-		return a.viewLocked(), errors.New("请按顺序完成报名 / Please complete the steps in order")
+		return a.viewLocked(), refuse("steps_in_order")
 	}
 	reg := a.draftLocked(f)
 	cat, err := a.opts.Store.Catalog(a.ctx)
@@ -334,7 +318,7 @@ func (a *JourneyService) SaveForm(f ApplicationForm) (JourneyView, error) {
 		catp = &cat
 	}
 	if err := reg.Validate(a.opts.Now(), catp, a.opts.Config.Store.Limits); err != nil {
-		return a.viewLocked(), formError(err)
+		return a.viewLocked(), err // a *registration.ValidationError: FormatError lists the fields
 	}
 	j.form = &reg
 	j.Touch(a.opts.Now())
@@ -351,7 +335,7 @@ func (a *JourneyService) Submit() (JourneyView, error) {
 	defer a.mu.Unlock()
 	j := &a.journey
 	if j.Step() != StepReview || j.form == nil {
-		return a.viewLocked(), errors.New("请先核对报名信息 / Please review the application first")
+		return a.viewLocked(), refuse("review_first")
 	}
 	reg := *j.form
 	var saved registration.Registration
@@ -365,10 +349,10 @@ func (a *JourneyService) Submit() (JourneyView, error) {
 	if err != nil {
 		var ve *registration.ValidationError
 		if errors.As(err, &ve) {
-			return a.viewLocked(), formError(err)
+			return a.viewLocked(), err // a *registration.ValidationError: FormatError lists the fields
 		}
 		a.log.Error("submit", "err", err)
-		return a.viewLocked(), fmt.Errorf("保存失败，请联系现场工作人员 / Could not save the application: please ask the centre staff (%w)", err)
+		return a.viewLocked(), refuse("save_failed").because(err)
 	}
 	a.log.Info("registration submitted", "id", saved.ID, "revision", saved.Revision)
 	j.receipt = &saved
@@ -404,27 +388,6 @@ func (a *core) deviceID() string {
 		return "unenrolled"
 	}
 	return id.DeviceID
-}
-
-func formError(err error) error {
-	var ve *registration.ValidationError
-	if !errors.As(err, &ve) {
-		return err
-	}
-	fe := &FormError{}
-	for _, f := range ve.Fields {
-		fe.Problems = append(fe.Problems, FieldProblem{Field: f.Field, ZH: f.Message("zh-CN"), EN: f.Message("en")})
-	}
-	return fe
-}
-
-// Error lists the refused fields, Chinese first.
-func (e *FormError) Error() string {
-	parts := make([]string, len(e.Problems))
-	for i, p := range e.Problems {
-		parts[i] = p.ZH + " / " + p.EN
-	}
-	return strings.Join(parts, "\n")
 }
 
 func formOf(r *registration.Registration) ApplicationForm {
@@ -477,14 +440,4 @@ func maskID(s string) string {
 		return strings.Repeat("*", len(s))
 	}
 	return s[:3] + strings.Repeat("*", len(s)-7) + s[len(s)-4:]
-}
-
-// FormatError turns an error of a bound method into what the UI receives:
-// a form refusal as {problems: [...]}, anything else as its message.
-func FormatError(err error) any {
-	var fe *FormError
-	if errors.As(err, &fe) {
-		return fe
-	}
-	return err.Error()
 }

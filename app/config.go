@@ -124,7 +124,7 @@ func LoadConfig(path string) (Config, error) {
 func (c Config) Validate() error {
 	bad := func(key, msg string) error { return &ConfigError{Key: key, Msg: msg} }
 	if strings.TrimSpace(c.Centre.Name) == "" {
-		return bad("centre.name", "required: the test-centre name shown to candidates, e.g. \"XX市人事考试中心\"")
+		return bad("centre.name", "required: the test-centre name shown to candidates, e.g. name = \"Hangzhou Personnel Examination Centre\"")
 	}
 	if n := len([]rune(c.Centre.Name)); n > 60 {
 		return bad("centre.name", fmt.Sprintf("at most 60 characters, got %d", n))

@@ -20,7 +20,7 @@ const (
 	staffLockout     = 5 * time.Minute // how long it stays locked
 )
 
-var errAlreadyEnrolled = errors.New("本机已登记 / This kiosk is already enrolled")
+var errAlreadyEnrolled = refuse("already_enrolled")
 
 // staffGate is the PIN check of the staff console, with a lockout after
 // repeated wrong PINs.
@@ -37,12 +37,11 @@ func (a *StaffService) StaffLogin(pin string) error {
 	now := a.opts.Now()
 	g := &a.staff
 	if now.Before(g.locked) {
-		return fmt.Errorf("错误次数过多，请 %d 分钟后再试 / Too many wrong PINs: try again in %d minutes",
-			int(g.locked.Sub(now).Minutes())+1, int(g.locked.Sub(now).Minutes())+1)
+		return refuse("pin_locked", "minutes", int(g.locked.Sub(now).Minutes())+1)
 	}
 	want := a.opts.Config.Kiosk.StaffPIN
 	if want == "" {
-		return errors.New("本机未设置工作人员密码（kiosk.staff_pin），请在配置文件中设置 / No staff PIN is configured (kiosk.staff_pin): set one in the config file")
+		return refuse("no_staff_pin")
 	}
 	if subtle.ConstantTimeCompare([]byte(pin), []byte(want)) != 1 {
 		g.failures++
@@ -50,7 +49,10 @@ func (a *StaffService) StaffLogin(pin string) error {
 			g.failures, g.locked = 0, now.Add(staffLockout)
 		}
 		a.log.Warn("staff console: wrong PIN")
-		return errors.New("密码错误 / Wrong PIN")
+		if g.failures == 0 { // this try locked the console
+			return refuse("pin_locked", "minutes", int(staffLockout.Minutes()))
+		}
+		return refuse("wrong_pin", "left", staffMaxTries-g.failures)
 	}
 	g.failures, g.until = 0, now.Add(staffSessionIdle)
 	a.log.Info("staff console opened")
@@ -72,7 +74,7 @@ func (a *core) staffCheck() error {
 	defer a.mu.Unlock()
 	now := a.opts.Now()
 	if now.After(a.staff.until) {
-		return errors.New("请先输入工作人员密码 / Enter the staff PIN first")
+		return refuse("pin_first")
 	}
 	a.staff.until = now.Add(staffSessionIdle)
 	return nil
@@ -132,7 +134,7 @@ func (a *StaffService) StaffSyncNow() error {
 		return err
 	}
 	if a.sync.Load() == nil {
-		return errors.New("本机尚未登记到中心系统，请先在本控制台输入登记码登记（或 examkiosk --enrol 登记码） / This kiosk is not enrolled: enrol it here with the code from the central first (or examkiosk --enrol CODE)")
+		return refuse("not_enrolled_staff")
 	}
 	a.sync.Load().SyncNow()
 	a.audit("staff_sync_now", "", "")
@@ -150,7 +152,7 @@ func (a *StaffService) StaffEnrol(code string) error {
 	}
 	code = strings.TrimSpace(code)
 	if code == "" {
-		return errors.New("请输入中心系统发放的登记码 / Type the enrolment code issued by the central system")
+		return refuse("enrol_code_required")
 	}
 	ctx, cancel := context.WithTimeout(a.context(), time.Minute)
 	defer cancel()
@@ -158,7 +160,7 @@ func (a *StaffService) StaffEnrol(code string) error {
 		if errors.Is(err, errAlreadyEnrolled) {
 			return err
 		}
-		return fmt.Errorf("登记失败，请核对登记码或网络 / Enrolment failed: check the code and the network (%w)", err)
+		return refuse("enrol_failed").because(err)
 	}
 	a.audit("staff_enrol", "", "")
 	return nil
@@ -171,7 +173,7 @@ func (a *StaffService) StaffRequeue(seq int) error {
 		return err
 	}
 	if err := a.opts.Store.Requeue(a.context(), uint64(seq)); err != nil {
-		return fmt.Errorf("重新排队失败 / Could not requeue item %d: %w", seq, err)
+		return refuse("requeue_failed", "seq", seq).because(err)
 	}
 	a.audit("staff_requeue", fmt.Sprint(seq), "")
 	return nil
@@ -185,7 +187,7 @@ func (a *StaffService) StaffVerify() (store.VerifyReport, error) {
 	}
 	r, err := a.opts.Store.Verify(a.context())
 	if err != nil {
-		return r, fmt.Errorf("数据校验失败，请联系技术支持 / The database check failed: call support (%w)", err)
+		return r, refuse("verify_failed").because(err)
 	}
 	return r, nil
 }
@@ -197,7 +199,7 @@ func (a *StaffService) StaffPurge() (int, error) {
 	}
 	n, err := a.opts.Store.Purge(a.context(), a.opts.Now())
 	if err != nil {
-		return n, fmt.Errorf("清理失败 / Purge failed: %w", err)
+		return n, refuse("purge_failed").because(err)
 	}
 	a.audit("staff_purge", "", fmt.Sprint(n))
 	return n, nil

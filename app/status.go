@@ -24,8 +24,8 @@ const (
 
 // StatusItem is one entry of the device status strip. Code selects the
 // localized label in the UI (frontend/src/i18n: status.<key>.<code>);
-// Detail is technical data shown as is (a device, a version, a size), or,
-// for the camera, the camera's own message.
+// Detail is technical data for staff (a device, a version, a size, the
+// camera's underlying error); the words are the UI's.
 type StatusItem struct {
 	Key    string `json:"key"`   // camera, models, storage, central, version
 	State  string `json:"state"` // ok, warn, error
@@ -63,9 +63,9 @@ func cameraItem(cam *camera.Camera) StatusItem {
 			it.Detail = filepath.Base(strings.TrimPrefix(st.Device, "replay:"))
 		}
 	case camera.StateStarting:
-		it.State, it.Detail = StateWarn, st.MessageZH
+		it.State = StateWarn
 	default:
-		it.State, it.Detail = StateError, st.MessageZH
+		it.State, it.Detail = StateError, st.Detail
 	}
 	return it
 }

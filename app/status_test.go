@@ -114,8 +114,8 @@ func TestCameraItem(t *testing.T) {
 		t.Errorf("replay camera: %+v", it)
 	}
 	cam.Close()
-	if it := cameraItem(cam); it.State != StateError || it.Detail == "" {
-		t.Errorf("closed camera: %+v, want an error with the camera's message", it)
+	if it := cameraItem(cam); it.State != StateError || it.Code != "closed" {
+		t.Errorf("closed camera: %+v, want an error with the camera's state as its code", it)
 	}
 }
 

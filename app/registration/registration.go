@@ -1,6 +1,5 @@
 // Package registration is the kiosk's model of a candidate's application:
-// its fields, the one place each field is validated (with refusals in
-// Chinese and English), the 18-digit GB 11643 ID number rules and the status
+// its fields, the one place each field is validated (refusals as codes), the 18-digit GB 11643 ID number rules and the status
 // lifecycle. It converts to and from the wire format; it knows nothing of
 // storage.
 package registration
@@ -9,6 +8,7 @@ import (
 	"fmt"
 	"math"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -43,22 +43,10 @@ const (
 	EducationDoctorate Education = "doctorate" // 博士研究生
 )
 
-// EducationLevel is an education level with its zh-CN and en labels.
-type EducationLevel struct {
-	Value Education `json:"value"`
-	ZH    string    `json:"zh"`
-	EN    string    `json:"en"`
-}
-
-// EducationLevels lists the accepted education levels, for forms.
-func EducationLevels() []EducationLevel {
-	return []EducationLevel{
-		{EducationSecondary, "高中/中专", "Secondary school"},
-		{EducationAssociate, "大专", "Associate degree"},
-		{EducationBachelor, "本科", "Bachelor's degree"},
-		{EducationMaster, "硕士研究生", "Master's degree"},
-		{EducationDoctorate, "博士研究生", "Doctorate"},
-	}
+// EducationLevels lists the accepted education levels in the order forms
+// list them (their words are the UI's: education.<value>).
+func EducationLevels() []Education {
+	return []Education{EducationSecondary, EducationAssociate, EducationBachelor, EducationMaster, EducationDoctorate}
 }
 
 // DescriptorLen is the length of one face descriptor (dlib ResNet).
@@ -308,10 +296,10 @@ func checkText(field, s string, required bool, min, max int, multiline bool) *Fi
 	// Too long first: an oversize field is refused without scanning it all.
 	n := utf8.RuneCountInString(s)
 	if n > max {
-		return &FieldError{Field: field, Code: CodeTooLong, Arg: fmt.Sprintf("%d 字 / %d characters", max, max)}
+		return &FieldError{Field: field, Code: CodeTooLong, Arg: strconv.Itoa(max)}
 	}
 	if n < min {
-		return &FieldError{Field: field, Code: CodeTooShort, Arg: fmt.Sprintf("%d 字 / %d characters", min, min)}
+		return &FieldError{Field: field, Code: CodeTooShort, Arg: strconv.Itoa(min)}
 	}
 	for _, c := range s {
 		if c == '\n' && multiline {
@@ -327,11 +315,7 @@ func checkText(field, s string, required bool, min, max int, multiline bool) *Fi
 }
 
 func knownEducation(e Education) bool {
-	switch e {
-	case EducationSecondary, EducationAssociate, EducationBachelor, EducationMaster, EducationDoctorate:
-		return true
-	}
-	return false
+	return slices.Contains(EducationLevels(), e)
 }
 
 func finite32(v []float32) bool {

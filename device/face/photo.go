@@ -190,7 +190,7 @@ func (e *Engine) checkPhoto(r *PhotoReport, px *rgbImage, spec PhotoSpec) {
 	for _, p := range g.Problems {
 		if p.Code == CodeTooFar || p.Code == CodeTooClose {
 			// A photo has no "come closer": its head is the wrong size.
-			p.Code, p.Message = CodeHeadSize, CodeHeadSize.Text().String()
+			p.Code = CodeHeadSize
 		}
 		r.Problems = append(r.Problems, p)
 	}
