@@ -5,12 +5,15 @@ package main
 import (
 	"context"
 	"embed"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/BurntSushi/toml"
 	"github.com/wailsapp/wails/v2"
@@ -72,6 +75,11 @@ func parseFlags(args []string, stderr io.Writer) (flags, error) {
 
 // loadConfig applies the config file (or the demo config) and the flags.
 func loadConfig(f flags) (app.Config, error) {
+	if f.printCfg && f.config == "" && !f.demo {
+		if _, err := os.Stat(app.DefaultConfigPath); errors.Is(err, fs.ErrNotExist) {
+			return withFlags(app.DefaultConfig(), f), nil // --print-config alone: the defaults
+		}
+	}
 	var cfg app.Config
 	var err error
 	switch {
@@ -85,6 +93,15 @@ func loadConfig(f flags) (app.Config, error) {
 	if err != nil {
 		return cfg, err
 	}
+	cfg = withFlags(cfg, f)
+	if err := cfg.Validate(); err != nil {
+		return cfg, fmt.Errorf("after applying flags: %w", err)
+	}
+	return cfg, nil
+}
+
+// withFlags applies the flags that override config keys.
+func withFlags(cfg app.Config, f flags) app.Config {
 	if f.models != "" {
 		cfg.Face.ModelsDir = f.models
 	}
@@ -97,10 +114,24 @@ func loadConfig(f flags) (app.Config, error) {
 	if f.central != "" {
 		cfg.Sync.CentralURL = f.central
 	}
-	if err := cfg.Validate(); err != nil {
-		return cfg, fmt.Errorf("after applying flags: %w", err)
+	return cfg
+}
+
+// printConfig writes cfg as TOML, without the staff PIN, and says what is
+// still missing when cfg does not validate (the defaults alone lack the
+// centre's name).
+func printConfig(w io.Writer, cfg app.Config) error {
+	fmt.Fprintln(w, "# ExamKiosk configuration in force (defaults, config file, flags); see README.md, Configuration.")
+	if cfg.Kiosk.StaffPIN != "" {
+		cfg.Kiosk.StaffPIN = ""
+		fmt.Fprintln(w, "# kiosk.staff_pin is set; it is not printed.")
 	}
-	return cfg, nil
+	if err := cfg.Validate(); err != nil {
+		for _, line := range strings.Split(err.Error(), "\n") {
+			fmt.Fprintln(w, "# not valid yet:", line)
+		}
+	}
+	return toml.NewEncoder(w).Encode(cfg)
 }
 
 func main() {
@@ -134,7 +165,7 @@ func run(args []string) int {
 		return 1
 	}
 	if f.printCfg {
-		if err := toml.NewEncoder(os.Stdout).Encode(cfg); err != nil {
+		if err := printConfig(os.Stdout, cfg); err != nil {
 			fmt.Fprintf(os.Stderr, "examkiosk: %v\n", err)
 			return 1
 		}

@@ -99,7 +99,8 @@ func TestLoadConfigErrors(t *testing.T) {
 		{"unknown key", "[centre]\nname = \"x\"\ncolour = \"red\"\n", "centre.colour", "unknown key"},
 		{"unknown table", "[centre]\nname = \"x\"\n[printer]\nmodel = \"y\"\n", "printer", "unknown key"},
 		{"wrong type", "[centre]\nname = 5\n", "centre.name", "incompatible types"},
-		{"syntax", "[centre\nname = \"x\"\n", "line", "expected"},
+		{"syntax", "[centre\nname = \"x\"\n", "[centre", "line 1"},
+		{"bad table header after a good table", "[centre]\nname = \"x\"\n\n[kiosk\nidle_seconds = 30\n", "[kiosk", "line 4"},
 		{"language", "[centre]\nname = \"x\"\n[kiosk]\nlanguage = \"fr\"\n", "kiosk.language", `"zh-CN" or "en"`},
 		{"idle", "[centre]\nname = \"x\"\n[kiosk]\nidle_seconds = 1\n", "kiosk.idle_seconds", "15 to 3600"},
 		{"pin", "[centre]\nname = \"x\"\n[kiosk]\nstaff_pin = \"12ab\"\n", "kiosk.staff_pin", "6 to 12 digits"},
@@ -129,6 +130,16 @@ func TestLoadConfigErrors(t *testing.T) {
 				t.Errorf("error %q does not say %q", err, tt.msg)
 			}
 		})
+	}
+}
+
+// Every bad key is reported in one run, not one per run.
+func TestLoadConfigReportsAll(t *testing.T) {
+	_, err := LoadConfig(writeConfig(t, "[centre]\nname = \"x\"\ncolour = 1\n[kiosk]\nlanguage = \"fr\"\nidle_seconds = 1\n"))
+	for _, want := range []string{"centre.colour", "kiosk.language", "kiosk.idle_seconds"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error %v does not name %s", err, want)
+		}
 	}
 }
 
