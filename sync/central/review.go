@@ -338,6 +338,9 @@ func (s *Server) handleReviewPage(w http.ResponseWriter, r *http.Request) {
 	reviewPage.Execute(w, map[string]any{"Regs": rows, "Hours": s.cfg.Review, "Msg": r.URL.Query().Get("msg")})
 }
 
+// gigabytes writes a byte count for people: "12.3 GB".
+func gigabytes(b uint64) string { return fmt.Sprintf("%.1f GB", float64(b)/1e9) }
+
 func (s *Server) handleReviewForm(w http.ResponseWriter, r *http.Request) {
 	approve := r.FormValue("decision") == "approve"
 	reg, err := s.Review(r.PathValue("id"), approve, r.FormValue("reason"))
@@ -350,14 +353,14 @@ func (s *Server) handleReviewForm(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/review?msg="+template.URLQueryEscaper(msg), http.StatusSeeOther)
 }
 
-var devicesPage = template.Must(template.New("devices").Parse(`<!doctype html>
+var devicesPage = template.Must(template.New("devices").Funcs(template.FuncMap{"gb": gigabytes}).Parse(`<!doctype html>
 <html lang="zh-CN"><head><meta charset="utf-8"><meta http-equiv="refresh" content="30"><title>设备 Devices</title>
 <style>body{font-family:sans-serif;margin:1em 2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.4em}.bad{color:#b00}</style></head><body>
 <h1>自助机 Kiosks</h1><p><a href="/review">审核 Review</a></p>
 <table><tr><th>设备 Device</th><th>考点 Centre</th><th>最后心跳 Last heartbeat</th><th>队列 Queue</th><th>隔离 Quarantined</th><th>摄像头 Camera</th><th>磁盘 Disk free</th><th>版本 Version</th><th>状态 State</th></tr>
 {{range .}}<tr><td>{{.ID}}<br><small>{{.Hostname}}</small></td><td>{{.CentreName}}</td>
 <td>{{if .LastHeartbeat.IsZero}}—{{else}}{{.LastHeartbeat.Format "2006-01-02 15:04:05"}}{{end}}</td>
-{{with .Health}}<td>{{.QueueDepth}}</td><td{{if .Quarantined}} class="bad"{{end}}>{{.Quarantined}}</td><td>{{.Camera}}</td><td>{{.DiskFreeBytes}}</td><td>{{.Version}}</td>{{else}}<td colspan="5">—</td>{{end}}
+{{with .Health}}<td>{{.QueueDepth}}</td><td{{if .Quarantined}} class="bad"{{end}}>{{.Quarantined}}</td><td>{{.Camera}}</td><td>{{gb .DiskFreeBytes}}</td><td>{{.Version}}</td>{{else}}<td colspan="5">—</td>{{end}}
 <td>{{if .Revoked}}<span class="bad">已吊销 revoked</span>{{else}}有效 active{{end}}</td></tr>{{end}}
 </table></body></html>`))
 

@@ -8,7 +8,7 @@ export default {
     until: 'Registration closes {date}',
     positions: '{n} positions',
     start: 'Start registration',
-    startHint: 'Log in by scanning with Alipay or the electronic social-security card',
+    startHint: 'Scan a QR code (Alipay, social-security card) or use your account',
     demo: 'Demo mode',
     loadFailed: 'Cannot read the exams: {error}. Please ask the centre staff.',
   },
@@ -147,6 +147,11 @@ export default {
     quarantine: 'Refused by the central (needs attention)',
     requeue: 'Send again',
     requeued: 'Queued again',
+  },
+  date: {
+    full: '{w} {d} {mon} {y}, {hh}:{mm}',
+    weekday: { 0: 'Sun', 1: 'Mon', 2: 'Tue', 3: 'Wed', 4: 'Thu', 5: 'Fri', 6: 'Sat' },
+    month: { 1: 'Jan', 2: 'Feb', 3: 'Mar', 4: 'Apr', 5: 'May', 6: 'Jun', 7: 'Jul', 8: 'Aug', 9: 'Sep', 10: 'Oct', 11: 'Nov', 12: 'Dec' },
   },
   lang: { switchTo: '中文' },
   status: {

@@ -8,7 +8,7 @@ export default {
     until: '报名截止：{date}',
     positions: '{n} 个岗位',
     start: '开始报名',
-    startHint: '支付宝或电子社保卡扫码登录',
+    startHint: '扫码（支付宝、电子社保卡）或账号登录',
     demo: '演示模式',
     loadFailed: '无法读取考试信息：{error}。请联系现场工作人员。',
   },
@@ -147,6 +147,11 @@ export default {
     quarantine: '被中心退回（需处理）',
     requeue: '重新报送',
     requeued: '已重新排队',
+  },
+  date: {
+    full: '{y}年{m}月{d}日 {w} {hh}:{mm}',
+    weekday: { 0: '周日', 1: '周一', 2: '周二', 3: '周三', 4: '周四', 5: '周五', 6: '周六' },
+    month: { 1: '1月', 2: '2月', 3: '3月', 4: '4月', 5: '5月', 6: '6月', 7: '7月', 8: '8月', 9: '9月', 10: '10月', 11: '11月', 12: '12月' },
   },
   lang: { switchTo: 'English' },
   status: {
