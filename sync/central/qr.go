@@ -266,8 +266,6 @@ func (s *Server) checkCaptcha(id, answer string) bool {
 	return ok && !s.now().After(c.expires) && c.answer == strings.TrimSpace(answer)
 }
 
-var errCaptcha = errors.New("captcha")
-
 // decodeCaptcha decodes an account request into req and checks the captcha
 // it carries (captcha reads its id and answer after decoding). When either
 // fails it answers the kiosk itself and returns false.
