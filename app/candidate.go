@@ -132,8 +132,21 @@ func (a *JourneyService) NewApplication() (JourneyView, error) {
 	return a.step(StepFace)
 }
 
+// ChangePosition starts a new revision of a rejected registration for
+// another position of the same exam (the notice allows it before the
+// deadline): the form opens with the position to choose again.
+func (a *JourneyService) ChangePosition(id string) (JourneyView, error) {
+	return a.reopen(id, true)
+}
+
 // Resubmit starts a new revision of a rejected registration.
 func (a *JourneyService) Resubmit(id string) (JourneyView, error) {
+	return a.reopen(id, false)
+}
+
+// reopen takes a rejected registration back into the form, for a fixed
+// resubmission or, with otherPosition, for another position.
+func (a *JourneyService) reopen(id string, otherPosition bool) (JourneyView, error) {
 	a.mu.Lock()
 	j := &a.journey
 	if j.candidate == nil {
@@ -148,6 +161,9 @@ func (a *JourneyService) Resubmit(id string) (JourneyView, error) {
 	if reg.Status != registration.StatusRejected {
 		a.mu.Unlock()
 		return a.Journey(), refuse("only_rejected_change")
+	}
+	if otherPosition {
+		reg.PositionID = ""
 	}
 	j.resubmit = id
 	j.form = &reg

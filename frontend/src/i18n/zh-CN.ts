@@ -111,6 +111,7 @@ export default {
     payAlt: '缴费二维码',
     payHint: '请用手机扫码缴费，逾期未缴费的报名将被删除。',
     resubmit: '修改后重新提交',
+    changePosition: '改报其他岗位',
   },
   mine: { title: '{name}，您的报名', none: '您还没有报名。', new: '报考其他岗位' },
   staff: {

@@ -14,6 +14,8 @@ export function Begin():Promise<app.JourneyView>;
 
 export function CancelFaceCheck():Promise<void>;
 
+export function ChangePosition(arg1:string):Promise<app.JourneyView>;
+
 export function EditForm():Promise<app.JourneyView>;
 
 export function FaceStatus():Promise<app.FaceProgress>;

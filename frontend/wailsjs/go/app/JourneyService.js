@@ -26,6 +26,10 @@ export function CancelFaceCheck() {
   return window['go']['app']['JourneyService']['CancelFaceCheck']();
 }
 
+export function ChangePosition(arg1) {
+  return window['go']['app']['JourneyService']['ChangePosition'](arg1);
+}
+
 export function EditForm() {
   return window['go']['app']['JourneyService']['EditForm']();
 }
