@@ -107,7 +107,7 @@ export default {
     pendingDelivery: 'Not yet delivered (sent automatically once the kiosk is online)',
     reason: 'Reason: {reason}',
     number: 'Registration {id} (revision {rev})',
-    reviewBy: 'The review is due by {when} (reviewers work 8:30–12:00 and 14:30–18:00 on working days, within 12 working hours)',
+    reviewBy: 'The review is due by {when} (counted in the reviewers\' working hours)',
     payAlt: 'Payment QR code',
     payHint: 'Scan with your phone to pay; registrations not paid by the deadline are deleted.',
     resubmit: 'Change and resubmit',

@@ -107,7 +107,7 @@ export default {
     pendingDelivery: '尚未报送（本机离线时会在联网后自动报送）',
     reason: '原因：{reason}',
     number: '报名号 {id}（第 {rev} 版）',
-    reviewBy: '审核将于 {when} 前完成（审核时间：工作日 8:30–12:00、14:30–18:00，12 个工作小时内）',
+    reviewBy: '审核将于 {when} 前完成（按审核人员的工作时间计算）',
     payAlt: '缴费二维码',
     payHint: '请用手机扫码缴费，逾期未缴费的报名将被删除。',
     resubmit: '修改后重新提交',
