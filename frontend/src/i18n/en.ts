@@ -154,6 +154,7 @@ export default {
     weekday: { 0: 'Sun', 1: 'Mon', 2: 'Tue', 3: 'Wed', 4: 'Thu', 5: 'Fri', 6: 'Sat' },
     month: { 1: 'Jan', 2: 'Feb', 3: 'Mar', 4: 'Apr', 5: 'May', 6: 'Jun', 7: 'Jul', 8: 'Aug', 9: 'Sep', 10: 'Oct', 11: 'Nov', 12: 'Dec' },
   },
+  keypad: { back: 'Delete', clear: 'Clear', done: 'Done' },
   lang: { switchTo: '中文' },
   status: {
     title: 'Device status',
