@@ -251,6 +251,10 @@ func (a *JourneyService) StartQRLogin(channel string) (QRLogin, error) {
 	if err != nil {
 		return QRLogin{}, refuse("central_unreachable_qr").because(err)
 	}
+	if a.opts.Demo {
+		// No phone in the demo: the link plays its part in any browser.
+		a.log.Info("demo: to log in, open the phone's page of this QR code in a browser", "url", s.URL)
+	}
 	img := qrDataURL(s.URL)
 	if img == "" {
 		return QRLogin{}, fmt.Errorf("draw QR code for %s", s.URL)
