@@ -48,7 +48,8 @@ func TestRegistrationLifecycle(t *testing.T) {
 	cfg.Camera.Device = "replay:" + frames
 	cfg.Sync.CentralURL = c.URL
 	cfg.Sync.PullInterval, cfg.Sync.BackoffBase, cfg.Sync.BackoffCap = 100*time.Millisecond, 50*time.Millisecond, 200*time.Millisecond
-	a, err := Open(ctx, cfg, Options{Version: "test", Logger: log, EnrolCode: central.DemoEnrolmentCode})
+	rec := &recorder{}
+	a, err := Open(ctx, cfg, Options{Version: "test", Logger: log, EnrolCode: central.DemoEnrolmentCode, Events: rec.emit})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,6 +112,15 @@ func TestRegistrationLifecycle(t *testing.T) {
 	wait("the rejection", func() bool { return status().Status == "rejected" })
 	if r := status(); r.Reason != "报考岗位专业不符" {
 		t.Fatalf("rejection reason: %+v", r)
+	}
+	// The screen learns of the decision from an event, not by polling.
+	wait("a journey event with the rejection", func() bool {
+		_, last := rec.count(EventJourney)
+		v, ok := last.(JourneyView)
+		return ok && len(v.Registrations) == 1 && v.Registrations[0].Status == "rejected"
+	})
+	if n, _ := rec.count(EventSync); n == 0 {
+		t.Fatal("no delivery-state event from the sync client")
 	}
 	// The notice allows fixing and resubmitting, or another position: this
 	// candidate chooses another position (the form asks for it again).
