@@ -150,3 +150,25 @@ test('the staff console opens with the PIN and shows delivery and the camera', a
   await page.getByTestId('staff-close').click()
   await page.getByTestId('welcome').waitFor({ timeout: 10_000 })
 })
+
+test('a touch-only login: the pinyin keyboard types a Chinese name, the keypad an ID number', async () => {
+  await page.getByTestId('start').click()
+  await page.getByTestId('offline-toggle').click()
+  await page.getByTestId('offline-name').click()
+  const kb = page.getByTestId('name-keyboard')
+  await kb.waitFor({ timeout: 10_000 })
+  for (const [py, ch] of [['zhang', '张'], ['san', '三']]) {
+    for (const c of py) await kb.locator(`[data-letter="${c}"]`).click()
+    await kb.locator(`[data-cand="${ch}"]`).click({ timeout: 15_000 })
+  }
+  assert.equal(await page.getByTestId('offline-name').inputValue(), '张三')
+  await page.getByTestId('offline-id').click()
+  const pad = page.getByTestId('keypad')
+  await pad.waitFor({ timeout: 10_000 })
+  for (const k of '11010519491231002X') await pad.locator(`[data-key="${k}"]`).click()
+  assert.equal(await page.getByTestId('offline-id').inputValue(), '11010519491231002X')
+  await page.screenshot({ path: join(E2E_ARTIFACTS, 'e2e-keyboard.png') })
+  await pad.locator('[data-key=done]').click()
+  await page.getByTestId('logout').click()
+  await page.getByTestId('welcome').waitFor({ timeout: 10_000 })
+})
