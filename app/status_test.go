@@ -68,7 +68,7 @@ func testStore(t *testing.T) *store.Store {
 func TestStorageItem(t *testing.T) {
 	st := testStore(t)
 	it := storageItem(context.Background(), st)
-	if it.State != StateOK || !strings.Contains(it.Detail, "0 registrations") || !strings.Contains(it.Detail, "GB free") {
+	if it.State != StateOK || !strings.Contains(it.Figures, "registrations=0") || !strings.Contains(it.Figures, "gb=") {
 		t.Errorf("fresh store: %+v", it)
 	}
 	st.Close()

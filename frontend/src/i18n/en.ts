@@ -174,9 +174,10 @@ export default {
       error: 'fault',
       closed: 'closed',
     },
-    models: { label: 'Face models', ready: 'ready', not_loaded: 'not loaded' },
-    storage: { label: 'Storage', ok: 'ok', low_space: 'low on space', not_writable: 'not writable', error: 'fault' },
+    models: { figures: '{files} files, {mb} MB, match threshold {threshold}', label: 'Face models', ready: 'ready', not_loaded: 'not loaded' },
+    storage: { figures: '{registrations} registrations, {gb} GB free', label: 'Storage', ok: 'ok', low_space: 'low on space', not_writable: 'not writable', error: 'fault' },
     central: {
+      figures: '{queued} waiting for delivery',
       label: 'Central',
       online: 'online',
       online_queued: 'online, delivering',

@@ -174,9 +174,10 @@ export default {
       error: '故障',
       closed: '已关闭',
     },
-    models: { label: '人脸模型', ready: '已就绪', not_loaded: '未加载' },
-    storage: { label: '存储', ok: '正常', low_space: '空间不足', not_writable: '不可写', error: '故障' },
+    models: { figures: '{files} 个文件，{mb} MB，比对阈值 {threshold}', label: '人脸模型', ready: '已就绪', not_loaded: '未加载' },
+    storage: { figures: '{registrations} 条报名，剩余 {gb} GB', label: '存储', ok: '正常', low_space: '空间不足', not_writable: '不可写', error: '故障' },
     central: {
+      figures: '{queued} 条待报送',
       label: '中心系统',
       online: '在线',
       online_queued: '在线，正在报送',

@@ -463,6 +463,7 @@ export namespace app {
 	    state: string;
 	    code: string;
 	    detail: string;
+	    figures?: string;
 	
 	    static createFrom(source: any = {}) {
 	        return new StatusItem(source);
@@ -474,6 +475,7 @@ export namespace app {
 	        this.state = source["state"];
 	        this.code = source["code"];
 	        this.detail = source["detail"];
+	        this.figures = source["figures"];
 	    }
 	}
 	export class StatusReport {
