@@ -5,12 +5,15 @@ package main
 import (
 	"context"
 	"embed"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"syscall"
 
@@ -22,7 +25,7 @@ import (
 	wailsruntime "github.com/wailsapp/wails/v2/pkg/runtime"
 
 	"examkiosk/app"
-	"examkiosk/sync/kiosk"
+	"examkiosk/demo"
 )
 
 //go:embed all:frontend/dist
@@ -79,19 +82,33 @@ func parseFlags(args []string, stderr io.Writer) (flags, error) {
 
 // loadConfig applies the config file (or the demo config) and the flags.
 func loadConfig(f flags) (app.Config, error) {
+	if f.printCfg && f.config == "" && !f.demo {
+		if _, err := os.Stat(app.DefaultConfigPath); errors.Is(err, fs.ErrNotExist) {
+			return withFlags(app.DefaultConfig(), f), nil // --print-config alone: the defaults
+		}
+	}
 	var cfg app.Config
 	var err error
 	switch {
 	case f.config != "":
 		cfg, err = app.LoadConfig(f.config)
 	case f.demo:
-		cfg = app.DemoConfig()
+		cfg = demo.Config()
 	default:
 		cfg, err = app.LoadConfig(app.DefaultConfigPath)
 	}
 	if err != nil {
 		return cfg, err
 	}
+	cfg = withFlags(cfg, f)
+	if err := cfg.Validate(); err != nil {
+		return cfg, fmt.Errorf("after applying flags: %w", err)
+	}
+	return cfg, nil
+}
+
+// withFlags applies the flags that override config keys.
+func withFlags(cfg app.Config, f flags) app.Config {
 	if f.models != "" {
 		cfg.Face.ModelsDir = f.models
 	}
@@ -104,10 +121,23 @@ func loadConfig(f flags) (app.Config, error) {
 	if f.central != "" {
 		cfg.Sync.CentralURL = f.central
 	}
-	if err := cfg.Validate(); err != nil {
-		return cfg, fmt.Errorf("after applying flags: %w", err)
+	return cfg
+}
+
+// printConfig writes cfg as TOML, without the staff PIN, and says what is
+// still missing when cfg does not validate (the defaults alone lack the
+// centre's name).
+func printConfig(w io.Writer, cfg app.Config) error {
+	fmt.Fprintln(w, "# ExamKiosk configuration in force (defaults, config file, flags); see README.md, Configuration.")
+	if cfg.Kiosk.StaffPINHash != "" { // the hash prints itself as [redacted]
+		fmt.Fprintln(w, "# kiosk.staff_pin_hash is set; it is not printed.")
 	}
-	return cfg, nil
+	if err := cfg.Validate(); err != nil {
+		for _, line := range strings.Split(err.Error(), "\n") {
+			fmt.Fprintln(w, "# not valid yet:", line)
+		}
+	}
+	return toml.NewEncoder(w).Encode(cfg)
 }
 
 func main() {
@@ -117,8 +147,7 @@ func main() {
 func run(args []string) int {
 	if generatingBindings {
 		// Write the TypeScript bindings of the bound methods and exit.
-		k := &app.App{}
-		if err := wails.Run(&options.App{Bind: []any{k}, OnStartup: k.Startup}); err != nil {
+		if err := wails.Run(&options.App{Bind: app.Bindings()}); err != nil {
 			fmt.Fprintf(os.Stderr, "examkiosk: generate bindings: %v\n", err)
 			return 1
 		}
@@ -149,54 +178,38 @@ func run(args []string) int {
 		return 1
 	}
 	if f.printCfg {
-		if err := toml.NewEncoder(os.Stdout).Encode(cfg); err != nil {
+		if err := printConfig(os.Stdout, cfg); err != nil {
 			fmt.Fprintf(os.Stderr, "examkiosk: %v\n", err)
 			return 1
 		}
 		return 0
 	}
-	models, err := app.VerifyModels(cfg.Face.ModelsDir)
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "examkiosk: %v\n", err)
-		return 1
-	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	svc, err := app.OpenServices(ctx, cfg, version, f.demo, f.enrol, logger)
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "examkiosk: %v\n", err)
-		return 1
-	}
-	defer svc.Close()
 	var wailsCtx atomic.Value // the window's context, for closing it on a staff restart
-	kiosk, err := app.New(app.Options{
-		Config:        cfg,
-		Version:       version,
-		Demo:          f.demo,
-		Logger:        logger,
-		Store:         svc.Store,
-		Camera:        svc.Camera,
-		Preview:       svc.Preview,
-		PreviewServer: svc.PreviewServer,
-		Face:          svc.Face,
-		Sync:          svc.Sync,
-		Enrol: func(ctx context.Context, code string) (*kiosk.Client, error) {
-			return svc.Enrol(ctx, cfg, version, code, logger)
-		},
-		Models:    models,
-		ReadyFile: f.readyFile,
-		Notify:    app.SystemdNotifier,
+	opts := app.Options{Version: version, Demo: f.demo, Logger: logger, EnrolCode: f.enrol, ReadyFile: f.readyFile,
+		Notify: app.SystemdNotifier,
 		Quit: func() {
 			if c, ok := wailsCtx.Load().(context.Context); ok {
 				wailsruntime.Quit(c)
 			}
 		},
-	})
+	}
+	if f.demo {
+		stop, err := demo.StartCentral(ctx, cfg, logger)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "examkiosk: %v\n", err)
+			return 1
+		}
+		defer stop()
+		opts.EnrolCode = demo.EnrolCode
+	}
+	kiosk, err := app.Open(ctx, cfg, opts)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "examkiosk: %v\n", err)
 		return 1
 	}
-	svc.Start(ctx)
+	defer kiosk.Close()
 	stopSignals := onRescanSignal(ctx, kiosk, logger)
 	defer stopSignals()
 	if wd, err := app.WatchdogInterval(); err != nil {
@@ -216,7 +229,8 @@ func run(args []string) int {
 		BackgroundColour:         &options.RGBA{R: 245, G: 247, B: 250, A: 255},
 		AssetServer:              &assetserver.Options{Assets: assets},
 		OnStartup:                func(c context.Context) { wailsCtx.Store(c); kiosk.Startup(c) },
-		Bind:                     []any{kiosk},
+		Bind:                     kiosk.Bound(),
+		ErrorFormatter:           app.FormatError, // refusals reach the UI as {code, field, args}
 		Linux:                    &linux.Options{ProgramName: "examkiosk", WebviewGpuPolicy: linux.WebviewGpuPolicyNever},
 		EnableDefaultContextMenu: false,
 	})
@@ -229,7 +243,7 @@ func run(args []string) int {
 		// as the same program with the same arguments.
 		stopSignals()
 		cancel()
-		svc.Close()
+		kiosk.Close()
 		exe, err := os.Executable()
 		if err == nil {
 			err = syscall.Exec(exe, os.Args, os.Environ())

@@ -93,3 +93,36 @@ func TestPrintConfigRoundTrip(t *testing.T) {
 		t.Fatalf("round trip changed the config:\n%s\n---\n%s", buf.String(), again.String())
 	}
 }
+
+// --print-config prints the defaults when there is no config file, and
+// never the staff PIN.
+func TestPrintConfig(t *testing.T) {
+	if _, err := os.Stat(app.DefaultConfigPath); err == nil {
+		t.Skipf("%s exists here", app.DefaultConfigPath)
+	}
+	f, err := parseFlags([]string{"--print-config"}, &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := loadConfig(f)
+	if err != nil {
+		t.Fatalf("--print-config alone: %v", err)
+	}
+	var buf bytes.Buffer
+	if err := printConfig(&buf, cfg); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(buf.String(), "# not valid yet:") || !strings.Contains(buf.String(), "centre.name") || !strings.Contains(buf.String(), "idle_seconds = 120") {
+		t.Fatalf("defaults not printed with what is missing:\n%s", buf.String())
+	}
+	f, _ = parseFlags([]string{"--demo", "--print-config"}, &bytes.Buffer{})
+	cfg, err = loadConfig(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	buf.Reset()
+	printConfig(&buf, cfg)
+	if strings.Contains(buf.String(), string(cfg.Kiosk.StaffPINHash)) || !strings.Contains(buf.String(), "staff_pin_hash is set") {
+		t.Fatalf("the staff PIN must not be printed:\n%s", buf.String())
+	}
+}

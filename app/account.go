@@ -2,8 +2,6 @@ package app
 
 import (
 	"encoding/base64"
-	"errors"
-	"fmt"
 
 	"examkiosk/app/registration"
 	"examkiosk/sync/wire"
@@ -25,19 +23,19 @@ type AccountLoginView struct {
 }
 
 // AccountCaptcha fetches a captcha from the central for the account login.
-func (a *App) AccountCaptcha() (CaptchaView, error) {
+func (a *JourneyService) AccountCaptcha() (CaptchaView, error) {
 	if a.sync.Load() == nil {
-		return CaptchaView{}, errors.New("本机尚未登记到中心系统，请使用离线登录 / This kiosk is not enrolled: use the offline login")
+		return CaptchaView{}, refuse("not_enrolled_offline")
 	}
 	c, err := a.sync.Load().Captcha(a.context())
 	if err != nil {
-		return CaptchaView{}, fmt.Errorf("无法连接中心系统，请稍后再试 / Cannot reach the central system: try again later (%w)", err)
+		return CaptchaView{}, refuse("central_unreachable").because(err)
 	}
 	return CaptchaView{ID: c.ID, Image: "data:image/png;base64," + base64.StdEncoding.EncodeToString(c.PNG)}, nil
 }
 
 // AccountLogin logs in with ID number, password and captcha.
-func (a *App) AccountLogin(idNumber, password, captchaID, answer string) (AccountLoginView, error) {
+func (a *JourneyService) AccountLogin(idNumber, password, captchaID, answer string) (AccountLoginView, error) {
 	if err := a.accountReady(); err != nil {
 		return AccountLoginView{Journey: a.Journey()}, err
 	}
@@ -46,7 +44,7 @@ func (a *App) AccountLogin(idNumber, password, captchaID, answer string) (Accoun
 }
 
 // SetPassword sets the first-time password of an account and logs in.
-func (a *App) SetPassword(idNumber, name, newPassword, captchaID, answer string) (AccountLoginView, error) {
+func (a *JourneyService) SetPassword(idNumber, name, newPassword, captchaID, answer string) (AccountLoginView, error) {
 	if err := a.accountReady(); err != nil {
 		return AccountLoginView{Journey: a.Journey()}, err
 	}
@@ -54,21 +52,21 @@ func (a *App) SetPassword(idNumber, name, newPassword, captchaID, answer string)
 	return a.accountResult(resp, err)
 }
 
-func (a *App) accountReady() error {
+func (a *JourneyService) accountReady() error {
 	if a.sync.Load() == nil {
-		return errors.New("本机尚未登记到中心系统，请使用离线登录 / This kiosk is not enrolled: use the offline login")
+		return refuse("not_enrolled_offline")
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.journey.Step() != StepLogin {
-		return errors.New("请从首页开始 / Please start from the welcome screen")
+		return refuse("start_from_welcome")
 	}
 	return nil
 }
 
-func (a *App) accountResult(resp wire.AccountLoginResponse, err error) (AccountLoginView, error) {
+func (a *JourneyService) accountResult(resp wire.AccountLoginResponse, err error) (AccountLoginView, error) {
 	if err != nil {
-		return AccountLoginView{Journey: a.Journey()}, fmt.Errorf("无法连接中心系统，请稍后再试 / Cannot reach the central system: try again later (%w)", err)
+		return AccountLoginView{Journey: a.Journey()}, refuse("central_unreachable").because(err)
 	}
 	v := AccountLoginView{Status: resp.Status, Message: resp.Message}
 	a.mu.Lock()

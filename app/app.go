@@ -1,7 +1,10 @@
 // Package app is the kiosk application: configuration, the device status,
 // the candidate journey and the staff console, and the wiring of the store,
-// the devices and sync. Its exported methods on *App are bound to the web UI
-// by Wails; their TypeScript types are generated into frontend/wailsjs.
+// the devices and sync. An *App (Open) owns what runs; the web UI reaches it
+// through three bound services of one concern each — JourneyService (the
+// candidate), StaffService (the staff console), DeviceService (status) —
+// whose TypeScript types are generated into frontend/wailsjs, and through
+// the events of events.go.
 package app
 
 import (
@@ -23,42 +26,78 @@ import (
 	"examkiosk/sync/wire"
 )
 
-// Options are the parts of the App that main wires in. Store is required;
-// Camera, Preview, Face and Sync may be nil where a test needs only part of
-// the kiosk, and the status then says the part is missing.
+// Options are what main passes to Open besides the config: who is running
+// and how. Open fills in the parts (Store … Sync) it opens; New takes them as
+// given, where a test needs only part of the kiosk (Store is required; a
+// missing camera, engine or sync client shows in the status).
 type Options struct {
-	Config        Config
-	Version       string
-	Demo          bool
-	Logger        *slog.Logger
+	Config    Config // set by Open
+	Version   string
+	Demo      bool
+	Logger    *slog.Logger
+	EnrolCode string      // Open enrols with it when the kiosk is not enrolled yet
+	Models    []ModelFile // verified model files; verified when nil
+	ReadyFile string      // when set, ReportRendered writes the rendered screen's marker here
+	Now       func() time.Time
+	Events    func(name string, data any) // receives the UI events instead of Wails (tests)
+
 	Store         *store.Store
 	Camera        *camera.Camera
 	Preview       *camera.Preview
 	PreviewServer *camera.PreviewServer
 	Face          *face.Engine
-	Sync          *kiosk.Client                                                 // nil until enrolled
-	Enrol         func(ctx context.Context, code string) (*kiosk.Client, error) // enrols from the staff console
-	Models        []ModelFile                                                   // verified model files; New verifies them when nil
-	ReadyFile     string                                                        // when set, ReportRendered writes the rendered screen's marker here
-	Notify        Notifier                                                      // systemd notifications (READY=1 on the welcome screen); nil: none
-	Quit          func()                                                        // closes the window (the staff console's restart); nil: cannot
-	Now           func() time.Time
+	Sync          *kiosk.Client // nil until enrolled
+	Notify        Notifier      // systemd notifications (READY=1 on the welcome screen); nil: none
+	Quit          func()        // closes the window (the staff console's restart); nil: cannot
 }
 
-// App is the kiosk application bound to the UI.
+// App is the kiosk application: it owns the parts Open opened and offers the
+// UI its three bound services (Bound).
 type App struct {
+	*core
+	*JourneyService
+	*StaffService
+	*DeviceService
+}
+
+// JourneyService is the candidate's journey, bound to the UI: login, face,
+// photo, form, review, submit, receipt and status.
+type JourneyService struct{ *core }
+
+// StaffService is the PIN-protected staff console, bound to the UI.
+type StaffService struct{ *core }
+
+// DeviceService is the kiosk's device status, bound to the UI.
+type DeviceService struct{ *core }
+
+// Bound returns the services Wails binds to the UI.
+func (a *App) Bound() []any { return []any{a.JourneyService, a.StaffService, a.DeviceService} }
+
+// Bindings returns unconnected services, for generating their TypeScript
+// bindings (make bindings).
+func Bindings() []any { return []any{&JourneyService{}, &StaffService{}, &DeviceService{}} }
+
+// core is the state the services share.
+type core struct {
 	opts   Options
 	log    *slog.Logger
 	client *http.Client
 
-	mu      sync.Mutex
-	ctx     context.Context
-	models  []ModelFile
-	journey Journey
-	face    *faceRun // the running face step, if any
-	login   *loginRun
-	staff   staffGate
-	sync    atomic.Pointer[kiosk.Client] // set at start or by a staff enrolment
+	mu       sync.Mutex
+	ctx      context.Context
+	models   []ModelFile
+	journey  Journey
+	face     *faceRun // the running face step, if any
+	login    *loginRun
+	staff    staffGate
+	sync     atomic.Pointer[kiosk.Client] // set at start or by a staff enrolment
+	windowUp bool                         // Startup ran: events go to the window
+	lastRegs string                       // registrationsKey last sent with EventJourney
+
+	enrolMu sync.Mutex         // one enrolment at a time
+	runCtx  context.Context    // Open's context: a client enrolled later runs under it
+	cancel  context.CancelFunc // stops what Open started
+	closers []func() error     // what Open opened, closed in reverse by Close
 
 	readyOnce sync.Once   // READY=1 to systemd (watchdog.go)
 	restart   atomic.Bool // staff asked for a restart (staffops.go)
@@ -87,29 +126,30 @@ func New(opts Options) (*App, error) {
 			return nil, err
 		}
 	}
-	a := &App{
+	c := &core{
 		opts:   opts,
 		log:    opts.Logger,
 		client: &http.Client{Timeout: 2 * time.Second},
 		models: models,
 		ctx:    context.Background(),
 	}
-	a.sync.Store(opts.Sync)
-	return a, nil
+	c.sync.Store(opts.Sync)
+	return &App{core: c, JourneyService: &JourneyService{c}, StaffService: &StaffService{c}, DeviceService: &DeviceService{c}}, nil
 }
 
 // Startup is called by Wails when the window is up.
 func (a *App) Startup(ctx context.Context) {
 	a.mu.Lock()
-	a.ctx = ctx
+	a.ctx, a.windowUp = ctx, true
 	a.mu.Unlock()
 	a.log.Info("kiosk started", "version", a.opts.Version, "demo", a.opts.Demo, "centre", a.opts.Config.Centre.Name)
 	go a.watchIdle(ctx, 5*time.Second)
+	go a.watchStatus(ctx, StatusEvery)
 }
 
 // Touch records candidate activity (the UI calls it on input), so that the
 // idle timeout counts from the last touch.
-func (a *App) Touch() {
+func (a *JourneyService) Touch() {
 	a.mu.Lock()
 	a.journey.Touch(a.opts.Now())
 	a.mu.Unlock()
@@ -132,7 +172,7 @@ func (a *App) watchIdle(ctx context.Context, every time.Duration) {
 		a.mu.Unlock()
 		if stale {
 			a.log.Info("idle timeout: back to the welcome screen")
-			a.Logout()
+			a.emit(EventJourney, a.Logout())
 		}
 	}
 }
@@ -156,7 +196,7 @@ type WelcomeInfo struct {
 
 // Welcome returns the test-centre name and the exams open for registration
 // now, soonest deadline first.
-func (a *App) Welcome() (WelcomeInfo, error) {
+func (a *JourneyService) Welcome() (WelcomeInfo, error) {
 	info := WelcomeInfo{
 		CentreName: a.opts.Config.Centre.Name,
 		Language:   a.opts.Config.Kiosk.Language,
@@ -189,10 +229,13 @@ func OpenExams(cat wire.Catalog, now time.Time) []ExamSummary {
 	return out
 }
 
-// Status reports camera, face models, storage, central reachability and
+// Status reports the device status (see core.status).
+func (a *DeviceService) Status() StatusReport { return a.status() }
+
+// status reports camera, face models, storage, central reachability and
 // the app version. The checks run concurrently and take at most about two
 // seconds (the central's health check).
-func (a *App) Status() StatusReport {
+func (a *core) status() StatusReport {
 	ctx := a.context()
 	items := make([]StatusItem, 4)
 	var wg sync.WaitGroup
@@ -208,7 +251,7 @@ func (a *App) Status() StatusReport {
 
 // ReportRendered is called by the UI once a screen has rendered real
 // content; the window smoke test and the headless demo wait for it.
-func (a *App) ReportRendered(screen string) error {
+func (a *DeviceService) ReportRendered(screen string) error {
 	a.log.Info("screen rendered", "screen", screen)
 	a.notifyReady(screen)
 	if a.opts.ReadyFile == "" {
@@ -221,7 +264,7 @@ func (a *App) ReportRendered(screen string) error {
 	return os.Rename(tmp, a.opts.ReadyFile)
 }
 
-func (a *App) context() context.Context {
+func (a *core) context() context.Context {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	return a.ctx

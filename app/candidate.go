@@ -10,6 +10,7 @@ import (
 	"examkiosk/app/registration"
 	"examkiosk/app/store"
 	"examkiosk/device/face"
+	"examkiosk/exam"
 	"examkiosk/sync/kiosk"
 	"examkiosk/sync/wire"
 )
@@ -41,18 +42,6 @@ type ApplicationForm struct {
 	PositionID     string `json:"positionId"`
 }
 
-// FieldProblem is one refused form field, in both languages.
-type FieldProblem struct {
-	Field string `json:"field"`
-	ZH    string `json:"zh"`
-	EN    string `json:"en"`
-}
-
-// FormError carries the refused fields of a form to the UI.
-type FormError struct {
-	Problems []FieldProblem `json:"problems"`
-}
-
 // RegistrationView is a registration as the candidate sees it.
 type RegistrationView struct {
 	ID          string    `json:"id"`
@@ -71,13 +60,13 @@ type RegistrationView struct {
 }
 
 // Journey returns the candidate's session as the UI shows it.
-func (a *App) Journey() JourneyView {
+func (a *JourneyService) Journey() JourneyView {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	return a.viewLocked()
 }
 
-func (a *App) viewLocked() JourneyView {
+func (a *core) viewLocked() JourneyView {
 	j := &a.journey
 	v := JourneyView{Step: j.Step(), Candidate: j.candidate, Registrations: []RegistrationView{}, ResubmitOf: j.resubmit, Problems: []face.Problem{}}
 	if j.face != nil && len(j.face.Photo) > 0 {
@@ -94,7 +83,7 @@ func (a *App) viewLocked() JourneyView {
 	}
 	cat, _ := a.opts.Store.Catalog(a.ctx)
 	if j.receipt != nil {
-		r := viewOf(*j.receipt, cat)
+		r := viewOf(*j.receipt, cat, a.opts.Config.Review)
 		v.Receipt = &r
 	}
 	if j.candidate != nil {
@@ -103,17 +92,17 @@ func (a *App) viewLocked() JourneyView {
 			a.log.Warn("list registrations", "err", err)
 		}
 		for _, r := range regs {
-			v.Registrations = append(v.Registrations, viewOf(r, cat))
+			v.Registrations = append(v.Registrations, viewOf(r, cat, a.opts.Config.Review))
 		}
 	}
 	return v
 }
 
 // Begin leaves the welcome screen for the login screen.
-func (a *App) Begin() (JourneyView, error) { return a.step(StepLogin) }
+func (a *JourneyService) Begin() (JourneyView, error) { return a.step(StepLogin) }
 
 // Logout forgets the candidate and returns to the welcome screen.
-func (a *App) Logout() JourneyView {
+func (a *JourneyService) Logout() JourneyView {
 	a.CancelFaceCheck()
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -123,19 +112,19 @@ func (a *App) Logout() JourneyView {
 }
 
 // RetakeFace goes back from the photo to the live face step.
-func (a *App) RetakeFace() (JourneyView, error) { return a.step(StepFace) }
+func (a *JourneyService) RetakeFace() (JourneyView, error) { return a.step(StepFace) }
 
 // AcceptPhoto accepts the ID photo and opens the form.
-func (a *App) AcceptPhoto() (JourneyView, error) { return a.step(StepForm) }
+func (a *JourneyService) AcceptPhoto() (JourneyView, error) { return a.step(StepForm) }
 
 // EditForm goes back from the review to the form.
-func (a *App) EditForm() (JourneyView, error) { return a.step(StepForm) }
+func (a *JourneyService) EditForm() (JourneyView, error) { return a.step(StepForm) }
 
 // ShowStatus shows the candidate's registrations (after a receipt).
-func (a *App) ShowStatus() (JourneyView, error) { return a.step(StepStatus) }
+func (a *JourneyService) ShowStatus() (JourneyView, error) { return a.step(StepStatus) }
 
 // NewApplication starts another application from the status screen.
-func (a *App) NewApplication() (JourneyView, error) {
+func (a *JourneyService) NewApplication() (JourneyView, error) {
 	a.mu.Lock()
 	a.journey.resubmit = ""
 	a.journey.form = nil
@@ -143,22 +132,38 @@ func (a *App) NewApplication() (JourneyView, error) {
 	return a.step(StepFace)
 }
 
+// ChangePosition starts a new revision of a rejected registration for
+// another position of the same exam (the notice allows it before the
+// deadline): the form opens with the position to choose again.
+func (a *JourneyService) ChangePosition(id string) (JourneyView, error) {
+	return a.reopen(id, true)
+}
+
 // Resubmit starts a new revision of a rejected registration.
-func (a *App) Resubmit(id string) (JourneyView, error) {
+func (a *JourneyService) Resubmit(id string) (JourneyView, error) {
+	return a.reopen(id, false)
+}
+
+// reopen takes a rejected registration back into the form, for a fixed
+// resubmission or, with otherPosition, for another position.
+func (a *JourneyService) reopen(id string, otherPosition bool) (JourneyView, error) {
 	a.mu.Lock()
 	j := &a.journey
 	if j.candidate == nil {
 		a.mu.Unlock()
-		return a.Journey(), errors.New("请先登录 / Please log in first")
+		return a.Journey(), refuse("login_first")
 	}
 	reg, err := a.opts.Store.Get(a.ctx, id)
 	if err != nil || reg.IDNumber != j.candidate.IDNumber {
 		a.mu.Unlock()
-		return a.Journey(), errors.New("找不到这份报名 / This registration was not found")
+		return a.Journey(), refuse("registration_not_found")
 	}
 	if reg.Status != registration.StatusRejected {
 		a.mu.Unlock()
-		return a.Journey(), errors.New("只有未通过审核的报名可以修改后重新提交 / Only a rejected registration can be changed and resubmitted")
+		return a.Journey(), refuse("only_rejected_change")
+	}
+	if otherPosition {
+		reg.PositionID = ""
 	}
 	j.resubmit = id
 	j.form = &reg
@@ -166,7 +171,7 @@ func (a *App) Resubmit(id string) (JourneyView, error) {
 	return a.step(StepFace)
 }
 
-func (a *App) step(to Step) (JourneyView, error) {
+func (a *core) step(to Step) (JourneyView, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.journey.Touch(a.opts.Now())
@@ -178,14 +183,10 @@ func (a *App) step(to Step) (JourneyView, error) {
 
 // login establishes the candidate and moves on: to the status screen when
 // they have registrations here, else to the face step.
-func (a *App) loginLocked(c Candidate) error {
+func (a *core) loginLocked(c Candidate) error {
 	info, err := registration.ParseIDNumber(c.IDNumber, a.opts.Now())
 	if err != nil {
-		var fe *registration.FieldError
-		if errors.As(err, &fe) {
-			return fmt.Errorf("%s / %s", fe.Message("zh-CN"), fe.Message("en"))
-		}
-		return err
+		return err // a *registration.FieldError: FormatError sends its code
 	}
 	c.Masked = maskID(c.IDNumber)
 	c.Birth = info.BirthDate.Format("2006-01-02")
@@ -205,16 +206,16 @@ func (a *App) loginLocked(c Candidate) error {
 // OfflineLogin logs in with a typed name and ID number when no QR login is
 // possible (no connection to the central). The registration is marked
 // offline_unverified and the central verifies the identity later.
-func (a *App) OfflineLogin(name, idNumber string) (JourneyView, error) {
+func (a *JourneyService) OfflineLogin(name, idNumber string) (JourneyView, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.journey.Step() != StepLogin {
-		return a.viewLocked(), fmt.Errorf("请从首页开始 / Please start from the welcome screen")
+		return a.viewLocked(), refuse("start_from_welcome")
 	}
 	r := registration.Registration{Name: name, IDNumber: idNumber}
 	r.Normalize()
 	if len([]rune(r.Name)) < 2 {
-		return a.viewLocked(), errors.New("请输入与身份证一致的姓名 / Please type your name as on your ID card")
+		return a.viewLocked(), refuse("name_as_on_id")
 	}
 	err := a.loginLocked(Candidate{Name: r.Name, IDNumber: r.IDNumber, Source: registration.SourceOfflineUnverified})
 	return a.viewLocked(), err
@@ -236,19 +237,23 @@ type loginRun struct {
 
 // StartQRLogin asks the central for a login session on channel (alipay or
 // social_security) and returns its QR code.
-func (a *App) StartQRLogin(channel string) (QRLogin, error) {
+func (a *JourneyService) StartQRLogin(channel string) (QRLogin, error) {
 	a.mu.Lock()
 	ctx, step := a.ctx, a.journey.Step()
 	a.mu.Unlock()
 	if step != StepLogin {
-		return QRLogin{}, errors.New("请从首页开始 / Please start from the welcome screen")
+		return QRLogin{}, refuse("start_from_welcome")
 	}
 	if a.sync.Load() == nil {
-		return QRLogin{}, errors.New("本机尚未登记到中心系统，请使用离线登录或联系工作人员 / This kiosk is not enrolled with the central system: use the offline login or ask the staff")
+		return QRLogin{}, refuse("not_enrolled_qr")
 	}
 	s, err := a.sync.Load().StartQRLogin(ctx, channel)
 	if err != nil {
-		return QRLogin{}, fmt.Errorf("无法连接中心系统，请稍后再试或使用离线登录 / Cannot reach the central system: try again later or use the offline login (%w)", err)
+		return QRLogin{}, refuse("central_unreachable_qr").because(err)
+	}
+	if a.opts.Demo {
+		// No phone in the demo: the link plays its part in any browser.
+		a.log.Info("demo: to log in, open the phone's page of this QR code in a browser", "url", s.URL)
 	}
 	img := qrDataURL(s.URL)
 	if img == "" {
@@ -263,22 +268,22 @@ func (a *App) StartQRLogin(channel string) (QRLogin, error) {
 
 // PollQRLogin waits (long poll) for the session to change. When the phone
 // confirms, the candidate is logged in and the journey moves on.
-func (a *App) PollQRLogin(id string) (QRLogin, error) {
+func (a *JourneyService) PollQRLogin(id string) (QRLogin, error) {
 	a.mu.Lock()
 	ctx, run := a.ctx, a.login
 	a.mu.Unlock()
 	if run == nil || run.id != id || a.sync.Load() == nil {
-		return QRLogin{}, errors.New("登录二维码已失效，请重新获取 / This login QR code is no longer valid: get a new one")
+		return QRLogin{}, refuse("qr_invalid")
 	}
 	s, err := a.sync.Load().PollQRLogin(ctx, id, run.state)
 	if err != nil {
-		return QRLogin{}, fmt.Errorf("无法连接中心系统 / Cannot reach the central system (%w)", err)
+		return QRLogin{}, refuse("central_unreachable").because(err)
 	}
 	out := QRLogin{ID: s.ID, Channel: s.Channel, URL: s.URL, State: s.State, ExpiresAt: s.ExpiresAt}
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.login != run {
-		return out, errors.New("登录已取消 / The login was cancelled")
+		return out, refuse("login_cancelled")
 	}
 	run.state = s.State
 	if s.State == "confirmed" && s.Identity != nil {
@@ -293,15 +298,15 @@ func (a *App) PollQRLogin(id string) (QRLogin, error) {
 
 // FormOptions are the choices of the application form.
 type FormOptions struct {
-	Exams     []wire.Exam                   `json:"exams"`
-	Education []registration.EducationLevel `json:"education"`
-	YearFrom  int                           `json:"yearFrom"`
-	YearTo    int                           `json:"yearTo"`
+	Exams     []wire.Exam              `json:"exams"`
+	Education []registration.Education `json:"education"`
+	YearFrom  int                      `json:"yearFrom"`
+	YearTo    int                      `json:"yearTo"`
 }
 
 // FormOptions returns the open exams with their positions and the
 // education levels.
-func (a *App) FormOptions() (FormOptions, error) {
+func (a *JourneyService) FormOptions() (FormOptions, error) {
 	cat, err := a.opts.Store.Catalog(a.context())
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return FormOptions{}, fmt.Errorf("read exam catalog: %w", err)
@@ -319,12 +324,12 @@ func (a *App) FormOptions() (FormOptions, error) {
 
 // SaveForm checks the form with the registration rules and, when every
 // field is right, moves to the review. A refusal lists every wrong field.
-func (a *App) SaveForm(f ApplicationForm) (JourneyView, error) {
+func (a *JourneyService) SaveForm(f ApplicationForm) (JourneyView, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	j := &a.journey
 	if j.Step() != StepForm || j.candidate == nil || j.face == nil {
-		return a.viewLocked(), errors.New("请按顺序完成报名 / Please complete the steps in order")
+		return a.viewLocked(), refuse("steps_in_order")
 	}
 	reg := a.draftLocked(f)
 	cat, err := a.opts.Store.Catalog(a.ctx)
@@ -333,7 +338,7 @@ func (a *App) SaveForm(f ApplicationForm) (JourneyView, error) {
 		catp = &cat
 	}
 	if err := reg.Validate(a.opts.Now(), catp, a.opts.Config.Store.Limits); err != nil {
-		return a.viewLocked(), formError(err)
+		return a.viewLocked(), err // a *registration.ValidationError: FormatError lists the fields
 	}
 	j.form = &reg
 	j.Touch(a.opts.Now())
@@ -345,12 +350,12 @@ func (a *App) SaveForm(f ApplicationForm) (JourneyView, error) {
 
 // Submit stores the reviewed application (durably, before it returns) and
 // queues it for delivery to the central.
-func (a *App) Submit() (JourneyView, error) {
+func (a *JourneyService) Submit() (JourneyView, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	j := &a.journey
 	if j.Step() != StepReview || j.form == nil {
-		return a.viewLocked(), errors.New("请先核对报名信息 / Please review the application first")
+		return a.viewLocked(), refuse("review_first")
 	}
 	reg := *j.form
 	var saved registration.Registration
@@ -364,10 +369,10 @@ func (a *App) Submit() (JourneyView, error) {
 	if err != nil {
 		var ve *registration.ValidationError
 		if errors.As(err, &ve) {
-			return a.viewLocked(), formError(err)
+			return a.viewLocked(), err // a *registration.ValidationError: FormatError lists the fields
 		}
 		a.log.Error("submit", "err", err)
-		return a.viewLocked(), fmt.Errorf("保存失败，请联系现场工作人员 / Could not save the application: please ask the centre staff (%w)", err)
+		return a.viewLocked(), refuse("save_failed").because(err)
 	}
 	a.log.Info("registration submitted", "id", saved.ID, "revision", saved.Revision)
 	j.receipt = &saved
@@ -384,7 +389,7 @@ func (a *App) Submit() (JourneyView, error) {
 }
 
 // draftLocked builds the registration from the session and the form.
-func (a *App) draftLocked(f ApplicationForm) registration.Registration {
+func (a *core) draftLocked(f ApplicationForm) registration.Registration {
 	j := &a.journey
 	reg := registration.Registration{
 		Name: j.candidate.Name, IDNumber: j.candidate.IDNumber, IdentitySource: j.candidate.Source,
@@ -397,7 +402,7 @@ func (a *App) draftLocked(f ApplicationForm) registration.Registration {
 	return reg
 }
 
-func (a *App) deviceID() string {
+func (a *core) deviceID() string {
 	id, err := a.opts.Store.Identity(a.ctx)
 	if err != nil || id.DeviceID == "" {
 		return "unenrolled"
@@ -405,38 +410,17 @@ func (a *App) deviceID() string {
 	return id.DeviceID
 }
 
-func formError(err error) error {
-	var ve *registration.ValidationError
-	if !errors.As(err, &ve) {
-		return err
-	}
-	fe := &FormError{}
-	for _, f := range ve.Fields {
-		fe.Problems = append(fe.Problems, FieldProblem{Field: f.Field, ZH: f.Message("zh-CN"), EN: f.Message("en")})
-	}
-	return fe
-}
-
-// Error lists the refused fields, Chinese first.
-func (e *FormError) Error() string {
-	parts := make([]string, len(e.Problems))
-	for i, p := range e.Problems {
-		parts[i] = p.ZH + " / " + p.EN
-	}
-	return strings.Join(parts, "\n")
-}
-
 func formOf(r *registration.Registration) ApplicationForm {
 	return ApplicationForm{Phone: r.Phone, Education: string(r.Education), Major: r.Major, GraduationYear: r.GraduationYear,
 		WorkExperience: r.WorkExperience, ExamID: r.ExamID, PositionID: r.PositionID}
 }
 
-func viewOf(r registration.Registration, cat wire.Catalog) RegistrationView {
+func viewOf(r registration.Registration, cat wire.Catalog, review exam.ReviewHours) RegistrationView {
 	v := RegistrationView{ID: r.ID, Revision: r.Revision, Exam: r.ExamID, Position: r.PositionID, Status: string(r.Status),
 		Reason: r.Reason, PaymentURL: r.PaymentURL, PayBy: r.PayBy, SubmittedAt: r.SubmittedAt, Delivered: !r.DeliveredAt.IsZero()}
 	v.ReceiptQR = qrDataURL(receiptCode(r))
 	if !r.DeliveredAt.IsZero() && (r.Status == registration.StatusDelivered || r.Status == registration.StatusUnderReview) {
-		v.ReviewBy = ReviewDue(r.DeliveredAt.Local())
+		v.ReviewBy = review.Due(r.DeliveredAt.Local())
 	}
 	if r.PaymentURL != "" && r.Status == registration.StatusApproved {
 		v.PaymentQR = qrDataURL(r.PaymentURL)
@@ -476,14 +460,4 @@ func maskID(s string) string {
 		return strings.Repeat("*", len(s))
 	}
 	return s[:3] + strings.Repeat("*", len(s)-7) + s[len(s)-4:]
-}
-
-// FormatError turns an error of a bound method into what the UI receives:
-// a form refusal as {problems: [...]}, anything else as its message.
-func FormatError(err error) any {
-	var fe *FormError
-	if errors.As(err, &fe) {
-		return fe
-	}
-	return err.Error()
 }

@@ -89,8 +89,10 @@ func TestCandidateJourney(t *testing.T) {
 	if _, err := a.Begin(); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := a.OfflineLogin("张三", "110105194912310021"); err == nil || !strings.Contains(err.Error(), "校验") {
-		t.Fatalf("a bad check digit must be refused in Chinese first, got %v", err)
+	if _, err := a.OfflineLogin("张三", "110105194912310021"); err == nil {
+		t.Fatal("a bad check digit must be refused")
+	} else if r, ok := FormatError(err).(*Refusal); !ok || r.Code != "id_check_digit" || r.Field != "id_number" {
+		t.Fatalf("a bad check digit must reach the UI as its code, got %#v", FormatError(err))
 	}
 	v, err := a.OfflineLogin("张三", "11010519491231002x")
 	if err != nil {
@@ -109,19 +111,16 @@ func TestCandidateJourney(t *testing.T) {
 
 	form := ApplicationForm{Phone: "1380013800", Education: "bachelor", Major: "计算机科学", GraduationYear: 1972, ExamID: "E1", PositionID: "P9"}
 	_, err = a.SaveForm(form)
-	var fe *FormError
-	if !errors.As(err, &fe) {
-		t.Fatalf("a bad form must give a *FormError, got %v", err)
+	fe, ok := FormatError(err).(*Refusal)
+	if !ok || fe.Code != "form" {
+		t.Fatalf("a bad form must reach the UI as a form refusal, got %v", err)
 	}
-	fields := map[string]bool{}
+	fields := map[string]string{}
 	for _, p := range fe.Problems {
-		fields[p.Field] = p.ZH != "" && p.EN != ""
+		fields[p.Field] = p.Code
 	}
-	if !fields["phone"] || !fields["position_id"] || len(fe.Problems) != 2 {
-		t.Fatalf("want the phone and the position refused in both languages, got %+v", fe.Problems)
-	}
-	if got, _ := FormatError(err).(*FormError); got != fe {
-		t.Fatal("FormatError must hand the UI the field problems")
+	if fields["phone"] != "phone_format" || fields["position_id"] != "unknown_position" || len(fe.Problems) != 2 {
+		t.Fatalf("want the phone and the position refused with their codes, got %+v", fe.Problems)
 	}
 	form.Phone, form.PositionID = "13800138000", "P2"
 	if v, err = a.SaveForm(form); err != nil || v.Step != StepReview {
@@ -157,8 +156,10 @@ func TestCandidateJourney(t *testing.T) {
 	if _, err = a.SaveForm(form); err != nil {
 		t.Fatal(err)
 	}
-	if _, err = a.Submit(); !errors.As(err, &fe) || !strings.Contains(fe.Error(), "已") {
+	if _, err = a.Submit(); !errors.Is(err, registration.ErrDuplicate) {
 		t.Fatalf("duplicate registration: got %v", err)
+	} else if r := FormatError(err).(*Refusal); r.Code != "form" || r.Problems[0].Code != "duplicate" {
+		t.Fatalf("duplicate registration reaches the UI as %+v", r)
 	}
 
 	v = a.Logout()

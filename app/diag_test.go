@@ -153,13 +153,13 @@ func submitTestRegistration(t *testing.T, st *store.Store) ([]byte, registration
 // TestHeartbeatHealth: the heartbeat says when the oldest undelivered item
 // was queued (the central's "queue older than an hour" alert).
 func TestHeartbeatHealth(t *testing.T) {
-	s := &Services{Store: testStore(t), Camera: replayCamera(t)}
-	if h := s.health("1.2.3"); !h.OldestQueued.IsZero() || h.Version != "1.2.3" || h.Camera != "ok" || h.DiskFreeBytes == 0 {
+	a := testApp(t, Options{Camera: replayCamera(t)})
+	if h := a.health(); !h.OldestQueued.IsZero() || h.Version != a.opts.Version || h.Camera != "ok" || h.DiskFreeBytes == 0 {
 		t.Fatalf("empty outbox: %+v", h)
 	}
 	before := time.Now().Add(-time.Second)
-	submitTestRegistration(t, s.Store)
-	h := s.health("1.2.3")
+	submitTestRegistration(t, a.opts.Store)
+	h := a.health()
 	if h.OldestQueued.Before(before) || h.OldestQueued.After(time.Now()) {
 		t.Fatalf("oldest queued %v, want the submission's time", h.OldestQueued)
 	}

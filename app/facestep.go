@@ -53,7 +53,7 @@ type FaceResult struct {
 	Distance  float64        `json:"distance"`  // live face vs ID photo
 	Threshold float64        `json:"threshold"` // per recognition model (config face.thresholds)
 	Match     bool           `json:"match"`
-	Reason    string         `json:"reason,omitempty"` // why liveness failed
+	Failure   string         `json:"failure,omitempty"` // why the step failed: a code (frontend/src/i18n errors.<code>)
 }
 
 // faceRun is one running face step.
@@ -76,14 +76,14 @@ func (r *faceRun) set(p FaceProgress) {
 // random liveness challenge over the camera's frames with guidance on
 // every frame; when it passes, the ID photo is made from the best frame and
 // compared with the fused live descriptor.
-func (a *App) StartFaceCheck() (FaceSession, error) {
+func (a *JourneyService) StartFaceCheck() (FaceSession, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.journey.Step() != StepFace {
-		return FaceSession{}, fmt.Errorf("请先登录 / Please log in first (%s)", a.journey.Step())
+		return FaceSession{}, refuse("login_first", "step", a.journey.Step())
 	}
 	if a.opts.Camera == nil || a.opts.Face == nil || a.opts.PreviewServer == nil {
-		return FaceSession{}, errors.New("摄像头或人脸模型不可用，请联系现场工作人员 / The camera or the face models are not available: please ask the centre staff")
+		return FaceSession{}, refuse("face_unavailable")
 	}
 	if a.face != nil {
 		a.face.cancel()
@@ -112,12 +112,12 @@ func (a *App) StartFaceCheck() (FaceSession, error) {
 }
 
 // FaceStatus returns the face step's latest progress.
-func (a *App) FaceStatus() (FaceProgress, error) {
+func (a *JourneyService) FaceStatus() (FaceProgress, error) {
 	a.mu.Lock()
 	run := a.face
 	a.mu.Unlock()
 	if run == nil {
-		return FaceProgress{}, errors.New("人脸核验未开始 / The face check has not started")
+		return FaceProgress{}, refuse("face_not_started")
 	}
 	run.mu.Lock()
 	defer run.mu.Unlock()
@@ -125,7 +125,7 @@ func (a *App) FaceStatus() (FaceProgress, error) {
 }
 
 // CancelFaceCheck stops the running face step.
-func (a *App) CancelFaceCheck() {
+func (a *JourneyService) CancelFaceCheck() {
 	a.mu.Lock()
 	run := a.face
 	a.face = nil
@@ -136,7 +136,7 @@ func (a *App) CancelFaceCheck() {
 	}
 }
 
-func (a *App) runFace(ctx context.Context, run *faceRun, live *face.Liveness) {
+func (a *core) runFace(ctx context.Context, run *faceRun, live *face.Liveness) {
 	defer close(run.done)
 	defer run.cancel()
 	eng := a.opts.Face
@@ -157,12 +157,12 @@ func (a *App) runFace(ctx context.Context, run *faceRun, live *face.Liveness) {
 		if err != nil {
 			if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, camera.ErrTimeout) {
 				if ctx.Err() != nil {
-					publish(lastSeq, FaceProgress{Phase: "failed", Problems: []face.Problem{}, Result: &FaceResult{Reason: "超时，请重新开始 / Timed out: please start again"}})
+					publish(lastSeq, FaceProgress{Phase: "failed", Problems: []face.Problem{}, Result: &FaceResult{Failure: "face_timeout"}})
 					return
 				}
 				continue
 			}
-			publish(lastSeq, FaceProgress{Phase: "failed", Problems: []face.Problem{}, Result: &FaceResult{Reason: "摄像头无画面，请联系现场工作人员 / No picture from the camera: please ask the centre staff"}})
+			publish(lastSeq, FaceProgress{Phase: "failed", Problems: []face.Problem{}, Result: &FaceResult{Failure: "camera_no_picture"}})
 			return
 		}
 		lastSeq = frame.Seq
@@ -190,7 +190,8 @@ func (a *App) runFace(ctx context.Context, run *faceRun, live *face.Liveness) {
 		switch st.State {
 		case face.LivenessFailed:
 			p.Phase = "failed"
-			p.Result = &FaceResult{Reason: st.Reason}
+			p.Result = &FaceResult{Failure: "liveness_failed"}
+			a.log.Info("liveness failed", "reason", st.Reason)
 			publish(frame.Seq, p)
 			return
 		case face.LivenessPassed:
@@ -213,18 +214,18 @@ func (a *App) runFace(ctx context.Context, run *faceRun, live *face.Liveness) {
 
 // finishFace makes the ID photo from the best live frame and compares it
 // with the fused live descriptor.
-func (a *App) finishFace(ctx context.Context, capture *face.Capture) (FaceResult, *FaceOutcome) {
+func (a *core) finishFace(ctx context.Context, capture *face.Capture) (FaceResult, *FaceOutcome) {
 	eng := a.opts.Face
 	res := FaceResult{Threshold: eng.Threshold(), Problems: []face.Problem{}}
 	live, err := capture.Descriptor(ctx)
 	if err != nil {
-		res.Reason = "未能提取人脸特征，请重新开始 / Could not measure the live face: please start again"
+		res.Failure = "face_descriptor_failed"
 		a.log.Warn("live descriptor", "err", err)
 		return res, nil
 	}
 	photo, report, err := eng.MakeIDPhoto(ctx, capture.Best(), a.opts.Config.Face.Photo)
 	if err != nil {
-		res.Reason = "未能生成证件照，请重新开始 / Could not make the ID photo: please start again"
+		res.Failure = "photo_make_failed"
 		a.log.Warn("make ID photo", "err", err)
 		return res, nil
 	}
@@ -233,7 +234,7 @@ func (a *App) finishFace(ctx context.Context, capture *face.Capture) (FaceResult
 	res.Problems = append(res.Problems, report.Problems...)
 	v, err := eng.VerifyPhoto(ctx, live, photo)
 	if err != nil {
-		res.Reason = "证件照比对失败，请重新开始 / Could not compare the ID photo: please start again"
+		res.Failure = "photo_compare_failed"
 		a.log.Warn("verify ID photo", "err", err)
 		return res, nil
 	}
@@ -241,8 +242,7 @@ func (a *App) finishFace(ctx context.Context, capture *face.Capture) (FaceResult
 	res.Problems = append(res.Problems, v.Problems...)
 	if other, ok := a.secondIdentity(ctx, live); ok {
 		res.Match = false
-		res.Problems = append(res.Problems, face.Problem{Code: CodeSecondIdentity,
-			Message: "该人脸已用于另一身份证号的报名，请联系现场工作人员 / This face is already registered under another ID number: please ask the centre staff"})
+		res.Problems = append(res.Problems, face.Problem{Code: CodeSecondIdentity})
 		a.log.Warn("face matches a registration under another ID number", "registration", other)
 		a.audit("second_identity", other, "")
 	}
@@ -262,18 +262,18 @@ func (a *App) finishFace(ctx context.Context, capture *face.Capture) (FaceResult
 
 // AcceptFace takes the finished face step's outcome into the journey and
 // moves to the photo step.
-func (a *App) AcceptFace() (JourneyView, error) {
+func (a *JourneyService) AcceptFace() (JourneyView, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	run := a.face
 	if run == nil {
-		return a.viewLocked(), errors.New("人脸核验未开始 / The face check has not started")
+		return a.viewLocked(), refuse("face_not_started")
 	}
 	run.mu.Lock()
 	out := run.outcome
 	run.mu.Unlock()
 	if out == nil {
-		return a.viewLocked(), errors.New("人脸核验尚未完成 / The face check has not finished")
+		return a.viewLocked(), refuse("face_not_finished")
 	}
 	a.journey.face = out
 	a.face = nil
@@ -290,7 +290,7 @@ const CodeSecondIdentity face.Code = "second_identity"
 // secondIdentity reports a registration on this kiosk, under another ID
 // number than the logged-in candidate's, whose live face matches live by the
 // model's threshold (DESIGN: one face, one identity).
-func (a *App) secondIdentity(ctx context.Context, live face.Descriptor) (string, bool) {
+func (a *core) secondIdentity(ctx context.Context, live face.Descriptor) (string, bool) {
 	a.mu.Lock()
 	var idn string
 	if a.journey.candidate != nil {

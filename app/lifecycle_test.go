@@ -8,17 +8,15 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
 	"examkiosk/internal/testenv"
 	"examkiosk/sync/central"
-	"examkiosk/sync/kiosk"
 	"examkiosk/sync/testbed"
 )
 
-// TestRegistrationLifecycle runs the kiosk as main wires it (OpenServices:
+// TestRegistrationLifecycle runs the kiosk as main wires it (Open:
 // real store, camera, face engine, enrolment and the sync client) against
 // the reference central over loopback HTTP, and follows one registration
 // from the kiosk through review and payment back to the candidate's screen:
@@ -33,7 +31,6 @@ func TestRegistrationLifecycle(t *testing.T) {
 
 	// The central, on a loopback port, with its demo centre, exam and code.
 	ccfg := central.DefaultConfig()
-	ccfg.PhotoMinBytes = 20 << 10
 	c := testbed.StartCentral(t, ccfg)
 	srv := c.Server()
 
@@ -51,19 +48,14 @@ func TestRegistrationLifecycle(t *testing.T) {
 	cfg.Camera.Device = "replay:" + frames
 	cfg.Sync.CentralURL = c.URL
 	cfg.Sync.PullInterval, cfg.Sync.BackoffBase, cfg.Sync.BackoffCap = 100*time.Millisecond, 50*time.Millisecond, 200*time.Millisecond
-	svc, err := OpenServices(ctx, cfg, "test", false, central.DemoEnrolmentCode, log)
+	rec := &recorder{}
+	a, err := Open(ctx, cfg, Options{Version: "test", Logger: log, EnrolCode: central.DemoEnrolmentCode, Events: rec.emit})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer svc.Close()
-	if svc.Sync == nil {
+	defer a.Close()
+	if a.sync.Load() == nil {
 		t.Fatal("the kiosk did not enrol")
-	}
-	svc.Start(ctx)
-	a, err := New(Options{Config: cfg, Version: "test", Logger: log, Store: svc.Store, Camera: svc.Camera,
-		Preview: svc.Preview, PreviewServer: svc.PreviewServer, Face: svc.Face, Sync: svc.Sync})
-	if err != nil {
-		t.Fatal(err)
 	}
 
 	wait := func(what string, ok func() bool) {
@@ -83,7 +75,7 @@ func TestRegistrationLifecycle(t *testing.T) {
 	if _, err := a.OfflineLogin("李娜", "11010519491231002X"); err != nil {
 		t.Fatal(err)
 	}
-	passFace(t, a, svc.Face)
+	passFace(t, a, a.opts.Face)
 	a.AcceptPhoto()
 	form := ApplicationForm{Phone: "13800138000", Education: "master", Major: "会计学", GraduationYear: 2015, ExamID: central.DemoExamID, PositionID: "P001"}
 	if _, err := a.SaveForm(form); err != nil {
@@ -121,10 +113,21 @@ func TestRegistrationLifecycle(t *testing.T) {
 	if r := status(); r.Reason != "报考岗位专业不符" {
 		t.Fatalf("rejection reason: %+v", r)
 	}
-	if v, err = a.Resubmit(id); err != nil || v.Step != StepFace || v.Form == nil || v.Form.PositionID != "P001" {
-		t.Fatalf("resubmit: %v %+v", err, v)
+	// The screen learns of the decision from an event, not by polling.
+	wait("a journey event with the rejection", func() bool {
+		_, last := rec.count(EventJourney)
+		v, ok := last.(JourneyView)
+		return ok && len(v.Registrations) == 1 && v.Registrations[0].Status == "rejected"
+	})
+	if n, _ := rec.count(EventSync); n == 0 {
+		t.Fatal("no delivery-state event from the sync client")
 	}
-	passFace(t, a, svc.Face)
+	// The notice allows fixing and resubmitting, or another position: this
+	// candidate chooses another position (the form asks for it again).
+	if v, err = a.ChangePosition(id); err != nil || v.Step != StepFace || v.Form == nil || v.Form.PositionID != "" || v.Form.Major != "会计学" {
+		t.Fatalf("another position: %v %+v", err, v)
+	}
+	passFace(t, a, a.opts.Face)
 	a.AcceptPhoto()
 	form.PositionID = "P002"
 	if _, err := a.SaveForm(form); err != nil {
@@ -172,19 +175,11 @@ func TestStaffEnrol(t *testing.T) {
 	cfg.Camera.Device = "replay:" + t.TempDir()
 	cfg.Sync.CentralURL = c.URL
 	cfg.Sync.PullInterval = 100 * time.Millisecond
-	svc, err := OpenServices(ctx, cfg, "test", false, "", log)
+	a, err := Open(ctx, cfg, Options{Version: "test", Logger: log})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer svc.Close()
-	svc.Start(ctx)
-	a, err := New(Options{Config: cfg, Version: "test", Logger: log, Store: svc.Store, Face: svc.Face, Sync: svc.Sync,
-		Enrol: func(ctx context.Context, code string) (*kiosk.Client, error) {
-			return svc.Enrol(ctx, cfg, "test", code, log)
-		}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	defer a.Close()
 	if it := a.Status().Items[3]; it.Code != "not_enrolled" {
 		t.Fatalf("before enrolment: %+v", it)
 	}
@@ -194,7 +189,7 @@ func TestStaffEnrol(t *testing.T) {
 	if err := a.StaffLogin("135790"); err != nil {
 		t.Fatal(err)
 	}
-	if err := a.StaffEnrol("NOT-A-CODE"); err == nil || !strings.Contains(err.Error(), "登记失败") {
+	if err := a.StaffEnrol("NOT-A-CODE"); code(err) != "enrol_failed" {
 		t.Fatalf("a wrong code: got %v", err)
 	}
 	if err := a.StaffEnrol(central.DemoEnrolmentCode); err != nil {

@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"examkiosk/internal/paths"
 )
 
 // ModelsManifest is the file in the models directory that lists every model
@@ -17,8 +19,23 @@ import (
 // model file updates the manifest beside it.
 const ModelsManifest = "models.sha256"
 
-// InstallModelsHint is the command that installs the model files.
-const InstallModelsHint = "make models (or: build/setup.sh models)"
+// InstallModelsHint is the command that installs the model files into dir:
+// `make models` installs into the default folder (internal/paths), any other
+// folder (--models DIR, face.models_dir) is named to set-up explicitly.
+func InstallModelsHint(dir string) string {
+	if filepath.Clean(dir) == filepath.Clean(paths.ModelsDir()) {
+		return "make models (or: build/setup.sh models)"
+	}
+	return "EXAMKIOSK_MODELS=" + shellQuote(dir) + " build/setup.sh models"
+}
+
+// shellQuote quotes s for a POSIX shell when it needs quoting.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._-+=:,@") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
 
 // ModelFile is one verified model file.
 type ModelFile struct {
@@ -35,7 +52,7 @@ func VerifyModels(dir string) ([]ModelFile, error) {
 	manifest := filepath.Join(dir, ModelsManifest)
 	f, err := os.Open(manifest)
 	if err != nil {
-		return nil, fmt.Errorf("face models: %s is missing (%v); install the models with: %s", manifest, err, InstallModelsHint)
+		return nil, fmt.Errorf("face models: %s is missing (%v); install the models with: %s", manifest, err, InstallModelsHint(dir))
 	}
 	defer f.Close()
 	var files []ModelFile
@@ -47,7 +64,7 @@ func VerifyModels(dir string) ([]ModelFile, error) {
 		}
 		sum, name, ok := strings.Cut(text, "  ")
 		if !ok || len(sum) != 64 || strings.ContainsAny(name, "/\\") {
-			return nil, fmt.Errorf("face models: %s line %d: expected \"<sha256>  <file name>\"; reinstall with: %s", manifest, line, InstallModelsHint)
+			return nil, fmt.Errorf("face models: %s line %d: expected \"<sha256>  <file name>\"; reinstall with: %s", manifest, line, InstallModelsHint(dir))
 		}
 		files = append(files, ModelFile{Name: name, Path: filepath.Join(dir, name), SHA256: sum})
 	}
@@ -55,15 +72,15 @@ func VerifyModels(dir string) ([]ModelFile, error) {
 		return nil, fmt.Errorf("face models: read %s: %w", manifest, err)
 	}
 	if len(files) == 0 {
-		return nil, fmt.Errorf("face models: %s lists no files; reinstall with: %s", manifest, InstallModelsHint)
+		return nil, fmt.Errorf("face models: %s lists no files; reinstall with: %s", manifest, InstallModelsHint(dir))
 	}
 	for i := range files {
 		n, sum, err := hashFile(files[i].Path)
 		if err != nil {
-			return nil, fmt.Errorf("face models: %s is missing or unreadable (%v); install the models with: %s", files[i].Path, err, InstallModelsHint)
+			return nil, fmt.Errorf("face models: %s is missing or unreadable (%v); install the models with: %s", files[i].Path, err, InstallModelsHint(dir))
 		}
 		if sum != files[i].SHA256 {
-			return nil, fmt.Errorf("face models: %s is corrupt (SHA-256 %s, expected %s); reinstall with: %s", files[i].Path, sum, files[i].SHA256, InstallModelsHint)
+			return nil, fmt.Errorf("face models: %s is corrupt (SHA-256 %s, expected %s); reinstall with: %s", files[i].Path, sum, files[i].SHA256, InstallModelsHint(dir))
 		}
 		files[i].Bytes = n
 	}

@@ -55,7 +55,7 @@ func TestVerifyModelsRefuses(t *testing.T) {
 			dir := modelDir(t, map[string]string{"a.dat": "alpha"})
 			tt.break_(dir)
 			_, err := VerifyModels(dir)
-			if err == nil || !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), InstallModelsHint) {
+			if err == nil || !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), InstallModelsHint(dir)) {
 				t.Fatalf("got %v, want it to say %q and how to install", err, tt.want)
 			}
 		})
@@ -73,5 +73,18 @@ func TestShippedManifestParses(t *testing.T) {
 	_, err = VerifyModels(dir)
 	if err == nil || !strings.Contains(err.Error(), "is missing") {
 		t.Fatalf("want a missing-file error from an empty dir with the shipped manifest, got %v", err)
+	}
+}
+
+// The hint names the folder it installs into: `make models` only for the
+// default folder, which is where it installs.
+func TestInstallModelsHint(t *testing.T) {
+	t.Setenv("EXAMKIOSK_MODELS", "")
+	t.Setenv("XDG_DATA_HOME", "/home/k/.local/share")
+	if got := InstallModelsHint("/home/k/.local/share/examkiosk/models"); !strings.HasPrefix(got, "make models") {
+		t.Errorf("default folder: %q", got)
+	}
+	if got, want := InstallModelsHint("/opt/my models"), "EXAMKIOSK_MODELS='/opt/my models' build/setup.sh models"; got != want {
+		t.Errorf("other folder: %q, want %q", got, want)
 	}
 }

@@ -19,6 +19,8 @@ const (
 	staffLockout     = 5 * time.Minute // how long it stays locked
 )
 
+var errAlreadyEnrolled = refuse("already_enrolled")
+
 // staffGate is the PIN check of the staff console, with a lockout after
 // repeated wrong PINs.
 type staffGate struct {
@@ -28,19 +30,18 @@ type staffGate struct {
 }
 
 // StaffLogin opens the staff console with the PIN whose argon2id hash is
-// kiosk.staff_pin_hash. The slow hash runs outside the App's lock.
-func (a *App) StaffLogin(pin string) error {
+// kiosk.staff_pin_hash. The slow hash runs outside the lock.
+func (a *StaffService) StaffLogin(pin string) error {
 	a.mu.Lock()
 	now := a.opts.Now()
 	if g := &a.staff; now.Before(g.locked) {
 		a.mu.Unlock()
-		return fmt.Errorf("错误次数过多，请 %d 分钟后再试 / Too many wrong PINs: try again in %d minutes",
-			int(g.locked.Sub(now).Minutes())+1, int(g.locked.Sub(now).Minutes())+1)
+		return refuse("pin_locked", "minutes", int(g.locked.Sub(now).Minutes())+1)
 	}
 	a.mu.Unlock()
 	want := a.opts.Config.Kiosk.StaffPINHash
 	if want == "" {
-		return errors.New("本机未设置工作人员密码（kiosk.staff_pin_hash），请用 examkiosk --hash-pin 生成后写入配置文件 / No staff PIN is configured (kiosk.staff_pin_hash): make one with examkiosk --hash-pin and put it in the config file")
+		return refuse("no_staff_pin")
 	}
 	ok := want.Verify(pin)
 	a.mu.Lock()
@@ -52,7 +53,10 @@ func (a *App) StaffLogin(pin string) error {
 			g.failures, g.locked = 0, now.Add(staffLockout)
 		}
 		a.log.Warn("staff console: wrong PIN")
-		return errors.New("密码错误 / Wrong PIN")
+		if g.failures == 0 { // this try locked the console
+			return refuse("pin_locked", "minutes", int(staffLockout.Minutes()))
+		}
+		return refuse("wrong_pin", "left", staffMaxTries-g.failures)
 	}
 	g.failures, g.until = 0, now.Add(staffSessionIdle)
 	a.log.Info("staff console opened")
@@ -61,7 +65,7 @@ func (a *App) StaffLogin(pin string) error {
 }
 
 // StaffLogout closes the staff console.
-func (a *App) StaffLogout() {
+func (a *StaffService) StaffLogout() {
 	a.mu.Lock()
 	a.staff.until = time.Time{}
 	a.mu.Unlock()
@@ -69,12 +73,12 @@ func (a *App) StaffLogout() {
 
 // staffCheck refuses a console call without an open staff session and
 // extends the session.
-func (a *App) staffCheck() error {
+func (a *core) staffCheck() error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	now := a.opts.Now()
 	if now.After(a.staff.until) {
-		return errors.New("请先输入工作人员密码 / Enter the staff PIN first")
+		return refuse("pin_first")
 	}
 	a.staff.until = now.Add(staffSessionIdle)
 	return nil
@@ -94,12 +98,17 @@ type StaffOverview struct {
 }
 
 // StaffOverview returns the console's data.
-func (a *App) StaffOverview() (StaffOverview, error) {
+func (a *StaffService) StaffOverview() (StaffOverview, error) {
 	if err := a.staffCheck(); err != nil {
 		return StaffOverview{}, err
 	}
+	return a.overview(a.status())
+}
+
+// overview assembles the console's data around a status report.
+func (a *core) overview(status StatusReport) (StaffOverview, error) {
 	ctx := a.context()
-	o := StaffOverview{Status: a.Status(), Queue: []store.QueueEntry{}, Quarantine: []store.QueueEntry{}}
+	o := StaffOverview{Status: status, Queue: []store.QueueEntry{}, Quarantine: []store.QueueEntry{}}
 	var err error
 	if o.Store, err = a.opts.Store.Stats(ctx); err != nil {
 		return o, fmt.Errorf("store stats: %w", err)
@@ -124,12 +133,12 @@ func (a *App) StaffOverview() (StaffOverview, error) {
 }
 
 // StaffSyncNow starts a sync round at once.
-func (a *App) StaffSyncNow() error {
+func (a *StaffService) StaffSyncNow() error {
 	if err := a.staffCheck(); err != nil {
 		return err
 	}
 	if a.sync.Load() == nil {
-		return errors.New("本机尚未登记到中心系统，请先在本控制台输入登记码登记（或 examkiosk --enrol 登记码） / This kiosk is not enrolled: enrol it here with the code from the central first (or examkiosk --enrol CODE)")
+		return refuse("not_enrolled_staff")
 	}
 	a.sync.Load().SyncNow()
 	a.audit("staff_sync_now", "", "")
@@ -138,35 +147,37 @@ func (a *App) StaffSyncNow() error {
 
 // StaffEnrol enrols this kiosk with the central using the one-time code its
 // staff issued, and starts delivery.
-func (a *App) StaffEnrol(code string) error {
+func (a *StaffService) StaffEnrol(code string) error {
 	if err := a.staffCheck(); err != nil {
 		return err
 	}
 	if a.sync.Load() != nil {
-		return errors.New("本机已登记 / This kiosk is already enrolled")
+		return errAlreadyEnrolled
 	}
-	if a.opts.Enrol == nil {
-		return errors.New("此版本不能在控制台登记，请用 examkiosk --enrol 登记码 / Enrol with examkiosk --enrol CODE")
+	code = strings.TrimSpace(code)
+	if code == "" {
+		return refuse("enrol_code_required")
 	}
 	ctx, cancel := context.WithTimeout(a.context(), time.Minute)
 	defer cancel()
-	c, err := a.opts.Enrol(ctx, strings.TrimSpace(code))
-	if err != nil {
-		return fmt.Errorf("登记失败，请核对登记码或网络 / Enrolment failed: check the code and the network (%w)", err)
+	if _, err := a.enrol(ctx, code); err != nil {
+		if errors.Is(err, errAlreadyEnrolled) {
+			return err
+		}
+		return refuse("enrol_failed").because(err)
 	}
-	a.sync.Store(c)
 	a.audit("staff_enrol", "", "")
 	return nil
 }
 
 // StaffRequeue puts a quarantined item back in the outbox (after the cause
 // was fixed at the central).
-func (a *App) StaffRequeue(seq int) error {
+func (a *StaffService) StaffRequeue(seq int) error {
 	if err := a.staffCheck(); err != nil {
 		return err
 	}
 	if err := a.opts.Store.Requeue(a.context(), uint64(seq)); err != nil {
-		return fmt.Errorf("重新排队失败 / Could not requeue item %d: %w", seq, err)
+		return refuse("requeue_failed", "seq", seq).because(err)
 	}
 	a.audit("staff_requeue", fmt.Sprint(seq), "")
 	return nil
@@ -174,31 +185,31 @@ func (a *App) StaffRequeue(seq int) error {
 
 // StaffVerify checks the whole database: every sealed record, the indexes,
 // the outbox and the audit chain.
-func (a *App) StaffVerify() (store.VerifyReport, error) {
+func (a *StaffService) StaffVerify() (store.VerifyReport, error) {
 	if err := a.staffCheck(); err != nil {
 		return store.VerifyReport{}, err
 	}
 	r, err := a.opts.Store.Verify(a.context())
 	if err != nil {
-		return r, fmt.Errorf("数据校验失败，请联系技术支持 / The database check failed: call support (%w)", err)
+		return r, refuse("verify_failed").because(err)
 	}
 	return r, nil
 }
 
 // StaffPurge removes now the photos and face data that are past retention.
-func (a *App) StaffPurge() (int, error) {
+func (a *StaffService) StaffPurge() (int, error) {
 	if err := a.staffCheck(); err != nil {
 		return 0, err
 	}
 	n, err := a.opts.Store.Purge(a.context(), a.opts.Now())
 	if err != nil {
-		return n, fmt.Errorf("清理失败 / Purge failed: %w", err)
+		return n, refuse("purge_failed").because(err)
 	}
 	a.audit("staff_purge", "", fmt.Sprint(n))
 	return n, nil
 }
 
-func (a *App) audit(kind, subject, detail string) {
+func (a *core) audit(kind, subject, detail string) {
 	if err := a.opts.Store.Audit(a.context(), kind, subject, detail); err != nil {
 		a.log.Warn("audit", "kind", kind, "err", err)
 	}

@@ -1,7 +1,8 @@
 package app
 
 import (
-	"strings"
+	"errors"
+	"fmt"
 	"testing"
 	"time"
 )
@@ -12,15 +13,19 @@ func TestStaffConsole(t *testing.T) {
 	a := testApp(t, Options{Now: clock})
 	a.opts.Config.Kiosk.StaffPINHash = mustHashPIN(t, "246810")
 
-	if _, err := a.StaffOverview(); err == nil || !strings.Contains(err.Error(), "工作人员密码") {
+	if _, err := a.StaffOverview(); code(err) != "pin_first" {
 		t.Fatalf("the console must ask for the PIN first, got %v", err)
 	}
-	for i := 0; i < staffMaxTries; i++ {
-		if err := a.StaffLogin("000000"); err == nil || !strings.Contains(err.Error(), "密码错误") {
-			t.Fatalf("wrong PIN %d: got %v", i, err)
+	for i := 1; i < staffMaxTries; i++ {
+		err := a.StaffLogin("000000")
+		if code(err) != "wrong_pin" || err.(*Refusal).Args["left"] != fmt.Sprint(staffMaxTries-i) {
+			t.Fatalf("wrong PIN %d must say how many tries are left: got %v", i, err)
 		}
 	}
-	if err := a.StaffLogin("246810"); err == nil || !strings.Contains(err.Error(), "错误次数过多") {
+	if err := a.StaffLogin("000000"); code(err) != "pin_locked" {
+		t.Fatalf("the last wrong PIN locks the console, got %v", err)
+	}
+	if err := a.StaffLogin("246810"); code(err) != "pin_locked" {
 		t.Fatalf("after %d wrong PINs the console locks, got %v", staffMaxTries, err)
 	}
 	now = now.Add(staffLockout + time.Second)
@@ -34,7 +39,7 @@ func TestStaffConsole(t *testing.T) {
 	if len(o.Status.Items) != 5 || o.Sync != nil || o.Queue == nil || o.Quarantine == nil {
 		t.Fatalf("overview: %+v", o)
 	}
-	if err := a.StaffSyncNow(); err == nil || !strings.Contains(err.Error(), "登记码") {
+	if err := a.StaffSyncNow(); code(err) != "not_enrolled_staff" {
 		t.Fatalf("sync now without enrolment must say how to enrol, got %v", err)
 	}
 	if err := a.StaffRequeue(424242); err == nil {
@@ -61,7 +66,16 @@ func TestStaffConsole(t *testing.T) {
 
 func TestStaffConsoleWithoutPIN(t *testing.T) {
 	a := testApp(t, Options{})
-	if err := a.StaffLogin(""); err == nil || !strings.Contains(err.Error(), "kiosk.staff_pin_hash") {
+	if err := a.StaffLogin(""); code(err) != "no_staff_pin" {
 		t.Fatalf("no PIN configured: got %v", err)
 	}
+}
+
+// code returns the code of a refusal ("" for nil or another error).
+func code(err error) string {
+	var r *Refusal
+	if errors.As(err, &r) {
+		return r.Code
+	}
+	return ""
 }

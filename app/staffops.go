@@ -1,19 +1,18 @@
 package app
 
 import (
-	"errors"
 	"time"
 )
 
 // StaffRescanCameras drops the camera in use and looks for one again at
 // once (a camera plugged in or swapped; the package's udev rule does the
 // same on hot-plug through examkiosk --rescan-camera).
-func (a *App) StaffRescanCameras() error {
+func (a *StaffService) StaffRescanCameras() error {
 	if err := a.staffCheck(); err != nil {
 		return err
 	}
 	if a.opts.Camera == nil {
-		return errors.New("本机没有摄像头模块 / This kiosk runs without a camera")
+		return refuse("no_camera_module")
 	}
 	a.opts.Camera.Rescan()
 	a.audit("staff_rescan_cameras", "", "")
@@ -33,12 +32,12 @@ func RescanCameras(a *App) {
 // services close in order, and the kiosk starts again in the same process
 // slot (main re-executes itself; under systemd the unit is not restarted,
 // so the watchdog and cage stay). Nothing is lost: submissions are durable.
-func (a *App) StaffRestart() error {
+func (a *StaffService) StaffRestart() error {
 	if err := a.staffCheck(); err != nil {
 		return err
 	}
 	if a.opts.Quit == nil {
-		return errors.New("此版本不能从控制台重启 / This build cannot restart from the console")
+		return refuse("restart_unavailable")
 	}
 	a.audit("staff_restart", "", "")
 	a.log.Info("staff console: restart")

@@ -24,13 +24,16 @@ const (
 
 // StatusItem is one entry of the device status strip. Code selects the
 // localized label in the UI (frontend/src/i18n: status.<key>.<code>);
-// Detail is technical data shown as is (a device, a version, a size), or,
-// for the camera, the camera's own message.
+// Detail is technical data for staff (a device, a version, a size, the
+// camera's underlying error); the words are the UI's.
 type StatusItem struct {
 	Key    string `json:"key"`   // camera, models, storage, central, version
 	State  string `json:"state"` // ok, warn, error
 	Code   string `json:"code"`
 	Detail string `json:"detail"`
+	// Figures are the item's numbers for staff, worded by the UI
+	// (status.<key>.figures); a comparable string of name=value pairs.
+	Figures string `json:"figures,omitempty"`
 }
 
 // StatusReport is what the status strip shows.
@@ -63,9 +66,9 @@ func cameraItem(cam *camera.Camera) StatusItem {
 			it.Detail = filepath.Base(strings.TrimPrefix(st.Device, "replay:"))
 		}
 	case camera.StateStarting:
-		it.State, it.Detail = StateWarn, st.MessageZH
+		it.State = StateWarn
 	default:
-		it.State, it.Detail = StateError, st.MessageZH
+		it.State, it.Detail = StateError, st.Detail
 	}
 	return it
 }
@@ -82,7 +85,7 @@ func modelsItem(files []ModelFile, eng *face.Engine) StatusItem {
 		total += f.Bytes
 	}
 	it.State, it.Code = StateOK, "ready"
-	it.Detail = fmt.Sprintf("%d files, %.0f MB, threshold %.3f", len(files), float64(total)/1e6, eng.Threshold())
+	it.Figures = fmt.Sprintf("files=%d mb=%.0f threshold=%.3f", len(files), float64(total)/1e6, eng.Threshold())
 	return it
 }
 
@@ -99,7 +102,7 @@ func storageItem(ctx context.Context, st *store.Store) StatusItem {
 		it.State, it.Code, it.Detail = StateError, "not_writable", filepath.Dir(st.Path())
 		return it
 	}
-	it.Detail = fmt.Sprintf("%d registrations, %.1f GB free", stats.Registrations, float64(free)/1e9)
+	it.Figures = fmt.Sprintf("registrations=%d gb=%.1f", stats.Registrations, float64(free)/1e9)
 	if free < MinFreeBytes {
 		it.State, it.Code = StateWarn, "low_space"
 		return it
@@ -125,7 +128,7 @@ func diskFree(dir string) (uint64, error) {
 // centralItem combines the sync client's view (enrolled, queue, last error)
 // with a health check of the central. A kiosk works offline, so an
 // unreachable central is a warning, not an error.
-func (a *App) centralItem(ctx context.Context) StatusItem {
+func (a *core) centralItem(ctx context.Context) StatusItem {
 	base := a.opts.Config.Sync.CentralURL
 	it := checkCentral(ctx, a.client, base)
 	if a.sync.Load() == nil {
@@ -138,9 +141,9 @@ func (a *App) centralItem(ctx context.Context) StatusItem {
 		it.State, it.Code = StateError, "revoked"
 	case it.Code == "online" && s.Queued > 0:
 		it.Code = "online_queued"
-		it.Detail = fmt.Sprintf("%s, %d queued", base, s.Queued)
+		it.Figures = fmt.Sprintf("queued=%d", s.Queued)
 	case it.Code != "online" && s.Queued > 0:
-		it.Detail = fmt.Sprintf("%s, %d queued", base, s.Queued)
+		it.Figures = fmt.Sprintf("queued=%d", s.Queued)
 	}
 	return it
 }
@@ -163,7 +166,7 @@ func checkCentral(ctx context.Context, client *http.Client, base string) StatusI
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		it.State, it.Code = StateWarn, "unhealthy"
-		it.Detail = fmt.Sprintf("%s (HTTP %d)", base, resp.StatusCode)
+		it.Figures = fmt.Sprintf("http=%d", resp.StatusCode)
 		return it
 	}
 	it.State, it.Code = StateOK, "online"

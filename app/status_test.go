@@ -68,7 +68,7 @@ func testStore(t *testing.T) *store.Store {
 func TestStorageItem(t *testing.T) {
 	st := testStore(t)
 	it := storageItem(context.Background(), st)
-	if it.State != StateOK || !strings.Contains(it.Detail, "0 registrations") || !strings.Contains(it.Detail, "GB free") {
+	if it.State != StateOK || !strings.Contains(it.Figures, "registrations=0") || !strings.Contains(it.Figures, "gb=") {
 		t.Errorf("fresh store: %+v", it)
 	}
 	st.Close()
@@ -114,8 +114,8 @@ func TestCameraItem(t *testing.T) {
 		t.Errorf("replay camera: %+v", it)
 	}
 	cam.Close()
-	if it := cameraItem(cam); it.State != StateError || it.Detail == "" {
-		t.Errorf("closed camera: %+v, want an error with the camera's message", it)
+	if it := cameraItem(cam); it.State != StateError || it.Code != "closed" {
+		t.Errorf("closed camera: %+v, want an error with the camera's state as its code", it)
 	}
 }
 
@@ -184,7 +184,7 @@ func TestNewRefusesBadModels(t *testing.T) {
 	cfg.Centre.Name = "x"
 	cfg.Face.ModelsDir = t.TempDir()
 	_, err := New(Options{Config: cfg, Store: testStore(t)})
-	if err == nil || !strings.Contains(err.Error(), cfg.Face.ModelsDir) || !strings.Contains(err.Error(), InstallModelsHint) {
+	if err == nil || !strings.Contains(err.Error(), cfg.Face.ModelsDir) || !strings.Contains(err.Error(), InstallModelsHint(cfg.Face.ModelsDir)) {
 		t.Fatalf("got %v, want an error naming the models dir and the install command", err)
 	}
 }

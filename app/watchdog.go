@@ -157,7 +157,7 @@ func cameraAlive(cam *camera.Camera, stale time.Duration, now time.Time) error {
 
 // notifyReady tells systemd the kiosk is up once the welcome screen has
 // rendered; later screens do not repeat it.
-func (a *App) notifyReady(screen string) {
+func (a *core) notifyReady(screen string) {
 	if screen != "welcome" || a.opts.Notify == nil {
 		return
 	}

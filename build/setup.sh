@@ -14,6 +14,7 @@
 #   frontend  the web UI's npm packages (npm ci, only when package-lock changed)
 #   toolchains Go >= 1.26 and Node.js >= 20.19 with npm, from the Go module
 #             proxy and the npm registry, when the ones on PATH are too old
+#   tools     staticcheck (Go module proxy, pinned) into $CACHE_DIR/tools for make lint
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -233,15 +234,30 @@ toolchains() {
   fi
 }
 
+# staticcheck, pinned, for make lint (make test); kept in the cache folder so
+# that a clean clone finds it installed.
+STATICCHECK_VERSION=v0.8.2
+tools() {
+  local bin=$CACHE_DIR/tools/staticcheck stamp=$CACHE_DIR/tools/staticcheck.version
+  if [ -x "$bin" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$STATICCHECK_VERSION" ]; then
+    return 0
+  fi
+  say "installing staticcheck $STATICCHECK_VERSION"
+  mkdir -p "$CACHE_DIR/tools"
+  GOFLAGS= GOBIN="$CACHE_DIR/tools" go install "honnef.co/go/tools/cmd/staticcheck@$STATICCHECK_VERSION"
+  echo "$STATICCHECK_VERSION" >"$stamp"
+}
+
 [ $# -gt 0 ] || set -- all
 for step in "$@"; do
   case "$step" in
-    all) toolchains; check_tools; deps; models; media; frontend ;;
+    all) toolchains; check_tools; deps; models; media; frontend; tools ;;
     toolchains) toolchains ;;
     deps) deps ;;
     models) models ;;
     media) media ;;
     frontend) frontend ;;
-    *) die "unknown step $step (all, toolchains, deps, models, media, frontend)" ;;
+    tools) tools ;;
+    *) die "unknown step $step (all, toolchains, deps, models, media, frontend, tools)" ;;
   esac
 done

@@ -82,7 +82,6 @@ func TestStoreDeliveryUnderFaults(t *testing.T) {
 		n, faults.RestartEvery = 1000, 8
 	}
 	ccfg := central.DefaultConfig()
-	ccfg.PhotoMinBytes = 1000 // small photos keep the test within its time budget
 	c := testbed.StartCentral(t, ccfg)
 	cfg := syncConfig(c.URL)
 	if testing.Short() {
@@ -127,7 +126,7 @@ func TestStoreDeliveryUnderFaults(t *testing.T) {
 	runDone := make(chan error, 1)
 	go func() { runDone <- client.Run(runCtx) }()
 
-	photo := testbed.Photo(300, 420, 30, 9)
+	photo := testbed.Photo(300, 420, 60, 9) // just over the notice's 20 KB
 	start := time.Now()
 	ids := make([]string, n)
 	for i := range n {

@@ -1,34 +1,34 @@
 // Package registration is the kiosk's model of a candidate's application:
-// its fields, the one place each field is validated (with refusals in
-// Chinese and English), the 18-digit GB 11643 ID number rules and the status
+// its fields, the one place each field is validated (refusals as codes), the 18-digit GB 11643 ID number rules and the status
 // lifecycle. It converts to and from the wire format; it knows nothing of
 // storage.
 package registration
 
 import (
-	"bytes"
 	"fmt"
-	"image/jpeg"
 	"math"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
 
+	"examkiosk/exam"
 	"examkiosk/sync/wire"
 )
 
-// IdentitySource says how the candidate's identity was established.
-type IdentitySource string
+// IdentitySource says how the candidate's identity was established
+// (package exam).
+type IdentitySource = exam.IdentitySource
 
-// Identity sources.
+// Identity sources (package exam).
 const (
-	SourceAlipayQR          IdentitySource = "alipay_qr"
-	SourceSocialSecurityQR  IdentitySource = "social_security_qr"
-	SourceAccount           IdentitySource = "account"
-	SourceOfflineUnverified IdentitySource = "offline_unverified"
+	SourceAlipayQR          = exam.SourceAlipayQR
+	SourceSocialSecurityQR  = exam.SourceSocialSecurityQR
+	SourceAccount           = exam.SourceAccount
+	SourceOfflineUnverified = exam.SourceOfflineUnverified
 )
 
 // Education is the highest completed education level.
@@ -43,22 +43,10 @@ const (
 	EducationDoctorate Education = "doctorate" // 博士研究生
 )
 
-// EducationLevel is an education level with its zh-CN and en labels.
-type EducationLevel struct {
-	Value Education `json:"value"`
-	ZH    string    `json:"zh"`
-	EN    string    `json:"en"`
-}
-
-// EducationLevels lists the accepted education levels, for forms.
-func EducationLevels() []EducationLevel {
-	return []EducationLevel{
-		{EducationSecondary, "高中/中专", "Secondary school"},
-		{EducationAssociate, "大专", "Associate degree"},
-		{EducationBachelor, "本科", "Bachelor's degree"},
-		{EducationMaster, "硕士研究生", "Master's degree"},
-		{EducationDoctorate, "博士研究生", "Doctorate"},
-	}
+// EducationLevels lists the accepted education levels in the order forms
+// list them (their words are the UI's: education.<value>).
+func EducationLevels() []Education {
+	return []Education{EducationSecondary, EducationAssociate, EducationBachelor, EducationMaster, EducationDoctorate}
 }
 
 // DescriptorLen is the length of one face descriptor (dlib ResNet).
@@ -222,8 +210,16 @@ func (r *Registration) Validate(now time.Time, cat *wire.Catalog, lim Limits) er
 	case len(r.Photo) > lim.MaxPhotoBytes:
 		add(FieldPhoto, CodeTooLong, fmt.Sprintf("%d KB", lim.MaxPhotoBytes>>10))
 	default:
-		if _, err := jpeg.DecodeConfig(bytes.NewReader(r.Photo)); err != nil {
-			add(FieldPhoto, CodeNotJPEG, "")
+		// The notice's photo rules, as the central checks them (package exam).
+		if pr := exam.CheckPhotoFile(r.Photo, 0); pr != nil {
+			switch pr.Code {
+			case exam.PhotoNotJPEG:
+				add(FieldPhoto, CodeNotJPEG, "")
+			case exam.PhotoFileSmall:
+				add(FieldPhoto, CodePhotoFileSmall, pr.Limit)
+			default:
+				add(FieldPhoto, CodePhotoSize, pr.Got)
+			}
 		}
 	}
 	if len(r.Descriptors) > lim.MaxDescriptors {
@@ -239,9 +235,9 @@ func (r *Registration) Validate(now time.Time, cat *wire.Catalog, lim Limits) er
 	if math.IsNaN(r.FaceDistance) || math.IsInf(r.FaceDistance, 0) || r.FaceDistance < 0 {
 		add(FieldFaceDistance, CodeBadNumber, "")
 	}
-	switch r.IdentitySource {
-	case SourceAlipayQR, SourceSocialSecurityQR, SourceAccount, SourceOfflineUnverified:
-	case "":
+	switch {
+	case r.IdentitySource.Valid():
+	case r.IdentitySource == "":
 		add(FieldIdentitySource, CodeRequired, "")
 	default:
 		add(FieldIdentitySource, CodeUnknownValue, clip(string(r.IdentitySource)))
@@ -300,10 +296,10 @@ func checkText(field, s string, required bool, min, max int, multiline bool) *Fi
 	// Too long first: an oversize field is refused without scanning it all.
 	n := utf8.RuneCountInString(s)
 	if n > max {
-		return &FieldError{Field: field, Code: CodeTooLong, Arg: fmt.Sprintf("%d 字 / %d characters", max, max)}
+		return &FieldError{Field: field, Code: CodeTooLong, Arg: strconv.Itoa(max)}
 	}
 	if n < min {
-		return &FieldError{Field: field, Code: CodeTooShort, Arg: fmt.Sprintf("%d 字 / %d characters", min, min)}
+		return &FieldError{Field: field, Code: CodeTooShort, Arg: strconv.Itoa(min)}
 	}
 	for _, c := range s {
 		if c == '\n' && multiline {
@@ -319,11 +315,7 @@ func checkText(field, s string, required bool, min, max int, multiline bool) *Fi
 }
 
 func knownEducation(e Education) bool {
-	switch e {
-	case EducationSecondary, EducationAssociate, EducationBachelor, EducationMaster, EducationDoctorate:
-		return true
-	}
-	return false
+	return slices.Contains(EducationLevels(), e)
 }
 
 func finite32(v []float32) bool {

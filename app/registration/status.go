@@ -1,93 +1,37 @@
 package registration
 
-import "fmt"
+import (
+	"fmt"
 
-// Status is where a registration is in its lifecycle.
-type Status string
-
-// Lifecycle states. Submitted and resubmitted revisions wait in the outbox;
-// the rest follow the central's acknowledgement and decisions.
-const (
-	StatusSubmitted   Status = "submitted"    // stored and queued on the kiosk
-	StatusDelivered   Status = "delivered"    // the central acknowledged it
-	StatusUnderReview Status = "under_review" // a reviewer has it
-	StatusApproved    Status = "approved"     // approved, awaiting payment
-	StatusRejected    Status = "rejected"     // rejected with a reason; may be resubmitted
-	StatusResubmitted Status = "resubmitted"  // a new revision after a rejection, queued
-	StatusPaid        Status = "paid"         // fee paid: final
-	StatusExpired     Status = "expired"      // deadline passed: final
-	StatusWithdrawn   Status = "withdrawn"    // withdrawn by the candidate: final
+	"examkiosk/exam"
 )
 
-// transitions lists, for each status, the statuses it may move to. It is the
-// one place the lifecycle is defined; a constant table, never modified.
-var transitions = map[Status][]Status{
-	StatusSubmitted:   {StatusDelivered, StatusWithdrawn},
-	StatusResubmitted: {StatusDelivered, StatusWithdrawn},
-	StatusDelivered:   {StatusUnderReview, StatusApproved, StatusRejected, StatusExpired, StatusWithdrawn},
-	StatusUnderReview: {StatusApproved, StatusRejected, StatusExpired},
-	StatusApproved:    {StatusPaid, StatusExpired},
-	StatusRejected:    {StatusResubmitted, StatusExpired, StatusWithdrawn},
-	StatusPaid:        nil,
-	StatusExpired:     nil,
-	StatusWithdrawn:   nil,
-}
+// Status is where a registration is in its lifecycle; the statuses and
+// their transitions are the protocol's, defined once in package exam.
+type Status = exam.Status
 
-// Valid reports whether s is a known status.
-func (s Status) Valid() bool {
-	_, ok := transitions[s]
-	return ok
-}
-
-// Final reports whether no transition leaves s.
-func (s Status) Final() bool {
-	return s.Valid() && len(transitions[s]) == 0
-}
-
-// Queued reports whether a registration in s waits for delivery.
-func (s Status) Queued() bool {
-	return s == StatusSubmitted || s == StatusResubmitted
-}
+// Lifecycle states (package exam).
+const (
+	StatusSubmitted   = exam.StatusSubmitted
+	StatusDelivered   = exam.StatusDelivered
+	StatusUnderReview = exam.StatusUnderReview
+	StatusApproved    = exam.StatusApproved
+	StatusRejected    = exam.StatusRejected
+	StatusResubmitted = exam.StatusResubmitted
+	StatusPaid        = exam.StatusPaid
+	StatusExpired     = exam.StatusExpired
+	StatusWithdrawn   = exam.StatusWithdrawn
+)
 
 // Transition checks that a registration may move from one status to another.
 // The error is a *FieldError matching ErrBadTransition.
 func Transition(from, to Status) error {
-	for _, next := range transitions[from] {
-		if next == to {
-			return nil
-		}
+	if exam.CanMove(from, to) {
+		return nil
 	}
 	return &FieldError{Field: FieldStatus, Code: CodeBadTransition, Arg: fmt.Sprintf("%s → %s", from, to)}
 }
 
-// Path returns the statuses a registration passes through to get from one
-// status to another by the shortest chain of allowed transitions, excluding
-// from and including to, or nil if to cannot be reached. The store uses it to
-// apply a central decision that overtook the delivery acknowledgement (for
-// example under_review arriving while the kiosk still shows submitted).
-func Path(from, to Status) []Status {
-	if from == to {
-		return nil
-	}
-	prev := map[Status]Status{from: from}
-	queue := []Status{from}
-	for len(queue) > 0 {
-		s := queue[0]
-		queue = queue[1:]
-		for _, n := range transitions[s] {
-			if _, seen := prev[n]; seen {
-				continue
-			}
-			prev[n] = s
-			if n == to {
-				var path []Status
-				for c := to; c != from; c = prev[c] {
-					path = append([]Status{c}, path...)
-				}
-				return path
-			}
-			queue = append(queue, n)
-		}
-	}
-	return nil
-}
+// Path returns the shortest chain of allowed transitions from one status to
+// another (exam.Path).
+func Path(from, to Status) []Status { return exam.Path(from, to) }

@@ -91,7 +91,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	defer cancel()
 	res, err := grab(gctx, cam, *n)
 	st := cam.Status()
-	fmt.Fprintf(stdout, "\ncamera %s: %s\n  %s\n  %s\n", st.Device, st.State, st.MessageZH, st.MessageEN)
+	fmt.Fprintf(stdout, "\ncamera %s: %s\n", st.Device, st.State)
 	if st.Name != "" {
 		fmt.Fprintf(stdout, "  device name: %s, mode: %s\n", st.Name, st.Mode)
 	}

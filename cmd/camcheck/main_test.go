@@ -37,11 +37,11 @@ func TestRun(t *testing.T) {
 		want []string
 	}{
 		{"replay passes", []string{"-device", "replay:" + frames, "-n", "12", "-fps", "30", "-min-fps", "20", "-out", sample},
-			0, []string{"PASS", "grabbed 12 frames (320x240 MJPG)", "摄像头工作正常", "sample frame saved"}},
+			0, []string{"PASS", "grabbed 12 frames (320x240 MJPG)", ": ok\n", "sample frame saved"}},
 		{"too slow fails", []string{"-device", "replay:" + frames, "-n", "4", "-fps", "5", "-min-fps", "20", "-out", ""},
 			1, []string{"FAIL: ", "below the minimum"}},
 		{"missing device", []string{"-device", "/dev/video77", "-n", "2", "-timeout", "300ms"},
-			1, []string{"no_device", "未检测到摄像头", "FAIL: got 0 of 2 frames"}},
+			1, []string{": no_device\n", "FAIL: got 0 of 2 frames"}},
 		{"bad flag", []string{"-device", "webcam"}, 2, nil},
 		{"bad n", []string{"-n", "0"}, 2, nil},
 	}

@@ -75,9 +75,6 @@ type Option func(*Camera)
 // WithLogger sets the logger (default slog.Default()).
 func WithLogger(l *slog.Logger) Option { return func(c *Camera) { c.log = l } }
 
-// withOpener replaces the opener chosen from the spec (tests).
-func withOpener(o Opener) Option { return func(c *Camera) { c.open = o } }
-
 // Open starts a camera for spec ("auto", "/dev/videoN" or "replay:PATH";
 // empty means cfg.Device). It returns at once: a missing, busy or unplugged
 // device is not an error but a Status, and the camera keeps trying until it

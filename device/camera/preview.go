@@ -271,8 +271,7 @@ func FrameComment(jpeg []byte) (seq uint64, captured time.Time, ok bool) {
 func (p *Preview) serveFrame(w http.ResponseWriter, r *http.Request) {
 	f, ok := p.cam.Latest()
 	if !ok {
-		st := p.cam.Status()
-		http.Error(w, st.MessageZH+" "+st.MessageEN, http.StatusServiceUnavailable)
+		http.Error(w, "camera "+string(p.cam.Status().State), http.StatusServiceUnavailable)
 		return
 	}
 	data, err := p.jpegOf(f)

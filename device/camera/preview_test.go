@@ -228,7 +228,7 @@ func TestPreviewEvents(t *testing.T) {
 	}
 	e := next()
 	var st Status
-	if e[0] != "status" || json.Unmarshal([]byte(e[1]), &st) != nil || st.State != StateOK || st.MessageZH == "" {
+	if e[0] != "status" || json.Unmarshal([]byte(e[1]), &st) != nil || st.State != StateOK || st.Device == "" {
 		t.Fatalf("first event %v", e)
 	}
 	if err := p.SetMeta(42, map[string]any{"box": []int{1, 2, 3, 4}, "code": "move_closer"}); err != nil {

@@ -42,22 +42,6 @@ func TestStateOf(t *testing.T) {
 	}
 }
 
-func TestEveryStateHasMessages(t *testing.T) {
-	for _, s := range []State{StateStarting, StateOK, StateDisconnected, StateBusy, StateNoDevice, StateNotCapture,
-		StateNoPermission, StateUnsupported, StateStalled, StateEnded, StateError, StateClosed} {
-		zh, en := s.Message()
-		if zh == "" || en == "" || zh == en {
-			t.Errorf("%s: messages %q / %q", s, zh, en)
-		}
-		if s != StateError && zh == messages[StateError][0] {
-			t.Errorf("%s falls back to the generic message", s)
-		}
-		if !strings.ContainsFunc(zh, func(r rune) bool { return r >= 0x4e00 && r <= 0x9fff }) {
-			t.Errorf("%s: zh message has no Chinese: %q", s, zh)
-		}
-	}
-}
-
 func TestConfigValidate(t *testing.T) {
 	if err := DefaultConfig().Validate(); err != nil {
 		t.Fatalf("default config: %v", err)

@@ -22,8 +22,8 @@
 // Engine.Analyze returns a Guidance with stable Codes (no_face,
 // multiple_faces, too_far, too_close, off_center, face_incomplete,
 // head_turned, head_tilted, head_up_down, too_dark, too_bright,
-// uneven_light, blurry, eyes_closed, mouth_open, occluded), each with zh-CN
-// and en text (Code.Text; Problem.Message is "中文 / English"). Every
+// uneven_light, blurry, eyes_closed, mouth_open, occluded); the words a
+// candidate reads are the UI's (frontend/src/i18n, problem.<code>). Every
 // threshold is a field of Limits (LiveLimits for the camera, PhotoLimits for
 // the ID photo, after ISO/IEC 19794-5 / ICAO 9303: yaw and pitch ±5°, roll
 // ±8°, plus PoseTolerance for the error of a landmark-based pose); the

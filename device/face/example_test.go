@@ -27,8 +27,8 @@ func Example() {
 		if err != nil {
 			return
 		}
-		// Show g.Problems[0].Message (中文 / English) until g.OK.
-		st := live.Observe(g, time.Now()) // show st.Prompt, st.Remaining
+		// Show the words of g.Problems[0].Code until g.OK.
+		st := live.Observe(g, time.Now()) // show the prompt of st.Action, st.Remaining
 		capture.Add(frame, g)
 		if st.State != face.LivenessRunning {
 			break

@@ -45,65 +45,15 @@ const (
 	CodeLivenessFailed Code = "liveness_failed"
 )
 
-// Text holds a message in both kiosk languages.
-type Text struct {
-	ZH string `json:"zh"`
-	EN string `json:"en"`
-}
-
-// String returns the Chinese text first, then the English one.
-func (t Text) String() string { return t.ZH + " / " + t.EN }
-
-var texts = map[Code]Text{
-	CodeNoFace:         {"未检测到人脸，请正对摄像头", "No face found: look straight at the camera"},
-	CodeMultipleFaces:  {"检测到多张人脸，请确保只有您一人在画面中", "More than one face: make sure only you are in the picture"},
-	CodeTooFar:         {"离得太远，请靠近一些", "Too far away: move closer"},
-	CodeTooClose:       {"离得太近，请后退一些", "Too close: move back a little"},
-	CodeOffCenter:      {"请将脸部移到框的中央", "Move your face to the centre of the frame"},
-	CodeFaceIncomplete: {"脸部不完整，请让整个头部都在画面内", "Face cut off: keep your whole head inside the picture"},
-	CodeHeadTurned:     {"请正视摄像头，不要左右转头", "Face the camera: do not turn your head left or right"},
-	CodeHeadTilted:     {"请保持头部端正，不要歪头", "Keep your head level: do not tilt it"},
-	CodeHeadUpDown:     {"请平视摄像头，不要抬头或低头", "Look straight ahead: do not raise or lower your head"},
-	CodeTooDark:        {"光线太暗，请到光线充足处", "Too dark: find better light"},
-	CodeTooBright:      {"光线太强，请避开强光", "Too bright: avoid strong light"},
-	CodeUnevenLight:    {"脸部光线不均匀，请避免侧光", "Uneven light on the face: avoid light from one side"},
-	CodeBlurry:         {"画面模糊，请保持不动", "Blurry: hold still"},
-	CodeEyesClosed:     {"请睁开眼睛", "Open your eyes"},
-	CodeMouthOpen:      {"请闭上嘴，保持自然表情", "Close your mouth and keep a natural expression"},
-	CodeOccluded:       {"脸部被遮挡，请摘下口罩、墨镜等遮挡物", "Face covered: remove mask, sunglasses or anything covering it"},
-	CodeCorrupt:        {"无法读取图片，文件为空或已损坏，请重新上传", "Cannot read the image: the file is empty or damaged; upload it again"},
-	CodeTooSmall:       {"照片尺寸太小", "Photo too small"},
-	CodeAspect:         {"照片宽高比不符合要求", "Photo has the wrong aspect ratio"},
-	CodeNotColour:      {"请使用彩色照片", "Use a colour photo"},
-	CodeBackground:     {"背景须为纯色的红、蓝或白色", "Background must be plain red, blue or white"},
-	CodeFileTooSmall:   {"照片文件太小", "Photo file too small"},
-	CodeFileTooLarge:   {"照片文件太大", "Photo file too large"},
-	CodeNotJPEG:        {"照片须为JPG格式", "Photo must be a JPEG"},
-	CodeFaceMismatch:   {"照片与现场人脸不一致", "The photo does not match the live face"},
-	CodeHeadSize:       {"照片中头部大小不符合要求", "Head size in the photo is out of range"},
-	CodeEyeLine:        {"照片中眼睛位置不符合要求", "Eye position in the photo is out of range"},
-	CodeNoLiveFace:     {"没有可用的现场人脸", "No usable live face"},
-	CodeLivenessFailed: {"活体检测未通过", "Liveness check failed"},
-}
-
-// Text returns the zh-CN and en texts of c.
-func (c Code) Text() Text {
-	if t, ok := texts[c]; ok {
-		return t
-	}
-	return Text{string(c), string(c)}
-}
-
 // Problem is one failed rule, with the measured value where there is one.
 type Problem struct {
-	Code    Code    `json:"code"`
-	Message string  `json:"message"` // Chinese first, then English
-	Value   float64 `json:"value,omitempty"`
-	Limit   string  `json:"limit,omitempty"`
+	Code  Code    `json:"code"` // the UI's words: frontend/src/i18n problem.<code>
+	Value float64 `json:"value,omitempty"`
+	Limit string  `json:"limit,omitempty"`
 }
 
 func problem(c Code, value float64, limit string) Problem {
-	return Problem{Code: c, Message: c.Text().String(), Value: value, Limit: limit}
+	return Problem{Code: c, Value: value, Limit: limit}
 }
 
 // Limits holds every threshold of the face checks. LiveLimits and

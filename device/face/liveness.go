@@ -32,21 +32,6 @@ func (a Action) valid() bool {
 	return false
 }
 
-// Prompt is the instruction shown for a.
-func (a Action) Prompt() Text {
-	switch a {
-	case ActionBlink:
-		return Text{"请眨眨眼", "Blink your eyes"}
-	case ActionTurnLeft:
-		return Text{"请向左转头", "Turn your head to your left"}
-	case ActionTurnRight:
-		return Text{"请向右转头", "Turn your head to your right"}
-	case ActionOpenMouth:
-		return Text{"请张张嘴", "Open your mouth"}
-	}
-	return Text{string(a), string(a)}
-}
-
 // Motion thresholds of the liveness detector, all on landmarks that have
 // first been mapped onto the reference frame by the best affine fit of the
 // rigid points (jaw, brows, nose). A flat photo or screen moved, scaled,
@@ -287,8 +272,8 @@ const (
 type LivenessStatus struct {
 	State LivenessState `json:"state"`
 	// Action is the step the candidate should do now (running only).
+	// The UI's words: prompt.<action>, prompt.passed, prompt.failed.
 	Action Action `json:"action,omitempty"`
-	Prompt Text   `json:"prompt"`
 	// Step is the 0-based index of Action in Challenge; Steps its length.
 	Step  int `json:"step"`
 	Steps int `json:"steps"`
@@ -418,14 +403,9 @@ func (l *Liveness) status(at time.Time) LivenessStatus {
 	switch l.state {
 	case LivenessRunning:
 		st.Action = l.challenge[l.step]
-		st.Prompt = st.Action.Prompt()
 		if !l.stepStart.IsZero() {
 			st.Remaining = max(l.cfg.StepTimeout-at.Sub(l.stepStart), 0)
 		}
-	case LivenessPassed:
-		st.Prompt = Text{"活体检测通过", "Liveness check passed"}
-	case LivenessFailed:
-		st.Prompt = CodeLivenessFailed.Text()
 	}
 	return st
 }

@@ -8,6 +8,8 @@ import (
 	"image"
 	"math"
 	"slices"
+
+	"examkiosk/exam"
 )
 
 // PhotoSpec is the exam's ID photo specification. The exam notice asks for
@@ -43,18 +45,18 @@ type PhotoSpec struct {
 
 // Background colour names.
 const (
-	BackgroundRed   = "red"
-	BackgroundBlue  = "blue"
-	BackgroundWhite = "white"
+	BackgroundRed   = exam.BackgroundRed
+	BackgroundBlue  = exam.BackgroundBlue
+	BackgroundWhite = exam.BackgroundWhite
 )
 
 // DefaultPhotoSpec is the spec of the exam notice with the kiosk's
 // output size of 360×504.
 func DefaultPhotoSpec() PhotoSpec {
 	return PhotoSpec{
-		Width: 360, Height: 504, MinWidth: 300, MinHeight: 420,
-		MinBytes: 20 * 1024, MaxBytes: 200 * 1024,
-		Backgrounds:      []string{BackgroundRed, BackgroundBlue, BackgroundWhite},
+		Width: 360, Height: 504, MinWidth: exam.PhotoMinWidth, MinHeight: exam.PhotoMinHeight,
+		MinBytes: exam.PhotoMinBytes, MaxBytes: 200 * 1024,
+		Backgrounds:      exam.PhotoBackgrounds(),
 		MaxBackgroundStd: 16,
 		MinEyeLine:       0.30, MaxEyeLine: 0.50,
 		MinMeanLuma:     50,
@@ -69,8 +71,8 @@ func (s PhotoSpec) Validate() error {
 	bad := func(key, want string, got any) {
 		errs = append(errs, fmt.Errorf("face.photo.%s: want %s, got %v", key, want, got))
 	}
-	if s.MinWidth < 1 || s.MinHeight < 1 {
-		bad("min_width/min_height", "positive pixel sizes", fmt.Sprintf("%dx%d", s.MinWidth, s.MinHeight))
+	if s.MinWidth < exam.PhotoMinWidth || s.MinHeight < exam.PhotoMinHeight {
+		bad("min_width/min_height", fmt.Sprintf("at least the notice's %dx%d", exam.PhotoMinWidth, exam.PhotoMinHeight), fmt.Sprintf("%dx%d", s.MinWidth, s.MinHeight))
 	}
 	if s.Width < s.MinWidth || s.Height < s.MinHeight || s.Width > 4000 || s.Height > 5600 {
 		bad("width/height", fmt.Sprintf("at least %dx%d and at most 4000x5600", s.MinWidth, s.MinHeight), fmt.Sprintf("%dx%d", s.Width, s.Height))
@@ -78,8 +80,8 @@ func (s PhotoSpec) Validate() error {
 	if s.Width > 0 && math.Abs(float64(s.Width*7)/float64(s.Height*5)-1) > 0.01 {
 		bad("width/height", "the 5:7 aspect ratio (e.g. 360x504)", fmt.Sprintf("%dx%d", s.Width, s.Height))
 	}
-	if s.MinBytes < 0 {
-		bad("min_bytes", "a size in bytes >= 0", s.MinBytes)
+	if s.MinBytes < exam.PhotoMinBytes {
+		bad("min_bytes", fmt.Sprintf("at least the notice's %d bytes (more than 20 KB)", exam.PhotoMinBytes), s.MinBytes)
 	}
 	if s.MaxBytes < s.MinBytes+10*1024 {
 		bad("max_bytes", fmt.Sprintf("at least min_bytes + 10240 (%d)", s.MinBytes+10*1024), s.MaxBytes)
@@ -188,7 +190,7 @@ func (e *Engine) checkPhoto(r *PhotoReport, px *rgbImage, spec PhotoSpec) {
 	for _, p := range g.Problems {
 		if p.Code == CodeTooFar || p.Code == CodeTooClose {
 			// A photo has no "come closer": its head is the wrong size.
-			p.Code, p.Message = CodeHeadSize, CodeHeadSize.Text().String()
+			p.Code = CodeHeadSize
 		}
 		r.Problems = append(r.Problems, p)
 	}

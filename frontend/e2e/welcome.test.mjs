@@ -69,8 +69,8 @@ test('the status strip reads the device status from Go', async () => {
   assert.equal(await camera.getAttribute('data-state'), 'ok')
   assert.match(await camera.textContent(), new RegExp(E2E_CLIP.replace('.', '\\.')))
   await page.locator('[data-testid=status-central][data-state=ok]').waitFor({ timeout: 15_000 })
-  // The bound method itself, as the page's JavaScript sees it.
-  const report = await page.evaluate(() => window.go.app.App.Status())
+  // The bound method of the device service, as the page's JavaScript sees it.
+  const report = await page.evaluate(() => window.go.app.DeviceService.Status())
   assert.deepEqual(report.items.map((i) => i.key), ['camera', 'models', 'storage', 'central', 'version'])
   assert.equal(report.version, E2E_VERSION)
 })
@@ -133,7 +133,8 @@ test('the staff console opens with the PIN and shows delivery and the camera', a
   await page.getByTestId('staff-open').click()
   await page.getByTestId('staff-pin').fill('000000')
   await page.getByTestId('staff-login').click()
-  await page.getByText('密码错误').waitFor({ timeout: 10_000 })
+  // A refusal arrives as a code with its arguments; the UI words it.
+  await page.getByText('密码错误，还可再试 4 次').waitFor({ timeout: 10_000 })
   await page.getByTestId('staff-pin').fill('123456')
   await page.getByTestId('staff-login').click()
   const sync = page.getByTestId('staff-sync')
@@ -147,5 +148,27 @@ test('the staff console opens with the PIN and shows delivery and the camera', a
   }, null, { timeout: 20_000 })
   await page.screenshot({ path: join(E2E_ARTIFACTS, 'e2e-staff.png') })
   await page.getByTestId('staff-close').click()
+  await page.getByTestId('welcome').waitFor({ timeout: 10_000 })
+})
+
+test('a touch-only login: the pinyin keyboard types a Chinese name, the keypad an ID number', async () => {
+  await page.getByTestId('start').click()
+  await page.getByTestId('offline-toggle').click()
+  await page.getByTestId('offline-name').click()
+  const kb = page.getByTestId('name-keyboard')
+  await kb.waitFor({ timeout: 10_000 })
+  for (const [py, ch] of [['zhang', '张'], ['san', '三']]) {
+    for (const c of py) await kb.locator(`[data-letter="${c}"]`).click()
+    await kb.locator(`[data-cand="${ch}"]`).click({ timeout: 15_000 })
+  }
+  assert.equal(await page.getByTestId('offline-name').inputValue(), '张三')
+  await page.getByTestId('offline-id').click()
+  const pad = page.getByTestId('keypad')
+  await pad.waitFor({ timeout: 10_000 })
+  for (const k of '11010519491231002X') await pad.locator(`[data-key="${k}"]`).click()
+  assert.equal(await page.getByTestId('offline-id').inputValue(), '11010519491231002X')
+  await page.screenshot({ path: join(E2E_ARTIFACTS, 'e2e-keyboard.png') })
+  await pad.locator('[data-key=done]').click()
+  await page.getByTestId('logout').click()
   await page.getByTestId('welcome').waitFor({ timeout: 10_000 })
 })

@@ -12,6 +12,8 @@ import (
 	"net/url"
 	"path/filepath"
 	"time"
+
+	"examkiosk/exam"
 )
 
 // Config configures the central server. The TOML table is [central].
@@ -65,11 +67,10 @@ type Config struct {
 	// make per EnrolWindow (the codes are short: this bounds guessing).
 	EnrolAttempts int           `toml:"enrol_attempts"`
 	EnrolWindow   time.Duration `toml:"enrol_window"`
-	// PhotoMinBytes, PhotoMinWidth and PhotoMinHeight are the ID photo rules
-	// of the exam notice (a JPEG of more than 20 KB, at least 300×420 px).
-	PhotoMinBytes  int `toml:"photo_min_bytes"`
-	PhotoMinWidth  int `toml:"photo_min_width"`
-	PhotoMinHeight int `toml:"photo_min_height"`
+	// Review holds the reviewers' working hours ([central.review]); the
+	// review page shows when each review is due (exam.ReviewHours.Due, the
+	// function the kiosk's receipt uses).
+	Review exam.ReviewHours `toml:"review"`
 	// QRTTL is how long a login QR code stays valid.
 	QRTTL time.Duration `toml:"qr_ttl"`
 	// MaxLongPoll caps how long a QR login poll may wait.
@@ -135,9 +136,7 @@ func DefaultConfig() Config {
 		EnrolAttempts:          10,
 		EnrolWindow:            10 * time.Minute,
 
-		PhotoMinBytes:    20*1024 + 1,
-		PhotoMinWidth:    300,
-		PhotoMinHeight:   420,
+		Review:           exam.DefaultReviewHours(),
 		QRTTL:            120 * time.Second,
 		MaxLongPoll:      30 * time.Second,
 		PaymentWindow:    72 * time.Hour,
@@ -185,8 +184,8 @@ func (c Config) Validate() error {
 	if c.EnrolAttempts < 1 || c.EnrolWindow < time.Second {
 		errs = append(errs, fmt.Errorf("central.enrol_attempts, enrol_window: %d, %s must be positive, the window at least 1s", c.EnrolAttempts, c.EnrolWindow))
 	}
-	if c.PhotoMinBytes < 0 || c.PhotoMinWidth < 0 || c.PhotoMinHeight < 0 {
-		errs = append(errs, errors.New("central.photo_min_bytes, photo_min_width, photo_min_height: must not be negative"))
+	if err := c.Review.Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("central.review.%w", err))
 	}
 	if c.QRTTL < 10*time.Second || c.QRTTL > 10*time.Minute {
 		errs = append(errs, fmt.Errorf("central.qr_ttl: %s must be between 10s and 10m", c.QRTTL))

@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"examkiosk/sync/provider"
+	"examkiosk/exam"
 	"examkiosk/sync/wire"
 )
 
@@ -69,11 +70,11 @@ func (s *Server) applyAssertion(channel string, params url.Values) (string, erro
 	case name == "" || utf8.RuneCountInString(name) > 50 || !validIDNumber(idn):
 		return q.centreName, &assertionError{http.StatusBadRequest, "姓名或身份证号码无效 / name or ID number is not valid"}
 	default:
-		src := "alipay_qr"
+		src := exam.SourceAlipayQR
 		if q.channel == wire.ChannelSocialSecurity {
-			src = "social_security_qr"
+			src = exam.SourceSocialSecurityQR
 		}
-		q.identity = &wire.Identity{Name: name, IDNumber: idn, Source: src}
+		q.identity = &wire.Identity{Name: name, IDNumber: idn, Source: string(src)}
 		q.setState(wire.QRConfirmed)
 	}
 	return q.centreName, nil

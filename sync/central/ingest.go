@@ -1,11 +1,9 @@
 package central
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"errors"
 	"fmt"
-	"image/jpeg"
 	"net/http"
 	"runtime"
 	"strings"
@@ -15,6 +13,7 @@ import (
 	"github.com/google/uuid"
 	bolt "go.etcd.io/bbolt"
 
+	"examkiosk/exam"
 	"examkiosk/sync/seal"
 	"examkiosk/sync/wire"
 )
@@ -226,20 +225,11 @@ func (s *Server) open(dev string, it wire.SealedItem) opened {
 	return op
 }
 
+// checkPhoto applies the exam notice's photo rules, the same function the
+// kiosk applies before it submits (exam.CheckPhotoFile).
 func (s *Server) checkPhoto(p []byte) string {
-	if len(p) < 3 || p[0] != 0xFF || p[1] != 0xD8 || p[2] != 0xFF {
-		return "照片不是JPEG格式，请重新拍照 / photo is not a JPEG"
-	}
-	if len(p) < s.cfg.PhotoMinBytes {
-		return fmt.Sprintf("照片小于%d字节，请重新拍照 / photo is %d bytes, at least %d required", s.cfg.PhotoMinBytes, len(p), s.cfg.PhotoMinBytes)
-	}
-	c, err := jpeg.DecodeConfig(bytes.NewReader(p))
-	if err != nil {
-		return "照片无法读取，请重新拍照 / photo cannot be decoded: " + err.Error()
-	}
-	if c.Width < s.cfg.PhotoMinWidth || c.Height < s.cfg.PhotoMinHeight {
-		return fmt.Sprintf("照片尺寸%d×%d不足%d×%d，请重新拍照 / photo is %d×%d px, at least %d×%d required",
-			c.Width, c.Height, s.cfg.PhotoMinWidth, s.cfg.PhotoMinHeight, c.Width, c.Height, s.cfg.PhotoMinWidth, s.cfg.PhotoMinHeight)
+	if r := exam.CheckPhotoFile(p, 0); r != nil {
+		return "photo: " + r.Error()
 	}
 	return ""
 }

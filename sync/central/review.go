@@ -296,14 +296,15 @@ var reviewPage = template.Must(template.New("review").Funcs(pageFuncs).Parse(`<!
 img{width:90px}form{display:inline-block;margin:.2em}.msg{color:#060}</style></head><body>
 <h1>报名审核 Review queue</h1>
 <p>{{.Reviewer}}{{if eq .Reviewer "demo"}}（演示模式，未登录 demo mode, no login）{{else}} <form method="post" action="/logout"><input type="hidden" name="csrf" value="{{.CSRF}}"><button>退出 Log out</button></form>{{end}}</p>
-<p><a href="/devices">设备 Devices</a> · {{len .Regs}} 待审核 under review · reviewers work 8:30–12:00, 14:30–18:00 and review within 12 working hours</p>
+<p><a href="/devices">设备 Devices</a> · {{len .Regs}} 待审核 under review · reviewers work {{range .Hours.Windows}}{{.}} {{end}}on weekdays and review within {{.Hours.Within}} of working time</p>
 {{if .Msg}}<p class="msg">{{.Msg}}</p>{{end}}
-<table><tr><th>照片 Photo</th><th>考生 Candidate</th><th>报考 Exam / position</th><th>提交 Submitted</th><th>审核 Decision</th></tr>
+<table><tr><th>照片 Photo</th><th>考生 Candidate</th><th>报考 Exam / position</th><th>提交 Submitted</th><th>审核截止 Review due</th><th>审核 Decision</th></tr>
 {{range .Regs}}<tr>
 <td><img src="/admin/registrations/{{seg .ID}}/photo" alt="photo"></td>
 <td>{{.Name}}<br>{{.IDNumber}}<br><small>{{.ID}} r{{.Revision}} · {{.Source}}</small></td>
 <td>{{.ExamID}}<br>{{.PositionID}}</td>
 <td>{{.SubmittedAt.Format "2006-01-02 15:04"}}</td>
+<td data-due>{{.Due.Format "2006-01-02 15:04"}}</td>
 <td><form method="post" action="/review/{{seg .ID}}"><input type="hidden" name="csrf" value="{{$.CSRF}}"><input type="hidden" name="decision" value="approve"><button>通过 Approve</button></form>
 <form method="post" action="/review/{{seg .ID}}"><input type="hidden" name="csrf" value="{{$.CSRF}}"><input type="hidden" name="decision" value="reject">
 <input name="reason" required placeholder="驳回原因 reason"><button>驳回 Reject</button></form></td>
@@ -318,10 +319,21 @@ func (s *Server) handleReviewPage(w http.ResponseWriter, r *http.Request) {
 	if len(regs) > 200 {
 		regs = regs[:200]
 	}
+	type row struct {
+		Registration
+		Due time.Time // exam.ReviewHours.Due: the kiosk's receipt says the same
+	}
+	rows := make([]row, len(regs))
+	for i, reg := range regs {
+		rows[i] = row{reg, s.cfg.Review.Due(reg.ReceivedAt.Local())}
+	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	p := principalFrom(r.Context())
-	reviewPage.Execute(w, map[string]any{"Regs": regs, "Msg": r.URL.Query().Get("msg"), "Reviewer": p.name, "CSRF": p.csrf})
+	reviewPage.Execute(w, map[string]any{"Regs": rows, "Hours": s.cfg.Review, "Msg": r.URL.Query().Get("msg"), "Reviewer": p.name, "CSRF": p.csrf})
 }
+
+// gigabytes writes a byte count for people: "12.3 GB".
+func gigabytes(b uint64) string { return fmt.Sprintf("%.1f GB", float64(b)/1e9) }
 
 func (s *Server) handleReviewForm(w http.ResponseWriter, r *http.Request) {
 	approve := r.FormValue("decision") == "approve"
@@ -335,14 +347,14 @@ func (s *Server) handleReviewForm(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/review?msg="+template.URLQueryEscaper(msg), http.StatusSeeOther)
 }
 
-var devicesPage = template.Must(template.New("devices").Parse(`<!doctype html>
+var devicesPage = template.Must(template.New("devices").Funcs(template.FuncMap{"gb": gigabytes}).Parse(`<!doctype html>
 <html lang="zh-CN"><head><meta charset="utf-8"><meta http-equiv="refresh" content="30"><title>设备 Devices</title>
 <style>body{font-family:sans-serif;margin:1em 2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.4em}.bad{color:#b00}</style></head><body>
 <h1>自助机 Kiosks</h1><p><a href="/review">审核 Review</a></p>
 <table><tr><th>设备 Device</th><th>考点 Centre</th><th>最后心跳 Last heartbeat</th><th>队列 Queue</th><th>隔离 Quarantined</th><th>摄像头 Camera</th><th>磁盘 Disk free</th><th>版本 Version</th><th>状态 State</th></tr>
 {{range .}}<tr><td>{{.ID}}<br><small>{{.Hostname}}</small></td><td>{{.CentreName}}</td>
 <td>{{if .LastHeartbeat.IsZero}}—{{else}}{{.LastHeartbeat.Format "2006-01-02 15:04:05"}}{{end}}</td>
-{{with .Health}}<td>{{.QueueDepth}}</td><td{{if .Quarantined}} class="bad"{{end}}>{{.Quarantined}}</td><td>{{.Camera}}</td><td>{{.DiskFreeBytes}}</td><td>{{.Version}}</td>{{else}}<td colspan="5">—</td>{{end}}
+{{with .Health}}<td>{{.QueueDepth}}</td><td{{if .Quarantined}} class="bad"{{end}}>{{.Quarantined}}</td><td>{{.Camera}}</td><td>{{gb .DiskFreeBytes}}</td><td>{{.Version}}</td>{{else}}<td colspan="5">—</td>{{end}}
 <td>{{if .Revoked}}<span class="bad">已吊销 revoked</span>{{else}}有效 active{{end}}</td></tr>{{end}}
 </table></body></html>`))
 

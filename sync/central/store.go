@@ -16,6 +16,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
+	"examkiosk/exam"
 	"examkiosk/sync/seal"
 	"examkiosk/sync/signing"
 	"examkiosk/sync/wire"
@@ -83,11 +84,11 @@ type accountRecord struct {
 
 // Registration statuses held by the central (also sent in wire.Update).
 const (
-	StatusUnderReview = "under_review"
-	StatusApproved    = "approved"
-	StatusRejected    = "rejected"
-	StatusPaid        = "paid"
-	StatusExpired     = "expired"
+	StatusUnderReview = string(exam.StatusUnderReview)
+	StatusApproved    = string(exam.StatusApproved)
+	StatusRejected    = string(exam.StatusRejected)
+	StatusPaid        = string(exam.StatusPaid)
+	StatusExpired     = string(exam.StatusExpired)
 )
 
 var errNotFound = errors.New("not found")

@@ -36,7 +36,7 @@ func TestDeliveryUnderFaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	ob, sink := newMemOutbox(), &memSink{}
-	photo := testbed.Photo(300, 420, 30, 1)
+	photo := testbed.Photo(300, 420, 60, 1)
 	firsts := n - n/20
 	for i := range firsts {
 		rid := testbed.RegNum(i)

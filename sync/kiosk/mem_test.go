@@ -2,7 +2,6 @@ package kiosk_test
 
 import (
 	"context"
-	"sort"
 	"sync"
 
 	"examkiosk/sync/wire"
@@ -110,13 +109,4 @@ func (s *memSink) latest() map[string]wire.Update {
 		m[u.RegistrationID] = u
 	}
 	return m
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	var ks []string
-	for k := range m {
-		ks = append(ks, k)
-	}
-	sort.Strings(ks)
-	return ks
 }

@@ -1,44 +1,60 @@
-// The one door from the UI to Go: the generated Wails bindings
-// (frontend/wailsjs, written by `make bindings`). Components import from
-// here so that unit tests can replace this module.
-export * from '../../wailsjs/go/app/App'
-export type { app, face, wire, registration } from '../../wailsjs/go/models'
+// The one door from the UI to Go: the generated Wails bindings of the three
+// bound services (frontend/wailsjs, written by `make bindings`) and the
+// events Go emits. Components import from here so that unit tests can
+// replace this module.
+export * from '../../wailsjs/go/app/JourneyService'
+export * from '../../wailsjs/go/app/StaffService'
+export * from '../../wailsjs/go/app/DeviceService'
+export { onEvent, type KioskEvent } from './events'
+export type { app, face, wire } from '../../wailsjs/go/models'
 
-/** A bound method's rejection: a form refusal ({problems}) or a message. */
-export interface FieldProblem {
-  field: string
-  zh: string
-  en: string
+/** A bound method's rejection (app.Refusal in Go): a code, the field it
+ * concerns and the arguments of its words; the words are the UI's
+ * (i18n: errors.<code>; a form's problems: refusal.<code> with field.<field>). */
+export interface Refusal {
+  code: string
+  field?: string
+  args?: Record<string, string>
+  problems?: Refusal[]
 }
 
-/** problemsOf returns the refused fields of a form error, if it is one. */
-export function problemsOf(err: unknown): FieldProblem[] {
-  if (err && typeof err === 'object' && Array.isArray((err as { problems?: unknown }).problems)) {
-    return (err as { problems: FieldProblem[] }).problems
+/** The translate function of vue-i18n's useI18n(). */
+export type Translate = (key: string, named?: Record<string, unknown>) => string
+
+/** refusalOf returns a rejection as a Refusal, or null if it is none. */
+export function refusalOf(err: unknown): Refusal | null {
+  let v: unknown = err
+  if (typeof v === 'string') {
+    try {
+      v = JSON.parse(v)
+    } catch {
+      return null
+    }
   }
-  return []
+  if (v && typeof v === 'object' && typeof (v as { code?: unknown }).code === 'string') return v as Refusal
+  return null
 }
 
-/** messageOf returns a rejection as text for the current language. Go sends
- * its refusals as "中文 / English"; only the language asked for is kept. */
-export function messageOf(err: unknown, locale: string): string {
-  const ps = problemsOf(err)
-  if (ps.length) return ps.map((p) => (locale === 'en' ? p.en : p.zh)).join('\n')
-  const s = err instanceof Error ? err.message : String(err)
-  const i = s.indexOf(' / ')
-  if (i > 0 && /[\u4e00-\u9fff]/.test(s.slice(0, i))) {
-    return locale === 'en' ? s.slice(i + 3) : s.slice(0, i)
+/** problemsOf returns the refused fields of a form refusal, if it is one. */
+export function problemsOf(err: unknown): Refusal[] {
+  return refusalOf(err)?.problems ?? []
+}
+
+/** fieldText is the words of one refused field. */
+export function fieldText(p: Refusal, t: Translate): string {
+  return t(`refusal.${p.code}`, { ...(p.args ?? {}), field: t(`field.${p.field}`) })
+}
+
+/** messageOf returns the words of a rejection in the current language.
+ * Anything that is not a refusal (a bug, a lost connection to Go) reads
+ * as errors.internal; its detail is in the kiosk's log. */
+export function messageOf(err: unknown, t: Translate): string {
+  const r = refusalOf(err)
+  if (!r) {
+    console.error('kiosk: unexpected error', err)
+    return t('errors.internal')
   }
-  return s
-}
-
-/** bilingual picks the text of a {zh, en} pair for the locale. */
-export function bilingual(t: { zh: string; en: string } | undefined, locale: string): string {
-  if (!t) return ''
-  return locale === 'en' ? t.en : t.zh
-}
-
-/** problemText picks one language of a face problem's "中文 / English" message. */
-export function problemText(message: string, locale: string): string {
-  return messageOf(message, locale)
+  if (r.problems?.length) return r.problems.map((p) => fieldText(p, t)).join('\n')
+  if (r.field) return fieldText(r, t)
+  return t(`errors.${r.code}`, r.args ?? {})
 }

@@ -4,7 +4,7 @@ import { makeI18n } from '../i18n'
 import StatusStrip from './StatusStrip.vue'
 import * as kiosk from '../api/kiosk'
 
-vi.mock('../api/kiosk', () => ({ Welcome: vi.fn(), Status: vi.fn(), ReportRendered: vi.fn() }))
+vi.mock('../api/kiosk', () => ({ Welcome: vi.fn(), Status: vi.fn(), ReportRendered: vi.fn(), onEvent: vi.fn(() => () => {}) }))
 
 describe('StatusStrip', () => {
   it('labels each status item from Go in the current language', async () => {
@@ -17,7 +17,7 @@ describe('StatusStrip', () => {
       ],
     } as never)
     const i18n = makeI18n()
-    const w = mount(StatusStrip, { props: { intervalMs: 60000 }, global: { plugins: [i18n] } })
+    const w = mount(StatusStrip, { global: { plugins: [i18n] } })
     await flushPromises()
     expect(w.get('[data-testid=status-camera]').text()).toContain('摄像头：正常')
     expect(w.get('[data-testid=status-central]').attributes('data-state')).toBe('warn')

@@ -280,7 +280,7 @@ export namespace app {
 	    distance: number;
 	    threshold: number;
 	    match: boolean;
-	    reason?: string;
+	    failure?: string;
 	
 	    static createFrom(source: any = {}) {
 	        return new FaceResult(source);
@@ -295,7 +295,7 @@ export namespace app {
 	        this.distance = source["distance"];
 	        this.threshold = source["threshold"];
 	        this.match = source["match"];
-	        this.reason = source["reason"];
+	        this.failure = source["failure"];
 	    }
 	
 		convertValues(a: any, classs: any, asMap: boolean = false): any {
@@ -395,7 +395,7 @@ export namespace app {
 	}
 	export class FormOptions {
 	    exams: wire.Exam[];
-	    education: registration.EducationLevel[];
+	    education: string[];
 	    yearFrom: number;
 	    yearTo: number;
 	
@@ -406,7 +406,7 @@ export namespace app {
 	    constructor(source: any = {}) {
 	        if ('string' === typeof source) source = JSON.parse(source);
 	        this.exams = this.convertValues(source["exams"], wire.Exam);
-	        this.education = this.convertValues(source["education"], registration.EducationLevel);
+	        this.education = source["education"];
 	        this.yearFrom = source["yearFrom"];
 	        this.yearTo = source["yearTo"];
 	    }
@@ -477,6 +477,7 @@ export namespace app {
 	    state: string;
 	    code: string;
 	    detail: string;
+	    figures?: string;
 	
 	    static createFrom(source: any = {}) {
 	        return new StatusItem(source);
@@ -488,6 +489,7 @@ export namespace app {
 	        this.state = source["state"];
 	        this.code = source["code"];
 	        this.detail = source["detail"];
+	        this.figures = source["figures"];
 	    }
 	}
 	export class StatusReport {
@@ -693,8 +695,6 @@ export namespace camera {
 	    device: string;
 	    name?: string;
 	    mode: Mode;
-	    message_zh: string;
-	    message_en: string;
 	    detail?: string;
 	    // Go type: time
 	    since: any;
@@ -709,8 +709,6 @@ export namespace camera {
 	        this.device = source["device"];
 	        this.name = source["name"];
 	        this.mode = this.convertValues(source["mode"], Mode);
-	        this.message_zh = source["message_zh"];
-	        this.message_en = source["message_en"];
 	        this.detail = source["detail"];
 	        this.since = this.convertValues(source["since"], null);
 	    }
@@ -738,24 +736,9 @@ export namespace camera {
 
 export namespace face {
 	
-	export class Text {
-	    zh: string;
-	    en: string;
-	
-	    static createFrom(source: any = {}) {
-	        return new Text(source);
-	    }
-	
-	    constructor(source: any = {}) {
-	        if ('string' === typeof source) source = JSON.parse(source);
-	        this.zh = source["zh"];
-	        this.en = source["en"];
-	    }
-	}
 	export class LivenessStatus {
 	    state: string;
 	    action?: string;
-	    prompt: Text;
 	    step: number;
 	    steps: number;
 	    attempt: number;
@@ -771,7 +754,6 @@ export namespace face {
 	        if ('string' === typeof source) source = JSON.parse(source);
 	        this.state = source["state"];
 	        this.action = source["action"];
-	        this.prompt = this.convertValues(source["prompt"], Text);
 	        this.step = source["step"];
 	        this.steps = source["steps"];
 	        this.attempt = source["attempt"];
@@ -779,28 +761,9 @@ export namespace face {
 	        this.remaining = source["remaining"];
 	        this.reason = source["reason"];
 	    }
-	
-		convertValues(a: any, classs: any, asMap: boolean = false): any {
-		    if (!a) {
-		        return a;
-		    }
-		    if (a.slice && a.map) {
-		        return (a as any[]).map(elem => this.convertValues(elem, classs));
-		    } else if ("object" === typeof a) {
-		        if (asMap) {
-		            for (const key of Object.keys(a)) {
-		                a[key] = new classs(a[key]);
-		            }
-		            return a;
-		        }
-		        return new classs(a);
-		    }
-		    return a;
-		}
 	}
 	export class Problem {
 	    code: string;
-	    message: string;
 	    value?: number;
 	    limit?: string;
 	
@@ -811,7 +774,6 @@ export namespace face {
 	    constructor(source: any = {}) {
 	        if ('string' === typeof source) source = JSON.parse(source);
 	        this.code = source["code"];
-	        this.message = source["message"];
 	        this.value = source["value"];
 	        this.limit = source["limit"];
 	    }
@@ -870,27 +832,6 @@ export namespace kiosk {
 		    }
 		    return a;
 		}
-	}
-
-}
-
-export namespace registration {
-	
-	export class EducationLevel {
-	    value: string;
-	    zh: string;
-	    en: string;
-	
-	    static createFrom(source: any = {}) {
-	        return new EducationLevel(source);
-	    }
-	
-	    constructor(source: any = {}) {
-	        if ('string' === typeof source) source = JSON.parse(source);
-	        this.value = source["value"];
-	        this.zh = source["zh"];
-	        this.en = source["en"];
-	    }
 	}
 
 }

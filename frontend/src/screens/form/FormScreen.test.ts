@@ -41,9 +41,10 @@ describe('FormScreen', () => {
   it('shows each refusal from Go under its field, in the current language', async () => {
     vi.mocked(kiosk.FormOptions).mockResolvedValue(options as never)
     vi.mocked(kiosk.SaveForm).mockRejectedValue({
+      code: 'form',
       problems: [
-        { field: 'phone', zh: '手机号码格式不正确，请输入11位手机号', en: 'the mobile number must have 11 digits' },
-        { field: 'position_id', zh: '请选择报考岗位', en: 'choose a position' },
+        { code: 'phone_format', field: 'phone' },
+        { code: 'required', field: 'position_id' },
       ],
     })
     const { w } = mountForm()
@@ -52,7 +53,7 @@ describe('FormScreen', () => {
     await w.get('form').trigger('submit')
     await flushPromises()
     const errors = w.findAll('.field-error').map((e) => e.text())
-    expect(errors).toEqual(['请选择报考岗位', '手机号码格式不正确，请输入11位手机号'])
+    expect(errors).toEqual(['请填写岗位', '手机号应为 11 位中国大陆手机号码，请核对'])
     expect(vi.mocked(kiosk.SaveForm).mock.calls[0][0]).toMatchObject({ phone: '12345', examId: 'E1' })
   })
 

@@ -43,10 +43,10 @@ describe('StaffSupport', () => {
   })
 
   it('says what to do when no USB stick is there', async () => {
-    vi.mocked(kiosk.StaffDiagnostics).mockRejectedValue(new Error('未找到U盘，请插入U盘后重试 / No USB stick found: plug one in and try again'))
+    vi.mocked(kiosk.StaffDiagnostics).mockRejectedValue(JSON.stringify({ code: 'usb_not_found' }))
     const w = mount(StaffSupport, { global: { plugins: [makeI18n()] } })
     await w.get('[data-testid=staff-diag-usb]').trigger('click')
     await flushPromises()
-    expect(w.get('.error').text()).toBe('未找到U盘，请插入U盘后重试')
+    expect(w.get('.error').text()).toBe('未找到U盘，请插入U盘后重试，或用“显示二维码”查看摘要')
   })
 })
