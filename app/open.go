@@ -23,7 +23,7 @@ import (
 const settingSyncCentre = "sync.centre"
 
 type syncCentre struct {
-	Centre  wire.Centre `json:"centre"`
+	Centre    wire.Centre `json:"centre"`
 	SealKey   []byte      `json:"seal_key"`
 	AnswerKey []byte      `json:"answer_key,omitempty"` // pinned at enrolment (protocol v2)
 }

@@ -11,8 +11,8 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"examkiosk/sync/provider"
 	"examkiosk/exam"
+	"examkiosk/sync/provider"
 	"examkiosk/sync/wire"
 )
 
