@@ -114,7 +114,7 @@ func powerCutRound(t *testing.T, cutAfter int) {
 				if len(acked) == cutAfter {
 					close(reached)
 				}
-			case strings.HasSuffix(strings.Fields(line+" x")[0], "-error"):
+			case strings.HasSuffix(strings.Fields(line + " x")[0], "-error"):
 				fatal = line
 			}
 			mu.Unlock()
