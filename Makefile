@@ -79,6 +79,8 @@ e2e: build-dev
 FUZZTIME ?= 10s
 FUZZ_TARGETS := device/face:FuzzValidatePhoto:2 app/registration:FuzzParseIDNumber:1 sync/wire:FuzzPushBinary:1 \
 	device/camera:FuzzEnsureHuffman:1 device/camera:FuzzMJPEGReader:1
+# The ID-number rule against an independent MOD 11-2 oracle (idnumber/table_test.go).
+FUZZ_TARGETS += idnumber:FuzzParse:1
 fuzz:
 	@set -e; mkdir -p bin; for t in $(FUZZ_TARGETS); do \
 	  pkg=$${t%%:*}; rest=$${t#*:}; name=$${rest%%:*}; mult=$${rest#*:}; \
