@@ -151,7 +151,7 @@ func TestPhotoRulesOfTheNotice(t *testing.T) {
 
 	t.Run("at least 300x420", func(t *testing.T) {
 		for _, c := range []struct {
-			w, h int
+			w, h  int
 			small bool
 		}{{300, 420, false}, {299, 420, true}, {300, 419, true}, {295, 413, true}, {200, 280, true}} {
 			r := validate(t, e, bigJPEG(t, scaleTo(good, c.w, c.h)))
