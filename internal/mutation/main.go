@@ -1,0 +1,285 @@
+// Command mutation runs gremlins (Go mutation testing) on the packages that
+// hold the kiosk's rules and promises, one package at a time, and writes
+// docs/MUTATION.md: per package the efficacy (killed / (killed + lived)),
+// the mutator coverage ((killed + lived) / all mutants), and every surviving
+// mutant, marked equivalent where internal/mutation/equivalent.txt says why.
+//
+// Usage (from the module root, what `make mutation` runs):
+//
+//	go run ./internal/mutation -gremlins bin/gremlins -out docs/MUTATION.md [package ...]
+//
+// A package is given as its directory, optionally followed by "=" and a
+// regular expression of the files to mutate (others are excluded), e.g.
+// device/face=^(photo|liveness)\.go$. Without packages it runs the full set.
+// -min sets the efficacy and coverage every package must reach (the exit
+// status is 1 otherwise).
+package main
+
+import (
+	"bufio"
+	"cmp"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Full is every package the report covers, smallest first.
+var Full = []string{
+	"idnumber", "sync/seal", "sync/signing", "sync/wire", "app/registration", "app/store",
+	"sync/kiosk", "sync/central", `device/face=^(photo|liveness)\.go$`,
+}
+
+type result struct {
+	Files []struct {
+		FileName  string `json:"file_name"`
+		Mutations []struct {
+			Type   string `json:"type"`
+			Status string `json:"status"`
+			Line   int    `json:"line"`
+			Column int    `json:"column"`
+		} `json:"mutations"`
+	} `json:"files"`
+	Efficacy   float64        `json:"test_efficacy"`
+	Coverage   float64        `json:"mutations_coverage"`
+	Total      int            `json:"mutants_total"`
+	Killed     int            `json:"mutants_killed"`
+	Lived      int            `json:"mutants_lived"`
+	NotViable  int            `json:"mutants_not_viable"`
+	NotCovered int            `json:"mutants_not_covered"`
+	Elapsed    float64        `json:"elapsed_time"`
+	Mutators   map[string]int `json:"mutator_statistics"`
+}
+
+type pkgReport struct {
+	Dir, Files string
+	Res        result
+	Err        error
+	Lived      []string // "file:line:col TYPE"
+	NotCovered []string
+	Equivalent map[string]string // lived mutant → reason
+}
+
+func main() {
+	gremlins := flag.String("gremlins", "bin/gremlins", "the gremlins binary")
+	out := flag.String("out", "docs/MUTATION.md", "the report to write")
+	work := flag.String("work", "bin/mutation", "where the per-package JSON and logs go")
+	equivFile := flag.String("equivalent", "internal/mutation/equivalent.txt", "equivalent survivors with their reasons")
+	minPct := flag.Float64("min", 0, "efficacy and mutator coverage each package must reach, in percent (0: report only)")
+	timeout := flag.Int("timeout-coefficient", 10, "gremlins --timeout-coefficient (a loaded machine needs more)")
+	reuse := flag.Bool("reuse", false, "use a package's result in -work from an earlier run instead of running gremlins again")
+	flag.Parse()
+	pkgs := flag.Args()
+	if len(pkgs) == 0 {
+		pkgs = Full
+	}
+	equiv, err := readEquivalent(*equivFile)
+	if err != nil {
+		slog.Error("mutation", "err", err)
+		os.Exit(2)
+	}
+	if err := os.MkdirAll(*work, 0o755); err != nil {
+		slog.Error("mutation", "err", err)
+		os.Exit(2)
+	}
+	var reports []pkgReport
+	for _, p := range pkgs {
+		dir, files, _ := strings.Cut(p, "=")
+		r := pkgReport{Dir: dir, Files: files, Equivalent: map[string]string{}}
+		start := time.Now()
+		if *reuse {
+			r.Res, r.Err = readResult(resultPath(*work, dir))
+		} else {
+			r.Res, r.Err = run(*gremlins, *work, dir, files, *timeout)
+		}
+		slog.Info("mutation", "package", dir, "efficacy", r.Res.Efficacy, "coverage", r.Res.Coverage, "took", time.Since(start).Round(time.Second), "err", r.Err)
+		for _, f := range r.Res.Files {
+			for _, m := range f.Mutations {
+				id := fmt.Sprintf("%s:%d:%d %s", f.FileName, m.Line, m.Column, m.Type)
+				switch m.Status {
+				case "LIVED":
+					r.Lived = append(r.Lived, id)
+					if why, ok := equiv[dir+" "+id]; ok {
+						r.Equivalent[id] = why
+					}
+				case "NOT COVERED":
+					r.NotCovered = append(r.NotCovered, id)
+				}
+			}
+		}
+		reports = append(reports, r)
+	}
+	if err := os.WriteFile(*out, []byte(render(reports, pkgs)), 0o644); err != nil {
+		slog.Error("mutation", "err", err)
+		os.Exit(2)
+	}
+	fmt.Printf("wrote %s\n", *out)
+	failed := false
+	for _, r := range reports {
+		if r.Err != nil {
+			failed = true
+			continue
+		}
+		if *minPct > 0 && (effectiveEfficacy(r) < *minPct || r.Res.Coverage < *minPct) {
+			fmt.Fprintf(os.Stderr, "mutation: %s efficacy %.1f %% (equivalents excluded), coverage %.1f %%: below %.0f %%\n", r.Dir, effectiveEfficacy(r), r.Res.Coverage, *minPct)
+			failed = true
+		}
+	}
+	if failed {
+		os.Exit(1)
+	}
+}
+
+// run runs gremlins on one package directory and reads its JSON result.
+func run(gremlins, work, dir, files string, timeout int) (result, error) {
+	var res result
+	name := strings.ReplaceAll(dir, "/", "_")
+	jsonOut := resultPath(work, dir)
+	args := []string{"unleash", "--workers", "1", "--test-cpu", "1",
+		"--timeout-coefficient", fmt.Sprint(timeout), "-o", jsonOut}
+	if files != "" {
+		re, err := regexp.Compile(files)
+		if err != nil {
+			return res, fmt.Errorf("%s: files %q: %w", dir, files, err)
+		}
+		ents, err := os.ReadDir(dir)
+		if err != nil {
+			return res, fmt.Errorf("%s: %w", dir, err)
+		}
+		for _, e := range ents {
+			if n := e.Name(); strings.HasSuffix(n, ".go") && !strings.HasSuffix(n, "_test.go") && !re.MatchString(n) {
+				args = append(args, "-E", "^"+regexp.QuoteMeta(filepath.Join(dir, n))+"$")
+			}
+		}
+	}
+	args = append(args, "./"+dir)
+	logf, err := os.Create(filepath.Join(work, name+".log"))
+	if err != nil {
+		return res, err
+	}
+	defer logf.Close()
+	cmd := exec.Command(gremlins, args...)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.Env = append(os.Environ(), "GOMAXPROCS=1")
+	if err := cmd.Run(); err != nil {
+		return res, fmt.Errorf("gremlins %s: %w (log %s)", dir, err, logf.Name())
+	}
+	return readResult(jsonOut)
+}
+
+// resultPath is where gremlins writes a package's JSON result.
+func resultPath(work, dir string) string {
+	p, _ := filepath.Abs(filepath.Join(work, strings.ReplaceAll(dir, "/", "_")+".json"))
+	return p
+}
+
+func readResult(path string) (result, error) {
+	var res result
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return res, fmt.Errorf("gremlins result: %w", err)
+	}
+	if err := json.Unmarshal(b, &res); err != nil {
+		return res, fmt.Errorf("gremlins result %s: %w", path, err)
+	}
+	return res, nil
+}
+
+// effectiveEfficacy is the efficacy with the equivalent survivors (which
+// no test can kill) left out of the denominator.
+func effectiveEfficacy(r pkgReport) float64 {
+	d := r.Res.Killed + r.Res.Lived - len(r.Equivalent)
+	if d <= 0 {
+		return 100
+	}
+	return 100 * float64(r.Res.Killed) / float64(d)
+}
+
+// readEquivalent reads "package file:line:col TYPE<TAB>reason" lines.
+func readEquivalent(path string) (map[string]string, error) {
+	m := map[string]string{}
+	f, err := os.Open(path)
+	if os.IsNotExist(err) {
+		return m, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		key, why, ok := strings.Cut(line, "\t")
+		if !ok || strings.TrimSpace(why) == "" {
+			return nil, fmt.Errorf("%s:%d: want \"package file:line:col TYPE<TAB>reason\"", path, n)
+		}
+		m[strings.Join(strings.Fields(key), " ")] = strings.TrimSpace(why)
+	}
+	return m, sc.Err()
+}
+
+func render(reports []pkgReport, asked []string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "# Mutation testing\n\n")
+	fmt.Fprintf(&b, "Written by `make mutation` (internal/mutation, gremlins v0.6.0, default mutators: arithmetic, conditionals boundary and negation, increment/decrement, invert negatives) on %s, %s/%s, one worker, one CPU per test run. Load when written: %s.\n\n",
+		time.Now().UTC().Format("2006-01-02 15:04 MST"), runtime.GOOS, runtime.GOARCH, loadavg())
+	b.WriteString("Efficacy = killed / (killed + lived); *w/o equiv.* leaves the equivalent survivors (listed with their reason, no test can tell them apart) out. Mutator coverage = (killed + lived) / (killed + lived + not covered). Aim: both ≥ 90 %.\n\n")
+	b.WriteString("| package | files | mutants | killed | lived | not covered | efficacy | w/o equiv. | mutator coverage | time |\n|---|---|---|---|---|---|---|---|---|---|\n")
+	for _, r := range reports {
+		files := strings.ReplaceAll(cmp.Or(r.Files, "all"), "|", `\|`)
+		if r.Err != nil {
+			fmt.Fprintf(&b, "| %s | %s | — | — | — | — | not run: %s | | | |\n", r.Dir, files, strings.ReplaceAll(r.Err.Error(), "|", "/"))
+			continue
+		}
+		fmt.Fprintf(&b, "| %s | `%s` | %d | %d | %d | %d | %.1f %% | %.1f %% | %.1f %% | %.0f s |\n", r.Dir, files, r.Res.Killed+r.Res.Lived+r.Res.NotCovered,
+			r.Res.Killed, r.Res.Lived, r.Res.NotCovered, r.Res.Efficacy, effectiveEfficacy(r), r.Res.Coverage, r.Res.Elapsed)
+	}
+	for _, r := range reports {
+		if r.Err != nil || len(r.Lived)+len(r.NotCovered) == 0 {
+			continue
+		}
+		fmt.Fprintf(&b, "\n## %s\n", r.Dir)
+		if len(r.Lived) > 0 {
+			b.WriteString("\nSurvivors:\n\n")
+			slices.Sort(r.Lived)
+			for _, id := range r.Lived {
+				if why, ok := r.Equivalent[id]; ok {
+					fmt.Fprintf(&b, "- `%s`: equivalent: %s\n", id, why)
+				} else {
+					fmt.Fprintf(&b, "- `%s`\n", id)
+				}
+			}
+		}
+		if len(r.NotCovered) > 0 {
+			b.WriteString("\nNot covered by any test:\n\n")
+			slices.Sort(r.NotCovered)
+			for _, id := range r.NotCovered {
+				fmt.Fprintf(&b, "- `%s`\n", id)
+			}
+		}
+	}
+	return b.String()
+}
+
+func loadavg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
+}
