@@ -47,7 +47,7 @@ func passingPhoto(t *testing.T, e *Engine) *image.RGBA {
 			goodPhoto.err = err
 			return
 		}
-		goodPhoto.img = toRGBA(img)
+		goodPhoto.img = rgbaCopy(img)
 	})
 	if goodPhoto.err != nil {
 		t.Fatal(goodPhoto.err)
@@ -55,7 +55,7 @@ func passingPhoto(t *testing.T, e *Engine) *image.RGBA {
 	return goodPhoto.img
 }
 
-func toRGBA(img image.Image) *image.RGBA {
+func rgbaCopy(img image.Image) *image.RGBA {
 	b := img.Bounds()
 	out := image.NewRGBA(image.Rect(0, 0, b.Dx(), b.Dy()))
 	for y := 0; y < b.Dy(); y++ {
@@ -66,9 +66,9 @@ func toRGBA(img image.Image) *image.RGBA {
 	return out
 }
 
-// warp makes a w×h image whose pixel (x, y) is src at (a·x + c, a·y + d)
+// warpPhoto makes a w×h image whose pixel (x, y) is src at (a·x + c, a·y + d)
 // (bilinear), and the background colour bg outside src.
-func warp(src *image.RGBA, w, h int, a, c, d float64, bg color.RGBA) *image.RGBA {
+func warpPhoto(src *image.RGBA, w, h int, a, c, d float64, bg color.RGBA) *image.RGBA {
 	out := image.NewRGBA(image.Rect(0, 0, w, h))
 	sw, sh := src.Rect.Dx(), src.Rect.Dy()
 	for y := 0; y < h; y++ {
@@ -96,12 +96,12 @@ func warp(src *image.RGBA, w, h int, a, c, d float64, bg color.RGBA) *image.RGBA
 	return out
 }
 
-// scaleTo resizes src to w×h (aspect taken from the width).
-func scaleTo(src *image.RGBA, w, h int) *image.RGBA {
-	return warp(src, w, h, float64(src.Rect.Dx())/float64(w), 0, 0, color.RGBA{255, 255, 255, 255})
+// scalePhoto resizes src to w×h (aspect taken from the width).
+func scalePhoto(src *image.RGBA, w, h int) *image.RGBA {
+	return warpPhoto(src, w, h, float64(src.Rect.Dx())/float64(w), 0, 0, color.RGBA{255, 255, 255, 255})
 }
 
-func encode(t *testing.T, img image.Image, quality int) []byte {
+func encodeQuality(t *testing.T, img image.Image, quality int) []byte {
 	t.Helper()
 	var b bytes.Buffer
 	if err := jpeg.Encode(&b, img, &jpeg.Options{Quality: quality}); err != nil {
@@ -125,14 +125,14 @@ func padTo(t *testing.T, jpg []byte, n int) []byte {
 func bigJPEG(t *testing.T, img image.Image) []byte {
 	t.Helper()
 	for q := 90; q <= 100; q += 5 {
-		if b := encode(t, img, q); len(b) > 24<<10 {
+		if b := encodeQuality(t, img, q); len(b) > 24<<10 {
 			return b
 		}
 	}
-	return padTo(t, encode(t, img, 95), 24<<10)
+	return padTo(t, encodeQuality(t, img, 95), 24<<10)
 }
 
-func validate(t *testing.T, e *Engine, jpg []byte) PhotoReport {
+func validateDefault(t *testing.T, e *Engine, jpg []byte) PhotoReport {
 	t.Helper()
 	r, err := e.ValidatePhoto(jpg, DefaultPhotoSpec())
 	if err != nil {
@@ -145,7 +145,7 @@ func TestPhotoRulesOfTheNotice(t *testing.T) {
 	e := testEngine(t)
 	good := passingPhoto(t, e)
 	white := color.RGBA{255, 255, 255, 255}
-	if r := validate(t, e, bigJPEG(t, good)); !r.OK {
+	if r := validateDefault(t, e, bigJPEG(t, good)); !r.OK {
 		t.Fatalf("the starting photo does not pass: %v", codesOf(r.Problems))
 	}
 
@@ -154,7 +154,7 @@ func TestPhotoRulesOfTheNotice(t *testing.T) {
 			w, h  int
 			small bool
 		}{{300, 420, false}, {299, 420, true}, {300, 419, true}, {295, 413, true}, {200, 280, true}} {
-			r := validate(t, e, bigJPEG(t, scaleTo(good, c.w, c.h)))
+			r := validateDefault(t, e, bigJPEG(t, scalePhoto(good, c.w, c.h)))
 			if r.Has(CodeTooSmall) != c.small {
 				t.Errorf("%dx%d: too_small = %v, want %v (problems %v)", c.w, c.h, r.Has(CodeTooSmall), c.small, codesOf(r.Problems))
 			}
@@ -162,7 +162,7 @@ func TestPhotoRulesOfTheNotice(t *testing.T) {
 	})
 
 	t.Run("more than 20 KB", func(t *testing.T) {
-		small := encode(t, good, 10)
+		small := encodeQuality(t, good, 10)
 		for _, c := range []struct {
 			n     int
 			small bool
@@ -170,7 +170,7 @@ func TestPhotoRulesOfTheNotice(t *testing.T) {
 			if c.n < len(small) {
 				continue
 			}
-			r := validate(t, e, padTo(t, small, c.n))
+			r := validateDefault(t, e, padTo(t, small, c.n))
 			if r.Has(CodeFileTooSmall) != c.small {
 				t.Errorf("%d bytes: file_too_small = %v, want %v", c.n, r.Has(CodeFileTooSmall), c.small)
 			}
@@ -183,7 +183,7 @@ func TestPhotoRulesOfTheNotice(t *testing.T) {
 			l := uint8((299*int(good.Pix[i]) + 587*int(good.Pix[i+1]) + 114*int(good.Pix[i+2])) / 1000)
 			grey.Pix[i], grey.Pix[i+1], grey.Pix[i+2], grey.Pix[i+3] = l, l, l, 255
 		}
-		if r := validate(t, e, bigJPEG(t, grey)); !r.Has(CodeNotColour) {
+		if r := validateDefault(t, e, bigJPEG(t, grey)); !r.Has(CodeNotColour) {
 			t.Errorf("black-and-white photo: problems %v, want %s", codesOf(r.Problems), CodeNotColour)
 		}
 		g := image.NewGray(good.Rect) // a true one-channel JPEG too
@@ -192,7 +192,7 @@ func TestPhotoRulesOfTheNotice(t *testing.T) {
 				g.Set(x, y, good.At(x, y))
 			}
 		}
-		if r := validate(t, e, bigJPEG(t, g)); !r.Has(CodeNotColour) {
+		if r := validateDefault(t, e, bigJPEG(t, g)); !r.Has(CodeNotColour) {
 			t.Errorf("greyscale JPEG: problems %v, want %s", codesOf(r.Problems), CodeNotColour)
 		}
 	})
@@ -204,8 +204,8 @@ func TestPhotoRulesOfTheNotice(t *testing.T) {
 		}{{360, 504, false}, {360, 480, true}, {360, 530, true}, {360, 420, true}, {420, 504, true}} {
 			// Crop or extend the canvas around the same face: only the
 			// frame's shape changes.
-			img := warp(good, c.w, c.h, 1, float64(360-c.w)/2, float64(504-c.h)/2, white)
-			r := validate(t, e, bigJPEG(t, img))
+			img := warpPhoto(good, c.w, c.h, 1, float64(360-c.w)/2, float64(504-c.h)/2, white)
+			r := validateDefault(t, e, bigJPEG(t, img))
 			if r.Has(CodeAspect) != c.aspect {
 				t.Errorf("%dx%d: aspect = %v, want %v (problems %v)", c.w, c.h, r.Has(CodeAspect), c.aspect, codesOf(r.Problems))
 			}
@@ -217,22 +217,22 @@ func TestPhotoRulesOfTheNotice(t *testing.T) {
 		// around the same centre.
 		for _, zoom := range []float64{0.55, 1.7} {
 			a := 1 / zoom
-			img := warp(good, 360, 504, a, 180-a*180, 252-a*252, white)
-			if r := validate(t, e, bigJPEG(t, img)); !r.Has(CodeHeadSize) {
+			img := warpPhoto(good, 360, 504, a, 180-a*180, 252-a*252, white)
+			if r := validateDefault(t, e, bigJPEG(t, img)); !r.Has(CodeHeadSize) {
 				t.Errorf("head at %.0f %%: problems %v, want %s", zoom*100, codesOf(r.Problems), CodeHeadSize)
 			}
 		}
 	})
 
 	t.Run("eye line", func(t *testing.T) {
-		base := validate(t, e, bigJPEG(t, good))
+		base := validateDefault(t, e, bigJPEG(t, good))
 		if base.EyeLine < 0.30 || base.EyeLine > 0.50 {
 			t.Fatalf("starting eye line %.2f", base.EyeLine)
 		}
 		// Move the picture down (eyes low) and up (eyes high).
 		for _, target := range []float64{0.58, 0.22} {
 			dy := (base.EyeLine - target) * 504
-			r := validate(t, e, bigJPEG(t, warp(good, 360, 504, 1, 0, dy, white)))
+			r := validateDefault(t, e, bigJPEG(t, warpPhoto(good, 360, 504, 1, 0, dy, white)))
 			if !r.Has(CodeEyeLine) {
 				t.Errorf("eye line moved to %.2f (measured %.2f): problems %v, want %s", target, r.EyeLine, codesOf(r.Problems), CodeEyeLine)
 			}
