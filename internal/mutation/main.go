@@ -10,7 +10,9 @@
 //
 // A package is given as its directory, optionally followed by "=" and a
 // regular expression of the files to mutate (others are excluded), e.g.
-// device/face=^(photo|liveness)\.go$. Without packages it runs the full set.
+// device/face=^(photo|liveness)\.go$, and optionally "@" and a -run pattern
+// of the tests to run against each mutant (for a package whose full suite
+// takes minutes). Without packages it runs the full set.
 // -min sets the efficacy and coverage every package must reach (the exit
 // status is 1 otherwise).
 package main
@@ -35,7 +37,9 @@ import (
 // Full is every package the report covers, smallest first.
 var Full = []string{
 	"idnumber", "sync/seal", "sync/signing", "sync/wire", "app/registration", "app/store",
-	"sync/kiosk", "sync/central", `device/face=^(photo|liveness)\.go$`,
+	"sync/kiosk", "sync/central",
+	`device/face=^photo\.go$@^Test(PhotoRules|PhotoSpec|RefusedPhotos|MakeIDPhoto|BadImages|BackgroundColours)`,
+	`device/face=^liveness\.go$@^Test(Motion|NoBlink|Challenge|PhotoAttacks|MovedPhotos|Liveness|Blinks)`,
 }
 
 type result struct {
@@ -61,6 +65,7 @@ type result struct {
 
 type pkgReport struct {
 	Dir, Files string
+	Run        string // -run pattern, "" for all tests
 	Res        result
 	Err        error
 	Lived      []string // "file:line:col TYPE"
@@ -92,13 +97,14 @@ func main() {
 	}
 	var reports []pkgReport
 	for _, p := range pkgs {
+		p, runPat, _ := strings.Cut(p, "@")
 		dir, files, _ := strings.Cut(p, "=")
-		r := pkgReport{Dir: dir, Files: files, Equivalent: map[string]string{}}
+		r := pkgReport{Dir: dir, Files: files, Run: runPat, Equivalent: map[string]string{}}
 		start := time.Now()
 		if *reuse {
-			r.Res, r.Err = readResult(resultPath(*work, dir))
+			r.Res, r.Err = readResult(resultPath(*work, dir, files))
 		} else {
-			r.Res, r.Err = run(*gremlins, *work, dir, files, *timeout)
+			r.Res, r.Err = run(*gremlins, *work, dir, files, runPat, *timeout)
 		}
 		slog.Info("mutation", "package", dir, "efficacy", r.Res.Efficacy, "coverage", r.Res.Coverage, "took", time.Since(start).Round(time.Second), "err", r.Err)
 		for _, f := range r.Res.Files {
@@ -139,10 +145,10 @@ func main() {
 }
 
 // run runs gremlins on one package directory and reads its JSON result.
-func run(gremlins, work, dir, files string, timeout int) (result, error) {
+func run(gremlins, work, dir, files, runPat string, timeout int) (result, error) {
 	var res result
-	name := strings.ReplaceAll(dir, "/", "_")
-	jsonOut := resultPath(work, dir)
+	jsonOut := resultPath(work, dir, files)
+	name := strings.TrimSuffix(filepath.Base(jsonOut), ".json")
 	args := []string{"unleash", "--workers", "1", "--test-cpu", "1",
 		"--timeout-coefficient", fmt.Sprint(timeout), "-o", jsonOut}
 	if files != "" {
@@ -170,7 +176,11 @@ func run(gremlins, work, dir, files string, timeout int) (result, error) {
 	cmd.Stdout, cmd.Stderr = logf, logf
 	// -short: the long loops (200 crash kills, …) run shortened; each
 	// mutant still meets every test.
-	cmd.Env = append(os.Environ(), "GOMAXPROCS=1", "GOFLAGS=-short")
+	goflags := "-short"
+	if runPat != "" {
+		goflags += " -run=" + runPat
+	}
+	cmd.Env = append(os.Environ(), "GOMAXPROCS=1", "GOFLAGS="+goflags)
 	if err := cmd.Run(); err != nil {
 		return res, fmt.Errorf("gremlins %s: %w (log %s)", dir, err, logf.Name())
 	}
@@ -178,8 +188,17 @@ func run(gremlins, work, dir, files string, timeout int) (result, error) {
 }
 
 // resultPath is where gremlins writes a package's JSON result.
-func resultPath(work, dir string) string {
-	p, _ := filepath.Abs(filepath.Join(work, strings.ReplaceAll(dir, "/", "_")+".json"))
+func resultPath(work, dir, files string) string {
+	name := strings.ReplaceAll(dir, "/", "_")
+	if files != "" {
+		name += "_" + strings.Map(func(r rune) rune {
+			if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
+				return r
+			}
+			return -1
+		}, files)
+	}
+	p, _ := filepath.Abs(filepath.Join(work, name+".json"))
 	return p
 }
 
@@ -237,9 +256,13 @@ func render(reports []pkgReport, asked []string) string {
 	fmt.Fprintf(&b, "Written by `make mutation` (internal/mutation, gremlins v0.6.0, default mutators: arithmetic, conditionals boundary and negation, increment/decrement, invert negatives) on %s, %s/%s, one worker, one CPU per test run, the package's tests with `-short`. Load when written: %s.\n\n",
 		time.Now().UTC().Format("2006-01-02 15:04 MST"), runtime.GOOS, runtime.GOARCH, loadavg())
 	b.WriteString("Efficacy = killed / (killed + lived); *w/o equiv.* leaves the equivalent survivors (listed with their reason, no test can tell them apart) out. Mutator coverage = (killed + lived) / (killed + lived + not covered). Aim: both ≥ 90 %.\n\n")
-	b.WriteString("| package | files | mutants | killed | lived | not covered | efficacy | w/o equiv. | mutator coverage | time |\n|---|---|---|---|---|---|---|---|---|---|\n")
+	b.WriteString("| package | files (tests) | mutants | killed | lived | not covered | efficacy | w/o equiv. | mutator coverage | time |\n|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, r := range reports {
-		files := strings.ReplaceAll(cmp.Or(r.Files, "all"), "|", `\|`)
+		files := cmp.Or(r.Files, "all")
+		if r.Run != "" {
+			files += " (" + r.Run + ")"
+		}
+		files = strings.ReplaceAll(files, "|", `\|`)
 		if r.Err != nil {
 			fmt.Fprintf(&b, "| %s | %s | — | — | — | — | not run: %s | | | |\n", r.Dir, files, strings.ReplaceAll(r.Err.Error(), "|", "/"))
 			continue
@@ -251,7 +274,7 @@ func render(reports []pkgReport, asked []string) string {
 		if r.Err != nil || len(r.Lived)+len(r.NotCovered) == 0 {
 			continue
 		}
-		fmt.Fprintf(&b, "\n## %s\n", r.Dir)
+		fmt.Fprintf(&b, "\n## %s %s\n", r.Dir, r.Files)
 		if len(r.Lived) > 0 {
 			b.WriteString("\nSurvivors:\n\n")
 			slices.Sort(r.Lived)
