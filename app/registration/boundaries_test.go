@@ -71,15 +71,15 @@ func TestGraduationAfterFourteen(t *testing.T) {
 // TestPhotoSizeBoundary: a JPEG of exactly max_photo_bytes is taken, one
 // byte more is refused.
 func TestPhotoSizeBoundary(t *testing.T) {
+	base := validReg(t).Photo
 	lim := DefaultLimits()
-	lim.MaxPhotoBytes = 20 << 10
-	jpg := jpegBytes(t, 30, 42)
+	lim.MaxPhotoBytes = max(20<<10, len(base)+4096)
 	for _, c := range []struct {
 		n  int
 		ok bool
 	}{{lim.MaxPhotoBytes, true}, {lim.MaxPhotoBytes + 1, false}} {
 		r := validReg(t)
-		r.Photo = append(append([]byte(nil), jpg...), make([]byte, c.n-len(jpg))...) // trailing bytes after EOI
+		r.Photo = append(append([]byte(nil), base...), make([]byte, c.n-len(base))...) // trailing bytes after EOI
 		err := r.Validate(today, testCatalog(), lim)
 		if (err == nil) != c.ok || (err != nil && !errors.Is(err, &FieldError{Field: FieldPhoto, Code: CodeTooLong})) {
 			t.Errorf("photo of %d bytes (max %d): %v; want ok=%v", c.n, lim.MaxPhotoBytes, err, c.ok)
