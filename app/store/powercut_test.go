@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -56,7 +57,9 @@ func TestPowerCutChild(t *testing.T) {
 // TestPowerCut is the disk promise: a submission is on disk when Submit
 // returns. The store writes on a file system that keeps only synced data
 // (internal/powercut); the power is cut while a child process is submitting,
-// after 1, 7 and 40 acknowledgements. The file as the disk kept it must open,
+// after 1, 7 and 40 acknowledgements, once on a disk that lost every unsynced
+// write and once on one that wrote a random part of the unsynced sectors
+// (a torn cut). The file as the disk kept it must open,
 // pass bbolt's consistency check, hold every acknowledged submission with
 // its photo, and carry an audit chain that verifies. A store opened with
 // bbolt's NoSync, or one that acknowledges before its commit, fails here,
@@ -67,12 +70,19 @@ func TestPowerCut(t *testing.T) {
 	}
 	for _, cutAfter := range []int{1, 7, 40} {
 		t.Run(fmt.Sprintf("after %d", cutAfter), func(t *testing.T) {
-			powerCutRound(t, cutAfter)
+			powerCutRound(t, cutAfter, 0)
+		})
+		seed := uint64(time.Now().UnixNano())
+		t.Run(fmt.Sprintf("torn after %d", cutAfter), func(t *testing.T) {
+			t.Logf("seed %d", seed)
+			powerCutRound(t, cutAfter, seed)
 		})
 	}
 }
 
-func powerCutRound(t *testing.T, cutAfter int) {
+// powerCutRound cuts the power after cutAfter acknowledgements; a non-zero
+// seed makes the cut torn (random unsynced sectors kept).
+func powerCutRound(t *testing.T, cutAfter int, seed uint64) {
 	mnt := t.TempDir()
 	pc, err := powercut.Mount(mnt)
 	if err != nil {
@@ -134,7 +144,29 @@ func powerCutRound(t *testing.T, cutAfter int) {
 	mu.Lock()
 	before := append([]string(nil), acked...)
 	mu.Unlock()
-	kept := pc.Cut()
+	var kept map[string][]byte
+	if seed == 0 {
+		kept = pc.Cut()
+	} else {
+		rng := rand.New(rand.NewPCG(seed, 1))
+		// Cut within a transaction: while writes wait for their sync.
+		for deadline := time.Now().Add(5 * time.Second); pc.Pending() == 0 && time.Now().Before(deadline); {
+			time.Sleep(50 * time.Microsecond)
+		}
+		mu.Lock()
+		before = append([]string(nil), acked...)
+		mu.Unlock()
+		sectors, keptSectors := 0, 0
+		kept = pc.CutTorn(func(int) bool {
+			sectors++
+			k := rng.IntN(2) == 0
+			if k {
+				keptSectors++
+			}
+			return k
+		})
+		t.Logf("torn cut: %d of %d unsynced sectors reached the disk", keptSectors, sectors)
+	}
 	syncs := pc.Syncs()
 	cmd.Process.Kill()
 	cmd.Wait()

@@ -54,7 +54,22 @@ type file struct {
 	name  string
 	cur   []byte
 	kept  []byte
+	// pending lists the writes since the last sync, in order: a torn cut
+	// keeps some of their sectors.
+	pending []pendingWrite
 }
+
+// pendingWrite is one write (or a truncate, when trunc) not yet synced.
+type pendingWrite struct {
+	off   int64
+	data  []byte
+	trunc bool
+	size  int
+}
+
+// Sector is the unit a torn cut keeps or loses: a disk writes whole
+// sectors (4 KiB on today's drives and flash).
+const Sector = 4096
 
 type root struct {
 	fs.Inode
@@ -108,6 +123,17 @@ func (p *FS) Syncs() int {
 	return p.syncs
 }
 
+// Pending returns how many writes and size changes wait for a sync.
+func (p *FS) Pending() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	n := 0
+	for _, f := range p.files {
+		n += len(f.pending)
+	}
+	return n
+}
+
 // Cut simulates a power cut: it returns, per file name, the contents the disk
 // keeps (as of each file's last sync), and every later write, truncate or
 // sync fails with EIO.
@@ -118,6 +144,45 @@ func (p *FS) Cut() map[string][]byte {
 	out := make(map[string][]byte, len(p.files))
 	for name, f := range p.files {
 		out[name] = append([]byte(nil), f.kept...)
+	}
+	return out
+}
+
+// CutTorn is Cut on a disk that may have written any of the unsynced
+// sectors before the power failed, in any order: each sector of each
+// pending write is kept or lost at random (keep(i) reports whether the i-th
+// pending sector reached the disk), and pending size changes likewise.
+// Synced data is always kept.
+func (p *FS) CutTorn(keep func(i int) bool) map[string][]byte {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.cut = true
+	out := make(map[string][]byte, len(p.files))
+	i := 0
+	for name, f := range p.files {
+		b := append([]byte(nil), f.kept...)
+		for _, w := range f.pending {
+			if w.trunc {
+				if keep(i) {
+					b = resize(b, w.size)
+				}
+				i++
+				continue
+			}
+			for s := int64(0); s < int64(len(w.data)); {
+				// Sector boundaries are those of the file.
+				end := min(int64(len(w.data)), (w.off+s)/Sector*Sector+Sector-w.off)
+				if keep(i) {
+					if need := int(w.off + end); need > len(b) {
+						b = resize(b, need)
+					}
+					copy(b[w.off+s:], w.data[s:end])
+				}
+				i++
+				s = end
+			}
+		}
+		out[name] = b
 	}
 	return out
 }
@@ -183,6 +248,7 @@ func (f *file) Setattr(ctx context.Context, fh fs.FileHandle, in *fuse.SetAttrIn
 			return syscall.EIO
 		}
 		f.cur = resize(f.cur, int(sz))
+		f.pending = append(f.pending, pendingWrite{trunc: true, size: int(sz)})
 	}
 	f.attr(&out.Attr, 0)
 	return 0
@@ -208,6 +274,7 @@ func (f *file) Write(ctx context.Context, fh fs.FileHandle, data []byte, off int
 		f.cur = resize(f.cur, end)
 	}
 	copy(f.cur[off:], data)
+	f.pending = append(f.pending, pendingWrite{off: off, data: append([]byte(nil), data...)})
 	return uint32(len(data)), 0
 }
 
@@ -219,6 +286,7 @@ func (f *file) Fsync(ctx context.Context, fh fs.FileHandle, flags uint32) syscal
 		return syscall.EIO
 	}
 	f.kept = append(f.kept[:0], f.cur...)
+	f.pending = f.pending[:0]
 	f.owner.syncs++
 	return 0
 }
