@@ -68,6 +68,7 @@ type pkgReport struct {
 	Run        string // -run pattern, "" for all tests
 	Res        result
 	Err        error
+	TimedOut   int
 	Lived      []string // "file:line:col TYPE"
 	NotCovered []string
 	Equivalent map[string]string // lived mutant → reason
@@ -116,6 +117,8 @@ func main() {
 					if why, ok := equiv[dir+" "+id]; ok {
 						r.Equivalent[id] = why
 					}
+				case "TIMED OUT":
+					r.TimedOut++
 				case "NOT COVERED":
 					r.NotCovered = append(r.NotCovered, id)
 				}
@@ -255,8 +258,8 @@ func render(reports []pkgReport, asked []string) string {
 	fmt.Fprintf(&b, "# Mutation testing\n\n")
 	fmt.Fprintf(&b, "Written by `make mutation` (internal/mutation, gremlins v0.6.0, default mutators: arithmetic, conditionals boundary and negation, increment/decrement, invert negatives) on %s, %s/%s, one worker, one CPU per test run, the package's tests with `-short`. Load when written: %s.\n\n",
 		time.Now().UTC().Format("2006-01-02 15:04 MST"), runtime.GOOS, runtime.GOARCH, loadavg())
-	b.WriteString("Efficacy = killed / (killed + lived); *w/o equiv.* leaves the equivalent survivors (listed with their reason, no test can tell them apart) out. Mutator coverage = (killed + lived) / (killed + lived + not covered). Aim: both ≥ 90 %.\n\n")
-	b.WriteString("| package | files (tests) | mutants | killed | lived | not covered | efficacy | w/o equiv. | mutator coverage | time |\n|---|---|---|---|---|---|---|---|---|---|\n")
+	b.WriteString("Efficacy = killed / (killed + lived); *w/o equiv.* leaves the equivalent survivors (listed with their reason, no test can tell them apart) out. Mutator coverage = (killed + lived) / (killed + lived + not covered). A mutant that makes the tests run past gremlins' timeout (an endless loop, a wait that never ends) is *timed out*: detected, but counted by gremlins in neither figure. Aim: both ≥ 90 %.\n\n")
+	b.WriteString("| package | files (tests) | mutants | killed | timed out | lived | not covered | efficacy | w/o equiv. | mutator coverage | time |\n|---|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, r := range reports {
 		files := cmp.Or(r.Files, "all")
 		if r.Run != "" {
@@ -264,11 +267,11 @@ func render(reports []pkgReport, asked []string) string {
 		}
 		files = strings.ReplaceAll(files, "|", `\|`)
 		if r.Err != nil {
-			fmt.Fprintf(&b, "| %s | %s | — | — | — | — | not run: %s | | | |\n", r.Dir, files, strings.ReplaceAll(r.Err.Error(), "|", "/"))
+			fmt.Fprintf(&b, "| %s | %s | — | — | — | — | — | not run: %s | | | |\n", r.Dir, files, strings.ReplaceAll(r.Err.Error(), "|", "/"))
 			continue
 		}
-		fmt.Fprintf(&b, "| %s | `%s` | %d | %d | %d | %d | %.1f %% | %.1f %% | %.1f %% | %.0f s |\n", r.Dir, files, r.Res.Killed+r.Res.Lived+r.Res.NotCovered,
-			r.Res.Killed, r.Res.Lived, r.Res.NotCovered, r.Res.Efficacy, effectiveEfficacy(r), r.Res.Coverage, r.Res.Elapsed)
+		fmt.Fprintf(&b, "| %s | `%s` | %d | %d | %d | %d | %d | %.1f %% | %.1f %% | %.1f %% | %.0f s |\n", r.Dir, files, r.Res.Killed+r.TimedOut+r.Res.Lived+r.Res.NotCovered,
+			r.Res.Killed, r.TimedOut, r.Res.Lived, r.Res.NotCovered, r.Res.Efficacy, effectiveEfficacy(r), r.Res.Coverage, r.Res.Elapsed)
 	}
 	for _, r := range reports {
 		if r.Err != nil || len(r.Lived)+len(r.NotCovered) == 0 {
