@@ -165,7 +165,7 @@ func run(gremlins, work, dir, files, runPat string, timeout int) (result, error)
 		}
 		for _, e := range ents {
 			if n := e.Name(); strings.HasSuffix(n, ".go") && !strings.HasSuffix(n, "_test.go") && !re.MatchString(n) {
-				args = append(args, "-E", "^"+regexp.QuoteMeta(filepath.Join(dir, n))+"$")
+				args = append(args, "-E", "^"+regexp.QuoteMeta(n)+"$") // gremlins matches paths below the package dir
 			}
 		}
 	}
