@@ -21,8 +21,10 @@ import (
 	"bufio"
 	"cmp"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"os/exec"
@@ -98,12 +100,16 @@ func main() {
 	}
 	var reports []pkgReport
 	for _, p := range pkgs {
+		spec := p
 		p, runPat, _ := strings.Cut(p, "@")
 		dir, files, _ := strings.Cut(p, "=")
 		r := pkgReport{Dir: dir, Files: files, Run: runPat, Equivalent: map[string]string{}}
 		start := time.Now()
 		if *reuse {
 			r.Res, r.Err = readResult(resultPath(*work, dir, files))
+			if errors.Is(r.Err, fs.ErrNotExist) {
+				r.Err = fmt.Errorf("no result yet: make mutation MUTATION_PKGS='%s'", spec)
+			}
 		} else {
 			r.Res, r.Err = run(*gremlins, *work, dir, files, runPat, *timeout)
 		}
@@ -270,7 +276,7 @@ func render(reports []pkgReport, asked []string) string {
 		}
 		files = strings.ReplaceAll(files, "|", `\|`)
 		if r.Err != nil {
-			fmt.Fprintf(&b, "| %s | %s | — | — | — | — | — | not run: %s | | | |\n", r.Dir, files, strings.ReplaceAll(r.Err.Error(), "|", "/"))
+			fmt.Fprintf(&b, "| %s | %s | — | — | — | — | — | not run: %s | | | |\n", r.Dir, files, strings.ReplaceAll(r.Err.Error(), "|", `\|`))
 			continue
 		}
 		fmt.Fprintf(&b, "| %s | `%s` | %d | %d | %d | %d | %d | %.1f %% | %.1f %% | %.1f %% | %.0f s |\n", r.Dir, files, r.Res.Killed+r.TimedOut+r.Res.Lived+r.Res.NotCovered,
