@@ -126,3 +126,15 @@ func TestClipEchoedValues(t *testing.T) {
 		t.Errorf("unknown exam echo: %v", err)
 	}
 }
+
+// TestNameBadCharAnywhere: a character a name may not hold is refused at
+// its first, middle and last position.
+func TestNameBadCharAnywhere(t *testing.T) {
+	for _, name := range []string{"3张三", "张3三", "张三3", "@张三", "张三!"} {
+		r := validReg(t)
+		r.Name = name
+		if err := r.Validate(today, testCatalog(), DefaultLimits()); !errors.Is(err, &FieldError{Field: FieldName, Code: CodeBadChars}) {
+			t.Errorf("name %q: %v; want bad_chars", name, err)
+		}
+	}
+}
