@@ -127,6 +127,9 @@ func main() {
 					r.TimedOut++
 				case "NOT COVERED":
 					r.NotCovered = append(r.NotCovered, id)
+					if why, ok := equiv[dir+" "+id]; ok {
+						r.Equivalent[id] = why
+					}
 				}
 			}
 		}
@@ -229,7 +232,13 @@ func readResult(path string) (result, error) {
 // effectiveEfficacy is the efficacy with the equivalent survivors (which
 // no test can kill) left out of the denominator.
 func effectiveEfficacy(r pkgReport) float64 {
-	d := r.Res.Killed + r.Res.Lived - len(r.Equivalent)
+	eq := 0
+	for _, id := range r.Lived {
+		if _, ok := r.Equivalent[id]; ok {
+			eq++
+		}
+	}
+	d := r.Res.Killed + r.Res.Lived - eq
 	if d <= 0 {
 		return 100
 	}
@@ -302,7 +311,11 @@ func render(reports []pkgReport, asked []string) string {
 			b.WriteString("\nNot covered by any test:\n\n")
 			slices.Sort(r.NotCovered)
 			for _, id := range r.NotCovered {
-				fmt.Fprintf(&b, "- `%s`\n", id)
+				if why, ok := r.Equivalent[id]; ok {
+					fmt.Fprintf(&b, "- `%s`: %s\n", id, why)
+				} else {
+					fmt.Fprintf(&b, "- `%s`\n", id)
+				}
 			}
 		}
 	}
