@@ -66,14 +66,15 @@ type result struct {
 }
 
 type pkgReport struct {
-	Dir, Files string
-	Run        string // -run pattern, "" for all tests
-	Res        result
-	Err        error
-	TimedOut   int
-	Lived      []string // "file:line:col TYPE"
-	NotCovered []string
-	Equivalent map[string]string // lived mutant → reason
+	Dir, Files  string
+	Run         string // -run pattern, "" for all tests
+	Res         result
+	Err         error
+	TimedOut    int
+	TimedOutIDs []string
+	Lived       []string // "file:line:col TYPE"
+	NotCovered  []string
+	Equivalent  map[string]string // lived mutant → reason
 }
 
 func main() {
@@ -81,6 +82,7 @@ func main() {
 	out := flag.String("out", "docs/MUTATION.md", "the report to write")
 	work := flag.String("work", "bin/mutation", "where the per-package JSON and logs go")
 	equivFile := flag.String("equivalent", "internal/mutation/equivalent.txt", "equivalent survivors with their reasons")
+	notesFile := flag.String("notes", "internal/mutation/notes.md", "text appended to the report (how and when the figures were taken)")
 	minPct := flag.Float64("min", 0, "efficacy and mutator coverage each package must reach, in percent (0: report only)")
 	timeout := flag.Int("timeout-coefficient", 10, "gremlins --timeout-coefficient (a loaded machine needs more)")
 	reuse := flag.Bool("reuse", false, "use a package's result in -work from an earlier run instead of running gremlins again")
@@ -125,6 +127,10 @@ func main() {
 					}
 				case "TIMED OUT":
 					r.TimedOut++
+					r.TimedOutIDs = append(r.TimedOutIDs, id)
+					if why, ok := equiv[dir+" "+id]; ok {
+						r.Equivalent[id] = why
+					}
 				case "NOT COVERED":
 					r.NotCovered = append(r.NotCovered, id)
 					if why, ok := equiv[dir+" "+id]; ok {
@@ -135,7 +141,11 @@ func main() {
 		}
 		reports = append(reports, r)
 	}
-	if err := os.WriteFile(*out, []byte(render(reports, pkgs)), 0o644); err != nil {
+	text := render(reports, pkgs)
+	if notes, err := os.ReadFile(*notesFile); err == nil {
+		text += "\n" + string(notes)
+	}
+	if err := os.WriteFile(*out, []byte(text), 0o644); err != nil {
 		slog.Error("mutation", "err", err)
 		os.Exit(2)
 	}
@@ -292,7 +302,7 @@ func render(reports []pkgReport, asked []string) string {
 			r.Res.Killed, r.TimedOut, r.Res.Lived, r.Res.NotCovered, r.Res.Efficacy, effectiveEfficacy(r), r.Res.Coverage, r.Res.Elapsed)
 	}
 	for _, r := range reports {
-		if r.Err != nil || len(r.Lived)+len(r.NotCovered) == 0 {
+		if r.Err != nil || len(r.Lived)+len(r.NotCovered)+len(r.TimedOutIDs) == 0 {
 			continue
 		}
 		fmt.Fprintf(&b, "\n## %s %s\n", r.Dir, r.Files)
@@ -302,6 +312,17 @@ func render(reports []pkgReport, asked []string) string {
 			for _, id := range r.Lived {
 				if why, ok := r.Equivalent[id]; ok {
 					fmt.Fprintf(&b, "- `%s`: equivalent: %s\n", id, why)
+				} else {
+					fmt.Fprintf(&b, "- `%s`\n", id)
+				}
+			}
+		}
+		if len(r.TimedOutIDs) > 0 {
+			b.WriteString("\nTimed out:\n\n")
+			slices.Sort(r.TimedOutIDs)
+			for _, id := range r.TimedOutIDs {
+				if why, ok := r.Equivalent[id]; ok {
+					fmt.Fprintf(&b, "- `%s`: %s\n", id, why)
 				} else {
 					fmt.Fprintf(&b, "- `%s`\n", id)
 				}
