@@ -306,41 +306,27 @@ func render(reports []pkgReport, asked []string) string {
 			continue
 		}
 		fmt.Fprintf(&b, "\n## %s %s\n", r.Dir, r.Files)
-		if len(r.Lived) > 0 {
-			b.WriteString("\nSurvivors:\n\n")
-			slices.Sort(r.Lived)
-			for _, id := range r.Lived {
-				if why, ok := r.Equivalent[id]; ok {
-					fmt.Fprintf(&b, "- `%s`: equivalent: %s\n", id, why)
-				} else {
-					fmt.Fprintf(&b, "- `%s`\n", id)
-				}
-			}
-		}
-		if len(r.TimedOutIDs) > 0 {
-			b.WriteString("\nTimed out:\n\n")
-			slices.Sort(r.TimedOutIDs)
-			for _, id := range r.TimedOutIDs {
-				if why, ok := r.Equivalent[id]; ok {
-					fmt.Fprintf(&b, "- `%s`: %s\n", id, why)
-				} else {
-					fmt.Fprintf(&b, "- `%s`\n", id)
-				}
-			}
-		}
-		if len(r.NotCovered) > 0 {
-			b.WriteString("\nNot covered by any test:\n\n")
-			slices.Sort(r.NotCovered)
-			for _, id := range r.NotCovered {
-				if why, ok := r.Equivalent[id]; ok {
-					fmt.Fprintf(&b, "- `%s`: %s\n", id, why)
-				} else {
-					fmt.Fprintf(&b, "- `%s`\n", id)
-				}
-			}
-		}
+		writeList(&b, "Survivors", r.Lived, r.Equivalent, "equivalent: ")
+		writeList(&b, "Timed out", r.TimedOutIDs, r.Equivalent, "")
+		writeList(&b, "Not covered by any test", r.NotCovered, r.Equivalent, "")
 	}
 	return b.String()
+}
+
+// writeList writes a titled list of mutants, each with its note if any.
+func writeList(b *strings.Builder, title string, ids []string, notes map[string]string, notePrefix string) {
+	if len(ids) == 0 {
+		return
+	}
+	fmt.Fprintf(b, "\n%s:\n\n", title)
+	slices.Sort(ids)
+	for _, id := range ids {
+		if why, ok := notes[id]; ok {
+			fmt.Fprintf(b, "- `%s`: %s%s\n", id, notePrefix, why)
+		} else {
+			fmt.Fprintf(b, "- `%s`\n", id)
+		}
+	}
 }
 
 func loadavg() string {
