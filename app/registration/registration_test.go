@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"examkiosk/idnumber"
 	"examkiosk/sync/wire"
 )
 
@@ -322,18 +323,32 @@ func TestWireRoundTrip(t *testing.T) {
 	}
 }
 
+// FuzzParseIDNumber checks the wrapper, not the rule (idnumber.FuzzParse
+// checks the rule against an independent MOD 11-2 oracle): ParseIDNumber
+// accepts exactly what idnumber.Parse accepts, with the same information,
+// and refuses with an id_number FieldError carrying the code of
+// idnumber's reason.
 func FuzzParseIDNumber(f *testing.F) {
 	for _, s := range []string{"11010519491231002X", "110101199003074477", "", "99999999999999999X"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		info, err := ParseIDNumber(s, today)
-		if err != nil {
+		want, werr := idnumber.Parse(s, today)
+		if err == nil {
+			if werr != nil || info != want {
+				t.Fatalf("ParseIDNumber(%q) = %+v; idnumber.Parse = %+v, %v", s, info, want, werr)
+			}
 			return
 		}
-		c, ok := CheckDigit(s[:17])
-		if !ok || c != s[17] || info.BirthDate.After(today) || info.Region != s[:6] {
-			t.Fatalf("accepted bad %q: %+v", s, info)
+		var fe *FieldError
+		if !errors.As(err, &fe) || fe.Field != FieldIDNumber || werr == nil {
+			t.Fatalf("ParseIDNumber(%q) = %v; want an id_number FieldError (idnumber.Parse: %v)", s, err, werr)
+		}
+		for _, c := range idCodes {
+			if errors.Is(werr, c.err) && fe.Code != c.code {
+				t.Fatalf("ParseIDNumber(%q) code %s; idnumber says %v (code %s)", s, fe.Code, werr, c.code)
+			}
 		}
 	})
 }

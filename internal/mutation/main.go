@@ -1,0 +1,342 @@
+// Command mutation runs gremlins (Go mutation testing) on the packages that
+// hold the kiosk's rules and promises, one package at a time, and writes
+// docs/MUTATION.md: per package the efficacy (killed / (killed + lived)),
+// the mutator coverage ((killed + lived) / all mutants), and every surviving
+// mutant, marked equivalent where internal/mutation/equivalent.txt says why.
+//
+// Usage (from the module root, what `make mutation` runs):
+//
+//	go run ./internal/mutation -gremlins bin/gremlins -out docs/MUTATION.md [package ...]
+//
+// A package is given as its directory, optionally followed by "=" and a
+// regular expression of the files to mutate (others are excluded), e.g.
+// device/face=^(photo|liveness)\.go$, and optionally "@" and a -run pattern
+// of the tests to run against each mutant (for a package whose full suite
+// takes minutes). Without packages it runs the full set.
+// -min sets the efficacy and coverage every package must reach (the exit
+// status is 1 otherwise).
+package main
+
+import (
+	"bufio"
+	"cmp"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Full is every package the report covers, smallest first.
+var Full = []string{
+	"idnumber", "sync/seal", "sync/signing", "sync/wire", "app/registration", "app/store",
+	"sync/kiosk", "sync/central",
+	`device/face=^photo\.go$@^Test(PhotoRules|PhotoSpec|RefusedPhotos|MakeIDPhoto|BadImages|BackgroundColours)`,
+	`device/face=^liveness\.go$@^Test(Motion|NoBlink|Challenge|PhotoAttacks|MovedPhotos|Liveness|Blinks)`,
+}
+
+type result struct {
+	Files []struct {
+		FileName  string `json:"file_name"`
+		Mutations []struct {
+			Type   string `json:"type"`
+			Status string `json:"status"`
+			Line   int    `json:"line"`
+			Column int    `json:"column"`
+		} `json:"mutations"`
+	} `json:"files"`
+	Efficacy   float64        `json:"test_efficacy"`
+	Coverage   float64        `json:"mutations_coverage"`
+	Total      int            `json:"mutants_total"`
+	Killed     int            `json:"mutants_killed"`
+	Lived      int            `json:"mutants_lived"`
+	NotViable  int            `json:"mutants_not_viable"`
+	NotCovered int            `json:"mutants_not_covered"`
+	Elapsed    float64        `json:"elapsed_time"`
+	Mutators   map[string]int `json:"mutator_statistics"`
+}
+
+type pkgReport struct {
+	Dir, Files  string
+	Run         string // -run pattern, "" for all tests
+	Res         result
+	Err         error
+	TimedOut    int
+	TimedOutIDs []string
+	Lived       []string // "file:line:col TYPE"
+	NotCovered  []string
+	Equivalent  map[string]string // lived mutant → reason
+}
+
+func main() {
+	gremlins := flag.String("gremlins", "bin/gremlins", "the gremlins binary")
+	out := flag.String("out", "docs/MUTATION.md", "the report to write")
+	work := flag.String("work", "bin/mutation", "where the per-package JSON and logs go")
+	equivFile := flag.String("equivalent", "internal/mutation/equivalent.txt", "equivalent survivors with their reasons")
+	notesFile := flag.String("notes", "internal/mutation/notes.md", "text appended to the report (how and when the figures were taken)")
+	minPct := flag.Float64("min", 0, "efficacy and mutator coverage each package must reach, in percent (0: report only)")
+	timeout := flag.Int("timeout-coefficient", 10, "gremlins --timeout-coefficient (a loaded machine needs more)")
+	reuse := flag.Bool("reuse", false, "use a package's result in -work from an earlier run instead of running gremlins again")
+	flag.Parse()
+	pkgs := flag.Args()
+	if len(pkgs) == 0 {
+		pkgs = Full
+	}
+	equiv, err := readEquivalent(*equivFile)
+	if err != nil {
+		slog.Error("mutation", "err", err)
+		os.Exit(2)
+	}
+	if err := os.MkdirAll(*work, 0o755); err != nil {
+		slog.Error("mutation", "err", err)
+		os.Exit(2)
+	}
+	var reports []pkgReport
+	for _, p := range pkgs {
+		spec := p
+		p, runPat, _ := strings.Cut(p, "@")
+		dir, files, _ := strings.Cut(p, "=")
+		r := pkgReport{Dir: dir, Files: files, Run: runPat, Equivalent: map[string]string{}}
+		start := time.Now()
+		if *reuse {
+			r.Res, r.Err = readResult(resultPath(*work, dir, files))
+			if errors.Is(r.Err, fs.ErrNotExist) {
+				r.Err = fmt.Errorf("no result yet: make mutation MUTATION_PKGS='%s'", spec)
+			}
+		} else {
+			r.Res, r.Err = run(*gremlins, *work, dir, files, runPat, *timeout)
+		}
+		slog.Info("mutation", "package", dir, "efficacy", r.Res.Efficacy, "coverage", r.Res.Coverage, "took", time.Since(start).Round(time.Second), "err", r.Err)
+		for _, f := range r.Res.Files {
+			for _, m := range f.Mutations {
+				id := fmt.Sprintf("%s:%d:%d %s", f.FileName, m.Line, m.Column, m.Type)
+				switch m.Status {
+				case "LIVED":
+					r.Lived = append(r.Lived, id)
+					if why, ok := equiv[dir+" "+id]; ok {
+						r.Equivalent[id] = why
+					}
+				case "TIMED OUT":
+					r.TimedOut++
+					r.TimedOutIDs = append(r.TimedOutIDs, id)
+					if why, ok := equiv[dir+" "+id]; ok {
+						r.Equivalent[id] = why
+					}
+				case "NOT COVERED":
+					r.NotCovered = append(r.NotCovered, id)
+					if why, ok := equiv[dir+" "+id]; ok {
+						r.Equivalent[id] = why
+					}
+				}
+			}
+		}
+		reports = append(reports, r)
+	}
+	text := render(reports, pkgs)
+	if notes, err := os.ReadFile(*notesFile); err == nil {
+		text += "\n" + string(notes)
+	}
+	if err := os.WriteFile(*out, []byte(text), 0o644); err != nil {
+		slog.Error("mutation", "err", err)
+		os.Exit(2)
+	}
+	fmt.Printf("wrote %s\n", *out)
+	failed := false
+	for _, r := range reports {
+		if r.Err != nil {
+			failed = true
+			continue
+		}
+		if *minPct > 0 && (effectiveEfficacy(r) < *minPct || r.Res.Coverage < *minPct) {
+			fmt.Fprintf(os.Stderr, "mutation: %s efficacy %.1f %% (equivalents excluded), coverage %.1f %%: below %.0f %%\n", r.Dir, effectiveEfficacy(r), r.Res.Coverage, *minPct)
+			failed = true
+		}
+	}
+	if failed {
+		os.Exit(1)
+	}
+}
+
+// run runs gremlins on one package directory and reads its JSON result.
+func run(gremlins, work, dir, files, runPat string, timeout int) (result, error) {
+	var res result
+	jsonOut := resultPath(work, dir, files)
+	name := strings.TrimSuffix(filepath.Base(jsonOut), ".json")
+	args := []string{"unleash", "--workers", "1", "--test-cpu", "1",
+		"--timeout-coefficient", fmt.Sprint(timeout), "-o", jsonOut}
+	if files != "" {
+		re, err := regexp.Compile(files)
+		if err != nil {
+			return res, fmt.Errorf("%s: files %q: %w", dir, files, err)
+		}
+		ents, err := os.ReadDir(dir)
+		if err != nil {
+			return res, fmt.Errorf("%s: %w", dir, err)
+		}
+		for _, e := range ents {
+			if n := e.Name(); strings.HasSuffix(n, ".go") && !strings.HasSuffix(n, "_test.go") && !re.MatchString(n) {
+				args = append(args, "-E", "^"+regexp.QuoteMeta(n)+"$") // gremlins matches paths below the package dir
+			}
+		}
+	}
+	args = append(args, "./"+dir)
+	logf, err := os.Create(filepath.Join(work, name+".log"))
+	if err != nil {
+		return res, err
+	}
+	defer logf.Close()
+	cmd := exec.Command(gremlins, args...)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	// -short: the long loops (200 crash kills, …) run shortened; each
+	// mutant still meets every test.
+	// -count=1: gremlins times each mutant's run against its coverage run;
+	// a coverage run answered from the test cache would make that limit a
+	// fraction of a real run and report mutants as timed out.
+	goflags := "-short -count=1"
+	if runPat != "" {
+		goflags += " -run=" + runPat
+	}
+	cmd.Env = append(os.Environ(), "GOMAXPROCS=1", "GOFLAGS="+goflags)
+	if err := cmd.Run(); err != nil {
+		return res, fmt.Errorf("gremlins %s: %w (log %s)", dir, err, logf.Name())
+	}
+	return readResult(jsonOut)
+}
+
+// resultPath is where gremlins writes a package's JSON result.
+func resultPath(work, dir, files string) string {
+	name := strings.ReplaceAll(dir, "/", "_")
+	if files != "" {
+		name += "_" + strings.Map(func(r rune) rune {
+			if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
+				return r
+			}
+			return -1
+		}, files)
+	}
+	p, _ := filepath.Abs(filepath.Join(work, name+".json"))
+	return p
+}
+
+func readResult(path string) (result, error) {
+	var res result
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return res, fmt.Errorf("gremlins result: %w", err)
+	}
+	if err := json.Unmarshal(b, &res); err != nil {
+		return res, fmt.Errorf("gremlins result %s: %w", path, err)
+	}
+	return res, nil
+}
+
+// effectiveEfficacy is the efficacy with the equivalent survivors (which
+// no test can kill) left out of the denominator.
+func effectiveEfficacy(r pkgReport) float64 {
+	eq := 0
+	for _, id := range r.Lived {
+		if _, ok := r.Equivalent[id]; ok {
+			eq++
+		}
+	}
+	d := r.Res.Killed + r.Res.Lived - eq
+	if d <= 0 {
+		return 100
+	}
+	return 100 * float64(r.Res.Killed) / float64(d)
+}
+
+// readEquivalent reads "package file:line:col TYPE<TAB>reason" lines.
+func readEquivalent(path string) (map[string]string, error) {
+	m := map[string]string{}
+	f, err := os.Open(path)
+	if os.IsNotExist(err) {
+		return m, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		key, why, ok := strings.Cut(line, "\t")
+		if !ok || strings.TrimSpace(why) == "" {
+			return nil, fmt.Errorf("%s:%d: want \"package file:line:col TYPE<TAB>reason\"", path, n)
+		}
+		m[strings.Join(strings.Fields(key), " ")] = strings.TrimSpace(why)
+	}
+	return m, sc.Err()
+}
+
+func render(reports []pkgReport, asked []string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "# Mutation testing\n\n")
+	fmt.Fprintf(&b, "Written by `make mutation` (internal/mutation, gremlins v0.6.0, default mutators: arithmetic, conditionals boundary and negation, increment/decrement, invert negatives) on %s, %s/%s, one worker, one CPU per test run, the package's tests with `-short -count=1`. Load when written: %s.\n\n",
+		time.Now().UTC().Format("2006-01-02 15:04 MST"), runtime.GOOS, runtime.GOARCH, loadavg())
+	b.WriteString("Efficacy = killed / (killed + lived); *w/o equiv.* leaves the equivalent survivors (listed with their reason, no test can tell them apart) out. Mutator coverage = (killed + lived) / (killed + lived + not covered). A mutant that makes the tests run past gremlins' timeout (an endless loop, a wait that never ends) is *timed out*: detected, but counted by gremlins in neither figure. Aim: both ≥ 90 %.\n\n")
+	b.WriteString("| package | files (tests) | mutants | killed | timed out | lived | not covered | efficacy | w/o equiv. | mutator coverage | time |\n|---|---|---|---|---|---|---|---|---|---|---|\n")
+	for _, r := range reports {
+		files := cmp.Or(r.Files, "all")
+		if r.Run != "" {
+			files += " (" + r.Run + ")"
+		}
+		files = strings.ReplaceAll(files, "|", `\|`)
+		if r.Err != nil {
+			fmt.Fprintf(&b, "| %s | %s | — | — | — | — | — | not run: %s | | | |\n", r.Dir, files, strings.ReplaceAll(r.Err.Error(), "|", `\|`))
+			continue
+		}
+		fmt.Fprintf(&b, "| %s | `%s` | %d | %d | %d | %d | %d | %.1f %% | %.1f %% | %.1f %% | %.0f s |\n", r.Dir, files, r.Res.Killed+r.TimedOut+r.Res.Lived+r.Res.NotCovered,
+			r.Res.Killed, r.TimedOut, r.Res.Lived, r.Res.NotCovered, r.Res.Efficacy, effectiveEfficacy(r), r.Res.Coverage, r.Res.Elapsed)
+	}
+	for _, r := range reports {
+		if r.Err != nil || len(r.Lived)+len(r.NotCovered)+len(r.TimedOutIDs) == 0 {
+			continue
+		}
+		fmt.Fprintf(&b, "\n## %s %s\n", r.Dir, r.Files)
+		writeList(&b, "Survivors", r.Lived, r.Equivalent, "equivalent: ")
+		writeList(&b, "Timed out", r.TimedOutIDs, r.Equivalent, "")
+		writeList(&b, "Not covered by any test", r.NotCovered, r.Equivalent, "")
+	}
+	return b.String()
+}
+
+// writeList writes a titled list of mutants, each with its note if any.
+func writeList(b *strings.Builder, title string, ids []string, notes map[string]string, notePrefix string) {
+	if len(ids) == 0 {
+		return
+	}
+	fmt.Fprintf(b, "\n%s:\n\n", title)
+	slices.Sort(ids)
+	for _, id := range ids {
+		if why, ok := notes[id]; ok {
+			fmt.Fprintf(b, "- `%s`: %s%s\n", id, notePrefix, why)
+		} else {
+			fmt.Fprintf(b, "- `%s`\n", id)
+		}
+	}
+}
+
+func loadavg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
+}
