@@ -139,9 +139,13 @@ func NewEngine(cfg Config, log *slog.Logger) (*Engine, error) {
 	}
 	if model.Kind == KindDlib {
 		e.rec = dlibRecognizer{g: e.cnn, model: model}
-	} else if e.rec, err = newONNXRecognizer(cfg, model, e.lm5); err != nil {
-		e.Close()
-		return nil, err
+	} else {
+		rec, err := newONNXRecognizer(cfg, model, e.lm5)
+		if err != nil {
+			e.Close()
+			return nil, err
+		}
+		e.rec = rec
 	}
 	log.Info("face engine ready", "models_dir", cfg.ModelsDir, "recognition_model", model.ID, "kind", model.Kind,
 		"threshold", t, "openblas", openblas, "load", time.Since(start).Round(time.Millisecond))
