@@ -248,14 +248,15 @@ func (a *core) finishFace(ctx context.Context, capture *face.Capture) (FaceResul
 	}
 	res.Passed = res.PhotoOK && res.Match
 	out := &FaceOutcome{
-		LivenessPassed: true,
-		Descriptors:    [][]float32{live[:]},
-		Photo:          photo,
-		Distance:       v.Distance,
-		Threshold:      v.Threshold,
-		PhotoOK:        res.PhotoOK,
-		Match:          res.Passed,
-		Problems:       res.Problems,
+		LivenessPassed:  true,
+		Descriptors:     [][]float32{live.Vec},
+		DescriptorModel: live.Model,
+		Photo:           photo,
+		Distance:        v.Distance,
+		Threshold:       v.Threshold,
+		PhotoOK:         res.PhotoOK,
+		Match:           res.Passed,
+		Problems:        res.Problems,
 	}
 	return res, out
 }
@@ -289,7 +290,8 @@ const CodeSecondIdentity face.Code = "second_identity"
 
 // secondIdentity reports a registration on this kiosk, under another ID
 // number than the logged-in candidate's, whose live face matches live by the
-// model's threshold (DESIGN: one face, one identity).
+// model's 1:N threshold for the number of registrations held (DESIGN: one
+// face, one identity).
 func (a *core) secondIdentity(ctx context.Context, live face.Descriptor) (string, bool) {
 	a.mu.Lock()
 	var idn string
@@ -302,17 +304,26 @@ func (a *core) secondIdentity(ctx context.Context, live face.Descriptor) (string
 		a.log.Warn("second identity check", "err", err)
 		return "", false
 	}
+	// A registration made with another recognition model cannot be
+	// compared: it is skipped with a log line.
+	eng := a.opts.Face
+	model := eng.Model()
+	limit := eng.SearchThreshold(len(recs))
 	for _, r := range recs {
 		if r.IDNumber == idn {
 			continue
 		}
+		stored := r.Model
+		if stored == "" {
+			stored = face.StockRecognitionModel
+		}
 		for _, d := range r.Descriptors {
-			var other face.Descriptor
-			if len(d) != len(other) {
-				continue
+			other := face.Descriptor{Model: stored, Kind: model.Kind, Vec: d}
+			if !eng.Comparable(other) {
+				a.log.Warn("second identity check: skipped a registration made with another recognition model", "registration", r.ID, "model", stored, "loaded", model.ID)
+				break
 			}
-			copy(other[:], d)
-			if a.opts.Face.Match(face.Distance(live, other)) {
+			if dist, err := face.Distance(live, other); err == nil && dist <= limit {
 				return r.ID, true
 			}
 		}

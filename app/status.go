@@ -85,7 +85,7 @@ func modelsItem(files []ModelFile, eng *face.Engine) StatusItem {
 		total += f.Bytes
 	}
 	it.State, it.Code = StateOK, "ready"
-	it.Figures = fmt.Sprintf("files=%d mb=%.0f threshold=%.3f", len(files), float64(total)/1e6, eng.Threshold())
+	it.Figures = fmt.Sprintf("files=%d mb=%.0f model=%s threshold=%.3f", len(files), float64(total)/1e6, eng.Model().ID, eng.Threshold())
 	return it
 }
 
