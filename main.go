@@ -164,6 +164,7 @@ func run(args []string) int {
 		Preview:       svc.Preview,
 		PreviewServer: svc.PreviewServer,
 		Face:          svc.Face,
+		Follow:        svc.Follow,
 		Sync:          svc.Sync,
 		Enrol: func(ctx context.Context, code string) (*kiosk.Client, error) {
 			return svc.Enrol(ctx, cfg, version, code, logger)

@@ -41,6 +41,7 @@ type Options struct {
 	Models        []ModelFile                                                   // verified model files; New verifies them when nil
 	ReadyFile     string                                                        // when set, ReportRendered writes the rendered screen's marker here
 	Now           func() time.Time
+	Follow        *camera.Follower // demo: the replay camera's person, told the liveness prompts
 }
 
 // App is the kiosk application bound to the UI.

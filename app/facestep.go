@@ -139,6 +139,9 @@ func (a *App) CancelFaceCheck() {
 func (a *App) runFace(ctx context.Context, run *faceRun, live *face.Liveness) {
 	defer close(run.done)
 	defer run.cancel()
+	if a.opts.Follow != nil {
+		defer a.opts.Follow.Prompt("")
+	}
 	eng := a.opts.Face
 	cons := a.opts.Camera.NewConsumer("face")
 	defer cons.Close()
@@ -174,6 +177,9 @@ func (a *App) runFace(ctx context.Context, run *faceRun, live *face.Liveness) {
 		if err != nil {
 			a.log.Warn("face analysis", "err", err)
 			continue
+		}
+		if a.opts.Follow != nil {
+			a.opts.Follow.Prompt(string(st.Action)) // demo: the recorded person hears the prompt
 		}
 		if g.OK {
 			capture.Add(img, g)

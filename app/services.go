@@ -31,6 +31,9 @@ type Services struct {
 	PreviewServer *camera.PreviewServer
 	Face          *face.Engine
 	Sync          *kiosk.Client // nil until the kiosk is enrolled
+	// Follow is told the liveness prompts when the demo's camera plays a
+	// recorded person following them (nil otherwise).
+	Follow *camera.Follower
 
 	closers []func() error
 	cancel  context.CancelFunc
@@ -82,11 +85,11 @@ func OpenServices(ctx context.Context, cfg Config, version string, demo bool, en
 	s.Face = eng
 	s.closers = append(s.closers, eng.Close)
 
-	cam, err := camera.Open(ctx, cfg.Camera.Device, cfg.Camera, camera.WithLogger(log))
+	cam, follow, err := openCamera(ctx, cfg, demo, log)
 	if err != nil {
 		return fail(fmt.Errorf("camera: %w", err))
 	}
-	s.Camera = cam
+	s.Camera, s.Follow = cam, follow
 	s.closers = append(s.closers, cam.Close)
 	pv, err := camera.NewPreview(cam, cfg.Camera)
 	if err != nil {

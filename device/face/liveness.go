@@ -578,7 +578,7 @@ func (a Action) verbEN() string {
 	case ActionTurnRight:
 		return "turn to the right"
 	case ActionOpenMouth:
-		return "mouth opened"
+		return "open the mouth"
 	}
 	return string(a)
 }

@@ -9,7 +9,7 @@ export default {
     positions: '{n} positions',
     start: 'Start registration',
     startHint: 'Log in by scanning with Alipay or the electronic social-security card',
-    demo: 'Demo mode',
+    demo: 'Demo mode: the camera plays a recorded person who follows the liveness prompts',
     loadFailed: 'Cannot read the exams: {error}. Please ask the centre staff.',
   },
   login: {
