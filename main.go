@@ -165,6 +165,7 @@ func run(args []string) int {
 		PreviewServer: svc.PreviewServer,
 		Face:          svc.Face,
 		Follow:        svc.Follow,
+		PAD:           svc.PAD,
 		Sync:          svc.Sync,
 		Enrol: func(ctx context.Context, code string) (*kiosk.Client, error) {
 			return svc.Enrol(ctx, cfg, version, code, logger)

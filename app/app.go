@@ -42,6 +42,7 @@ type Options struct {
 	ReadyFile     string                                                        // when set, ReportRendered writes the rendered screen's marker here
 	Now           func() time.Time
 	Follow        *camera.Follower // demo: the replay camera's person, told the liveness prompts
+	PAD           *face.PAD        // passive presentation-attack detector fused with the liveness challenge
 }
 
 // App is the kiosk application bound to the UI.

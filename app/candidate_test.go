@@ -286,10 +286,11 @@ func TestSecondIdentity(t *testing.T) {
 	}
 }
 
-// The face step runs the real liveness challenge to the end on a webcam
-// clip: played as a person following the prompts (the demo's camera: the
-// clip's annotated actions in the order asked, after a human reaction
-// delay) it passes; the same clip looped as recorded is refused.
+// The face step runs the real liveness challenge, fused with the passive
+// presentation-attack detector, to the end on a webcam clip: played as a
+// person following the prompts (the demo's camera: the clip's annotated
+// actions in the order asked, after a human reaction delay) it passes; the
+// same clip looped as recorded is refused.
 func TestFaceStepLivenessOnClip(t *testing.T) {
 	clip := filepath.Join(testenv.FacesDir(t), "live", "cap13_blink_turn", "cap13_blink_turn.mjpeg")
 	eng := engine(t)
@@ -297,6 +298,15 @@ func TestFaceStepLivenessOnClip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	models := testenv.ModelsDir(t)
+	if _, err := os.Stat(filepath.Join(models, face.PADModel)); err != nil {
+		t.Skipf("%s not installed (run build/setup.sh models): %v", face.PADModel, err)
+	}
+	pad, err := face.OpenPAD(models, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pad.Close()
 	for _, tc := range []struct {
 		name   string
 		follow bool
@@ -330,7 +340,7 @@ func TestFaceStepLivenessOnClip(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer srv.Close()
-			a := testApp(t, Options{Store: catalogStore(t), Face: eng, Camera: cam, Preview: pv, PreviewServer: srv, Follow: f})
+			a := testApp(t, Options{Store: catalogStore(t), Face: eng, Camera: cam, Preview: pv, PreviewServer: srv, Follow: f, PAD: pad})
 			a.Begin()
 			if _, err := a.OfflineLogin("张三", "11010519491231002X"); err != nil {
 				t.Fatal(err)

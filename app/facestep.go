@@ -92,6 +92,9 @@ func (a *App) StartFaceCheck() (FaceSession, error) {
 	if err != nil {
 		return FaceSession{}, fmt.Errorf("start liveness: %w", err)
 	}
+	if a.opts.PAD != nil {
+		live.UsePAD(a.opts.PAD)
+	}
 	ctx, cancel := context.WithTimeout(a.ctx, 3*time.Minute)
 	run := &faceRun{cancel: cancel, done: make(chan struct{})}
 	run.progress = FaceProgress{Phase: "live", Problems: []face.Problem{}}

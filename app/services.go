@@ -34,6 +34,8 @@ type Services struct {
 	// Follow is told the liveness prompts when the demo's camera plays a
 	// recorded person following them (nil otherwise).
 	Follow *camera.Follower
+	// PAD is the passive presentation-attack detector of the liveness step.
+	PAD *face.PAD
 
 	closers []func() error
 	cancel  context.CancelFunc
@@ -84,6 +86,12 @@ func OpenServices(ctx context.Context, cfg Config, version string, demo bool, en
 	}
 	s.Face = eng
 	s.closers = append(s.closers, eng.Close)
+	pad, err := face.OpenPAD(cfg.Face.ModelsDir, cfg.Face.ONNXRuntime)
+	if err != nil {
+		return fail(err)
+	}
+	s.PAD = pad
+	s.closers = append(s.closers, func() error { pad.Close(); return nil })
 
 	cam, follow, err := openCamera(ctx, cfg, demo, log)
 	if err != nil {

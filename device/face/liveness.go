@@ -403,6 +403,26 @@ type Liveness struct {
 	promptAt   time.Time // hold: earliest prompt time; act: the prompt's time
 	restSince  time.Time // hold: start of the current rest (zero: not at rest)
 	restRun    int       // return: consecutive frames at rest
+
+	pad    *PAD      // the passive detector, when used
+	fed    int       // frames fed through Feed
+	scores []float64 // its live scores over the session
+}
+
+// UsePAD makes the session also ask the passive presentation-attack
+// detector: every padEvery-th frame fed with one face is scored, and when
+// the challenge is done the median live score of the session must reach
+// PADThreshold, or the session fails (a photo or a screen shows itself in
+// every frame, so no new attempt is given).
+func (l *Liveness) UsePAD(p *PAD) { l.pad = p }
+
+// PADScore returns the median live score of the frames scored so far (-1
+// when none was).
+func (l *Liveness) PADScore() float64 {
+	if len(l.scores) == 0 {
+		return -1
+	}
+	return median(l.scores)
 }
 
 // NewLiveness starts a session. A nil rng draws from crypto/rand.
@@ -589,7 +609,25 @@ func (l *Liveness) Feed(e *Engine, frame image.Image, at time.Time) (LivenessSta
 	if err != nil {
 		return l.status(at), g, err
 	}
-	return l.Observe(g, at), g, nil
+	if l.pad != nil && l.state == LivenessRunning && g.Face != nil && g.Faces == 1 {
+		if l.fed%padEvery == 0 {
+			s, err := l.pad.Live(frame, g.Face.Rect)
+			if err != nil {
+				return l.status(at), g, err
+			}
+			l.scores = append(l.scores, s)
+		}
+		l.fed++
+	}
+	st := l.Observe(g, at)
+	if st.State == LivenessPassed && l.pad != nil {
+		if m := l.PADScore(); m < PADThreshold {
+			l.state = LivenessFailed
+			l.reason = fmt.Sprintf("疑似照片或屏幕翻拍 / looks like a photo or a screen (presentation-attack score %.2f)", m)
+			st = l.status(at)
+		}
+	}
+	return st, g, nil
 }
 
 func (l *Liveness) fail(at time.Time, reason string) {
