@@ -14,6 +14,10 @@ package main
 //     reaction delay, resting between: sessions not passed are live people
 //     refused (BPCER). The challenge draws from the actions annotated.
 //
+// With the passive detector's model installed, "pad" gives its live score
+// on every frame with a face (min, median, time per frame) and whether the
+// median reaches the threshold a session needs.
+//
 // Exit status 0 on a readable clip whatever the figures, 2 on a bad clip
 // or bad flags.
 
@@ -21,10 +25,13 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	mrand "math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"time"
 
 	"examkiosk/device/camera"
 	"examkiosk/device/face"
@@ -48,7 +55,7 @@ func init() {
 			if *trials < 1 || *fps <= 0 {
 				return nil, false, bad("liveness: want --trials ≥ 1 and --fps > 0, got %d and %g", *trials, *fps)
 			}
-			lc := livenessRun{clip: pos[0], replay: *replay, follow: *follow, trials: *trials, seed: *seed, fps: *fps, name: *clipName}
+			lc := livenessRun{clip: pos[0], replay: *replay, follow: *follow, trials: *trials, seed: *seed, fps: *fps, name: *clipName, cfg: ev.cfg, stderr: ev.stderr}
 			return withEngine(ev.cfg, func(e *face.Engine) (any, bool, error) { return lc.run(ctx, e, ev.cfg.Liveness) })
 		}
 	}})
@@ -60,6 +67,8 @@ type livenessRun struct {
 	trials             int
 	seed               uint64
 	fps                float64
+	cfg                face.Config
+	stderr             io.Writer
 }
 
 // livenessResult is the JSON facecheck liveness prints.
@@ -76,6 +85,19 @@ type livenessResult struct {
 	face.TrialResult
 	APCER *float64 `json:"apcer,omitempty"`
 	BPCER *float64 `json:"bpcer,omitempty"`
+	// PAD is the passive detector on the clip's frames (absent when its
+	// model is not installed).
+	PAD *padSummary `json:"pad,omitempty"`
+}
+
+// padSummary is the passive detector's verdict on a clip.
+type padSummary struct {
+	Frames    int     `json:"frames"`
+	Min       float64 `json:"min"`
+	Median    float64 `json:"median"`
+	Threshold float64 `json:"threshold"`
+	Live      bool    `json:"live"` // median ≥ threshold
+	MsPerFrm  float64 `json:"ms_per_frame"`
 }
 
 func (lc livenessRun) run(ctx context.Context, e *face.Engine, cfg face.LivenessConfig) (any, bool, error) {
@@ -85,8 +107,17 @@ func (lc livenessRun) run(ctx context.Context, e *face.Engine, cfg face.Liveness
 	if err != nil {
 		return nil, false, usageError{fmt.Sprintf("liveness: %v", err)}
 	}
+	pad, err := face.OpenPAD(lc.cfg.ModelsDir, lc.cfg.ONNXRuntime)
+	if err != nil {
+		fmt.Fprintf(lc.stderr, "facecheck liveness: no passive detector: %v\n", err)
+		pad = nil
+	} else {
+		defer pad.Close()
+	}
 	gs := make([]face.Guidance, len(frames))
 	faces := 0
+	var scores []float64
+	var padTime time.Duration
 	for i, f := range frames {
 		img, err := f.Image()
 		if err != nil {
@@ -95,11 +126,27 @@ func (lc livenessRun) run(ctx context.Context, e *face.Engine, cfg face.Liveness
 		if gs[i], err = e.Analyze(img); err != nil {
 			return nil, false, fmt.Errorf("liveness: analyse frame %d of %s: %w", i+1, lc.clip, err)
 		}
-		if gs[i].Face != nil {
-			faces++
+		if gs[i].Face == nil {
+			continue
+		}
+		faces++
+		if pad != nil {
+			start := time.Now()
+			s, err := pad.Live(img, gs[i].Face.Rect)
+			padTime += time.Since(start)
+			if err != nil {
+				return nil, false, fmt.Errorf("liveness: frame %d of %s: %w", i+1, lc.clip, err)
+			}
+			scores = append(scores, s)
 		}
 	}
 	res := livenessResult{Clip: lc.clip, Frames: len(frames), Faces: faces, FPS: lc.fps, Seed: lc.seed}
+	if len(scores) > 0 {
+		sorted := slices.Sorted(slices.Values(scores))
+		res.PAD = &padSummary{Frames: len(scores), Min: sorted[0], Median: sorted[len(sorted)/2], Threshold: face.PADThreshold,
+			MsPerFrm: float64(padTime.Microseconds()) / 1000 / float64(len(scores))}
+		res.PAD.Live = res.PAD.Median >= face.PADThreshold
+	}
 	var player func(*mrand.Rand) face.Player
 	if lc.replay {
 		res.Mode = "replay"
