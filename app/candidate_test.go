@@ -182,15 +182,7 @@ func TestFaceStepOnReplay(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer cam.Close()
-	pv, err := camera.NewPreview(cam, ccfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := pv.Listen(ctx, "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
+	pv, srv := previewOf(ctx, t, cam, ccfg)
 	a := testApp(t, Options{Store: catalogStore(t), Face: eng, Camera: cam, Preview: pv, PreviewServer: srv})
 	if _, err := a.StartFaceCheck(); err == nil {
 		t.Fatal("the face step needs a logged-in candidate")
@@ -331,15 +323,7 @@ func TestFaceStepLivenessOnClip(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer cam.Close()
-			pv, err := camera.NewPreview(cam, ccfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			srv, err := pv.Listen(ctx, "127.0.0.1:0")
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer srv.Close()
+			pv, srv := previewOf(ctx, t, cam, ccfg)
 			a := testApp(t, Options{Store: catalogStore(t), Face: eng, Camera: cam, Preview: pv, PreviewServer: srv, Follow: f, PAD: pad})
 			a.Begin()
 			if _, err := a.OfflineLogin("张三", "11010519491231002X"); err != nil {
@@ -381,4 +365,19 @@ func TestFaceStepLivenessOnClip(t *testing.T) {
 			}
 		})
 	}
+}
+
+// previewOf serves cam's loopback preview on 127.0.0.1 until the test ends.
+func previewOf(ctx context.Context, t *testing.T, cam *camera.Camera, cfg camera.Config) (*camera.Preview, *camera.PreviewServer) {
+	t.Helper()
+	pv, err := camera.NewPreview(cam, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := pv.Listen(ctx, "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	return pv, srv
 }

@@ -152,8 +152,8 @@ func (d *MotionDetector) Observe(landmarks []image.Point, at time.Time) []Event 
 	defer func() { d.frame++ }()
 	d.seen = false
 	d.times = append(d.times, at)
-	if len(d.times) > 64 { // onsets lie at most a few seconds back
-		d.times = d.times[len(d.times)-32:]
+	if len(d.times) > 256 { // an onset lies at most ~0.7 s back (a blink)
+		d.times = slices.Clone(d.times[len(d.times)-128:])
 	}
 	if len(landmarks) != 68 {
 		return nil
