@@ -257,14 +257,15 @@ func (a *App) finishFace(ctx context.Context, capture *face.Capture) (FaceResult
 	}
 	res.Passed = res.PhotoOK && res.Match
 	out := &FaceOutcome{
-		LivenessPassed: true,
-		Descriptors:    [][]float32{live.Vec},
-		Photo:          photo,
-		Distance:       v.Distance,
-		Threshold:      v.Threshold,
-		PhotoOK:        res.PhotoOK,
-		Match:          res.Passed,
-		Problems:       res.Problems,
+		LivenessPassed:  true,
+		Descriptors:     [][]float32{live.Vec},
+		DescriptorModel: live.Model,
+		Photo:           photo,
+		Distance:        v.Distance,
+		Threshold:       v.Threshold,
+		PhotoOK:         res.PhotoOK,
+		Match:           res.Passed,
+		Problems:        res.Problems,
 	}
 	return res, out
 }
@@ -312,8 +313,8 @@ func (a *App) secondIdentity(ctx context.Context, live face.Descriptor) (string,
 		a.log.Warn("second identity check", "err", err)
 		return "", false
 	}
-	// Registrations store bare vectors: one of another model (another
-	// size) cannot be compared and is skipped with a log line.
+	// A registration made with another recognition model cannot be
+	// compared: it is skipped with a log line.
 	eng := a.opts.Face
 	model := eng.Model()
 	limit := eng.SearchThreshold(len(recs))
@@ -321,11 +322,15 @@ func (a *App) secondIdentity(ctx context.Context, live face.Descriptor) (string,
 		if r.IDNumber == idn {
 			continue
 		}
+		stored := r.Model
+		if stored == "" {
+			stored = face.StockRecognitionModel
+		}
 		for _, d := range r.Descriptors {
-			other := face.Descriptor{Model: model.ID, Kind: model.Kind, Vec: d}
+			other := face.Descriptor{Model: stored, Kind: model.Kind, Vec: d}
 			if !eng.Comparable(other) {
-				a.log.Warn("second identity check: skipped a descriptor of another recognition model", "registration", r.ID, "size", len(d), "model", model.ID)
-				continue
+				a.log.Warn("second identity check: skipped a registration made with another recognition model", "registration", r.ID, "model", stored, "loaded", model.ID)
+				break
 			}
 			if dist, err := face.Distance(live, other); err == nil && dist <= limit {
 				return r.ID, true
