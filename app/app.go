@@ -49,6 +49,8 @@ type Options struct {
 	Sync          *kiosk.Client // nil until enrolled
 	Notify        Notifier      // systemd notifications (READY=1 on the welcome screen); nil: none
 	Quit          func()        // closes the window (the staff console's restart); nil: cannot
+	Follow        *camera.Follower // demo: the replay camera's person, told the liveness prompts
+	PAD           *face.PAD        // passive presentation-attack detector fused with the liveness challenge
 }
 
 // App is the kiosk application: it owns the parts Open opened and offers the

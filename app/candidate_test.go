@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"errors"
+	mrand "math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -182,15 +183,7 @@ func TestFaceStepOnReplay(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer cam.Close()
-	pv, err := camera.NewPreview(cam, ccfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := pv.Listen(ctx, "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
+	pv, srv := previewOf(ctx, t, cam, ccfg)
 	a := testApp(t, Options{Store: catalogStore(t), Face: eng, Camera: cam, Preview: pv, PreviewServer: srv})
 	if _, err := a.StartFaceCheck(); err == nil {
 		t.Fatal("the face step needs a logged-in candidate")
@@ -284,4 +277,108 @@ func TestSecondIdentity(t *testing.T) {
 	if _, hit := a.secondIdentity(ctx, other); hit {
 		t.Fatal("another person's face is not a second identity")
 	}
+}
+
+// The face step runs the real liveness challenge, fused with the passive
+// presentation-attack detector, to the end on a webcam clip: played as a
+// person following the prompts (the demo's camera: the clip's annotated
+// actions in the order asked, after a human reaction delay) it passes; the
+// same clip looped as recorded is refused.
+func TestFaceStepLivenessOnClip(t *testing.T) {
+	clip := filepath.Join(testenv.FacesDir(t), "live", "cap13_blink_turn", "cap13_blink_turn.mjpeg")
+	eng := engine(t)
+	script, err := DemoFollowScript()
+	if err != nil {
+		t.Fatal(err)
+	}
+	models := testenv.ModelsDir(t)
+	if _, err := os.Stat(filepath.Join(models, face.PADModel)); err != nil {
+		t.Skipf("%s not installed (run build/setup.sh models): %v", face.PADModel, err)
+	}
+	pad, err := face.OpenPAD(models, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pad.Close()
+	for _, tc := range []struct {
+		name   string
+		follow bool
+		want   string
+	}{
+		{"following the prompts", true, "done"},
+		{"looped recording", false, "failed"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			ccfg := camera.DefaultConfig()
+			ccfg.ReplayLoop = true
+			var f *camera.Follower
+			var cam *camera.Camera
+			if tc.follow {
+				f = camera.NewFollower(script, ccfg.FPS, mrand.New(mrand.NewPCG(14, 1)))
+				cam = camera.New(ctx, func(ctx context.Context) (camera.Source, error) {
+					return camera.OpenFollow(ctx, clip, f, ccfg)
+				}, "replay:"+clip, ccfg)
+			} else if cam, err = camera.Open(ctx, "replay:"+clip, ccfg); err != nil {
+				t.Fatal(err)
+			}
+			defer cam.Close()
+			pv, srv := previewOf(ctx, t, cam, ccfg)
+			a := testApp(t, Options{Store: catalogStore(t), Face: eng, Camera: cam, Preview: pv, PreviewServer: srv, Follow: f, PAD: pad})
+			a.Begin()
+			if _, err := a.OfflineLogin("张三", "11010519491231002X"); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := a.StartFaceCheck(); err != nil {
+				t.Fatal(err)
+			}
+			defer a.CancelFaceCheck()
+			deadline := time.Now().Add(150 * time.Second)
+			phases := map[face.LivenessPhase]bool{}
+			var p FaceProgress
+			for {
+				if p, err = a.FaceStatus(); err != nil {
+					t.Fatal(err)
+				}
+				phases[p.Liveness.Phase] = true
+				if p.Phase == "done" || p.Phase == "failed" {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("the face step did not end within 150 s: %+v", p)
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+			t.Logf("phase %s, liveness %+v, phases seen %v", p.Phase, p.Liveness, phases)
+			if p.Phase != tc.want {
+				t.Fatalf("face step ended %s (%+v), want %s", p.Phase, p.Result, tc.want)
+			}
+			if tc.follow {
+				if p.Liveness.State != face.LivenessPassed || !phases[face.PhaseAct] {
+					t.Errorf("liveness %+v: want passed after prompts", p.Liveness)
+				}
+				if _, err := a.AcceptFace(); err != nil {
+					t.Errorf("accept the passed face step: %v", err)
+				}
+			} else if p.Result == nil || p.Result.Failure == "" {
+				t.Errorf("refused without a reason: %+v", p.Result)
+			}
+		})
+	}
+}
+
+// previewOf serves cam's loopback preview on 127.0.0.1 until the test ends.
+func previewOf(ctx context.Context, t *testing.T, cam *camera.Camera, cfg camera.Config) (*camera.Preview, *camera.PreviewServer) {
+	t.Helper()
+	pv, err := camera.NewPreview(cam, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := pv.Listen(ctx, "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	return pv, srv
 }

