@@ -249,3 +249,51 @@ func FuzzValidatePhoto(f *testing.F) {
 		}
 	})
 }
+
+// TestUnevenLightRule: real portraits, made to spec, pass the light rule;
+// the same photos lit from one side (the image-left half of the face in
+// shadow at 60 % of the light, with a soft edge along the nose) are refused
+// for uneven light.
+func TestUnevenLightRule(t *testing.T) {
+	e := testEngine(t)
+	spec := e.Config().Photo
+	files, _ := filepath.Glob(filepath.Join(facesDir(t), "idphoto", "portrait", "*"))
+	if len(files) == 0 {
+		t.Fatal("no portraits")
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			jpg, made, err := e.MakeIDPhoto(context.Background(), readImage(t, f), spec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if made.Has(CodeUnevenLight) || made.Face == nil {
+				t.Fatalf("evenly lit portrait refused: %v (imbalance %.3f)", codesOf(made.Problems), made.Face.Measures.Imbalance)
+			}
+			img, _ := DecodeImage(jpg)
+			px := toRGB(img)
+			for y := range px.H {
+				for x := range px.W {
+					// 0.6 left of the middle, 1 right of it, a ramp of 10 % between.
+					k := 0.6 + 0.4*min(max((float64(x)/float64(px.W)-0.45)/0.1, 0), 1)
+					for c := range 3 {
+						i := 3*(y*px.W+x) + c
+						px.Pix[i] = byte(float64(px.Pix[i]) * k)
+					}
+				}
+			}
+			dark, err := px.encodeJPEG(95)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r, err := e.ValidatePhoto(dark, spec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !r.Has(CodeUnevenLight) {
+				t.Errorf("side-lit photo not refused for uneven light: %v (imbalance %.3f, was %.3f)",
+					codesOf(r.Problems), r.Face.Measures.Imbalance, made.Face.Measures.Imbalance)
+			}
+		})
+	}
+}
