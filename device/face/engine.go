@@ -36,6 +36,7 @@ type Engine struct {
 	mu  sync.RWMutex // read-held by every call, write-held by Close
 	lm  *landmarker
 	rec *goface.Recognizer
+	seg *segmenter // nil unless cfg.Photo.MakeBackground is set
 }
 
 // Face is one detected face.
@@ -117,10 +118,18 @@ func NewEngine(cfg Config, log *slog.Logger) (*Engine, error) {
 		lm.close()
 		return nil, err
 	}
+	var seg *segmenter
+	if cfg.Photo.MakeBackground != "" {
+		if seg, err = newSegmenter(cfg.ModelsDir, cfg.Photo.SegmentationModel); err != nil {
+			rec.Close()
+			lm.close()
+			return nil, fmt.Errorf("face.photo.make_background %q: %w", cfg.Photo.MakeBackground, err)
+		}
+	}
 	t, _ := cfg.Threshold()
 	log.Info("face engine ready", "models_dir", cfg.ModelsDir, "recognition_model", cfg.RecognitionModel,
 		"threshold", t, "openblas", openblas, "load", time.Since(start).Round(time.Millisecond))
-	return &Engine{cfg: cfg, threshold: t, log: log, lm: lm, rec: rec}, nil
+	return &Engine{cfg: cfg, threshold: t, log: log, lm: lm, rec: rec, seg: seg}, nil
 }
 
 // newRecognizer loads go-face, which reads three fixed file names from one
@@ -173,6 +182,8 @@ func (e *Engine) Close() error {
 		e.rec.Close()
 		e.rec = nil
 	}
+	e.seg.close()
+	e.seg = nil
 	return nil
 }
 

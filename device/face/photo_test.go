@@ -204,6 +204,10 @@ func TestPhotoSpecValidate(t *testing.T) {
 		{"max below min", func(s *PhotoSpec) { s.MaxBytes = s.MinBytes }, "face.photo.max_bytes"},
 		{"green", func(s *PhotoSpec) { s.Backgrounds = []string{"green"} }, "face.photo.backgrounds"},
 		{"yaw", func(s *PhotoSpec) { s.Face.MaxYaw = 0 }, "face.photo.face.max_yaw"},
+		{"make on green", func(s *PhotoSpec) { s.MakeBackground = "green" }, "face.photo.make_background"},
+		{"make on red, not allowed", func(s *PhotoSpec) { s.Backgrounds, s.MakeBackground = []string{"white"}, "red" }, "face.photo.make_background"},
+		{"make without model", func(s *PhotoSpec) { s.SegmentationModel = "" }, "face.photo.segmentation_model"},
+		{"keep the room", func(s *PhotoSpec) { s.MakeBackground, s.SegmentationModel = "", "" }, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -293,6 +297,134 @@ func TestUnevenLightRule(t *testing.T) {
 			if !r.Has(CodeUnevenLight) {
 				t.Errorf("side-lit photo not refused for uneven light: %v (imbalance %.3f, was %.3f)",
 					codesOf(r.Problems), r.Face.Measures.Imbalance, made.Face.Measures.Imbalance)
+			}
+		})
+	}
+}
+
+// TestMadePhotoReplacesTheRoom: frames of a webcam in an ordinary room
+// (the demo clip) and a portrait on a grey wall are refused as given
+// for their background; the photo the kiosk makes of them has the room
+// replaced by the exam's plain colour and passes the very same background
+// check from its bytes. Without the replacement the made photo is refused,
+// so the test measures the segmentation, not a looser check.
+func TestMadePhotoReplacesTheRoom(t *testing.T) {
+	e := testEngine(t)
+	spec := e.Config().Photo
+	if spec.MakeBackground != BackgroundWhite {
+		t.Fatalf("default make_background %q, want white", spec.MakeBackground)
+	}
+	dir := facesDir(t)
+	files := []string{
+		filepath.Join(dir, "live", "cap13_blink_turn", "frames", "000001.jpg"),
+		filepath.Join(dir, "live", "cap13_blink_turn", "frames", "000030.jpg"),
+	}
+	// A portrait on a grey wall. (The other wrong-background fixtures are
+	// tight head shots whose hair fills the area the background check
+	// samples: their made photos are refused for that, rightly.)
+	files = append(files, filepath.Join(dir, "idphoto", "wrong-background", "compreface_personB-img1.jpg"))
+	keep := spec
+	keep.MakeBackground = ""
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			orig, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r, _ := e.ValidatePhoto(orig, spec); !r.Has(CodeBackground) {
+				t.Fatalf("the photo as given passed the background check (%s, std %.1f): the test would prove nothing", r.Background, r.BackgroundStd)
+			}
+			img := readImage(t, f)
+			jpg, made, err := e.MakeIDPhoto(context.Background(), img, spec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if made.Has(CodeBackground) || made.Background != BackgroundWhite {
+				t.Errorf("made photo: background %s std %.1f, problems %v", made.Background, made.BackgroundStd, codesOf(made.Problems))
+			}
+			again, err := e.ValidatePhoto(jpg, spec)
+			if err != nil || again.Has(CodeBackground) {
+				t.Errorf("made photo re-read: background %s std %.1f, problems %v %v", again.Background, again.BackgroundStd, codesOf(again.Problems), err)
+			}
+			if _, asIs, err := e.MakeIDPhoto(context.Background(), img, keep); err != nil || !asIs.Has(CodeBackground) {
+				t.Errorf("made without replacing the room: problems %v %v, want background", codesOf(asIs.Problems), err)
+			}
+		})
+	}
+}
+
+// TestMadePhotoBottomNotSmeared: the demo clip's frame ends at the collar,
+// above where an ID photo ends. The part of the photo below the frame must
+// not be the frame's last row repeated (vertical streaks): in the bottom
+// tenth of the photo most columns must vary from row to row.
+func TestMadePhotoBottomNotSmeared(t *testing.T) {
+	e := testEngine(t)
+	spec := e.Config().Photo
+	spec.MakeBackground = "" // the room stays: streaks would show in it
+	f := filepath.Join(facesDir(t), "live", "cap13_blink_turn", "frames", "000001.jpg")
+	jpg, _, err := e.MakeIDPhoto(context.Background(), readImage(t, f), spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := DecodeImage(jpg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	px := toRGB(img)
+	flat := 0
+	y0 := px.H - px.H/10
+	for x := range px.W {
+		var s, s2 float64
+		n := 0
+		for y := y0; y < px.H; y++ {
+			v := px.luma(x, y)
+			s, s2, n = s+v, s2+v*v, n+1
+		}
+		m := s / float64(n)
+		if s2/float64(n)-m*m < 1 {
+			flat++
+		}
+	}
+	if flat > px.W/4 {
+		t.Errorf("%d of %d columns are constant in the bottom tenth: smeared", flat, px.W)
+	}
+}
+
+// TestSegmentationModelChecked: a missing or corrupt segmentation model
+// stops the engine with the path and the command that installs it.
+func TestSegmentationModelChecked(t *testing.T) {
+	cfg := testConfig(t)
+	dir := t.TempDir()
+	for _, n := range []string{cfg.LandmarkModel, cfg.AlignModel, cfg.RecognitionModel, cfg.CNNDetectorModel} {
+		if err := symlink(filepath.Join(cfg.ModelsDir, n), filepath.Join(dir, n)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg.ModelsDir = dir
+	path := filepath.Join(dir, SegmentationModel)
+	for _, tc := range []struct {
+		name string
+		data []byte // nil: missing
+		want string
+	}{
+		{"missing", nil, "missing"},
+		{"corrupt", []byte("not a model"), "corrupt"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.data != nil {
+				if err := os.WriteFile(path, tc.data, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			e, err := NewEngine(cfg, nil)
+			if err == nil {
+				e.Close()
+				t.Fatal("engine started without its segmentation model")
+			}
+			for _, s := range []string{path, tc.want, "make models", "face.photo.make_background"} {
+				if !containsStr(err.Error(), s) {
+					t.Errorf("error %q does not say %q", err, s)
+				}
 			}
 		})
 	}
