@@ -249,7 +249,7 @@ func (a *App) finishFace(ctx context.Context, capture *face.Capture) (FaceResult
 	res.Passed = res.PhotoOK && res.Match
 	out := &FaceOutcome{
 		LivenessPassed: true,
-		Descriptors:    [][]float32{live[:]},
+		Descriptors:    [][]float32{live.Vec},
 		Photo:          photo,
 		Distance:       v.Distance,
 		Threshold:      v.Threshold,
@@ -289,7 +289,8 @@ const CodeSecondIdentity face.Code = "second_identity"
 
 // secondIdentity reports a registration on this kiosk, under another ID
 // number than the logged-in candidate's, whose live face matches live by the
-// model's threshold (DESIGN: one face, one identity).
+// model's 1:N threshold for the number of registrations held (DESIGN: one
+// face, one identity).
 func (a *App) secondIdentity(ctx context.Context, live face.Descriptor) (string, bool) {
 	a.mu.Lock()
 	var idn string
@@ -302,17 +303,22 @@ func (a *App) secondIdentity(ctx context.Context, live face.Descriptor) (string,
 		a.log.Warn("second identity check", "err", err)
 		return "", false
 	}
+	// Registrations store bare vectors: one of another model (another
+	// size) cannot be compared and is skipped with a log line.
+	eng := a.opts.Face
+	model := eng.Model()
+	limit := eng.SearchThreshold(len(recs))
 	for _, r := range recs {
 		if r.IDNumber == idn {
 			continue
 		}
 		for _, d := range r.Descriptors {
-			var other face.Descriptor
-			if len(d) != len(other) {
+			other := face.Descriptor{Model: model.ID, Kind: model.Kind, Vec: d}
+			if !eng.Comparable(other) {
+				a.log.Warn("second identity check: skipped a descriptor of another recognition model", "registration", r.ID, "size", len(d), "model", model.ID)
 				continue
 			}
-			copy(other[:], d)
-			if a.opts.Face.Match(face.Distance(live, other)) {
+			if dist, err := face.Distance(live, other); err == nil && dist <= limit {
 				return r.ID, true
 			}
 		}

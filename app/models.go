@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"examkiosk/device/face"
 )
 
 // ModelsManifest is the file in the models directory that lists every model
@@ -18,7 +20,7 @@ import (
 const ModelsManifest = "models.sha256"
 
 // InstallModelsHint is the command that installs the model files.
-const InstallModelsHint = "make models (or: build/setup.sh models)"
+const InstallModelsHint = face.InstallModelsHint
 
 // ModelFile is one verified model file.
 type ModelFile struct {

@@ -3,12 +3,17 @@
 //	facecheck compare A B                      compare the largest faces of two images
 //	facecheck photo IN [--out OUT.jpg]         validate an ID photo; with --out make one from IN
 //	facecheck eval --pairs P --root DIR        verification accuracy on LFW-style pairs
-//	facecheck calibrate --pairs P --root DIR --target-far 0.001
+//	facecheck calibrate --pairs P --root DIR [--target-far 0.001] [--n 100]
+//	                                           1:1 and 1:N thresholds for a target FAR
 //
 // Common flags: --models DIR (default $EXAMKIOSK_MODELS or
-// ~/.local/share/examkiosk/models), --recognition-model FILE, --threshold T.
-// Output is JSON on stdout. Exit status: 0 ok, 1 check failed, 2 bad input
-// (with a message on stderr).
+// ~/.local/share/examkiosk/models), --recognition-model FILE,
+// --recognition-kind KIND and --recognition-sha256 HEX (for a model that is
+// not shipped), --threshold T. Output is JSON on stdout. Exit status: 0 ok,
+// 1 check failed, 2 bad input (with a message on stderr).
+//
+// A command is an entry of the commands table; a file of this package adds
+// its own with register in an init function.
 package main
 
 import (
@@ -19,8 +24,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"os"
 	"os/signal"
+	"path/filepath"
+	"slices"
+	"sort"
 	"strings"
 
 	"image"
@@ -48,21 +57,120 @@ func (e usageError) Error() string { return e.msg }
 
 func bad(format string, a ...any) error { return usageError{fmt.Sprintf(format, a...)} }
 
+// env is what every command gets: the face configuration built from the
+// common flags, and stderr for remarks.
+type env struct {
+	cfg    face.Config
+	stderr io.Writer
+}
+
+// runFunc runs a command on its positional arguments. It returns the JSON
+// result, whether the check passed, and an error (usageError: exit 2).
+type runFunc func(ctx context.Context, ev *env, pos []string) (result any, ok bool, err error)
+
+// command is one facecheck subcommand.
+type command struct {
+	// flags declares the command's own flags on fs and returns the
+	// function that runs it (reading those flags).
+	flags func(fs *flag.FlagSet) runFunc
+}
+
+var commands = map[string]command{}
+
+// register adds a subcommand; call it from an init function.
+func register(name string, c command) {
+	if _, dup := commands[name]; dup {
+		panic("facecheck: command " + name + " registered twice")
+	}
+	commands[name] = c
+}
+
+func init() {
+	register("compare", command{flags: func(*flag.FlagSet) runFunc {
+		return func(ctx context.Context, ev *env, pos []string) (any, bool, error) {
+			if len(pos) != 2 {
+				return nil, false, bad("compare: want two image files, got %d arguments", len(pos))
+			}
+			return withEngine(ev.cfg, func(e *face.Engine) (any, bool, error) { return compare(ctx, e, pos[0], pos[1]) })
+		}
+	}})
+	register("photo", command{flags: func(fs *flag.FlagSet) runFunc {
+		out := fs.String("out", "", "photo: write the ID photo made from IN here")
+		return func(ctx context.Context, ev *env, pos []string) (any, bool, error) {
+			if len(pos) != 1 {
+				return nil, false, bad("photo: want one image file, got %d arguments", len(pos))
+			}
+			return withEngine(ev.cfg, func(e *face.Engine) (any, bool, error) { return photo(ctx, e, pos[0], *out) })
+		}
+	}})
+	pairsFlags := func(fs *flag.FlagSet) (*string, *string) {
+		return fs.String("pairs", "", "LFW-style pairs file"), fs.String("root", "", "image root (DIR/name/name_000i.jpg)")
+	}
+	register("eval", command{flags: func(fs *flag.FlagSet) runFunc {
+		pairsPath, root := pairsFlags(fs)
+		return func(ctx context.Context, ev *env, pos []string) (any, bool, error) {
+			if len(pos) != 0 || *pairsPath == "" || *root == "" {
+				return nil, false, bad("eval: want --pairs FILE --root DIR and no other arguments")
+			}
+			pairs, folds, err := readPairs(*pairsPath, *root)
+			if err != nil {
+				return nil, false, err
+			}
+			return withEngine(ev.cfg, func(e *face.Engine) (any, bool, error) {
+				r, err := e.Evaluate(ctx, pairs, folds, *root)
+				return r, err == nil, err
+			})
+		}
+	}})
+	register("calibrate", command{flags: func(fs *flag.FlagSet) runFunc {
+		pairsPath, root := pairsFlags(fs)
+		target := fs.Float64("target-far", face.DefaultTargetFAR, "target false-accept rate (1:1 per comparison, 1:N per search)")
+		n := fs.Int("n", face.DefaultSearchSize, "stored faces searched by the 1:N operating point")
+		return func(ctx context.Context, ev *env, pos []string) (any, bool, error) {
+			if len(pos) != 0 || *pairsPath == "" || *root == "" {
+				return nil, false, bad("calibrate: want --pairs FILE --root DIR and no other arguments")
+			}
+			if !(*target > 0 && *target < 1) {
+				return nil, false, bad("calibrate: --target-far must be in (0, 1), got %g", *target)
+			}
+			if *n < 1 {
+				return nil, false, bad("calibrate: --n must be at least 1, got %d", *n)
+			}
+			pairs, _, err := readPairs(*pairsPath, *root)
+			if err != nil {
+				return nil, false, err
+			}
+			return withEngine(ev.cfg, func(e *face.Engine) (any, bool, error) {
+				return calibrate(ctx, e, ev.stderr, pairs, *root, *target, *n)
+			})
+		}
+	}})
+}
+
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	names := make([]string, 0, len(commands))
+	for name := range commands {
+		names = append(names, name)
+	}
+	sort.Strings(names)
 	if len(args) == 0 {
-		fmt.Fprintln(stderr, "usage: facecheck compare|photo|eval|calibrate ... (see go doc examkiosk/cmd/facecheck)")
+		fmt.Fprintf(stderr, "usage: facecheck %s ... (see go doc examkiosk/cmd/facecheck)\n", strings.Join(names, "|"))
 		return exitBad
 	}
-	cmd, args := args[0], args[1:]
-	fs := flag.NewFlagSet("facecheck "+cmd, flag.ContinueOnError)
+	name, args := args[0], args[1:]
+	cmd, known := commands[name]
+	if !known {
+		fmt.Fprintf(stderr, "facecheck: unknown command %q: want %s\n", name, strings.Join(names, ", "))
+		return exitBad
+	}
+	fs := flag.NewFlagSet("facecheck "+name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	models := fs.String("models", "", "models directory (default "+face.DefaultModelsDir()+", or $EXAMKIOSK_MODELS)")
-	recModel := fs.String("recognition-model", "", "recognition model file name inside the models directory")
-	threshold := fs.Float64("threshold", 0, "match threshold for the recognition model (default: configured)")
-	out := fs.String("out", "", "photo: write the ID photo made from IN here")
-	pairsPath := fs.String("pairs", "", "eval/calibrate: LFW-style pairs file")
-	root := fs.String("root", "", "eval/calibrate: image root (DIR/name/name_000i.jpg)")
-	targetFAR := fs.Float64("target-far", 0.001, "calibrate: target false-accept rate")
+	recModel := fs.String("recognition-model", "", "recognition model file name inside the models directory (default "+face.DefaultRecognitionModel+")")
+	recKind := fs.String("recognition-kind", "", "kind of a recognition model that is not shipped: dlib, mobilefacenet or arcface512")
+	recSHA := fs.String("recognition-sha256", "", "SHA-256 of an ONNX recognition model that is not shipped")
+	threshold := fs.Float64("threshold", 0, "1:1 match threshold for the recognition model (default: the shipped, calibrated one)")
+	runCmd := cmd.flags(fs)
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return exitBad // flag has printed the problem
@@ -74,41 +182,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if *recModel != "" {
 		cfg.RecognitionModel = *recModel
 	}
+	cfg.RecognitionKind = face.ModelKind(*recKind)
+	cfg.RecognitionSHA256 = *recSHA
 	if *threshold > 0 {
 		cfg.Thresholds[cfg.RecognitionModel] = *threshold
-	} else if _, ok := cfg.Thresholds[cfg.RecognitionModel]; !ok && (cmd == "eval" || cmd == "calibrate") {
-		cfg.Thresholds[cfg.RecognitionModel] = face.StockThreshold // only reported, not used to decide
+	} else if _, err := cfg.Threshold(); err != nil && (name == "eval" || name == "calibrate") {
+		// A model without a shipped threshold can still be measured: the
+		// configured figures are then at 0.5, only reported.
+		cfg.Thresholds[cfg.RecognitionModel] = 0.5
 	}
-	var result any
-	var ok bool
-	switch cmd {
-	case "compare":
-		if len(pos) != 2 {
-			err = bad("compare: want two image files, got %d arguments", len(pos))
-			break
-		}
-		result, ok, err = withEngine(cfg, func(e *face.Engine) (any, bool, error) { return compare(ctx, e, pos[0], pos[1]) })
-	case "photo":
-		if len(pos) != 1 {
-			err = bad("photo: want one image file, got %d arguments", len(pos))
-			break
-		}
-		result, ok, err = withEngine(cfg, func(e *face.Engine) (any, bool, error) { return photo(ctx, e, pos[0], *out) })
-	case "eval", "calibrate":
-		if len(pos) != 0 || *pairsPath == "" || *root == "" {
-			err = bad("%s: want --pairs FILE --root DIR and no other arguments", cmd)
-			break
-		}
-		if cmd == "calibrate" && !(*targetFAR > 0 && *targetFAR < 1) {
-			err = bad("calibrate: --target-far must be in (0, 1), got %g", *targetFAR)
-			break
-		}
-		result, ok, err = withEngine(cfg, func(e *face.Engine) (any, bool, error) {
-			return evaluate(ctx, e, cmd, *pairsPath, *root, *targetFAR)
-		})
-	default:
-		err = bad("unknown command %q: want compare, photo, eval or calibrate", cmd)
-	}
+	result, ok, err := runCmd(ctx, &env{cfg: cfg, stderr: stderr}, pos)
 	if result != nil {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
@@ -117,11 +200,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return exitBad
 		}
 	}
-	var ue usageError
 	switch {
-	case errors.As(err, &ue):
-		fmt.Fprintln(stderr, "facecheck:", err)
-		return exitBad
 	case err != nil:
 		fmt.Fprintln(stderr, "facecheck:", err)
 		return exitBad
@@ -160,6 +239,7 @@ func withEngine(cfg face.Config, f func(*face.Engine) (any, bool, error)) (any, 
 }
 
 type compareResult struct {
+	Model     string   `json:"model"`
 	Distance  *float64 `json:"distance"` // null when a face is missing
 	Threshold float64  `json:"threshold"`
 	Match     bool     `json:"match"`
@@ -176,7 +256,7 @@ func compare(ctx context.Context, e *face.Engine, a, b string) (any, bool, error
 	if err != nil {
 		return nil, false, err
 	}
-	r := compareResult{Threshold: e.Threshold()}
+	r := compareResult{Model: e.Model().ID, Threshold: e.Threshold()}
 	var ds [2]*face.Descriptor
 	for i, img := range []image.Image{ia, ib} {
 		faces, err := e.DetectPhoto(img)
@@ -200,7 +280,10 @@ func compare(ctx context.Context, e *face.Engine, a, b string) (any, bool, error
 		}
 	}
 	if ds[0] != nil && ds[1] != nil {
-		d := face.Distance(*ds[0], *ds[1])
+		d, err := face.Distance(*ds[0], *ds[1])
+		if err != nil {
+			return nil, false, err
+		}
 		r.Distance = &d
 		r.Match = e.Match(d)
 	}
@@ -268,38 +351,133 @@ func photo(ctx context.Context, e *face.Engine, in, out string) (any, bool, erro
 	return res, made.OK, nil
 }
 
-type calibrateResult struct {
-	face.Calibration
-	Model string `json:"recognition_model"`
-}
-
-func evaluate(ctx context.Context, e *face.Engine, cmd, pairsPath, root string, target float64) (any, bool, error) {
+// readPairs reads an LFW-style pairs file and checks the image root.
+func readPairs(pairsPath, root string) ([]face.Pair, int, error) {
 	f, err := os.Open(pairsPath)
 	if err != nil {
-		return nil, false, bad("open pairs: %v", err)
+		return nil, 0, bad("open pairs: %v", err)
 	}
 	pairs, folds, err := face.ParsePairs(f)
 	f.Close()
 	if err != nil {
-		return nil, false, bad("%s: %v", pairsPath, err)
+		return nil, 0, bad("%s: %v", pairsPath, err)
 	}
 	if st, err := os.Stat(root); err != nil || !st.IsDir() {
-		return nil, false, bad("--root %s: not a directory", root)
+		return nil, 0, bad("--root %s: not a directory", root)
 	}
-	if cmd == "eval" {
-		r, err := e.Evaluate(ctx, pairs, folds, root)
-		if err != nil {
-			return nil, false, err
-		}
-		return r, true, nil
+	return pairs, folds, nil
+}
+
+// operatingPoint is a threshold with the rates it gives on the pairs file.
+type operatingPoint struct {
+	// PerComparisonFAR is the false-accept rate per comparison the
+	// threshold was chosen for.
+	PerComparisonFAR float64 `json:"per_comparison_far"`
+	Threshold        float64 `json:"threshold"`
+	// ImpostorFAR is the false-accept rate at Threshold over every pair of
+	// images of different people under --root.
+	ImpostorFAR float64 `json:"impostor_far"`
+	// PairsFAR and PairsFRR are the rates at Threshold on the pairs file.
+	PairsFAR float64 `json:"pairs_far"`
+	PairsFRR float64 `json:"pairs_frr"`
+}
+
+type calibrateResult struct {
+	Model     string  `json:"model"`
+	TargetFAR float64 `json:"target_far"`
+	// OneToOne is the 1:1 operating point: per-comparison FAR = target.
+	OneToOne operatingPoint `json:"one_to_one"`
+	// OneToN is the 1:N operating point for a search over N stored faces:
+	// per-comparison FAR = target / N.
+	N      int            `json:"n"`
+	OneToN operatingPoint `json:"one_to_n"`
+	// Curve is the threshold at decreasing per-comparison FARs, down to
+	// the smallest the impostor pairs resolve (10 false accepts), for the
+	// shipped model table.
+	Curve          []face.FARPoint `json:"curve"`
+	SamePairs      int             `json:"same_pairs"`
+	DifferentPairs int             `json:"different_pairs"`
+	ImpostorPairs  int             `json:"impostor_pairs"`
+	FailedImages   []string        `json:"failed_images,omitempty"`
+}
+
+// calibrate chooses the thresholds on the impostor distribution of every
+// pair of images of different people under root (far more pairs than the
+// file holds, which the 1:N point needs: its per-comparison FAR is small),
+// and reports the rates they give on the pairs file.
+func calibrate(ctx context.Context, e *face.Engine, stderr io.Writer, pairs []face.Pair, root string, target float64, n int) (any, bool, error) {
+	all, err := filepath.Glob(filepath.Join(root, "*", "*.jpg"))
+	if err != nil || len(all) == 0 {
+		return nil, false, bad("--root %s: no DIR/name/*.jpg images", root)
 	}
-	scored, failed, _, err := e.ScorePairs(ctx, pairs, root)
+	paths := slices.Clone(all)
+	for _, p := range pairs {
+		paths = append(paths, face.PairImage(root, p.NameA, p.IndexA), face.PairImage(root, p.NameB, p.IndexB))
+	}
+	descs, failed, _, err := e.DescribeFiles(ctx, paths)
 	if err != nil {
 		return nil, false, err
 	}
 	if len(failed) > 0 {
-		fmt.Fprintf(os.Stderr, "facecheck: no face found in %d images: %s\n", len(failed), strings.Join(failed, ", "))
+		fmt.Fprintf(stderr, "facecheck: no face found in %d images: %s\n", len(failed), strings.Join(failed, ", "))
 	}
-	c := face.CalibrateFAR(scored, target)
-	return calibrateResult{Calibration: c, Model: e.Config().RecognitionModel}, c.Different > 0, nil
+	var impostors []face.Scored
+	for i, a := range all {
+		da := descs[a]
+		if da == nil {
+			continue
+		}
+		for _, b := range all[i+1:] {
+			db := descs[b]
+			if db == nil || filepath.Dir(a) == filepath.Dir(b) {
+				continue
+			}
+			d, err := face.Distance(*da, *db)
+			if err != nil {
+				return nil, false, err
+			}
+			impostors = append(impostors, face.Scored{Distance: d})
+		}
+	}
+	if len(impostors) == 0 {
+		return nil, false, bad("--root %s: no two people with a face found", root)
+	}
+	scored := make([]face.Scored, len(pairs))
+	for i, p := range pairs {
+		scored[i] = face.Scored{Pair: p, Distance: math.Inf(1)}
+		a, b := descs[face.PairImage(root, p.NameA, p.IndexA)], descs[face.PairImage(root, p.NameB, p.IndexB)]
+		if a != nil && b != nil {
+			if scored[i].Distance, err = face.Distance(*a, *b); err != nil {
+				return nil, false, err
+			}
+		}
+	}
+	r := calibrateResult{Model: e.Model().ID, TargetFAR: target, N: n, ImpostorPairs: len(impostors), FailedImages: failed}
+	for _, s := range scored {
+		if s.Same {
+			r.SamePairs++
+		} else {
+			r.DifferentPairs++
+		}
+	}
+	point := func(far float64) operatingPoint {
+		c := face.CalibrateFAR(impostors, far)
+		op := operatingPoint{PerComparisonFAR: far, Threshold: c.Threshold, ImpostorFAR: c.FAR}
+		op.PairsFAR, op.PairsFRR = face.RatesAt(scored, c.Threshold)
+		return op
+	}
+	r.OneToOne = point(target)
+	r.OneToN = point(face.SearchFAR(target, n))
+	floor := 10 / float64(len(impostors))
+	for _, far := range []float64{1e-2, 3e-3, 1e-3, 3e-4, 1e-4, 3e-5, 1e-5, 3e-6, 1e-6} {
+		if far < floor {
+			break
+		}
+		r.Curve = append(r.Curve, face.FARPoint{FAR: far, Threshold: face.CalibrateFAR(impostors, far).Threshold})
+	}
+	if r.OneToN.PerComparisonFAR < floor {
+		fmt.Fprintf(stderr, "facecheck: the 1:N per-comparison FAR %.2g is below what %d impostor pairs resolve (%.2g): its threshold is the strictest measured\n",
+			r.OneToN.PerComparisonFAR, len(impostors), floor)
+	}
+	return r, true, nil
 }

@@ -97,7 +97,7 @@ func (c *Capture) Descriptor(ctx context.Context) (Descriptor, error) {
 	if len(ds) == 0 {
 		return Descriptor{}, fmt.Errorf("capture: %w", errors.Join(errs...))
 	}
-	return Fuse(ds), nil
+	return Fuse(ds)
 }
 
 // DescribeFrame computes the descriptor of the face found by Analyze in

@@ -13,14 +13,9 @@ import (
 // network (dlib_face_recognition_resnet_model_v1.dat).
 const StockRecognitionModel = "dlib_face_recognition_resnet_model_v1.dat"
 
-// StockThreshold is the default match threshold for StockRecognitionModel.
-// `facecheck calibrate --target-far 0.001` on ../shared/faces/verify (19
-// mostly Western people, 154 same and 154 different pairs) gives 0.668:
-// same-person distances reach 0.617, different-person ones start at 0.669.
-// The default is stricter because the stock model separates East Asian
-// faces poorly (different Chinese people often measure below 0.6) and the
-// kiosk compares an ID photo made from the same session (distance ≈ 0.1).
-// Re-calibrate on the candidates' population; see the package doc.
+// StockThreshold was the match threshold shipped for StockRecognitionModel
+// before calibration on East Asian faces; the model's curve in the shipped
+// model table (recognizer.go) now gives its thresholds.
 const StockThreshold = 0.5
 
 // Config configures the face engine. The kiosk embeds it under its own
@@ -34,14 +29,32 @@ type Config struct {
 	// AlignModel is the 5-point shape predictor go-face aligns faces with
 	// before computing descriptors.
 	AlignModel string `toml:"align_model"`
-	// RecognitionModel is the descriptor network; swap it for a model that
-	// suits the candidates better and add its threshold to Thresholds.
+	// RecognitionModel is the descriptor network's file name. The shipped
+	// ones (LookupModel) come with their kind, SHA-256 and calibrated
+	// thresholds; another one needs recognition_kind, its SHA-256 (ONNX)
+	// and its threshold in Thresholds.
 	RecognitionModel string `toml:"recognition_model"`
+	// RecognitionKind is "dlib", "mobilefacenet" or "arcface512"; empty
+	// means the shipped model's kind.
+	RecognitionKind ModelKind `toml:"recognition_kind"`
+	// RecognitionSHA256 is the SHA-256 of an ONNX recognition model that is
+	// not shipped; empty for a shipped one.
+	RecognitionSHA256 string `toml:"recognition_model_sha256"`
+	// ONNXRuntime is the path of libonnxruntime.so.1; empty means where
+	// build/setup.sh installs it (ort.DefaultLibraryPath).
+	ONNXRuntime string `toml:"onnxruntime_library"`
+	// IntraOpThreads is the number of threads one ONNX model run may use.
+	IntraOpThreads int `toml:"intra_op_threads"`
+	// TargetFAR is the false-accept rate both operating points aim at: per
+	// comparison for 1:1 (Threshold), per search over N stored faces for
+	// 1:N (SearchThreshold, per-comparison rate TargetFAR / N).
+	TargetFAR float64 `toml:"target_far"`
 	// CNNDetectorModel is dlib's MMOD detector, used only as a fallback on
 	// small crops when the HOG detector misses a face.
 	CNNDetectorModel string `toml:"cnn_detector_model"`
 	// Thresholds maps a recognition model file name to the largest
-	// descriptor distance that still counts as the same person.
+	// descriptor distance that still counts as the same person (1:1). It
+	// overrides the shipped, calibrated threshold at TargetFAR.
 	Thresholds map[string]float64 `toml:"thresholds"`
 	// FuseFrames is how many of the best live frames are fused into the
 	// live descriptor.
@@ -83,9 +96,11 @@ func DefaultConfig() Config {
 		ModelsDir:        DefaultModelsDir(),
 		LandmarkModel:    "shape_predictor_68_face_landmarks.dat",
 		AlignModel:       "shape_predictor_5_face_landmarks.dat",
-		RecognitionModel: StockRecognitionModel,
+		RecognitionModel: DefaultRecognitionModel,
 		CNNDetectorModel: "mmod_human_face_detector.dat",
-		Thresholds:       map[string]float64{StockRecognitionModel: StockThreshold},
+		Thresholds:       map[string]float64{},
+		IntraOpThreads:   1,
+		TargetFAR:        DefaultTargetFAR,
 		FuseFrames:       5,
 		DetectWidth:      320,
 		BLASThreads:      1,
@@ -100,13 +115,46 @@ func DefaultConfig() Config {
 	}
 }
 
-// Threshold returns the match threshold configured for the recognition model.
-func (c Config) Threshold() (float64, error) {
-	t, ok := c.Thresholds[c.RecognitionModel]
+// Model resolves the recognition model: the shipped description of
+// RecognitionModel, or one made from RecognitionKind and
+// RecognitionSHA256 for a model that is not shipped.
+func (c Config) Model() (Model, error) {
+	m, shipped := LookupModel(c.RecognitionModel)
+	if shipped {
+		if c.RecognitionKind != "" && c.RecognitionKind != m.Kind {
+			return Model{}, fmt.Errorf("face.recognition_kind: %s is a %s model, got %q", c.RecognitionModel, m.Kind, c.RecognitionKind)
+		}
+		if c.RecognitionSHA256 != "" && c.RecognitionSHA256 != m.SHA256 {
+			return Model{}, fmt.Errorf("face.recognition_model_sha256: the shipped %s has SHA-256 %s; leave the key out", c.RecognitionModel, m.SHA256)
+		}
+		return m, nil
+	}
+	spec, ok := kinds[c.RecognitionKind]
 	if !ok {
+		return Model{}, fmt.Errorf("face.recognition_kind: %s is not a shipped model: want dlib, mobilefacenet or arcface512, got %q", c.RecognitionModel, c.RecognitionKind)
+	}
+	m = Model{ID: c.RecognitionModel, Kind: c.RecognitionKind, Size: spec.size, SHA256: c.RecognitionSHA256}
+	if m.Kind != KindDlib && len(m.SHA256) != 64 {
+		return Model{}, fmt.Errorf("face.recognition_model_sha256: want the 64-hex-digit SHA-256 of %s, got %q", c.RecognitionModel, c.RecognitionSHA256)
+	}
+	return m, nil
+}
+
+// Threshold returns the 1:1 match threshold for the recognition model: the
+// Thresholds entry when there is one, else the shipped model's threshold
+// at TargetFAR.
+func (c Config) Threshold() (float64, error) {
+	if t, ok := c.Thresholds[c.RecognitionModel]; ok {
+		return t, nil
+	}
+	m, err := c.Model()
+	if err != nil {
+		return 0, err
+	}
+	if len(m.Curve) == 0 {
 		return 0, fmt.Errorf("face.thresholds: no threshold for recognition_model %q; run `facecheck calibrate` and add it", c.RecognitionModel)
 	}
-	return t, nil
+	return m.ThresholdAt(c.TargetFAR), nil
 }
 
 // Validate checks every key and names the offending one.
@@ -126,10 +174,21 @@ func (c Config) Validate() error {
 			bad(key, "a file name inside models_dir", fmt.Sprintf("%q", v))
 		}
 	}
-	if t, ok := c.Thresholds[c.RecognitionModel]; !ok {
-		bad("thresholds", fmt.Sprintf("an entry for recognition_model %q (run `facecheck calibrate`)", c.RecognitionModel), c.Thresholds)
-	} else if t <= 0 || t >= 2 {
-		bad("thresholds."+c.RecognitionModel, "a distance in (0, 2)", t)
+	if _, err := c.Model(); err != nil {
+		errs = append(errs, err)
+	} else if _, err := c.Threshold(); err != nil {
+		errs = append(errs, err)
+	}
+	for name, t := range c.Thresholds {
+		if t <= 0 || t >= 2 {
+			bad("thresholds."+name, "a distance in (0, 2)", t)
+		}
+	}
+	if c.IntraOpThreads < 1 || c.IntraOpThreads > 64 {
+		bad("intra_op_threads", "1..64", c.IntraOpThreads)
+	}
+	if !(c.TargetFAR > 0 && c.TargetFAR < 0.1) {
+		bad("target_far", "a rate in (0, 0.1)", c.TargetFAR)
 	}
 	if c.FuseFrames < 1 || c.FuseFrames > 30 {
 		bad("fuse_frames", "1..30", c.FuseFrames)

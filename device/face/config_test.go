@@ -14,6 +14,10 @@ func TestConfigTOML(t *testing.T) {
 	const doc = `
 models_dir = "/opt/models"
 recognition_model = "my_model.dat"
+recognition_kind = "dlib"
+onnxruntime_library = "/opt/ort/libonnxruntime.so.1"
+intra_op_threads = 2
+target_far = 0.0005
 fuse_frames = 3
 [thresholds]
 "my_model.dat" = 0.42
@@ -45,17 +49,28 @@ max_roll = 6.0
 	}
 	th, _ := cfg.Threshold()
 	if cfg.ModelsDir != "/opt/models" || th != 0.42 || cfg.FuseFrames != 3 || cfg.Live.MaxYaw != 20 ||
+		cfg.IntraOpThreads != 2 || cfg.TargetFAR != 0.0005 || cfg.ONNXRuntime != "/opt/ort/libonnxruntime.so.1" ||
 		cfg.Live.MaxPitch != LiveLimits().MaxPitch || cfg.Liveness.StepTimeout != 8*time.Second ||
 		cfg.Photo.Width != 420 || cfg.Photo.Face.MaxRoll != 6 || cfg.Photo.Face.MaxYaw != 5 {
 		t.Errorf("decoded %+v", cfg)
 	}
-	// An unknown model without a threshold is refused with the key named.
-	bad := DefaultConfig()
-	if _, err := toml.Decode(`recognition_model = "new.dat"`, &bad); err != nil {
-		t.Fatal(err)
-	}
-	if err := bad.Validate(); err == nil || !strings.Contains(err.Error(), "face.thresholds") {
-		t.Errorf("Validate() = %v, want face.thresholds", err)
+	// A model that is not shipped needs its kind, its SHA-256 (ONNX) and
+	// its threshold; each refusal names the key.
+	for doc, key := range map[string]string{
+		`recognition_model = "new.dat"`:                                              "face.recognition_kind",
+		`recognition_model = "new.dat"` + "\nrecognition_kind = \"dlib\"":            "face.thresholds",
+		`recognition_model = "new.onnx"` + "\nrecognition_kind = \"arcface512\"":     "face.recognition_model_sha256",
+		`recognition_model = "mobilefacenet.onnx"` + "\nrecognition_kind = \"dlib\"": "face.recognition_kind",
+		"target_far = 0.5":     "face.target_far",
+		"intra_op_threads = 0": "face.intra_op_threads",
+	} {
+		bad := DefaultConfig()
+		if _, err := toml.Decode(doc, &bad); err != nil {
+			t.Fatal(err)
+		}
+		if err := bad.Validate(); err == nil || !strings.Contains(err.Error(), key) {
+			t.Errorf("%s: Validate() = %v, want %s", doc, err, key)
+		}
 	}
 	var sb strings.Builder
 	if err := toml.NewEncoder(&sb).Encode(DefaultConfig()); err != nil {

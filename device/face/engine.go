@@ -30,12 +30,15 @@ var ErrClosed = errors.New("face engine closed")
 // concurrent use; Close waits for calls in progress and frees the models.
 type Engine struct {
 	cfg       Config
+	model     Model
 	threshold float64
 	log       *slog.Logger
 
 	mu  sync.RWMutex // read-held by every call, write-held by Close
 	lm  *landmarker
-	rec *goface.Recognizer
+	lm5 *landmarker        // dlib's 5-point predictor (ONNX alignment)
+	cnn *goface.Recognizer // go-face: CNN detector fallback, dlib descriptors
+	rec recognizer
 	seg *segmenter // nil unless cfg.Photo.MakeBackground is set
 }
 
@@ -71,7 +74,7 @@ func (e *Engine) detectCNN(px *rgbImage) ([]Face, error) {
 	if err != nil {
 		return nil, err
 	}
-	found, err := e.rec.RecognizeCNN(jpg)
+	found, err := e.cnn.RecognizeCNN(jpg)
 	trimHeap() // the CNN's image pyramid takes a few hundred MB
 	if err != nil {
 		return nil, fmt.Errorf("cnn detect: %w", err)
@@ -90,7 +93,9 @@ func (e *Engine) detectCNN(px *rgbImage) ([]Face, error) {
 }
 
 // NewEngine loads the models named by cfg and pins OpenBLAS to
-// cfg.BLASThreads threads. A nil logger uses slog.Default.
+// cfg.BLASThreads threads. A nil logger uses slog.Default. A missing or
+// corrupt model file or runtime library gives an error naming its path
+// and the command that installs it.
 func NewEngine(cfg Config, log *slog.Logger) (*Engine, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("face config: %w", err)
@@ -98,47 +103,71 @@ func NewEngine(cfg Config, log *slog.Logger) (*Engine, error) {
 	if log == nil {
 		log = slog.Default()
 	}
+	model, err := cfg.Model()
+	if err != nil {
+		return nil, fmt.Errorf("face config: %w", err)
+	}
+	t, err := cfg.Threshold()
+	if err != nil {
+		return nil, fmt.Errorf("face config: %w", err)
+	}
 	start := time.Now()
 	openblas := setBLASThreads(cfg.BLASThreads)
 	for _, name := range []string{cfg.LandmarkModel, cfg.AlignModel, cfg.RecognitionModel, cfg.CNNDetectorModel} {
 		if _, err := os.Stat(filepath.Join(cfg.ModelsDir, name)); err != nil {
-			return nil, fmt.Errorf("face model: %w", err)
+			return nil, fmt.Errorf("face model %s is missing (%w); install it with: %s", filepath.Join(cfg.ModelsDir, name), errors.Unwrap(err), InstallModelsHint)
 		}
 	}
-	lm, err := newLandmarker(filepath.Join(cfg.ModelsDir, cfg.LandmarkModel))
-	if err != nil {
+	e := &Engine{cfg: cfg, model: model, threshold: t, log: log}
+	if e.lm, err = newLandmarker(filepath.Join(cfg.ModelsDir, cfg.LandmarkModel)); err != nil {
 		return nil, err
 	}
-	if lm.parts != 68 {
-		lm.close()
-		return nil, fmt.Errorf("landmark model %s has %d points, want 68", cfg.LandmarkModel, lm.parts)
+	if e.lm.parts != 68 {
+		e.Close()
+		return nil, fmt.Errorf("landmark model %s has %d points, want 68", cfg.LandmarkModel, e.lm.parts)
 	}
-	rec, err := newRecognizer(cfg)
-	if err != nil {
-		lm.close()
+	if e.lm5, err = newLandmarker(filepath.Join(cfg.ModelsDir, cfg.AlignModel)); err != nil {
+		e.Close()
 		return nil, err
 	}
-	var seg *segmenter
+	if e.lm5.parts != 5 {
+		e.Close()
+		return nil, fmt.Errorf("align model %s has %d points, want 5", cfg.AlignModel, e.lm5.parts)
+	}
+	if e.cnn, err = newGoFace(cfg); err != nil {
+		e.Close()
+		return nil, err
+	}
+	if model.Kind == KindDlib {
+		e.rec = dlibRecognizer{g: e.cnn, model: model}
+	} else if e.rec, err = newONNXRecognizer(cfg, model, e.lm5); err != nil {
+		e.Close()
+		return nil, err
+	}
 	if cfg.Photo.MakeBackground != "" {
-		if seg, err = newSegmenter(cfg.ModelsDir, cfg.Photo.SegmentationModel); err != nil {
-			rec.Close()
-			lm.close()
+		if e.seg, err = newSegmenter(cfg, cfg.Photo.SegmentationModel); err != nil {
+			e.Close()
 			return nil, fmt.Errorf("face.photo.make_background %q: %w", cfg.Photo.MakeBackground, err)
 		}
 	}
-	t, _ := cfg.Threshold()
-	log.Info("face engine ready", "models_dir", cfg.ModelsDir, "recognition_model", cfg.RecognitionModel,
+	log.Info("face engine ready", "models_dir", cfg.ModelsDir, "recognition_model", model.ID, "kind", model.Kind,
 		"threshold", t, "openblas", openblas, "load", time.Since(start).Round(time.Millisecond))
-	return &Engine{cfg: cfg, threshold: t, log: log, lm: lm, rec: rec, seg: seg}, nil
+	return e, nil
 }
 
-// newRecognizer loads go-face, which reads three fixed file names from one
+// newGoFace loads go-face, which reads three fixed file names from one
 // directory: when the configured files are named differently they are
 // exposed under those names through symlinks in a temporary directory.
-func newRecognizer(cfg Config) (*goface.Recognizer, error) {
+// With an ONNX recognition model go-face still serves the CNN detector and
+// loads dlib's stock network, which it requires.
+func newGoFace(cfg Config) (*goface.Recognizer, error) {
+	dlibNet := StockRecognitionModel
+	if m, err := cfg.Model(); err == nil && m.Kind == KindDlib {
+		dlibNet = cfg.RecognitionModel
+	}
 	fixed := map[string]string{
 		"shape_predictor_5_face_landmarks.dat":      cfg.AlignModel,
-		"dlib_face_recognition_resnet_model_v1.dat": cfg.RecognitionModel,
+		"dlib_face_recognition_resnet_model_v1.dat": dlibNet,
 		"mmod_human_face_detector.dat":              cfg.CNNDetectorModel,
 	}
 	dir := cfg.ModelsDir
@@ -174,13 +203,21 @@ func newRecognizer(cfg Config) (*goface.Recognizer, error) {
 func (e *Engine) Close() error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	if e.rec != nil {
+		e.rec.close()
+		e.rec = nil
+	}
 	if e.lm != nil {
 		e.lm.close()
 		e.lm = nil
 	}
-	if e.rec != nil {
-		e.rec.Close()
-		e.rec = nil
+	if e.lm5 != nil {
+		e.lm5.close()
+		e.lm5 = nil
+	}
+	if e.cnn != nil {
+		e.cnn.Close()
+		e.cnn = nil
 	}
 	e.seg.close()
 	e.seg = nil
@@ -190,8 +227,21 @@ func (e *Engine) Close() error {
 // Config returns the engine's configuration.
 func (e *Engine) Config() Config { return e.cfg }
 
-// Threshold is the match threshold for the loaded recognition model.
+// Threshold is the 1:1 match threshold for the loaded recognition model:
+// the configured override, else the shipped one at the target FAR.
 func (e *Engine) Threshold() float64 { return e.threshold }
+
+// Model describes the loaded recognition model.
+func (e *Engine) Model() Model { return e.model }
+
+// SearchThreshold is the 1:N threshold for a search among n stored faces
+// (the duplicate check): the distance at which the per-comparison
+// false-accept rate is face.target_far / n, so that a new person is
+// falsely matched to one of the n with probability at most target_far.
+// It is never looser than the 1:1 threshold.
+func (e *Engine) SearchThreshold(n int) float64 {
+	return math.Min(e.model.ThresholdAt(SearchFAR(e.cfg.TargetFAR, n)), e.threshold)
+}
 
 // maxDetect bounds the faces reported per image.
 const maxDetect = 16
@@ -495,88 +545,12 @@ const (
 	occlusionEyeRatio = 0.22
 )
 
-// Descriptor is a 128-d face descriptor.
-type Descriptor [128]float32
-
-// Distance is the Euclidean distance between two descriptors.
-func Distance(a, b Descriptor) float64 {
-	var s float64
-	for i := range a {
-		d := float64(a[i] - b[i])
-		s += d * d
-	}
-	return math.Sqrt(s)
-}
-
-// Fuse averages descriptors into one (the mean of several live frames is
-// a steadier template than any single frame).
-func Fuse(ds []Descriptor) Descriptor {
-	var out Descriptor
-	if len(ds) == 0 {
-		return out
-	}
-	for _, d := range ds {
-		for i := range d {
-			out[i] += d[i]
-		}
-	}
-	for i := range out {
-		out[i] /= float32(len(ds))
-	}
-	return out
-}
-
-// descriptorFace is the face width, in pixels, crops are scaled to before
-// go-face computes a descriptor (its aligned chip is 150 px).
-const descriptorFace = 160
-
-// describe computes the descriptor of face f in px: the face is cropped
-// with a margin, scaled so the face is about descriptorFace px wide,
-// encoded as colour JPEG for go-face, which aligns it with its 5-point
-// predictor and runs the network. If go-face's HOG pass misses the face on
-// the small crop, its CNN detector is tried on the same crop.
+// describe computes the descriptor of face f in px with the loaded model.
 func (e *Engine) describe(ctx context.Context, px *rgbImage, f Face) (Descriptor, error) {
 	if e.rec == nil {
 		return Descriptor{}, ErrClosed
 	}
-	if err := ctx.Err(); err != nil {
-		return Descriptor{}, err
-	}
-	p := toPts(f.Landmarks)
-	_, _, left, right := headBox(p)
-	fw := math.Max(right-left, float64(f.Rect.Dx()))
-	c := mid(p[lmNoseTop], p[lmNoseTip])
-	const side = 2.2 * descriptorFace
-	step := fw / descriptorFace
-	crop := px.resample(c.X-side/2*step, c.Y-side/2*step, step, side, side)
-	jpg, err := crop.encodeJPEG(95)
-	if err != nil {
-		return Descriptor{}, err
-	}
-	faces, err := e.rec.Recognize(jpg)
-	if err != nil {
-		return Descriptor{}, fmt.Errorf("compute descriptor: %w", err)
-	}
-	if len(faces) == 0 {
-		if err := ctx.Err(); err != nil {
-			return Descriptor{}, err
-		}
-		if faces, err = e.rec.RecognizeCNN(jpg); err != nil {
-			return Descriptor{}, fmt.Errorf("compute descriptor (cnn): %w", err)
-		}
-	}
-	if len(faces) == 0 {
-		return Descriptor{}, fmt.Errorf("compute descriptor: %w", ErrNoFace)
-	}
-	best, bestD := 0, math.Inf(1)
-	for i, g := range faces {
-		cx := float64(g.Rectangle.Min.X+g.Rectangle.Max.X) / 2
-		cy := float64(g.Rectangle.Min.Y+g.Rectangle.Max.Y) / 2
-		if d := math.Hypot(cx-side/2, cy-side/2); d < bestD {
-			best, bestD = i, d
-		}
-	}
-	return Descriptor(faces[best].Descriptor), nil
+	return e.rec.describe(ctx, px, f)
 }
 
 // Descriptor computes the descriptor of the largest face in img (a photo
@@ -607,12 +581,21 @@ func (e *Engine) Compare(ctx context.Context, a, b image.Image) (dist float64, m
 	if err != nil {
 		return 0, false, fmt.Errorf("second image: %w", err)
 	}
-	dist = Distance(da, db)
+	if dist, err = Distance(da, db); err != nil {
+		return dist, false, err
+	}
 	return dist, dist <= e.threshold, nil
 }
 
-// Match reports whether a descriptor distance counts as the same person.
+// Match reports whether a descriptor distance counts as the same person
+// (1:1, at Threshold).
 func (e *Engine) Match(dist float64) bool { return dist <= e.threshold }
+
+// Comparable reports whether d was made by the loaded model, so that it
+// may be compared with the engine's descriptors.
+func (e *Engine) Comparable(d Descriptor) bool {
+	return d.Model == e.model.ID && d.Kind == e.model.Kind && len(d.Vec) == e.model.Size
+}
 
 // cheekImbalance compares the light on the two cheeks: skin samples on
 // segments from the jaw line (points 1..4 and 15..12) towards the nose

@@ -108,95 +108,112 @@ type Scored struct {
 	Distance float64
 }
 
-// EvalResult summarises a verification run over labelled pairs.
+// EvalResult summarises a verification run over labelled pairs. Pairs
+// whose face was not found in an image count as rejected (a false reject
+// when the pair is the same person); no field is ever infinite or NaN.
 type EvalResult struct {
-	Pairs int `json:"pairs"`
-	Folds int `json:"folds"`
+	// Model is the recognition model's file name.
+	Model string `json:"model"`
+	Pairs int    `json:"pairs"`
+	Folds int    `json:"folds"`
 	// Accuracy is cross-validated over the folds when there are several
 	// (threshold chosen on the others, applied to each); with one fold it
 	// is the accuracy of the best threshold on the whole set.
 	Accuracy float64 `json:"accuracy"`
 	// Threshold is the best-accuracy threshold on the whole set.
-	Threshold     float64  `json:"threshold"`
-	TARAtFAR1e2   float64  `json:"tar_at_far_1e-2"`
-	TARAtFAR1e3   float64  `json:"tar_at_far_1e-3"`
-	FailToDetect  int      `json:"fail_to_detect"`
-	MsPerImage    float64  `json:"ms_per_image_median"`
-	Images        int      `json:"images"`
-	MaxSame       float64  `json:"max_same_distance"`
-	MinDifferent  float64  `json:"min_different_distance"`
+	Threshold    float64 `json:"threshold"`
+	TARAtFAR1e2  float64 `json:"tar_at_far_1e-2"`
+	TARAtFAR1e3  float64 `json:"tar_at_far_1e-3"`
+	TARAtFAR1e4  float64 `json:"tar_at_far_1e-4"`
+	FailToDetect int     `json:"fail_to_detect"`
+	// FailedPairs is the number of pairs with an image without a face.
+	FailedPairs  int     `json:"failed_pairs"`
+	MsPerImage   float64 `json:"ms_per_image_median"`
+	Images       int     `json:"images"`
+	MaxSame      float64 `json:"max_same_distance"`
+	MinDifferent float64 `json:"min_different_distance"`
+	// ConfiguredAt is the 1:1 threshold in force for the model; the
+	// accuracy, false-accept and false-reject rates are at it.
 	ConfiguredAt  float64  `json:"configured_threshold"`
 	ConfiguredAcc float64  `json:"configured_accuracy"`
+	ConfiguredFAR float64  `json:"configured_far"`
+	ConfiguredFRR float64  `json:"configured_frr"`
 	FailedImages  []string `json:"failed_images,omitempty"`
 }
 
-// ScorePairs computes the descriptor of every image named by pairs (once
-// each) and the distance of every pair. It returns the scored pairs, the
-// images where no face was found and the per-image times.
-func (e *Engine) ScorePairs(ctx context.Context, pairs []Pair, root string) ([]Scored, []string, []time.Duration, error) {
-	type key struct {
-		name string
-		i    int
-	}
-	descs := map[key]*Descriptor{}
+// DescribeFiles computes the descriptor of the largest face of each image
+// file. Images without a face map to nil and are listed in failed; an
+// unreadable or undecodable file is an error. times are per image.
+func (e *Engine) DescribeFiles(ctx context.Context, paths []string) (map[string]*Descriptor, []string, []time.Duration, error) {
+	descs := make(map[string]*Descriptor, len(paths))
 	var failed []string
 	var times []time.Duration
-	get := func(name string, i int) (*Descriptor, error) {
-		k := key{name, i}
-		if d, ok := descs[k]; ok {
-			return d, nil
+	for _, path := range paths {
+		if _, ok := descs[path]; ok {
+			continue
 		}
-		path := PairImage(root, name, i)
+		if err := ctx.Err(); err != nil {
+			return nil, nil, nil, err
+		}
 		data, err := os.ReadFile(path)
 		if err != nil {
-			return nil, fmt.Errorf("pair image: %w", err)
+			return nil, nil, nil, fmt.Errorf("pair image: %w", err)
 		}
 		start := time.Now()
 		img, err := DecodeImage(data)
 		if err != nil {
-			return nil, fmt.Errorf("pair image %s: %w", path, err)
+			return nil, nil, nil, fmt.Errorf("pair image %s: %w", path, err)
 		}
 		d, _, err := e.Descriptor(ctx, img)
 		times = append(times, time.Since(start))
 		switch {
 		case errors.Is(err, ErrNoFace):
 			failed = append(failed, path)
-			descs[k] = nil
-			return nil, nil
+			descs[path] = nil
 		case err != nil:
-			return nil, fmt.Errorf("pair image %s: %w", path, err)
+			return nil, nil, nil, fmt.Errorf("pair image %s: %w", path, err)
+		default:
+			descs[path] = &d
 		}
-		descs[k] = &d
-		return &d, nil
+	}
+	return descs, failed, times, nil
+}
+
+// ScorePairs computes the descriptor of every image named by pairs (once
+// each) and the distance of every pair (+Inf when an image has no face).
+// It returns the scored pairs, the images where no face was found and the
+// per-image times.
+func (e *Engine) ScorePairs(ctx context.Context, pairs []Pair, root string) ([]Scored, []string, []time.Duration, error) {
+	paths := make([]string, 0, 2*len(pairs))
+	for _, p := range pairs {
+		paths = append(paths, PairImage(root, p.NameA, p.IndexA), PairImage(root, p.NameB, p.IndexB))
+	}
+	descs, failed, times, err := e.DescribeFiles(ctx, paths)
+	if err != nil {
+		return nil, nil, nil, err
 	}
 	out := make([]Scored, len(pairs))
 	for i, p := range pairs {
-		if err := ctx.Err(); err != nil {
-			return nil, nil, nil, err
-		}
-		a, err := get(p.NameA, p.IndexA)
-		if err != nil {
-			return nil, nil, nil, err
-		}
-		b, err := get(p.NameB, p.IndexB)
-		if err != nil {
-			return nil, nil, nil, err
-		}
 		out[i] = Scored{Pair: p, Distance: math.Inf(1)}
+		a, b := descs[paths[2*i]], descs[paths[2*i+1]]
 		if a != nil && b != nil {
-			out[i].Distance = Distance(*a, *b)
+			if out[i].Distance, err = Distance(*a, *b); err != nil {
+				return nil, nil, nil, err
+			}
 		}
 	}
 	return out, failed, times, nil
 }
 
-// Evaluate scores pairs and summarises accuracy, TAR at fixed FAR and speed.
+// Evaluate scores pairs and summarises accuracy, TAR at fixed FAR, the
+// rates at the configured threshold and speed.
 func (e *Engine) Evaluate(ctx context.Context, pairs []Pair, folds int, root string) (EvalResult, error) {
 	scored, failed, times, err := e.ScorePairs(ctx, pairs, root)
 	if err != nil {
 		return EvalResult{}, err
 	}
 	r := Summarise(scored, folds)
+	r.Model = e.model.ID
 	r.FailToDetect = len(failed)
 	r.FailedImages = failed
 	r.Images = len(times)
@@ -206,16 +223,48 @@ func (e *Engine) Evaluate(ctx context.Context, pairs []Pair, folds int, root str
 	}
 	r.ConfiguredAt = e.threshold
 	r.ConfiguredAcc = accuracyAt(scored, e.threshold)
+	r.ConfiguredFAR, r.ConfiguredFRR = RatesAt(scored, e.threshold)
 	return r, nil
 }
 
-// Summarise computes the accuracy figures of scored pairs.
+// RatesAt is the false-accept rate (different-person pairs at or below t)
+// and the false-reject rate (same-person pairs above t, or without a face).
+func RatesAt(scored []Scored, t float64) (far, frr float64) {
+	var same, diff, fa, fr int
+	for _, s := range scored {
+		if s.Same {
+			same++
+			if !(s.Distance <= t) {
+				fr++
+			}
+		} else {
+			diff++
+			if s.Distance <= t {
+				fa++
+			}
+		}
+	}
+	if diff > 0 {
+		far = float64(fa) / float64(diff)
+	}
+	if same > 0 {
+		frr = float64(fr) / float64(same)
+	}
+	return far, frr
+}
+
+// Summarise computes the accuracy figures of scored pairs. Pairs with an
+// infinite distance (no face) take part as rejections but not in the
+// distance extremes; figures that cannot be computed are 0.
 func Summarise(scored []Scored, folds int) EvalResult {
 	r := EvalResult{Pairs: len(scored), Folds: folds, MaxSame: 0, MinDifferent: math.Inf(1)}
 	for _, s := range scored {
-		if s.Same {
+		switch {
+		case math.IsInf(s.Distance, 0) || math.IsNaN(s.Distance):
+			r.FailedPairs++
+		case s.Same:
 			r.MaxSame = math.Max(r.MaxSame, s.Distance)
-		} else {
+		default:
 			r.MinDifferent = math.Min(r.MinDifferent, s.Distance)
 		}
 	}
@@ -238,14 +287,19 @@ func Summarise(scored []Scored, folds int) EvalResult {
 	} else {
 		r.Accuracy = accuracyAt(scored, r.Threshold)
 	}
-	if c := CalibrateFAR(scored, 1e-2); !math.IsNaN(c.Threshold) {
-		r.TARAtFAR1e2 = 1 - c.FRR
-	}
-	if c := CalibrateFAR(scored, 1e-3); !math.IsNaN(c.Threshold) {
-		r.TARAtFAR1e3 = 1 - c.FRR
+	for _, x := range []struct {
+		far float64
+		tar *float64
+	}{{1e-2, &r.TARAtFAR1e2}, {1e-3, &r.TARAtFAR1e3}, {1e-4, &r.TARAtFAR1e4}} {
+		if c := CalibrateFAR(scored, x.far); !math.IsNaN(c.Threshold) && !math.IsInf(c.Threshold, 0) {
+			*x.tar = 1 - c.FRR
+		}
 	}
 	if math.IsInf(r.MinDifferent, 1) {
 		r.MinDifferent = 0
+	}
+	if math.IsNaN(r.Threshold) {
+		r.Threshold = 0
 	}
 	return r
 }
@@ -335,6 +389,16 @@ func CalibrateFAR(scored []Scored, target float64) Calibration {
 		c.Threshold = math.Floor((diff[k]-1e-9)*1000) / 1000
 		if k > 0 && c.Threshold < diff[k-1] {
 			c.Threshold = diff[k-1]
+		}
+	}
+	if math.IsInf(c.Threshold, 0) {
+		// the allowed false accepts reach pairs without a face: accept
+		// every different pair that has a distance
+		c.Threshold = 0
+		for _, d := range diff {
+			if !math.IsInf(d, 0) {
+				c.Threshold = d
+			}
 		}
 	}
 	fa := 0

@@ -231,7 +231,7 @@ func TestConfigValidate(t *testing.T) {
 		{"default", func(*Config) {}, ""},
 		{"no models dir", func(c *Config) { c.ModelsDir = "" }, "face.models_dir"},
 		{"model path", func(c *Config) { c.LandmarkModel = "../x.dat" }, "face.landmark_model"},
-		{"no threshold for model", func(c *Config) { c.RecognitionModel = "other.dat" }, "face.thresholds"},
+		{"no threshold for model", func(c *Config) { c.RecognitionModel, c.RecognitionKind = "other.dat", KindDlib }, "face.thresholds"},
 		{"threshold out of range", func(c *Config) { c.Thresholds = map[string]float64{StockRecognitionModel: 3} }, "face.thresholds." + StockRecognitionModel},
 		{"fuse", func(c *Config) { c.FuseFrames = 0 }, "face.fuse_frames"},
 		{"detect width", func(c *Config) { c.DetectWidth = 50 }, "face.detect_width"},

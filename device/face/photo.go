@@ -580,7 +580,9 @@ func (e *Engine) VerifyPhoto(ctx context.Context, live Descriptor, photo []byte)
 	if err != nil {
 		return v, fmt.Errorf("verify photo: %w", err)
 	}
-	v.Distance = Distance(live, d)
+	if v.Distance, err = Distance(live, d); err != nil {
+		return v, fmt.Errorf("verify photo: %w", err)
+	}
 	v.Match = v.Distance <= e.threshold
 	if !v.Match {
 		v.Problems = append(v.Problems, problem(CodeFaceMismatch, v.Distance, fmt.Sprintf("<= %g", e.threshold)))

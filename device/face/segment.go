@@ -32,13 +32,15 @@ type segmenter struct {
 	sess *ort.Session
 }
 
-// newSegmenter loads the model file name from dir on ONNX Runtime,
-// checking its SHA-256 and its input and output shapes. Errors name the
-// path and the command that installs it.
-func newSegmenter(dir, name string) (*segmenter, error) {
-	if err := ort.Init(""); err != nil {
+// newSegmenter loads the model file name from cfg.ModelsDir on ONNX
+// Runtime (cfg.ONNXRuntime, cfg.IntraOpThreads), checking its SHA-256 and
+// its input and output shapes. Errors name the path and the command that
+// installs it.
+func newSegmenter(cfg Config, name string) (*segmenter, error) {
+	if err := ort.Init(cfg.ONNXRuntime); err != nil {
 		return nil, fmt.Errorf("segmentation model: %w", err)
 	}
+	dir := cfg.ModelsDir
 	path := filepath.Join(dir, name)
 	want := SegmentationModelSHA256
 	if name != SegmentationModel {
@@ -49,7 +51,7 @@ func newSegmenter(dir, name string) (*segmenter, error) {
 			return nil, fmt.Errorf("segmentation model %s: %w", path, err)
 		}
 	}
-	sess, err := ort.Open(path, want, ort.Options{InstallHint: "make models (or: build/setup.sh models)"})
+	sess, err := ort.Open(path, want, ort.Options{IntraOpThreads: cfg.IntraOpThreads, InstallHint: InstallModelsHint})
 	if err != nil {
 		return nil, fmt.Errorf("segmentation: %w", err)
 	}

@@ -1,0 +1,126 @@
+package face
+
+import (
+	"math"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+func TestFitSimilarity(t *testing.T) {
+	want := similarity{a: 1.7 * math.Cos(0.3), b: 1.7 * math.Sin(0.3), tx: 40, ty: -12}
+	src := arcFaceTemplate[:]
+	dst := make([]pt, len(src))
+	for i, p := range src {
+		dst[i] = want.apply(p)
+	}
+	got, ok := fitSimilarity(src, dst)
+	if !ok {
+		t.Fatal("fit failed")
+	}
+	for _, d := range []float64{got.a - want.a, got.b - want.b, got.tx - want.tx, got.ty - want.ty} {
+		if math.Abs(d) > 1e-9 {
+			t.Fatalf("fit %+v, want %+v", got, want)
+		}
+	}
+	if _, ok := fitSimilarity([]pt{{1, 1}, {1, 1}}, []pt{{0, 0}, {1, 1}}); ok {
+		t.Error("degenerate points fitted")
+	}
+}
+
+// TestAlignFaceWarp checks the warp's pixel convention: a crop of an image
+// whose pixel value encodes its x coordinate reads back the coordinate the
+// similarity maps each crop pixel to.
+func TestAlignFaceWarp(t *testing.T) {
+	const w, h = 400, 300
+	px := &rgbImage{W: w, H: h, Pix: make([]byte, 3*w*h)}
+	for y := range h {
+		for x := range w {
+			px.Pix[3*(y*w+x)] = byte(x / 2)
+			px.Pix[3*(y*w+x)+1] = byte(y)
+		}
+	}
+	tr := similarity{a: 1.2, b: 0, tx: 100, ty: 50}
+	p5 := make([]pt, 5)
+	for i, p := range dlib5Template {
+		p5[i] = tr.apply(p)
+	}
+	crop, ok := alignFace(px, p5)
+	if !ok {
+		t.Fatal("align failed")
+	}
+	for _, uv := range [][2]int{{0, 0}, {56, 56}, {111, 100}} {
+		u, v := uv[0], uv[1]
+		x, y := tr.apply(pt{float64(u), float64(v)}).X, tr.apply(pt{float64(u), float64(v)}).Y
+		r, g, _ := crop.at(u, v)
+		if math.Abs(float64(r)-x/2) > 1 || math.Abs(float64(g)-y) > 1 {
+			t.Errorf("crop (%d,%d) = (%d,%d), want about (%.1f,%.1f)", u, v, r, g, x/2, y)
+		}
+	}
+}
+
+// TestDlib5Template re-derives dlib5Template from the fixtures (see its
+// doc) and checks the shipped values within a pixel.
+func TestDlib5Template(t *testing.T) {
+	if testing.Short() {
+		t.Skip("short")
+	}
+	fx := facesDir(t)
+	e := testEngine(t)
+	var paths []string
+	for _, set := range []string{"eastasia", "verify"} {
+		m, _ := filepath.Glob(filepath.Join(fx, set, "*", "*.jpg"))
+		paths = append(paths, m...)
+	}
+	if len(paths) == 0 {
+		t.Skip("no fixture photos")
+	}
+	var sum [5]pt
+	n := 0
+	for _, path := range paths {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		img, err := DecodeImage(data)
+		if err != nil {
+			continue
+		}
+		faces, err := e.DetectPhoto(img)
+		if err != nil || len(faces) != 1 || !faces[0].Frontal {
+			continue
+		}
+		m := faces[0].Measures.Pose
+		if math.Abs(m.Yaw) > 15 || math.Abs(m.Pitch) > 15 {
+			continue
+		}
+		px := toRGB(img)
+		p68 := toPts(faces[0].Landmarks)
+		arc := []pt{mid(p68[36:42]...), mid(p68[42:48]...), p68[30], p68[48], p68[54]}
+		tr, ok := fitSimilarity(arc, arcFaceTemplate[:])
+		if !ok {
+			continue
+		}
+		p5, err := e.lm5.landmarks(px, faces[0].Rect)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, p := range toPts(p5) {
+			q := tr.apply(p)
+			sum[i].X += q.X
+			sum[i].Y += q.Y
+		}
+		n++
+	}
+	if n < 50 {
+		t.Skipf("only %d frontal faces", n)
+	}
+	for i := range sum {
+		sum[i].X /= float64(n)
+		sum[i].Y /= float64(n)
+		if d := dist(sum[i], dlib5Template[i]); d > 1 {
+			t.Errorf("point %d: derived (%.4f, %.4f), shipped (%.4f, %.4f): %.2f px apart", i, sum[i].X, sum[i].Y, dlib5Template[i].X, dlib5Template[i].Y, d)
+		}
+	}
+	t.Logf("derived from %d faces: %.4f", n, sum)
+}

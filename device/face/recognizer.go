@@ -1,0 +1,219 @@
+package face
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+)
+
+// ModelKind says how a recognition model is run and compared.
+type ModelKind string
+
+// Recognition model kinds.
+const (
+	// KindDlib is dlib's ResNet (go-face): 128-D, Euclidean distance.
+	KindDlib ModelKind = "dlib"
+	// KindMobileFaceNet is an ONNX MobileFaceNet: 112×112 RGB NHWC input,
+	// (x − 127.5) / 128, 192-D output, L2-normalised, cosine distance.
+	KindMobileFaceNet ModelKind = "mobilefacenet"
+	// KindArcFace512 is an ONNX ArcFace-style network with 112×112 RGB
+	// NCHW input, (x − 127) / 128 and a 512-D output, L2-normalised,
+	// cosine distance (faceplugin's fr_feature.onnx).
+	KindArcFace512 ModelKind = "arcface512"
+)
+
+// kindSpec is what the engine needs to know to run and compare a kind.
+type kindSpec struct {
+	size   int     // descriptor dimensions
+	cosine bool    // cosine distance of L2-normalised vectors; else Euclidean
+	nchw   bool    // ONNX input layout
+	mean   float32 // ONNX input: (x − mean) · scale
+	scale  float32
+}
+
+var kinds = map[ModelKind]kindSpec{
+	KindDlib:          {size: 128},
+	KindMobileFaceNet: {size: 192, cosine: true, mean: 127.5, scale: 1.0 / 128},
+	KindArcFace512:    {size: 512, cosine: true, nchw: true, mean: 127, scale: 1.0 / 128},
+}
+
+// Model describes a recognition model known to the kiosk: its file, kind
+// and the thresholds calibrated for it.
+type Model struct {
+	// ID is the model's file name in the models directory; descriptors
+	// carry it.
+	ID   string    `json:"id"`
+	Kind ModelKind `json:"kind"`
+	// Size is the descriptor's dimension.
+	Size int `json:"size"`
+	// SHA256 is the file's digest (build/models.sha256 lists the same);
+	// empty for the dlib model, which app.VerifyModels checks.
+	SHA256 string `json:"sha256,omitempty"`
+	// Curve is the calibrated false-accept curve: the largest distance
+	// that keeps the per-comparison false-accept rate at FAR, for
+	// decreasing FAR. ThresholdAt interpolates it.
+	Curve []FARPoint `json:"curve"`
+	// Calibrated names the data the curve comes from.
+	Calibrated string `json:"calibrated"`
+}
+
+// FARPoint is one point of a false-accept curve.
+type FARPoint struct {
+	FAR       float64 `json:"far"`
+	Threshold float64 `json:"threshold"`
+}
+
+// DefaultRecognitionModel is the recognition model used when the config
+// names none: MobileFaceNet on ONNX Runtime (see the README for why).
+const DefaultRecognitionModel = "mobilefacenet.onnx"
+
+// DefaultTargetFAR is the false-accept rate both operating points aim at:
+// per comparison for 1:1, per search for 1:N.
+const DefaultTargetFAR = 0.001
+
+// DefaultSearchSize is the number of stored faces `facecheck calibrate`
+// reports the 1:N threshold for when --n is not given.
+const DefaultSearchSize = 100
+
+// models are the recognition models the kiosk ships thresholds for.
+// Curves: `facecheck calibrate` on ../shared/faces/eastasia (400 East
+// Asian people), impostor pairs = every pair of photos of different people
+// in the folder; see docs/BENCHMARKS.md.
+var models = map[string]Model{
+	StockRecognitionModel: {
+		ID: StockRecognitionModel, Kind: KindDlib, Size: 128,
+		Calibrated: "eastasia (unset)",
+		Curve:      []FARPoint{{1e-3, StockThreshold}},
+	},
+	DefaultRecognitionModel: {
+		ID: DefaultRecognitionModel, Kind: KindMobileFaceNet, Size: 192,
+		SHA256:     "8645b97307ff84ba4a89b860801edff14cf500b7ee50361b7befd5b91680dcb5",
+		Calibrated: "eastasia (unset)",
+		Curve:      []FARPoint{{1e-3, 0.5}},
+	},
+}
+
+// LookupModel returns the shipped description of a recognition model
+// file name.
+func LookupModel(id string) (Model, bool) {
+	m, ok := models[id]
+	if ok {
+		m.Curve = slices.Clone(m.Curve)
+	}
+	return m, ok
+}
+
+// ThresholdAt is the distance threshold for a per-comparison false-accept
+// rate far, interpolated on the curve in log(FAR). Beyond the curve's
+// ends it holds the end value: below the smallest calibrated FAR the data
+// could not resolve a stricter threshold.
+func (m Model) ThresholdAt(far float64) float64 {
+	c := m.Curve
+	if len(c) == 0 {
+		return math.NaN()
+	}
+	if far >= c[0].FAR {
+		return c[0].Threshold
+	}
+	for i := 1; i < len(c); i++ {
+		if far >= c[i].FAR {
+			lo, hi := c[i], c[i-1]
+			f := (math.Log(far) - math.Log(lo.FAR)) / (math.Log(hi.FAR) - math.Log(lo.FAR))
+			return lo.Threshold + f*(hi.Threshold-lo.Threshold)
+		}
+	}
+	return c[len(c)-1].Threshold
+}
+
+// SearchFAR is the per-comparison false-accept rate that keeps a search
+// over n stored faces at the overall rate target: target / n (the union
+// bound; for small rates 1 − (1 − p)^n ≈ n·p).
+func SearchFAR(target float64, n int) float64 { return target / float64(max(n, 1)) }
+
+// Descriptor is a face descriptor with the model that made it.
+// Descriptors of different models are never compared.
+type Descriptor struct {
+	Model string    `json:"model"`
+	Kind  ModelKind `json:"kind"`
+	Vec   []float32 `json:"vec"`
+}
+
+// ErrModelMismatch is returned when descriptors of different models, or
+// of the wrong size for their model, are compared.
+var ErrModelMismatch = errors.New("descriptors of different recognition models")
+
+// Distance is the distance between two descriptors of the same model:
+// Euclidean for dlib, cosine distance (1 − cos, in [0, 2]) for the ONNX
+// models. Descriptors of different models give ErrModelMismatch.
+func Distance(a, b Descriptor) (float64, error) {
+	if a.Model != b.Model || a.Kind != b.Kind || len(a.Vec) != len(b.Vec) || len(a.Vec) == 0 {
+		return math.Inf(1), fmt.Errorf("%w: %s (%d-D) and %s (%d-D)", ErrModelMismatch, a.Model, len(a.Vec), b.Model, len(b.Vec))
+	}
+	if kinds[a.Kind].cosine {
+		var dot, na, nb float64
+		for i := range a.Vec {
+			dot += float64(a.Vec[i]) * float64(b.Vec[i])
+			na += float64(a.Vec[i]) * float64(a.Vec[i])
+			nb += float64(b.Vec[i]) * float64(b.Vec[i])
+		}
+		if na == 0 || nb == 0 {
+			return 1, nil
+		}
+		return 1 - dot/math.Sqrt(na*nb), nil
+	}
+	var s float64
+	for i := range a.Vec {
+		d := float64(a.Vec[i] - b.Vec[i])
+		s += d * d
+	}
+	return math.Sqrt(s), nil
+}
+
+// Fuse averages descriptors of one model into one (the mean of several
+// live frames is a steadier template than any single frame); cosine
+// models' means are normalised again.
+func Fuse(ds []Descriptor) (Descriptor, error) {
+	if len(ds) == 0 {
+		return Descriptor{}, fmt.Errorf("fuse: %w", ErrNoFace)
+	}
+	out := Descriptor{Model: ds[0].Model, Kind: ds[0].Kind, Vec: make([]float32, len(ds[0].Vec))}
+	for _, d := range ds {
+		if d.Model != out.Model || d.Kind != out.Kind || len(d.Vec) != len(out.Vec) {
+			return Descriptor{}, fmt.Errorf("fuse: %w", ErrModelMismatch)
+		}
+		for i, v := range d.Vec {
+			out.Vec[i] += v
+		}
+	}
+	for i := range out.Vec {
+		out.Vec[i] /= float32(len(ds))
+	}
+	if kinds[out.Kind].cosine {
+		l2normalise(out.Vec)
+	}
+	return out, nil
+}
+
+func l2normalise(v []float32) {
+	var s float64
+	for _, x := range v {
+		s += float64(x) * float64(x)
+	}
+	if s == 0 {
+		return
+	}
+	inv := float32(1 / math.Sqrt(s))
+	for i := range v {
+		v[i] *= inv
+	}
+}
+
+// recognizer computes descriptors with one model: dlib (go-face) or an
+// ONNX model on ONNX Runtime.
+type recognizer interface {
+	// describe computes the descriptor of face f found in px.
+	describe(ctx context.Context, px *rgbImage, f Face) (Descriptor, error)
+	close()
+}
