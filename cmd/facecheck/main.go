@@ -2,7 +2,8 @@
 //
 //	facecheck compare A B                      compare the largest faces of two images
 //	facecheck photo IN [--out OUT.jpg]         validate an ID photo; with --out make one from IN
-//	facecheck eval --pairs P --root DIR        verification accuracy on LFW-style pairs
+//	facecheck eval --pairs P --root DIR [--folds 10]
+//	                                           verification accuracy on LFW-style pairs
 //	facecheck calibrate --pairs P --root DIR [--target-far 0.001] [--n 100]
 //	                                           1:1 and 1:N thresholds for a target FAR
 //
@@ -108,6 +109,7 @@ func init() {
 	}
 	register("eval", command{flags: func(fs *flag.FlagSet) runFunc {
 		pairsPath, root := pairsFlags(fs)
+		nfolds := fs.Int("folds", 0, "cross-validate over this many folds (pair i in fold i mod N) instead of the file's")
 		return func(ctx context.Context, ev *env, pos []string) (any, bool, error) {
 			if len(pos) != 0 || *pairsPath == "" || *root == "" {
 				return nil, false, bad("eval: want --pairs FILE --root DIR and no other arguments")
@@ -115,6 +117,15 @@ func init() {
 			pairs, folds, err := readPairs(*pairsPath, *root)
 			if err != nil {
 				return nil, false, err
+			}
+			if *nfolds < 0 || *nfolds > len(pairs)/2 {
+				return nil, false, bad("eval: --folds must be in 0..%d, got %d", len(pairs)/2, *nfolds)
+			}
+			if *nfolds > 0 {
+				folds = *nfolds
+				for i := range pairs {
+					pairs[i].Fold = i % folds
+				}
 			}
 			return withEngine(ev.cfg, func(e *face.Engine) (any, bool, error) {
 				r, err := e.Evaluate(ctx, pairs, folds, *root)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -37,7 +38,7 @@ func TestCLI(t *testing.T) {
 	}{
 		{"no command", nil, exitBad, nil, "usage"},
 		{"unknown command", []string{"frobnicate"}, exitBad, nil, "unknown command"},
-		{"compare same", []string{"compare", v + "/Angelina_Jolie/Angelina_Jolie_0001.jpg", v + "/Angelina_Jolie/Angelina_Jolie_0002.jpg"}, exitOK, []string{`"match": true`, `"faces_a": 1`}, ""},
+		{"compare same", []string{"compare", v + "/Angelina_Jolie/Angelina_Jolie_0001.jpg", v + "/Angelina_Jolie/Angelina_Jolie_0002.jpg"}, exitOK, []string{`"match": true`, `"faces_a": 1`, `"model": "` + face.DefaultRecognitionModel + `"`}, ""},
 		{"compare different", []string{"compare", v + "/Angelina_Jolie/Angelina_Jolie_0001.jpg", v + "/Matt_Damon/Matt_Damon_0001.jpg"}, exitFailed, []string{`"match": false`}, ""},
 		{"compare no face", []string{"compare", fx + "/idphoto/no-face/compreface_landscape.jpg", v + "/Matt_Damon/Matt_Damon_0001.jpg"}, exitFailed, []string{`"distance": null`, `"faces_a": 0`}, ""},
 		{"compare one arg", []string{"compare", "x.jpg"}, exitBad, nil, "two image files"},
@@ -94,15 +95,51 @@ func TestCLIEvalAndCalibrate(t *testing.T) {
 	if r.Pairs != 308 || r.Accuracy < 0.99 || r.FailToDetect != 0 || r.MsPerImage <= 0 {
 		t.Errorf("eval: %+v", r)
 	}
-	code, out, errs = runCLI(t, "calibrate", "--pairs", v+"/pairs.txt", "--root", v, "--target-far", "0.001")
+	code, out, errs = runCLI(t, "calibrate", "--pairs", v+"/pairs.txt", "--root", v, "--target-far", "0.001", "--n", "50")
 	if code != exitOK {
 		t.Fatalf("calibrate exit %d: %s", code, errs)
 	}
-	var c face.Calibration
+	var c calibrateResult
 	if err := json.Unmarshal([]byte(out), &c); err != nil {
 		t.Fatal(err)
 	}
-	if c.FAR > 0.001 || c.Threshold <= 0 || c.Threshold >= 1.2 {
+	if c.Model != face.DefaultRecognitionModel || c.N != 50 || c.OneToOne.ImpostorFAR > 0.001 || c.OneToOne.Threshold <= 0 ||
+		c.OneToN.PerComparisonFAR != 0.001/50 || c.OneToN.Threshold > c.OneToOne.Threshold || c.ImpostorPairs < c.DifferentPairs || len(c.Curve) == 0 {
 		t.Errorf("calibrate: %+v", c)
+	}
+}
+
+// A pairs file naming a photo without a face gives a result, not a crash:
+// the pair counts as a rejection and no figure is infinite.
+func TestCLIEvalMissingFace(t *testing.T) {
+	fx := fixtures(t)
+	models(t)
+	root := t.TempDir()
+	link := func(src, name string) {
+		if err := os.MkdirAll(filepath.Join(root, name), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		for i := 1; i <= 2; i++ {
+			if err := os.Symlink(src, face.PairImage(root, name, i)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	link(filepath.Join(fx, "idphoto/no-face/compreface_landscape.jpg"), "Nobody")
+	link(filepath.Join(fx, "verify/Matt_Damon/Matt_Damon_0001.jpg"), "Matt")
+	pairs := filepath.Join(root, "pairs.txt")
+	if err := os.WriteFile(pairs, []byte("1 2\nNobody 1 2\nMatt 1 2\nNobody 1 Matt 1\nMatt 2 Nobody 2\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs := runCLI(t, "eval", "--pairs", pairs, "--root", root)
+	if code != exitOK {
+		t.Fatalf("eval exit %d: %s\n%s", code, errs, out)
+	}
+	var r face.EvalResult
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatal(err)
+	}
+	if r.FailedPairs != 3 || r.FailToDetect != 2 || r.ConfiguredFRR != 0.5 || r.ConfiguredFAR != 0 || r.Model != face.DefaultRecognitionModel {
+		t.Errorf("eval: %+v", r)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -29,61 +30,111 @@ func BenchmarkAnalyze(b *testing.B) {
 	}
 }
 
-// BenchmarkDescriptor is one 128-d descriptor of a face already found.
-func BenchmarkDescriptor(b *testing.B) {
-	e := testEngine(b)
-	frame := clipFrame(b, 100)
-	g, err := e.Analyze(frame)
-	if err != nil || g.Face == nil {
-		b.Fatal("no face", err)
+// benchModels are the recognition models benchmarked side by side.
+var benchModels = []string{DefaultRecognitionModel, StockRecognitionModel}
+
+var engines struct {
+	sync.Mutex
+	m map[string]*Engine
+}
+
+// modelEngine returns an engine running recognition model id, shared by
+// the benchmarks (the default model's is testEngine's).
+func modelEngine(b *testing.B, id string) *Engine {
+	b.Helper()
+	if id == DefaultRecognitionModel {
+		return testEngine(b)
 	}
-	ctx := context.Background()
-	for b.Loop() {
-		if _, err := e.DescribeFrame(ctx, frame, g); err != nil {
-			b.Fatal(err)
-		}
+	engines.Lock()
+	defer engines.Unlock()
+	if e := engines.m[id]; e != nil {
+		return e
+	}
+	cfg := testConfig(b)
+	cfg.RecognitionModel = id
+	e, err := NewEngine(cfg, slog.New(slog.DiscardHandler))
+	if err != nil {
+		b.Fatal(err)
+	}
+	if engines.m == nil {
+		engines.m = map[string]*Engine{}
+	}
+	engines.m[id] = e
+	return e
+}
+
+// BenchmarkDescriptor is one descriptor of a face already found, per
+// recognition model (MobileFaceNet: 5-point landmarks, alignment, the
+// network on the crop and its mirror image; dlib: go-face's own pipeline).
+func BenchmarkDescriptor(b *testing.B) {
+	for _, id := range benchModels {
+		b.Run(id, func(b *testing.B) {
+			e := modelEngine(b, id)
+			frame := clipFrame(b, 100)
+			g, err := e.Analyze(frame)
+			if err != nil || g.Face == nil {
+				b.Fatal("no face", err)
+			}
+			ctx := context.Background()
+			for b.Loop() {
+				if _, err := e.DescribeFrame(ctx, frame, g); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
 
 // BenchmarkVerifyFrame is verifying a captured frame against the ID
 // photo's descriptor: guidance on the frame, its descriptor, the distance.
 func BenchmarkVerifyFrame(b *testing.B) {
-	e := testEngine(b)
-	frame := clipFrame(b, 100)
-	ctx := context.Background()
-	photo, _, err := e.Descriptor(ctx, clipFrame(b, 20))
-	if err != nil {
-		b.Fatal(err)
-	}
-	for b.Loop() {
-		g, err := e.Analyze(frame)
-		if err != nil || g.Face == nil {
-			b.Fatal("no face", err)
-		}
-		d, err := e.DescribeFrame(ctx, frame, g)
-		if err != nil {
-			b.Fatal(err)
-		}
-		dist, err := Distance(d, photo)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if !e.Match(dist) {
-			b.Fatal("own face does not match")
-		}
+	for _, id := range benchModels {
+		b.Run(id, func(b *testing.B) {
+			e := modelEngine(b, id)
+			frame := clipFrame(b, 100)
+			ctx := context.Background()
+			photo, _, err := e.Descriptor(ctx, clipFrame(b, 20))
+			if err != nil {
+				b.Fatal(err)
+			}
+			for b.Loop() {
+				g, err := e.Analyze(frame)
+				if err != nil || g.Face == nil {
+					b.Fatal("no face", err)
+				}
+				d, err := e.DescribeFrame(ctx, frame, g)
+				if err != nil {
+					b.Fatal(err)
+				}
+				dist, err := Distance(d, photo)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if !e.Match(dist) {
+					b.Fatal("own face does not match")
+				}
+			}
+		})
 	}
 }
 
-// BenchmarkModelLoad is NewEngine + Close (all four model files).
+// BenchmarkModelLoad is NewEngine + Close (all model files; with the ONNX
+// model the runtime library is loaded once per process, so this is the
+// cost after the first engine).
 func BenchmarkModelLoad(b *testing.B) {
-	cfg := testConfig(b)
-	quiet := slog.New(slog.DiscardHandler)
-	for b.Loop() {
-		e, err := NewEngine(cfg, quiet)
-		if err != nil {
-			b.Fatal(err)
-		}
-		e.Close()
+	for _, id := range benchModels {
+		b.Run(id, func(b *testing.B) {
+			cfg := testConfig(b)
+			cfg.RecognitionModel = id
+			quiet := slog.New(slog.DiscardHandler)
+			for b.Loop() {
+				e, err := NewEngine(cfg, quiet)
+				if err != nil {
+					b.Fatal(err)
+				}
+				e.Close()
+			}
+		})
 	}
 }
 

@@ -80,20 +80,25 @@ const DefaultSearchSize = 100
 // models are the recognition models the kiosk ships thresholds for.
 // Curves: `facecheck calibrate` on ../shared/faces/eastasia (400 East
 // Asian people), impostor pairs = every pair of photos of different people
-// in the folder; see docs/BENCHMARKS.md.
+// in the folder, thresholds rounded down to 3 decimals (stricter); the
+// smallest FAR is 1e-4 because 237,654 pairs resolve about 4e-5 (10 false
+// accepts). See docs/BENCHMARKS.md.
 var models = map[string]Model{
 	StockRecognitionModel: {
 		ID: StockRecognitionModel, Kind: KindDlib, Size: 128,
-		Calibrated: "eastasia (unset)",
-		Curve:      []FARPoint{{1e-3, StockThreshold}},
+		Calibrated: eastasiaCalibration,
+		Curve:      []FARPoint{{1e-2, 0.443}, {3e-3, 0.413}, {1e-3, 0.389}, {3e-4, 0.365}, {1e-4, 0.344}},
 	},
 	DefaultRecognitionModel: {
 		ID: DefaultRecognitionModel, Kind: KindMobileFaceNet, Size: 192,
 		SHA256:     "8645b97307ff84ba4a89b860801edff14cf500b7ee50361b7befd5b91680dcb5",
-		Calibrated: "eastasia (unset)",
-		Curve:      []FARPoint{{1e-3, 0.5}},
+		Calibrated: eastasiaCalibration,
+		Curve:      []FARPoint{{1e-2, 0.535}, {3e-3, 0.475}, {1e-3, 0.428}, {3e-4, 0.387}, {1e-4, 0.348}},
 	},
 }
+
+// eastasiaCalibration names the data of the shipped curves.
+const eastasiaCalibration = "facecheck calibrate on ../shared/faces/eastasia: 691 photos of 400 East Asian people with a face found, 237,654 impostor pairs"
 
 // LookupModel returns the shipped description of a recognition model
 // file name.
@@ -106,25 +111,28 @@ func LookupModel(id string) (Model, bool) {
 }
 
 // ThresholdAt is the distance threshold for a per-comparison false-accept
-// rate far, interpolated on the curve in log(FAR). Beyond the curve's
-// ends it holds the end value: below the smallest calibrated FAR the data
-// could not resolve a stricter threshold.
+// rate far, interpolated on the curve linearly in log(FAR). Above the
+// curve's first FAR it holds the first threshold. Below its last FAR,
+// which is the smallest the calibration data resolves, the last segment is
+// extended (stricter as FAR falls, never below 0): the tail of the
+// impostor distribution is close to log-linear there.
 func (m Model) ThresholdAt(far float64) float64 {
 	c := m.Curve
-	if len(c) == 0 {
+	switch {
+	case len(c) == 0 || !(far > 0):
 		return math.NaN()
-	}
-	if far >= c[0].FAR {
+	case far >= c[0].FAR:
+		return c[0].Threshold
+	case len(c) == 1:
 		return c[0].Threshold
 	}
-	for i := 1; i < len(c); i++ {
-		if far >= c[i].FAR {
-			lo, hi := c[i], c[i-1]
-			f := (math.Log(far) - math.Log(lo.FAR)) / (math.Log(hi.FAR) - math.Log(lo.FAR))
-			return lo.Threshold + f*(hi.Threshold-lo.Threshold)
-		}
+	i := 1
+	for i < len(c)-1 && far < c[i].FAR {
+		i++
 	}
-	return c[len(c)-1].Threshold
+	lo, hi := c[i], c[i-1]
+	f := (math.Log(far) - math.Log(lo.FAR)) / (math.Log(hi.FAR) - math.Log(lo.FAR))
+	return math.Max(lo.Threshold+f*(hi.Threshold-lo.Threshold), 0)
 }
 
 // SearchFAR is the per-comparison false-accept rate that keeps a search

@@ -1,13 +1,13 @@
 package ort
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+
+	"examkiosk/device/face/ort/orttest"
 )
 
 // runtime initialises the installed runtime once for the tests, or skips.
@@ -22,48 +22,15 @@ func runtime(t testing.TB) {
 	}
 }
 
-// pb is a minimal protobuf writer for building test models.
-type pb []byte
-
-func (b pb) varint(field int, v uint64) pb {
-	b = appendVarint(b, uint64(field<<3))
-	return appendVarint(b, v)
-}
-
-func (b pb) bytes(field int, v []byte) pb {
-	b = appendVarint(b, uint64(field<<3|2))
-	b = appendVarint(b, uint64(len(v)))
-	return append(b, v...)
-}
-
-func appendVarint(b []byte, v uint64) []byte {
-	for v >= 0x80 {
-		b = append(b, byte(v)|0x80)
-		v >>= 7
-	}
-	return append(b, byte(v))
-}
-
 // reluModel is an ONNX model y = Relu(x) for x of shape [batch, 3].
 func reluModel() []byte {
-	valueInfo := func(name string) []byte {
-		shape := pb{}.bytes(1, pb{}.bytes(2, []byte("batch"))).bytes(1, pb{}.varint(1, 3))
-		tensor := pb{}.varint(1, 1).bytes(2, shape) // elem_type FLOAT
-		return pb{}.bytes(1, []byte(name)).bytes(2, pb{}.bytes(1, tensor))
-	}
-	node := pb{}.bytes(1, []byte("x")).bytes(2, []byte("y")).bytes(4, []byte("Relu"))
-	graph := pb{}.bytes(1, node).bytes(2, []byte("relu")).bytes(11, valueInfo("x")).bytes(12, valueInfo("y"))
-	return pb{}.varint(1, 8).bytes(8, pb{}.varint(2, 13)).bytes(7, graph)
+	return orttest.Model([]orttest.Value{{Name: "x", Shape: []int64{-1, 3}}}, []orttest.Value{{Name: "y", Shape: []int64{-1, 3}}},
+		orttest.Node{Op: "Relu", Inputs: []string{"x"}, Outputs: []string{"y"}})
 }
 
 func writeModel(t *testing.T, data []byte) (path, sum string) {
 	t.Helper()
-	path = filepath.Join(t.TempDir(), "relu.onnx")
-	if err := os.WriteFile(path, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	s := sha256.Sum256(data)
-	return path, hex.EncodeToString(s[:])
+	return orttest.Write(t, t.TempDir(), "relu.onnx", data)
 }
 
 func TestInitRefusesCorruptLibrary(t *testing.T) {
