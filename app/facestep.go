@@ -239,13 +239,10 @@ func (a *App) finishFace(ctx context.Context, capture *face.Capture) (FaceResult
 	}
 	res.Distance, res.Match = v.Distance, v.Match
 	res.Problems = append(res.Problems, v.Problems...)
-	if other, ok := a.secondIdentity(ctx, live); ok {
-		res.Match = false
-		res.Problems = append(res.Problems, face.Problem{Code: CodeSecondIdentity,
-			Message: "该人脸已用于另一身份证号的报名，请联系现场工作人员 / This face is already registered under another ID number: please ask the centre staff"})
-		a.log.Warn("face matches a registration under another ID number", "registration", other)
-		a.audit("second_identity", other, "")
-	}
+	// One face, one identity: a match under another ID number marks the
+	// registration for staff and reviewers; it never turns the candidate
+	// away (app/duplicate.go).
+	dup := a.duplicateSearch(ctx, live)
 	res.Passed = res.PhotoOK && res.Match
 	out := &FaceOutcome{
 		LivenessPassed: true,
@@ -256,6 +253,7 @@ func (a *App) finishFace(ctx context.Context, capture *face.Capture) (FaceResult
 		PhotoOK:        res.PhotoOK,
 		Match:          res.Passed,
 		Problems:       res.Problems,
+		Duplicate:      dup,
 	}
 	return res, out
 }
@@ -281,49 +279,6 @@ func (a *App) AcceptFace() (JourneyView, error) {
 		return a.viewLocked(), err
 	}
 	return a.viewLocked(), nil
-}
-
-// CodeSecondIdentity refuses a live face that matches a registration kept on
-// this kiosk under another ID number.
-const CodeSecondIdentity face.Code = "second_identity"
-
-// secondIdentity reports a registration on this kiosk, under another ID
-// number than the logged-in candidate's, whose live face matches live by the
-// model's 1:N threshold for the number of registrations held (DESIGN: one
-// face, one identity).
-func (a *App) secondIdentity(ctx context.Context, live face.Descriptor) (string, bool) {
-	a.mu.Lock()
-	var idn string
-	if a.journey.candidate != nil {
-		idn = a.journey.candidate.IDNumber
-	}
-	a.mu.Unlock()
-	recs, err := a.opts.Store.FaceRecords(ctx)
-	if err != nil {
-		a.log.Warn("second identity check", "err", err)
-		return "", false
-	}
-	// Registrations store bare vectors: one of another model (another
-	// size) cannot be compared and is skipped with a log line.
-	eng := a.opts.Face
-	model := eng.Model()
-	limit := eng.SearchThreshold(len(recs))
-	for _, r := range recs {
-		if r.IDNumber == idn {
-			continue
-		}
-		for _, d := range r.Descriptors {
-			other := face.Descriptor{Model: model.ID, Kind: model.Kind, Vec: d}
-			if !eng.Comparable(other) {
-				a.log.Warn("second identity check: skipped a descriptor of another recognition model", "registration", r.ID, "size", len(d), "model", model.ID)
-				continue
-			}
-			if dist, err := face.Distance(live, other); err == nil && dist <= limit {
-				return r.ID, true
-			}
-		}
-	}
-	return "", false
 }
 
 func boxOf(r image.Rectangle, w, h int) Box {

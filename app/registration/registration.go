@@ -64,6 +64,13 @@ func EducationLevels() []EducationLevel {
 // DescriptorLen is the length of one face descriptor (dlib ResNet).
 const DescriptorLen = 128
 
+// MinDescriptorLen and MaxDescriptorLen bound the length of a face
+// descriptor of any recognition model.
+const (
+	MinDescriptorLen = 64
+	MaxDescriptorLen = 1024
+)
+
 // Registration is one candidate's application for one exam position, as the
 // kiosk keeps it. Revision counts submissions: 1 at first, +1 per resubmission
 // after a rejection. Photo and Descriptors are personal data that the store
@@ -97,6 +104,10 @@ type Registration struct {
 	DeliveredAt time.Time `json:"delivered_at,omitzero"` // central acknowledged this revision
 	PurgedAt    time.Time `json:"purged_at,omitzero"`    // photo and descriptors removed
 	Quarantine  string    `json:"quarantine,omitempty"`  // why the central refused the item, for staff
+
+	// Duplicate marks a live face that matched a registration under
+	// another ID number (DESIGN: one face, one identity).
+	Duplicate *wire.DuplicateSuspect `json:"duplicate_suspected,omitempty"`
 }
 
 // Limits bounds the size of fields. The zero value is not useful; start from
@@ -230,7 +241,9 @@ func (r *Registration) Validate(now time.Time, cat *wire.Catalog, lim Limits) er
 		add(FieldDescriptors, CodeTooLong, strconv.Itoa(lim.MaxDescriptors))
 	} else {
 		for _, d := range r.Descriptors {
-			if len(d) != DescriptorLen || !finite32(d) {
+			// The recognition model sets the size (dlib 128, MobileFaceNet
+			// 192, ArcFace 512): one size per registration, bounded.
+			if len(d) < MinDescriptorLen || len(d) > MaxDescriptorLen || len(d) != len(r.Descriptors[0]) || !finite32(d) {
 				add(FieldDescriptors, CodeBadNumber, "")
 				break
 			}
@@ -371,6 +384,7 @@ func (r *Registration) Wire() wire.Registration {
 		FaceDistance:   r.FaceDistance,
 		LivenessPassed: r.LivenessPassed,
 		SubmittedAt:    r.SubmittedAt,
+		Duplicate:      r.Duplicate,
 	}
 }
 
@@ -401,5 +415,6 @@ func FromWire(w wire.Registration) Registration {
 		DeviceID:       w.DeviceID,
 		Status:         st,
 		SubmittedAt:    w.SubmittedAt,
+		Duplicate:      w.Duplicate,
 	}
 }

@@ -166,6 +166,7 @@ func TestValidate(t *testing.T) {
 		{"photo png", func(r *Registration) { r.Photo = []byte("\x89PNG\r\n\x1a\n....") }, FieldPhoto, CodeNotJPEG},
 		{"photo huge", func(r *Registration) { r.Photo = make([]byte, lim.MaxPhotoBytes+1) }, FieldPhoto, CodeTooLong},
 		{"descriptor short", func(r *Registration) { r.Descriptors = [][]float32{{1, 2}} }, FieldDescriptors, CodeBadNumber},
+		{"descriptor sizes differ", func(r *Registration) { r.Descriptors = append(r.Descriptors, make([]float32, 192)) }, FieldDescriptors, CodeBadNumber},
 		{"descriptor nan", func(r *Registration) { r.Descriptors[0][5] = float32(math.NaN()) }, FieldDescriptors, CodeBadNumber},
 		{"descriptors many", func(r *Registration) {
 			r.Descriptors = make([][]float32, 9)
