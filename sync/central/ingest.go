@@ -125,7 +125,7 @@ func (s *Server) Ingest(dev string, items []wire.SealedItem) ([]wire.Result, err
 				ID: op.reg.ID, Revision: op.reg.Revision, DeviceID: dev, CentreID: device.CentreID,
 				Name: op.reg.Name, IDNumber: op.reg.IDNumber, ExamID: op.reg.ExamID, PositionID: op.reg.PositionID,
 				Source: op.reg.IdentitySource, Status: StatusUnderReview, SubmittedAt: op.reg.SubmittedAt,
-				ReceivedAt: now,
+				ReceivedAt: now, Duplicate: op.reg.Duplicate,
 			}, UpdatedAt: now}
 			if err := putJSON(regs, rec.ID, rec); err != nil {
 				return err

@@ -32,6 +32,10 @@ type Registration struct {
 	OrderID     string    `json:"order_id,omitempty"`
 	SubmittedAt time.Time `json:"submitted_at"`
 	ReceivedAt  time.Time `json:"received_at"`
+	// Duplicate is the kiosk's "duplicate suspected" mark: the live face
+	// matched the registration Duplicate.RegistrationID under another ID
+	// number.
+	Duplicate *wire.DuplicateSuspect `json:"duplicate_suspected,omitempty"`
 }
 
 // Order is a payment order of an approved registration.
@@ -301,14 +305,17 @@ func (s *Server) handleReviewAPI(w http.ResponseWriter, r *http.Request) {
 var reviewPage = template.Must(template.New("review").Parse(`<!doctype html>
 <html lang="zh-CN"><head><meta charset="utf-8"><title>报名审核 Review</title>
 <style>body{font-family:sans-serif;margin:1em 2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.4em;vertical-align:top}
-img{width:90px}form{display:inline-block;margin:.2em}.msg{color:#060}</style></head><body>
+img{width:90px}form{display:inline-block;margin:.2em}.msg{color:#060}.dup{margin-top:.4em;padding:.3em;background:#fff3cd;border:1px solid #e0a800}</style></head><body>
 <h1>报名审核 Review queue</h1>
 <p><a href="/devices">设备 Devices</a> · {{len .Regs}} 待审核 under review · reviewers work 8:30–12:00, 14:30–18:00 and review within 12 working hours</p>
 {{if .Msg}}<p class="msg">{{.Msg}}</p>{{end}}
 <table><tr><th>照片 Photo</th><th>考生 Candidate</th><th>报考 Exam / position</th><th>提交 Submitted</th><th>审核 Decision</th></tr>
 {{range .Regs}}<tr>
 <td><img src="/admin/registrations/{{.ID}}/photo" alt="photo"></td>
-<td>{{.Name}}<br>{{.IDNumber}}<br><small>{{.ID}} r{{.Revision}} · {{.Source}}</small></td>
+<td>{{.Name}}<br>{{.IDNumber}}<br><small>{{.ID}} r{{.Revision}} · {{.Source}}</small>
+{{with .Duplicate}}<div class="dup"><b>疑似重复 Duplicate suspected</b>: 人脸与另一身份证号的报名相同 face matches registration <small>{{.RegistrationID}}</small>
+(distance {{printf "%.3f" .Distance}} ≤ {{printf "%.3f" .Threshold}}, {{.Model}}){{if .Review}} · 考点工作人员 kiosk staff: {{.Review}}{{end}}<br>
+<img src="/admin/registrations/{{.RegistrationID}}/photo" alt="matched photo"></div>{{end}}</td>
 <td>{{.ExamID}}<br>{{.PositionID}}</td>
 <td>{{.SubmittedAt.Format "2006-01-02 15:04"}}</td>
 <td><form method="post" action="/review/{{.ID}}"><input type="hidden" name="decision" value="approve"><button>通过 Approve</button></form>
