@@ -43,6 +43,8 @@ export function SetPassword(arg1:string,arg2:string,arg3:string,arg4:string,arg5
 
 export function ShowStatus():Promise<app.JourneyView>;
 
+export function StaffDuplicates(arg1:boolean):Promise<Array<app.DuplicateCase>>;
+
 export function StaffEnrol(arg1:string):Promise<void>;
 
 export function StaffLogin(arg1:string):Promise<void>;
@@ -54,6 +56,8 @@ export function StaffOverview():Promise<app.StaffOverview>;
 export function StaffPurge():Promise<number>;
 
 export function StaffRequeue(arg1:number):Promise<void>;
+
+export function StaffReviewDuplicate(arg1:string,arg2:string):Promise<void>;
 
 export function StaffSyncNow():Promise<void>;
 

@@ -82,6 +82,10 @@ export function ShowStatus() {
   return window['go']['app']['App']['ShowStatus']();
 }
 
+export function StaffDuplicates(arg1) {
+  return window['go']['app']['App']['StaffDuplicates'](arg1);
+}
+
 export function StaffEnrol(arg1) {
   return window['go']['app']['App']['StaffEnrol'](arg1);
 }
@@ -104,6 +108,10 @@ export function StaffPurge() {
 
 export function StaffRequeue(arg1) {
   return window['go']['app']['App']['StaffRequeue'](arg1);
+}
+
+export function StaffReviewDuplicate(arg1, arg2) {
+  return window['go']['app']['App']['StaffReviewDuplicate'](arg1, arg2);
 }
 
 export function StaffSyncNow() {
