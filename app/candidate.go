@@ -390,7 +390,7 @@ func (a *App) draftLocked(f ApplicationForm) registration.Registration {
 		Name: j.candidate.Name, IDNumber: j.candidate.IDNumber, IdentitySource: j.candidate.Source,
 		Phone: f.Phone, Education: registration.Education(f.Education), Major: f.Major,
 		GraduationYear: f.GraduationYear, WorkExperience: f.WorkExperience, ExamID: f.ExamID, PositionID: f.PositionID,
-		Photo: j.face.Photo, Descriptors: j.face.Descriptors, FaceDistance: j.face.Distance,
+		Photo: j.face.Photo, Descriptors: j.face.Descriptors, DescriptorModel: j.face.DescriptorModel, FaceDistance: j.face.Distance,
 		LivenessPassed: j.face.LivenessPassed, DeviceID: a.deviceID(), Duplicate: j.face.Duplicate,
 	}
 	reg.Normalize()

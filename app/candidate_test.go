@@ -71,7 +71,7 @@ func passFace(t *testing.T, a *App, eng *face.Engine) {
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	a.journey.face = &FaceOutcome{LivenessPassed: true, Descriptors: [][]float32{live.Vec}, Photo: photo,
+	a.journey.face = &FaceOutcome{LivenessPassed: true, Descriptors: [][]float32{live.Vec}, DescriptorModel: live.Model, Photo: photo,
 		Distance: v.Distance, Threshold: v.Threshold, PhotoOK: true, Match: true}
 	if err := a.journey.Go(StepPhoto); err != nil {
 		t.Fatal(err)

@@ -46,13 +46,17 @@ func (a *App) duplicateSearch(ctx context.Context, live face.Descriptor) *wire.D
 		if r.IDNumber == idn {
 			continue
 		}
+		stored := r.Model
+		if stored == "" {
+			stored = face.StockRecognitionModel // made before the kiosk recorded it
+		}
 		for _, d := range r.Descriptors {
-			// Registrations store bare vectors: one of another model
-			// (another size) cannot be compared and is skipped.
-			other := face.Descriptor{Model: model.ID, Kind: model.Kind, Vec: d}
+			// A registration made with another recognition model cannot
+			// be compared: it is skipped (and counted in the log line).
+			other := face.Descriptor{Model: stored, Kind: model.Kind, Vec: d}
 			if !eng.Comparable(other) {
 				skipped++
-				continue
+				break
 			}
 			dist, err := face.Distance(live, other)
 			if err != nil || dist > limit || (best != nil && dist >= best.Distance) {
@@ -62,7 +66,7 @@ func (a *App) duplicateSearch(ctx context.Context, live face.Descriptor) *wire.D
 		}
 	}
 	if skipped > 0 {
-		a.log.Warn("duplicate search: skipped descriptors of another recognition model", "count", skipped, "model", model.ID)
+		a.log.Warn("duplicate search: skipped registrations made with another recognition model", "count", skipped, "loaded", model.ID)
 	}
 	if best != nil {
 		a.log.Warn("duplicate suspected: the live face matches a registration under another ID number",

@@ -76,7 +76,7 @@ func registerWithFace(t *testing.T, a *App, eng *face.Engine, name, idn, path st
 	}
 	dup := a.duplicateSearch(ctx, live)
 	a.mu.Lock()
-	a.journey.face = &FaceOutcome{LivenessPassed: true, Descriptors: [][]float32{live.Vec}, Photo: photo,
+	a.journey.face = &FaceOutcome{LivenessPassed: true, Descriptors: [][]float32{live.Vec}, DescriptorModel: live.Model, Photo: photo,
 		PhotoOK: true, Match: true, Duplicate: dup}
 	err = a.journey.Go(StepPhoto)
 	a.mu.Unlock()

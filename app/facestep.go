@@ -245,15 +245,16 @@ func (a *App) finishFace(ctx context.Context, capture *face.Capture) (FaceResult
 	dup := a.duplicateSearch(ctx, live)
 	res.Passed = res.PhotoOK && res.Match
 	out := &FaceOutcome{
-		LivenessPassed: true,
-		Descriptors:    [][]float32{live.Vec},
-		Photo:          photo,
-		Distance:       v.Distance,
-		Threshold:      v.Threshold,
-		PhotoOK:        res.PhotoOK,
-		Match:          res.Passed,
-		Problems:       res.Problems,
-		Duplicate:      dup,
+		LivenessPassed:  true,
+		Descriptors:     [][]float32{live.Vec},
+		DescriptorModel: live.Model,
+		Photo:           photo,
+		Distance:        v.Distance,
+		Threshold:       v.Threshold,
+		PhotoOK:         res.PhotoOK,
+		Match:           res.Passed,
+		Problems:        res.Problems,
+		Duplicate:       dup,
 	}
 	return res, out
 }

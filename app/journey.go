@@ -49,14 +49,15 @@ type Candidate struct {
 
 // FaceOutcome is what the face step established.
 type FaceOutcome struct {
-	LivenessPassed bool
-	Descriptors    [][]float32 // best live frames
-	Photo          []byte      // ID photo JPEG made from the live face
-	Distance       float64     // live face vs ID photo
-	Threshold      float64
-	PhotoOK        bool           // the photo meets the exam's spec
-	Match          bool           // photo to spec and the same person as the live face
-	Problems       []face.Problem // what the photo or the comparison failed
+	LivenessPassed  bool
+	Descriptors     [][]float32 // best live frames
+	DescriptorModel string      // the recognition model that made them
+	Photo           []byte      // ID photo JPEG made from the live face
+	Distance        float64     // live face vs ID photo
+	Threshold       float64
+	PhotoOK         bool           // the photo meets the exam's spec
+	Match           bool           // photo to spec and the same person as the live face
+	Problems        []face.Problem // what the photo or the comparison failed
 	// Duplicate is set when the live face matched a registration under
 	// another ID number: the registration is submitted marked for staff.
 	Duplicate *wire.DuplicateSuspect

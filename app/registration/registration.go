@@ -61,11 +61,13 @@ func EducationLevels() []EducationLevel {
 	}
 }
 
-// DescriptorLen is the length of one face descriptor (dlib ResNet).
+// DescriptorLen is the length of one face descriptor of dlib's ResNet, the
+// model of registrations that name no DescriptorModel (made before the
+// kiosk recorded it).
 const DescriptorLen = 128
 
-// MinDescriptorLen and MaxDescriptorLen bound the length of a face
-// descriptor of any recognition model.
+// MinDescriptorLen and MaxDescriptorLen bound the length of a descriptor of
+// a named DescriptorModel (MobileFaceNet 192, ArcFace-style 512).
 const (
 	MinDescriptorLen = 64
 	MaxDescriptorLen = 1024
@@ -76,23 +78,27 @@ const (
 // after a rejection. Photo and Descriptors are personal data that the store
 // purges some days after delivery (PurgedAt then records when).
 type Registration struct {
-	ID             string         `json:"id"`
-	Revision       int            `json:"revision"`
-	Name           string         `json:"name"`
-	IDNumber       string         `json:"id_number"`
-	Phone          string         `json:"phone"`
-	Education      Education      `json:"education"`
-	Major          string         `json:"major"`
-	GraduationYear int            `json:"graduation_year"`
-	WorkExperience string         `json:"work_experience"`
-	ExamID         string         `json:"exam_id"`
-	PositionID     string         `json:"position_id"`
-	Photo          []byte         `json:"photo,omitempty"`       // ID photo, JPEG
-	Descriptors    [][]float32    `json:"descriptors,omitempty"` // live-face descriptors
-	FaceDistance   float64        `json:"face_distance"`         // live face vs ID photo
-	LivenessPassed bool           `json:"liveness_passed"`
-	IdentitySource IdentitySource `json:"identity_source"`
-	DeviceID       string         `json:"device_id"`
+	ID             string      `json:"id"`
+	Revision       int         `json:"revision"`
+	Name           string      `json:"name"`
+	IDNumber       string      `json:"id_number"`
+	Phone          string      `json:"phone"`
+	Education      Education   `json:"education"`
+	Major          string      `json:"major"`
+	GraduationYear int         `json:"graduation_year"`
+	WorkExperience string      `json:"work_experience"`
+	ExamID         string      `json:"exam_id"`
+	PositionID     string      `json:"position_id"`
+	Photo          []byte      `json:"photo,omitempty"`       // ID photo, JPEG
+	Descriptors    [][]float32 `json:"descriptors,omitempty"` // live-face descriptors
+	// DescriptorModel is the recognition model (file name) that made
+	// Descriptors; empty means dlib's ResNet. Descriptors of different
+	// models are never compared.
+	DescriptorModel string         `json:"descriptor_model,omitempty"`
+	FaceDistance    float64        `json:"face_distance"` // live face vs ID photo
+	LivenessPassed  bool           `json:"liveness_passed"`
+	IdentitySource  IdentitySource `json:"identity_source"`
+	DeviceID        string         `json:"device_id"`
 
 	Status      Status    `json:"status"`
 	Reason      string    `json:"reason,omitempty"`      // rejection reason from the central
@@ -240,10 +246,15 @@ func (r *Registration) Validate(now time.Time, cat *wire.Catalog, lim Limits) er
 	if len(r.Descriptors) > lim.MaxDescriptors {
 		add(FieldDescriptors, CodeTooLong, strconv.Itoa(lim.MaxDescriptors))
 	} else {
+		want := DescriptorLen
+		if r.DescriptorModel != "" && len(r.Descriptors) > 0 {
+			want = len(r.Descriptors[0])
+		}
+		if len(r.DescriptorModel) > 100 || strings.ContainsAny(r.DescriptorModel, "/\\") {
+			add(FieldDescriptors, CodeBadNumber, "")
+		}
 		for _, d := range r.Descriptors {
-			// The recognition model sets the size (dlib 128, MobileFaceNet
-			// 192, ArcFace 512): one size per registration, bounded.
-			if len(d) < MinDescriptorLen || len(d) > MaxDescriptorLen || len(d) != len(r.Descriptors[0]) || !finite32(d) {
+			if len(d) != want || len(d) < MinDescriptorLen || len(d) > MaxDescriptorLen || !finite32(d) {
 				add(FieldDescriptors, CodeBadNumber, "")
 				break
 			}

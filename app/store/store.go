@@ -618,6 +618,9 @@ type FaceRecord struct {
 	ID          string
 	IDNumber    string
 	Descriptors [][]float32
+	// Model is the recognition model that made Descriptors ("" for dlib's
+	// ResNet, see registration.Registration.DescriptorModel).
+	Model string
 }
 
 // FaceRecords returns the face descriptors of every registration that
@@ -635,7 +638,7 @@ func (s *Store) FaceRecords(ctx context.Context) ([]FaceRecord, error) {
 				return err
 			}
 			if len(r.Descriptors) > 0 {
-				out = append(out, FaceRecord{ID: r.ID, IDNumber: r.IDNumber, Descriptors: r.Descriptors})
+				out = append(out, FaceRecord{ID: r.ID, IDNumber: r.IDNumber, Descriptors: r.Descriptors, Model: r.DescriptorModel})
 			}
 			return nil
 		})
