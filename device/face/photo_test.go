@@ -432,3 +432,43 @@ func TestSegmentationModelChecked(t *testing.T) {
 		})
 	}
 }
+
+// TestMadePhotoFromWebcamInARoom: a webcam clip of a person at eye level
+// in an ordinary room (live/d9_blinks.mjpeg: glasses, blinks) gives a
+// photo that meets every rule of the exam, background included, from most
+// frames (a blink may close the eyes in a few).
+func TestMadePhotoFromWebcamInARoom(t *testing.T) {
+	e := testEngine(t)
+	spec := e.Config().Photo
+	var frames []image.Image
+	for i, f := range mjpegFrames(t, filepath.Join(facesDir(t), "live", "d9_blinks.mjpeg")) {
+		if i%10 == 0 {
+			frames = append(frames, f)
+		}
+	}
+	if len(frames) < 10 {
+		t.Fatalf("%d frames", len(frames))
+	}
+	ok := 0
+	for i, img := range frames {
+		var asGiven bytes.Buffer
+		if err := jpeg.Encode(&asGiven, img, &jpeg.Options{Quality: 92}); err != nil {
+			t.Fatal(err)
+		}
+		if r, _ := e.ValidatePhoto(asGiven.Bytes(), spec); !r.Has(CodeBackground) {
+			t.Fatalf("frame %d as given passes the background check: the room is not a plain backdrop?", i)
+		}
+		jpg, made, err := e.MakeIDPhoto(context.Background(), img, spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if again, _ := e.ValidatePhoto(jpg, spec); made.OK && again.OK {
+			ok++
+		} else {
+			t.Logf("frame %d: %v", i, codesOf(again.Problems))
+		}
+	}
+	if ok < len(frames)*8/10 {
+		t.Errorf("%d of %d frames made a compliant photo, want at least 80%%", ok, len(frames))
+	}
+}
