@@ -78,6 +78,35 @@ func codesOf(ps []Problem) []Code {
 func TestMakeIDPhotoFromPortraits(t *testing.T) {
 	e := testEngine(t)
 	spec := e.Config().Photo
+	eachMadePortrait(t, e, spec, func(t *testing.T, f string, jpg []byte, made PhotoReport) {
+		if !made.OK {
+			t.Errorf("made photo not OK: %v", codesOf(made.Problems))
+		}
+		cfg, format, err := image.DecodeConfig(bytes.NewReader(jpg))
+		if err != nil || format != "jpeg" || cfg.Width != spec.Width || cfg.Height != spec.Height {
+			t.Errorf("made %s %dx%d (%v), want jpeg %dx%d", format, cfg.Width, cfg.Height, err, spec.Width, spec.Height)
+		}
+		if len(jpg) < spec.MinBytes || len(jpg) > spec.MaxBytes {
+			t.Errorf("made %d bytes, want %d..%d", len(jpg), spec.MinBytes, spec.MaxBytes)
+		}
+		again, err := e.ValidatePhoto(jpg, spec)
+		if err != nil || !again.OK {
+			t.Errorf("made photo fails validation: %v %v", codesOf(again.Problems), err)
+		}
+		if again.Background != BackgroundWhite {
+			t.Errorf("background %q, want white", again.Background)
+		}
+		// The original is not to spec (size, aspect, framing).
+		orig, _ := os.ReadFile(f)
+		if r, _ := e.ValidatePhoto(orig, spec); r.OK {
+			t.Errorf("the unprocessed portrait passed; the test would prove nothing")
+		}
+	})
+}
+
+// eachMadePortrait makes an ID photo to spec from each portrait of
+// idphoto/portrait and runs check on it in a subtest.
+func eachMadePortrait(t *testing.T, e *Engine, spec PhotoSpec, check func(t *testing.T, f string, jpg []byte, made PhotoReport)) {
 	files, _ := filepath.Glob(filepath.Join(facesDir(t), "idphoto", "portrait", "*"))
 	if len(files) == 0 {
 		t.Fatal("no portraits")
@@ -88,28 +117,7 @@ func TestMakeIDPhotoFromPortraits(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !made.OK {
-				t.Errorf("made photo not OK: %v", codesOf(made.Problems))
-			}
-			cfg, format, err := image.DecodeConfig(bytes.NewReader(jpg))
-			if err != nil || format != "jpeg" || cfg.Width != spec.Width || cfg.Height != spec.Height {
-				t.Errorf("made %s %dx%d (%v), want jpeg %dx%d", format, cfg.Width, cfg.Height, err, spec.Width, spec.Height)
-			}
-			if len(jpg) < spec.MinBytes || len(jpg) > spec.MaxBytes {
-				t.Errorf("made %d bytes, want %d..%d", len(jpg), spec.MinBytes, spec.MaxBytes)
-			}
-			again, err := e.ValidatePhoto(jpg, spec)
-			if err != nil || !again.OK {
-				t.Errorf("made photo fails validation: %v %v", codesOf(again.Problems), err)
-			}
-			if again.Background != BackgroundWhite {
-				t.Errorf("background %q, want white", again.Background)
-			}
-			// The original is not to spec (size, aspect, framing).
-			orig, _ := os.ReadFile(f)
-			if r, _ := e.ValidatePhoto(orig, spec); r.OK {
-				t.Errorf("the unprocessed portrait passed; the test would prove nothing")
-			}
+			check(t, f, jpg, made)
 		})
 	}
 }
@@ -261,45 +269,38 @@ func FuzzValidatePhoto(f *testing.F) {
 func TestUnevenLightRule(t *testing.T) {
 	e := testEngine(t)
 	spec := e.Config().Photo
-	files, _ := filepath.Glob(filepath.Join(facesDir(t), "idphoto", "portrait", "*"))
-	if len(files) == 0 {
-		t.Fatal("no portraits")
-	}
-	for _, f := range files {
-		t.Run(filepath.Base(f), func(t *testing.T) {
-			jpg, made, err := e.MakeIDPhoto(context.Background(), readImage(t, f), spec)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if made.Has(CodeUnevenLight) || made.Face == nil {
-				t.Fatalf("evenly lit portrait refused: %v (imbalance %.3f)", codesOf(made.Problems), made.Face.Measures.Imbalance)
-			}
-			img, _ := DecodeImage(jpg)
-			px := toRGB(img)
-			for y := range px.H {
-				for x := range px.W {
-					// 0.6 left of the middle, 1 right of it, a ramp of 10 % between.
-					k := 0.6 + 0.4*min(max((float64(x)/float64(px.W)-0.45)/0.1, 0), 1)
-					for c := range 3 {
-						i := 3*(y*px.W+x) + c
-						px.Pix[i] = byte(float64(px.Pix[i]) * k)
-					}
+	eachMadePortrait(t, e, spec, func(t *testing.T, _ string, jpg []byte, made PhotoReport) {
+		if made.Face == nil {
+			t.Fatalf("no face in the made photo: %v", codesOf(made.Problems))
+		}
+		if made.Has(CodeUnevenLight) {
+			t.Fatalf("evenly lit portrait refused: imbalance %.3f", made.Face.Measures.Imbalance)
+		}
+		img, _ := DecodeImage(jpg)
+		px := toRGB(img)
+		for y := range px.H {
+			for x := range px.W {
+				// 0.6 left of the middle, 1 right of it, a ramp of 10 % between.
+				k := 0.6 + 0.4*min(max((float64(x)/float64(px.W)-0.45)/0.1, 0), 1)
+				for c := range 3 {
+					i := 3*(y*px.W+x) + c
+					px.Pix[i] = byte(float64(px.Pix[i]) * k)
 				}
 			}
-			dark, err := px.encodeJPEG(95)
-			if err != nil {
-				t.Fatal(err)
-			}
-			r, err := e.ValidatePhoto(dark, spec)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !r.Has(CodeUnevenLight) {
-				t.Errorf("side-lit photo not refused for uneven light: %v (imbalance %.3f, was %.3f)",
-					codesOf(r.Problems), r.Face.Measures.Imbalance, made.Face.Measures.Imbalance)
-			}
-		})
-	}
+		}
+		dark, err := px.encodeJPEG(95)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := e.ValidatePhoto(dark, spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !r.Has(CodeUnevenLight) {
+			t.Errorf("side-lit photo not refused for uneven light: %v (imbalance %.3f, was %.3f)",
+				codesOf(r.Problems), r.Face.Measures.Imbalance, made.Face.Measures.Imbalance)
+		}
+	})
 }
 
 // TestMadePhotoReplacesTheRoom: frames of a webcam in an ordinary room
