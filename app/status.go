@@ -82,7 +82,7 @@ func modelsItem(files []ModelFile, eng *face.Engine) StatusItem {
 		total += f.Bytes
 	}
 	it.State, it.Code = StateOK, "ready"
-	it.Detail = fmt.Sprintf("%d files, %.0f MB, threshold %.3f", len(files), float64(total)/1e6, eng.Threshold())
+	it.Detail = fmt.Sprintf("%d files, %.0f MB, %s threshold %.3f", len(files), float64(total)/1e6, eng.Model().ID, eng.Threshold())
 	return it
 }
 

@@ -168,6 +168,15 @@ func TestValidate(t *testing.T) {
 		{"descriptor short", func(r *Registration) { r.Descriptors = [][]float32{{1, 2}} }, FieldDescriptors, CodeBadNumber},
 		{"descriptor sizes differ", func(r *Registration) { r.Descriptors = append(r.Descriptors, make([]float32, 192)) }, FieldDescriptors, CodeBadNumber},
 		{"descriptor nan", func(r *Registration) { r.Descriptors[0][5] = float32(math.NaN()) }, FieldDescriptors, CodeBadNumber},
+		{"descriptor of a named model", func(r *Registration) {
+			r.DescriptorModel, r.Descriptors = "mobilefacenet.onnx", [][]float32{make([]float32, 192), make([]float32, 192)}
+		}, "", ""},
+		{"descriptors of two sizes", func(r *Registration) {
+			r.DescriptorModel, r.Descriptors = "mobilefacenet.onnx", [][]float32{make([]float32, 192), make([]float32, 128)}
+		}, FieldDescriptors, CodeBadNumber},
+		{"descriptor model with a path", func(r *Registration) {
+			r.DescriptorModel, r.Descriptors = "../x.onnx", [][]float32{make([]float32, 192)}
+		}, FieldDescriptors, CodeBadNumber},
 		{"descriptors many", func(r *Registration) {
 			r.Descriptors = make([][]float32, 9)
 		}, FieldDescriptors, CodeTooLong},

@@ -81,5 +81,46 @@ func alignFace(px *rgbImage, p5 []pt) (*rgbImage, bool) {
 	// lands on t(u, v) in pixel-index coordinates.
 	x0 := t.tx - t.a/2 + t.b/2 + 0.5
 	y0 := t.ty - t.b/2 - t.a/2 + 0.5
+	// sample() box-filters its whole source first when the face is large:
+	// give it only the region the crop reads, cut at a multiple of the
+	// filter's factor so that the result is the same as on the full image.
+	f := 1
+	if step := math.Hypot(t.a, t.b); step >= 2 {
+		f = int(step)
+	}
+	minX, minY, maxX, maxY := math.Inf(1), math.Inf(1), math.Inf(-1), math.Inf(-1)
+	for _, c := range []pt{{0, 0}, {AlignSize, 0}, {0, AlignSize}, {AlignSize, AlignSize}} {
+		q := t.apply(c)
+		minX, maxX = math.Min(minX, q.X), math.Max(maxX, q.X)
+		minY, maxY = math.Min(minY, q.Y), math.Max(maxY, q.Y)
+	}
+	pad := float64(2*f + 2)
+	rx0 := max(int(math.Floor(minX-pad)), 0) / f * f
+	ry0 := max(int(math.Floor(minY-pad)), 0) / f * f
+	rx1 := min(int(math.Ceil(maxX+pad)), px.W)
+	ry1 := min(int(math.Ceil(maxY+pad)), px.H)
+	if rx0 > 0 || ry0 > 0 || rx1 < px.W || ry1 < px.H {
+		if rx1-rx0 >= f && ry1-ry0 >= f {
+			// keep whole filter blocks unless the region ends at the image's edge
+			if rx1 < px.W {
+				rx1 = rx0 + (rx1-rx0)/f*f
+			}
+			if ry1 < px.H {
+				ry1 = ry0 + (ry1-ry0)/f*f
+			}
+			px = px.region(rx0, ry0, rx1, ry1)
+			x0, y0 = x0-float64(rx0), y0-float64(ry0)
+		}
+	}
 	return px.sample(x0, y0, t.a, t.b, -t.b, t.a, AlignSize, AlignSize), true
+}
+
+// region copies the pixels of [x0, x1) × [y0, y1), which lie inside m.
+func (m *rgbImage) region(x0, y0, x1, y1 int) *rgbImage {
+	w, h := x1-x0, y1-y0
+	out := &rgbImage{W: w, H: h, Pix: make([]byte, 3*w*h)}
+	for y := range h {
+		copy(out.Pix[3*y*w:3*(y+1)*w], m.Pix[3*((y0+y)*m.W+x0):3*((y0+y)*m.W+x1)])
+	}
+	return out
 }

@@ -1,14 +1,18 @@
 // Package face is the kiosk's on-device face pipeline: detection, 68-point
-// landmarks, live guidance, an active liveness challenge, 128-d descriptors
-// for verification, and the exam's ID photo (made and validated).
+// landmarks, live guidance, an active liveness challenge, face descriptors
+// for verification (MobileFaceNet on ONNX Runtime by default, or dlib's
+// ResNet), and the exam's ID photo (made and validated).
 //
 // # Engines and models
 //
 // NewEngine loads, once, from Config.ModelsDir: dlib's HOG frontal face
 // detector and the 68-point shape predictor (driven directly through a
 // small cgo wrapper, dlib.cc, on raw pixels: no JPEG round trip per
-// frame), and github.com/Kagami/go-face for descriptors (5-point alignment
-// + dlib's ResNet) and, on photos only, its MMOD CNN detector as a fallback
+// frame), dlib's 5-point shape predictor, the recognition model
+// (Config.RecognitionModel: an ONNX model run through device/face/ort on a
+// 112×112 crop aligned onto the ArcFace template, align.go; or dlib's
+// ResNet through go-face), and github.com/Kagami/go-face for, on photos
+// only, its MMOD CNN detector as a fallback
 // on images scaled to at most 640 px. go-face reads three fixed file names
 // from one directory; a swapped model is exposed under those names through
 // symlinks in a temporary directory while it loads. Any decoded image is
@@ -47,23 +51,18 @@
 // margins on those sequences: yaw 7.9° of the 9° needed, residual 0.075 of
 // the 0.06 needed (so a turn needs both), lid ratio 0.83 of the 0.75 needed.
 //
-// # Verification and its threshold
+// # Verification and its thresholds
 //
-// Descriptors are compared by Euclidean distance against the threshold
-// configured for the recognition model file (Config.Thresholds), never a
-// hard-coded 0.6; Capture fuses the descriptors of the FuseFrames best
-// live frames. On ../shared/faces/verify (19 mostly Western people, 154
-// same and 154 different pairs, one fold) the stock model scores 100%
-// accuracy with no missed detection; same-person distances reach 0.617,
-// different-person distances start at 0.669, and `facecheck calibrate
-// --target-far 0.001` returns 0.668 (FAR 0, FRR 0). The shipped default,
-// StockThreshold = 0.5, is deliberately stricter (it rejects 11 of the 154
-// same-person pairs of that set, accuracy 96.4%) because dlib's stock model
-// separates East Asian faces poorly — different Chinese people often fall
-// below 0.6 — and the kiosk compares an ID photo made from the same
-// session's frames (distance about 0.1) rather than an old photo.
-// Calibrate on a labelled set of the candidates' population before
-// relying on any threshold, and swap the model file if a better one exists.
+// Descriptors carry their model's id and kind; Distance refuses to compare
+// descriptors of different models (ErrModelMismatch). The ONNX models'
+// descriptors are L2-normalised and compared by cosine distance, dlib's by
+// Euclidean distance. Each shipped model (LookupModel) comes with a false-
+// accept curve calibrated by `facecheck calibrate` on East Asian faces
+// (../shared/faces/eastasia); Engine.Threshold is the 1:1 threshold at
+// Config.TargetFAR (or the Config.Thresholds override), and
+// Engine.SearchThreshold(n) the 1:N threshold for a search among n stored
+// faces, at per-comparison FAR TargetFAR / n. Capture fuses the descriptors
+// of the FuseFrames best live frames. Figures: docs/BENCHMARKS.md.
 //
 // # ID photo
 //

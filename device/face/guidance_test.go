@@ -271,7 +271,7 @@ func TestSwappedModelName(t *testing.T) {
 	if err := symlink(filepath.Join(cfg.ModelsDir, StockRecognitionModel), filepath.Join(dir, "my_model.dat")); err != nil {
 		t.Fatal(err)
 	}
-	cfg.ModelsDir, cfg.RecognitionModel = dir, "my_model.dat"
+	cfg.ModelsDir, cfg.RecognitionModel, cfg.RecognitionKind = dir, "my_model.dat", KindDlib
 	cfg.Thresholds = map[string]float64{"my_model.dat": 0.42}
 	e, err := NewEngine(cfg, nil)
 	if err != nil {
