@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 
+	"examkiosk/app/registration"
 	"examkiosk/device/face"
 	"examkiosk/sync/wire"
 )
@@ -114,7 +115,7 @@ func (a *App) StaffDuplicates(pending bool) ([]DuplicateCase, error) {
 		c := DuplicateCase{
 			Suspect:  DuplicateSide{ID: r.ID, Name: r.Name, IDNumber: r.IDNumber, ExamID: r.ExamID, Status: string(r.Status), Photo: dataURL(r.Photo)},
 			Matched:  DuplicateSide{ID: r.Duplicate.RegistrationID},
-			Distance: r.Duplicate.Distance, Threshold: r.Duplicate.Threshold, Model: r.Duplicate.Model, Review: r.Duplicate.Review,
+			Distance: r.Duplicate.Distance, Threshold: r.Duplicate.Threshold, Model: r.Duplicate.Model, Review: r.DuplicateReview,
 		}
 		if m, err := a.opts.Store.Get(ctx, r.Duplicate.RegistrationID); err == nil {
 			c.Matched = DuplicateSide{ID: m.ID, Name: m.Name, IDNumber: m.IDNumber, ExamID: m.ExamID, Status: string(m.Status), Photo: dataURL(m.Photo)}
@@ -131,7 +132,7 @@ func (a *App) StaffReviewDuplicate(id, decision string) error {
 	if err := a.staffCheck(); err != nil {
 		return err
 	}
-	if decision != wire.DuplicateCleared && decision != wire.DuplicateConfirmed {
+	if decision != registration.DuplicateCleared && decision != registration.DuplicateConfirmed {
 		return errors.New("请选择“不是同一人”或“确认同一人” / Choose cleared or confirmed")
 	}
 	if _, err := a.opts.Store.ReviewDuplicate(a.context(), id, decision); err != nil {

@@ -13,7 +13,6 @@ import (
 	"examkiosk/app/registration"
 	"examkiosk/device/face"
 	"examkiosk/internal/testenv"
-	"examkiosk/sync/wire"
 )
 
 // eastAsianPairs returns the first n same-person pairs of
@@ -149,7 +148,7 @@ func TestDuplicateSuspected(t *testing.T) {
 			continue
 		case r.Duplicate.RegistrationID != first[k].ID:
 			t.Errorf("%s flagged as %s, want %s", filepath.Base(p[1]), r.Duplicate.RegistrationID, first[k].ID)
-		case r.Duplicate.Distance > r.Duplicate.Threshold || r.Duplicate.Model != eng.Model().ID || r.Duplicate.Review != "":
+		case r.Duplicate.Distance > r.Duplicate.Threshold || r.Duplicate.Model != eng.Model().ID || r.DuplicateReview != "":
 			t.Errorf("mark %+v", *r.Duplicate)
 		}
 		if w := r.Wire(); w.Duplicate == nil || w.Duplicate.RegistrationID != r.Duplicate.RegistrationID {
@@ -182,18 +181,23 @@ func TestDuplicateSuspected(t *testing.T) {
 	if err := a.StaffReviewDuplicate(flagged[0].ID, "maybe"); err == nil {
 		t.Error("a decision other than cleared/confirmed was accepted")
 	}
-	if err := a.StaffReviewDuplicate(flagged[0].ID, wire.DuplicateConfirmed); err != nil {
+	if err := a.StaffReviewDuplicate(flagged[0].ID, registration.DuplicateConfirmed); err != nil {
 		t.Fatal(err)
 	}
-	if err := a.StaffReviewDuplicate(first[people-1].ID, wire.DuplicateCleared); err == nil {
+	if err := a.StaffReviewDuplicate(first[people-1].ID, registration.DuplicateCleared); err == nil {
 		t.Error("a registration without the mark was reviewed")
 	}
 	if pending, _ := a.StaffDuplicates(true); len(pending) != len(flagged)-1 {
 		t.Errorf("%d pending after one decision, want %d", len(pending), len(flagged)-1)
 	}
 	r, _ := st.Get(context.Background(), flagged[0].ID)
-	if r.Duplicate == nil || r.Duplicate.Review != wire.DuplicateConfirmed || r.Duplicate.ReviewedAt.IsZero() {
-		t.Errorf("decision not kept: %+v", r.Duplicate)
+	if r.Duplicate == nil || r.DuplicateReview != registration.DuplicateConfirmed || r.DuplicateReviewedAt.IsZero() {
+		t.Errorf("decision not kept: %q %v", r.DuplicateReview, r.DuplicateReviewedAt)
+	}
+	// The delivered document is the one measured at submission: the
+	// decision does not change it (a revision's content never changes).
+	if w := r.Wire(); w.Duplicate == nil || *w.Duplicate != *flagged[0].Duplicate {
+		t.Errorf("wire mark changed by the staff decision: %+v", w.Duplicate)
 	}
 	log, err := st.AuditLog(context.Background(), 50)
 	if err != nil {

@@ -112,9 +112,20 @@ type Registration struct {
 	Quarantine  string    `json:"quarantine,omitempty"`  // why the central refused the item, for staff
 
 	// Duplicate marks a live face that matched a registration under
-	// another ID number (DESIGN: one face, one identity).
-	Duplicate *wire.DuplicateSuspect `json:"duplicate_suspected,omitempty"`
+	// another ID number (DESIGN: one face, one identity); DuplicateReview
+	// is the kiosk staff's decision on it ("" not yet, DuplicateCleared or
+	// DuplicateConfirmed), kept on the kiosk: it is not part of the
+	// delivered document.
+	Duplicate           *wire.DuplicateSuspect `json:"duplicate_suspected,omitempty"`
+	DuplicateReview     string                 `json:"duplicate_review,omitempty"`
+	DuplicateReviewedAt time.Time              `json:"duplicate_reviewed_at,omitzero"`
 }
+
+// Staff decisions on a "duplicate suspected" registration.
+const (
+	DuplicateCleared   = "cleared"   // two different people
+	DuplicateConfirmed = "confirmed" // one person under two ID numbers
+)
 
 // Limits bounds the size of fields. The zero value is not useful; start from
 // DefaultLimits.

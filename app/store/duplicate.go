@@ -9,7 +9,6 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"examkiosk/app/registration"
-	"examkiosk/sync/wire"
 )
 
 // ErrNotSuspected is returned by ReviewDuplicate for a registration that
@@ -31,7 +30,7 @@ func (s *Store) DuplicateSuspects(ctx context.Context, pending bool) ([]registra
 			if err != nil {
 				return err
 			}
-			if r.Duplicate == nil || (pending && r.Duplicate.Review != "") {
+			if r.Duplicate == nil || (pending && r.DuplicateReview != "") {
 				return nil
 			}
 			if r, err = s.getReg(tx, string(k), true); err != nil {
@@ -49,13 +48,14 @@ func (s *Store) DuplicateSuspects(ctx context.Context, pending bool) ([]registra
 }
 
 // ReviewDuplicate records a member of staff's decision on the duplicate
-// mark of registration id: wire.DuplicateCleared (two different people) or
-// wire.DuplicateConfirmed (one person under two ID numbers). The decision
+// mark of registration id: registration.DuplicateCleared (two different
+// people) or registration.DuplicateConfirmed (one person under two ID
+// numbers). The decision
 // and its audit entry are written in one transaction; a decided mark may
 // be decided again (the audit log keeps both).
 func (s *Store) ReviewDuplicate(ctx context.Context, id, decision string) (registration.Registration, error) {
-	if decision != wire.DuplicateCleared && decision != wire.DuplicateConfirmed {
-		return registration.Registration{}, fmt.Errorf("review duplicate %s: decision %q, want %q or %q", id, decision, wire.DuplicateCleared, wire.DuplicateConfirmed)
+	if decision != registration.DuplicateCleared && decision != registration.DuplicateConfirmed {
+		return registration.Registration{}, fmt.Errorf("review duplicate %s: decision %q, want %q or %q", id, decision, registration.DuplicateCleared, registration.DuplicateConfirmed)
 	}
 	now := s.now().UTC()
 	var r registration.Registration
@@ -67,14 +67,11 @@ func (s *Store) ReviewDuplicate(ctx context.Context, id, decision string) (regis
 		if r.Duplicate == nil {
 			return fmt.Errorf("registration %s: %w", id, ErrNotSuspected)
 		}
-		d := *r.Duplicate
-		d.Review, d.ReviewedAt = decision, now
-		r.Duplicate = &d
-		r.UpdatedAt = now
+		r.DuplicateReview, r.DuplicateReviewedAt, r.UpdatedAt = decision, now, now
 		if err := s.putReg(tx, r, false); err != nil {
 			return err
 		}
-		return s.appendAudit(tx, now, "duplicate_"+decision, id, "matched "+d.RegistrationID)
+		return s.appendAudit(tx, now, "duplicate_"+decision, id, "matched "+r.Duplicate.RegistrationID)
 	})
 	if err != nil {
 		return r, fmt.Errorf("review duplicate: %w", err)

@@ -314,7 +314,7 @@ img{width:90px}form{display:inline-block;margin:.2em}.msg{color:#060}.dup{margin
 <td><img src="/admin/registrations/{{.ID}}/photo" alt="photo"></td>
 <td>{{.Name}}<br>{{.IDNumber}}<br><small>{{.ID}} r{{.Revision}} · {{.Source}}</small>
 {{with .Duplicate}}<div class="dup"><b>疑似重复 Duplicate suspected</b>: 人脸与另一身份证号的报名相同 face matches registration <small>{{.RegistrationID}}</small>
-(distance {{printf "%.3f" .Distance}} ≤ {{printf "%.3f" .Threshold}}, {{.Model}}){{if .Review}} · 考点工作人员 kiosk staff: {{.Review}}{{end}}<br>
+(distance {{printf "%.3f" .Distance}} ≤ {{printf "%.3f" .Threshold}}, {{.Model}})<br>
 <img src="/admin/registrations/{{.RegistrationID}}/photo" alt="matched photo"></div>{{end}}</td>
 <td>{{.ExamID}}<br>{{.PositionID}}</td>
 <td>{{.SubmittedAt.Format "2006-01-02 15:04"}}</td>

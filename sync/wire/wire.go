@@ -37,25 +37,17 @@ type Registration struct {
 	Duplicate *DuplicateSuspect `json:"duplicate_suspected,omitempty"`
 }
 
-// DuplicateSuspect is the "duplicate suspected" mark of a registration: the
-// registration under another ID number whose live face matched, how close,
-// and what the kiosk's staff decided.
+// DuplicateSuspect is the "duplicate suspected" mark of a registration, as
+// the kiosk measured it at submission: the registration under another ID
+// number whose live face matched, and how close. (A kiosk staff member's
+// later decision stays on the kiosk, audited: a delivered revision's
+// document never changes.)
 type DuplicateSuspect struct {
 	RegistrationID string  `json:"registration_id"` // the matched registration
 	Distance       float64 `json:"distance"`        // live face to live face
 	Threshold      float64 `json:"threshold"`       // the 1:N threshold of the search
 	Model          string  `json:"model"`           // the recognition model that measured it
-	// Review is the kiosk staff's decision: "" (not yet), cleared (two
-	// people) or confirmed (one person under two ID numbers).
-	Review     string    `json:"review,omitempty"`
-	ReviewedAt time.Time `json:"reviewed_at,omitzero"`
 }
-
-// Staff decisions on a duplicate suspicion.
-const (
-	DuplicateCleared   = "cleared"
-	DuplicateConfirmed = "confirmed"
-)
 
 // OutboxItem is one registration revision waiting for delivery.
 type OutboxItem struct {
