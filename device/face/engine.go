@@ -140,9 +140,13 @@ func NewEngine(cfg Config, log *slog.Logger) (*Engine, error) {
 	}
 	if model.Kind == KindDlib {
 		e.rec = dlibRecognizer{g: e.cnn, model: model}
-	} else if e.rec, err = newONNXRecognizer(cfg, model, e.lm5); err != nil {
-		e.Close()
-		return nil, err
+	} else {
+		rec, err := newONNXRecognizer(cfg, model, e.lm5)
+		if err != nil {
+			e.Close()
+			return nil, err
+		}
+		e.rec = rec
 	}
 	if cfg.Photo.MakeBackground != "" {
 		if e.seg, err = newSegmenter(cfg, cfg.Photo.SegmentationModel); err != nil {

@@ -191,3 +191,18 @@ func TestEastAsianAccuracy(t *testing.T) {
 		t.Errorf("FAR %.4f%% (want ≤ 0.1%%), FRR %.2f%% (want ≤ 12%%)", 100*far, 100*frr)
 	}
 }
+
+// The kiosk's path: NewEngine with a missing runtime library stops with
+// the library's path and the command that installs it (and frees what it
+// had loaded).
+func TestEngineMissingRuntime(t *testing.T) {
+	if testing.Short() {
+		t.Skip("short: loads the dlib models")
+	}
+	cfg := testConfig(t)
+	cfg.ONNXRuntime = filepath.Join(t.TempDir(), ort.LibraryName)
+	_, err := NewEngine(cfg, nil)
+	if err == nil || !strings.Contains(err.Error(), cfg.ONNXRuntime) || !strings.Contains(err.Error(), ort.InstallHint) {
+		t.Errorf("NewEngine: %v", err)
+	}
+}

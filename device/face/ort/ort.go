@@ -73,14 +73,14 @@ func Init(libPath string) error {
 	}
 	initMu.Lock()
 	defer initMu.Unlock()
-	if initPath != "" {
-		if initPath != abs {
-			return fmt.Errorf("onnxruntime: already initialised with %s, cannot switch to %s", initPath, abs)
-		}
+	if initPath == abs {
 		return nil
 	}
 	if err := VerifyFile(abs, LibrarySHA256, InstallHint); err != nil {
 		return fmt.Errorf("onnxruntime %s: %w", LibraryVersion, err)
+	}
+	if initPath != "" {
+		return fmt.Errorf("onnxruntime: already initialised with %s, cannot switch to %s", initPath, abs)
 	}
 	ort.SetSharedLibraryPath(abs)
 	if err := ort.InitializeEnvironment(ort.WithLogLevelError()); err != nil {
