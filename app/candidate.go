@@ -396,7 +396,7 @@ func (a *core) draftLocked(f ApplicationForm) registration.Registration {
 		Phone: f.Phone, Education: registration.Education(f.Education), Major: f.Major,
 		GraduationYear: f.GraduationYear, WorkExperience: f.WorkExperience, ExamID: f.ExamID, PositionID: f.PositionID,
 		Photo: j.face.Photo, Descriptors: j.face.Descriptors, DescriptorModel: j.face.DescriptorModel, FaceDistance: j.face.Distance,
-		LivenessPassed: j.face.LivenessPassed, DeviceID: a.deviceID(),
+		LivenessPassed: j.face.LivenessPassed, DeviceID: a.deviceID(), Duplicate: j.face.Duplicate,
 	}
 	reg.Normalize()
 	return reg

@@ -222,63 +222,6 @@ func TestFaceStepOnReplay(t *testing.T) {
 	}
 }
 
-// One face registers under one identity: a live face that matches a
-// registration kept under another ID number is caught.
-func TestSecondIdentity(t *testing.T) {
-	eng := engine(t)
-	st := catalogStore(t)
-	a := testApp(t, Options{Store: st, Face: eng})
-	ctx := context.Background()
-	describe := func(path string) face.Descriptor {
-		data, err := os.ReadFile(filepath.Join(testenv.FacesDir(t), path))
-		if err != nil {
-			t.Fatal(err)
-		}
-		img, err := face.DecodeImage(data)
-		if err != nil {
-			t.Fatal(err)
-		}
-		d, _, err := eng.Descriptor(ctx, img)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return d
-	}
-	// 张三 registers with the portrait's face.
-	a.Begin()
-	if _, err := a.OfflineLogin("张三", "11010519491231002X"); err != nil {
-		t.Fatal(err)
-	}
-	passFace(t, a, eng)
-	a.AcceptPhoto()
-	if _, err := a.SaveForm(ApplicationForm{Phone: "13800138000", Education: "bachelor", Major: "法学", GraduationYear: 1975, ExamID: "E1", PositionID: "P1"}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := a.Submit(); err != nil {
-		t.Fatal(err)
-	}
-	same := describe("idphoto/portrait/deepface_img11.jpg")
-	other := describe("verify/Barack_Obama/Barack_Obama_0001.jpg")
-
-	if _, hit := a.secondIdentity(ctx, same); hit {
-		t.Fatal("the same candidate's own face is not a second identity")
-	}
-	a.Logout()
-	a.Begin()
-	if _, err := a.OfflineLogin("王五", "440524188001010014"); err == nil {
-		t.Fatal("an ID number before 1900 must be refused")
-	}
-	if _, err := a.OfflineLogin("王五", "110101199003074477"); err != nil {
-		t.Fatal(err)
-	}
-	if id, hit := a.secondIdentity(ctx, same); !hit || id == "" {
-		t.Fatal("张三's face under 王五's ID number must be caught")
-	}
-	if _, hit := a.secondIdentity(ctx, other); hit {
-		t.Fatal("another person's face is not a second identity")
-	}
-}
-
 // The face step runs the real liveness challenge, fused with the passive
 // presentation-attack detector, to the end on a webcam clip: played as a
 // person following the prompts (the demo's camera: the clip's annotated

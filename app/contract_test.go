@@ -90,8 +90,7 @@ func TestEveryCodeHasWords(t *testing.T) {
 		face.CodeFaceIncomplete, face.CodeHeadTurned, face.CodeHeadTilted, face.CodeHeadUpDown, face.CodeTooDark, face.CodeTooBright,
 		face.CodeUnevenLight, face.CodeBlurry, face.CodeEyesClosed, face.CodeMouthOpen, face.CodeOccluded, face.CodeCorrupt,
 		face.CodeTooSmall, face.CodeAspect, face.CodeNotColour, face.CodeBackground, face.CodeFileTooSmall, face.CodeFileTooLarge,
-		face.CodeNotJPEG, face.CodeFaceMismatch, face.CodeHeadSize, face.CodeEyeLine, face.CodeNoLiveFace, face.CodeLivenessFailed,
-		CodeSecondIdentity} {
+		face.CodeNotJPEG, face.CodeFaceMismatch, face.CodeHeadSize, face.CodeEyeLine, face.CodeNoLiveFace, face.CodeLivenessFailed} {
 		problems = append(problems, string(c))
 	}
 	var states []string

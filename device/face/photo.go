@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"image"
 	"math"
+	"path/filepath"
 	"slices"
 
 	"examkiosk/exam"
@@ -41,6 +42,15 @@ type PhotoSpec struct {
 	AspectTolerance float64 `toml:"aspect_tolerance"`
 	// Face holds the face checks (pose, light, head size …).
 	Face Limits `toml:"face"`
+	// MakeBackground is the plain colour (red, blue or white, one of
+	// Backgrounds) that photos the kiosk makes are put on: the person is
+	// segmented from the room and the rest replaced, so a kiosk need not
+	// stand before a plain wall. "" keeps the room as the camera sees it.
+	// Photos validated as given (ValidatePhoto) are never altered.
+	MakeBackground string `toml:"make_background"`
+	// SegmentationModel is the person segmentation model file (in the
+	// models directory) used when MakeBackground is set.
+	SegmentationModel string `toml:"segmentation_model"`
 }
 
 // Background colour names.
@@ -59,9 +69,11 @@ func DefaultPhotoSpec() PhotoSpec {
 		Backgrounds:      exam.PhotoBackgrounds(),
 		MaxBackgroundStd: 16,
 		MinEyeLine:       0.30, MaxEyeLine: 0.50,
-		MinMeanLuma:     50,
-		AspectTolerance: 0.04,
-		Face:            PhotoLimits(),
+		MinMeanLuma:       50,
+		AspectTolerance:   0.04,
+		Face:              PhotoLimits(),
+		MakeBackground:    BackgroundWhite,
+		SegmentationModel: SegmentationModel,
 	}
 }
 
@@ -105,6 +117,14 @@ func (s PhotoSpec) Validate() error {
 	}
 	if s.AspectTolerance < 0 || s.AspectTolerance > 0.5 {
 		bad("aspect_tolerance", "0..0.5", s.AspectTolerance)
+	}
+	if s.MakeBackground != "" {
+		if !slices.Contains(s.Backgrounds, s.MakeBackground) {
+			bad("make_background", fmt.Sprintf("one of backgrounds %v, or \"\" to keep the room", s.Backgrounds), fmt.Sprintf("%q", s.MakeBackground))
+		}
+		if s.SegmentationModel == "" || filepath.Base(s.SegmentationModel) != s.SegmentationModel {
+			bad("segmentation_model", "a file name inside models_dir (needed by make_background)", fmt.Sprintf("%q", s.SegmentationModel))
+		}
 	}
 	if err := s.Face.validate("face.photo.face"); err != nil {
 		errs = append(errs, err)
@@ -349,7 +369,68 @@ func colourName(r, g, b float64) string {
 const (
 	headTarget = 0.68
 	crownTop   = 0.09
+	// maxHeadTarget is the largest head MakeIDPhoto makes to fit a frame
+	// that ends close below the chin (PhotoLimits allow up to 0.85).
+	maxHeadTarget = 0.78
 )
+
+// frameBelow is how far the frame px reaches below the levelled chin line
+// at y = chin (levelled about ec by theta): the distance, along the
+// levelled vertical, from the chin line to the frame's bottom edge under
+// the eye centre.
+func frameBelow(px *rgbImage, ec pt, theta, chin float64) float64 {
+	// The levelled vertical through ec, in input coordinates, points along
+	// (-sin, cos); it leaves the frame at the bottom edge (or a side).
+	cos, sin := math.Cos(theta), math.Sin(theta)
+	t := (float64(px.H) - ec.Y) / math.Max(cos, 1e-6)
+	if sin > 1e-6 {
+		t = math.Min(t, ec.X/sin)
+	} else if sin < -1e-6 {
+		t = math.Min(t, (float64(px.W)-ec.X)/-sin)
+	}
+	return t - (chin - ec.Y)
+}
+
+// overflow is how many pixels the image sampled from m by (x0, y0, ux,
+// uy, vx, vy, w, h) (see rgbImage.sample) reaches outside m at most.
+func overflow(m *rgbImage, x0, y0, ux, uy, vx, vy float64, w, h int) int {
+	over := 0.0
+	for _, c := range [][2]float64{{0, 0}, {float64(w), 0}, {0, float64(h)}, {float64(w), float64(h)}} {
+		x, y := x0+c[0]*ux+c[1]*vx, y0+c[0]*uy+c[1]*vy
+		over = math.Max(over, math.Max(math.Max(-x, x-float64(m.W)), math.Max(-y, y-float64(m.H))))
+	}
+	return int(math.Ceil(over))
+}
+
+// mirrorPad returns m with pad pixels added on every side, mirrored from
+// the image (reflection about the edge pixels). With sides false only the
+// bottom is mirrored and the rest of the margin is black.
+func (m *rgbImage) mirrorPad(pad int, sides bool) *rgbImage {
+	w, h := m.W+2*pad, m.H+2*pad
+	out := &rgbImage{W: w, H: h, Pix: make([]byte, 3*w*h)}
+	reflect := func(i, n int) int {
+		if n == 1 {
+			return 0
+		}
+		p := 2 * (n - 1)
+		i = ((i % p) + p) % p
+		if i >= n {
+			i = p - i
+		}
+		return i
+	}
+	for y := range h {
+		sy := reflect(y-pad, m.H)
+		for x := range w {
+			if !sides && (y < pad || (y < pad+m.H && (x < pad || x >= pad+m.W))) {
+				continue
+			}
+			sx := reflect(x-pad, m.W)
+			copy(out.Pix[3*(y*w+x):3*(y*w+x)+3], m.Pix[3*(sy*m.W+sx):3*(sy*m.W+sx)+3])
+		}
+	}
+	return out
+}
 
 // MakeIDPhoto makes an ID photo to spec from img (a live frame or a
 // photo): it crops around the largest face at 5:7 with the head size and
@@ -387,7 +468,16 @@ func (e *Engine) MakeIDPhoto(ctx context.Context, img image.Image, spec PhotoSpe
 		lev[i] = pt{ec.X + dx*cos + dy*sin, ec.Y - dx*sin + dy*cos}
 	}
 	top, bottom, left, right := headBox(lev)
-	step := (bottom - top) / (headTarget * float64(spec.Height))
+	// A webcam frame often ends at the chest: below the chin the photo
+	// needs (1−crownTop−head)/head head heights of picture. When the frame
+	// has less, the head is made larger (up to maxHeadTarget, inside the
+	// spec's head size) so that the photo needs less.
+	head := headTarget
+	if below := frameBelow(px, ec, theta, bottom); below < (1-crownTop-head)/head*(bottom-top) {
+		need := (1 - crownTop) * (bottom - top) / (below + (bottom - top))
+		head = min(max(need, headTarget), maxHeadTarget)
+	}
+	step := (bottom - top) / (head * float64(spec.Height))
 	cx := (left + right) / 2
 	// Output (u, v) ↦ levelled point (lx, ly) ↦ input by rotating back.
 	lx0 := cx - float64(spec.Width)/2*step
@@ -395,7 +485,27 @@ func (e *Engine) MakeIDPhoto(ctx context.Context, img image.Image, spec PhotoSpe
 	dx, dy := lx0-ec.X, ly0-ec.Y
 	x0 := ec.X + dx*cos - dy*sin
 	y0 := ec.Y + dx*sin + dy*cos
-	out := px.sample(x0, y0, step*cos, step*sin, -step*sin, step*cos, spec.Width, spec.Height)
+	// Whatever still falls outside the frame is mirrored in from its edge
+	// (clothes continue as clothes), not smeared from the last row.
+	pad := overflow(px, x0, y0, step*cos, step*sin, -step*sin, step*cos, spec.Width, spec.Height) + 2
+	crop := func(m *rgbImage, sides bool) *rgbImage {
+		return m.mirrorPad(pad, sides).sample(x0+float64(pad), y0+float64(pad), step*cos, step*sin, -step*sin, step*cos, spec.Width, spec.Height)
+	}
+	out := crop(px, true)
+	if spec.MakeBackground != "" {
+		if e.seg == nil {
+			return nil, PhotoReport{}, fmt.Errorf("make id photo: make_background %q needs the segmentation model %s, which the engine did not load", spec.MakeBackground, spec.SegmentationModel)
+		}
+		// The model sees the whole frame (a person in a room, as it was
+		// trained on), and its mask is cropped the way the photo is.
+		mask, err := e.seg.personMask(px)
+		if err != nil {
+			return nil, PhotoReport{}, fmt.Errorf("make id photo: %w", err)
+		}
+		// Above and beside the frame is room (mask 0), below it the
+		// mirrored body continues.
+		replaceBackground(out, crop(maskImage(mask, px.W, px.H), false), backgroundRGB[spec.MakeBackground])
+	}
 	jpg, err := encodeWithin(ctx, out, spec.MinBytes, spec.MaxBytes)
 	if err != nil {
 		return nil, PhotoReport{}, fmt.Errorf("make id photo: %w", err)

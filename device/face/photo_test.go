@@ -73,6 +73,35 @@ func codesOf(ps []Problem) []Code {
 func TestMakeIDPhotoFromPortraits(t *testing.T) {
 	e := testEngine(t)
 	spec := e.Config().Photo
+	eachMadePortrait(t, e, spec, func(t *testing.T, f string, jpg []byte, made PhotoReport) {
+		if !made.OK {
+			t.Errorf("made photo not OK: %v", codesOf(made.Problems))
+		}
+		cfg, format, err := image.DecodeConfig(bytes.NewReader(jpg))
+		if err != nil || format != "jpeg" || cfg.Width != spec.Width || cfg.Height != spec.Height {
+			t.Errorf("made %s %dx%d (%v), want jpeg %dx%d", format, cfg.Width, cfg.Height, err, spec.Width, spec.Height)
+		}
+		if len(jpg) < spec.MinBytes || len(jpg) > spec.MaxBytes {
+			t.Errorf("made %d bytes, want %d..%d", len(jpg), spec.MinBytes, spec.MaxBytes)
+		}
+		again, err := e.ValidatePhoto(jpg, spec)
+		if err != nil || !again.OK {
+			t.Errorf("made photo fails validation: %v %v", codesOf(again.Problems), err)
+		}
+		if again.Background != BackgroundWhite {
+			t.Errorf("background %q, want white", again.Background)
+		}
+		// The original is not to spec (size, aspect, framing).
+		orig, _ := os.ReadFile(f)
+		if r, _ := e.ValidatePhoto(orig, spec); r.OK {
+			t.Errorf("the unprocessed portrait passed; the test would prove nothing")
+		}
+	})
+}
+
+// eachMadePortrait makes an ID photo to spec from each portrait of
+// idphoto/portrait and runs check on it in a subtest.
+func eachMadePortrait(t *testing.T, e *Engine, spec PhotoSpec, check func(t *testing.T, f string, jpg []byte, made PhotoReport)) {
 	files, _ := filepath.Glob(filepath.Join(facesDir(t), "idphoto", "portrait", "*"))
 	if len(files) == 0 {
 		t.Fatal("no portraits")
@@ -83,28 +112,7 @@ func TestMakeIDPhotoFromPortraits(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !made.OK {
-				t.Errorf("made photo not OK: %v", codesOf(made.Problems))
-			}
-			cfg, format, err := image.DecodeConfig(bytes.NewReader(jpg))
-			if err != nil || format != "jpeg" || cfg.Width != spec.Width || cfg.Height != spec.Height {
-				t.Errorf("made %s %dx%d (%v), want jpeg %dx%d", format, cfg.Width, cfg.Height, err, spec.Width, spec.Height)
-			}
-			if len(jpg) < spec.MinBytes || len(jpg) > spec.MaxBytes {
-				t.Errorf("made %d bytes, want %d..%d", len(jpg), spec.MinBytes, spec.MaxBytes)
-			}
-			again, err := e.ValidatePhoto(jpg, spec)
-			if err != nil || !again.OK {
-				t.Errorf("made photo fails validation: %v %v", codesOf(again.Problems), err)
-			}
-			if again.Background != BackgroundWhite {
-				t.Errorf("background %q, want white", again.Background)
-			}
-			// The original is not to spec (size, aspect, framing).
-			orig, _ := os.ReadFile(f)
-			if r, _ := e.ValidatePhoto(orig, spec); r.OK {
-				t.Errorf("the unprocessed portrait passed; the test would prove nothing")
-			}
+			check(t, f, jpg, made)
 		})
 	}
 }
@@ -199,6 +207,10 @@ func TestPhotoSpecValidate(t *testing.T) {
 		{"max below min", func(s *PhotoSpec) { s.MaxBytes = s.MinBytes }, "face.photo.max_bytes"},
 		{"green", func(s *PhotoSpec) { s.Backgrounds = []string{"green"} }, "face.photo.backgrounds"},
 		{"yaw", func(s *PhotoSpec) { s.Face.MaxYaw = 0 }, "face.photo.face.max_yaw"},
+		{"make on green", func(s *PhotoSpec) { s.MakeBackground = "green" }, "face.photo.make_background"},
+		{"make on red, not allowed", func(s *PhotoSpec) { s.Backgrounds, s.MakeBackground = []string{"white"}, "red" }, "face.photo.make_background"},
+		{"make without model", func(s *PhotoSpec) { s.SegmentationModel = "" }, "face.photo.segmentation_model"},
+		{"keep the room", func(s *PhotoSpec) { s.MakeBackground, s.SegmentationModel = "", "" }, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -243,4 +255,216 @@ func FuzzValidatePhoto(f *testing.F) {
 			t.Fatal("refused without a problem")
 		}
 	})
+}
+
+// TestUnevenLightRule: real portraits, made to spec, pass the light rule;
+// the same photos lit from one side (the image-left half of the face in
+// shadow at 60 % of the light, with a soft edge along the nose) are refused
+// for uneven light.
+func TestUnevenLightRule(t *testing.T) {
+	e := testEngine(t)
+	spec := e.Config().Photo
+	eachMadePortrait(t, e, spec, func(t *testing.T, _ string, jpg []byte, made PhotoReport) {
+		if made.Face == nil {
+			t.Fatalf("no face in the made photo: %v", codesOf(made.Problems))
+		}
+		if made.Has(CodeUnevenLight) {
+			t.Fatalf("evenly lit portrait refused: imbalance %.3f", made.Face.Measures.Imbalance)
+		}
+		img, _ := DecodeImage(jpg)
+		px := toRGB(img)
+		for y := range px.H {
+			for x := range px.W {
+				// 0.6 left of the middle, 1 right of it, a ramp of 10 % between.
+				k := 0.6 + 0.4*min(max((float64(x)/float64(px.W)-0.45)/0.1, 0), 1)
+				for c := range 3 {
+					i := 3*(y*px.W+x) + c
+					px.Pix[i] = byte(float64(px.Pix[i]) * k)
+				}
+			}
+		}
+		dark, err := px.encodeJPEG(95)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := e.ValidatePhoto(dark, spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !r.Has(CodeUnevenLight) {
+			t.Errorf("side-lit photo not refused for uneven light: %v (imbalance %.3f, was %.3f)",
+				codesOf(r.Problems), r.Face.Measures.Imbalance, made.Face.Measures.Imbalance)
+		}
+	})
+}
+
+// TestMadePhotoReplacesTheRoom: frames of a webcam in an ordinary room
+// (the demo clip) and a portrait on a grey wall are refused as given
+// for their background; the photo the kiosk makes of them has the room
+// replaced by the exam's plain colour and passes the very same background
+// check from its bytes. Without the replacement the made photo is refused,
+// so the test measures the segmentation, not a looser check.
+func TestMadePhotoReplacesTheRoom(t *testing.T) {
+	e := testEngine(t)
+	spec := e.Config().Photo
+	if spec.MakeBackground != BackgroundWhite {
+		t.Fatalf("default make_background %q, want white", spec.MakeBackground)
+	}
+	dir := facesDir(t)
+	files := []string{
+		filepath.Join(dir, "live", "cap13_blink_turn", "frames", "000001.jpg"),
+		filepath.Join(dir, "live", "cap13_blink_turn", "frames", "000030.jpg"),
+	}
+	// A portrait on a grey wall. (The other wrong-background fixtures are
+	// tight head shots whose hair fills the area the background check
+	// samples: their made photos are refused for that, rightly.)
+	files = append(files, filepath.Join(dir, "idphoto", "wrong-background", "compreface_personB-img1.jpg"))
+	keep := spec
+	keep.MakeBackground = ""
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			orig, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r, _ := e.ValidatePhoto(orig, spec); !r.Has(CodeBackground) {
+				t.Fatalf("the photo as given passed the background check (%s, std %.1f): the test would prove nothing", r.Background, r.BackgroundStd)
+			}
+			img := readImage(t, f)
+			jpg, made, err := e.MakeIDPhoto(context.Background(), img, spec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if made.Has(CodeBackground) || made.Background != BackgroundWhite {
+				t.Errorf("made photo: background %s std %.1f, problems %v", made.Background, made.BackgroundStd, codesOf(made.Problems))
+			}
+			again, err := e.ValidatePhoto(jpg, spec)
+			if err != nil || again.Has(CodeBackground) {
+				t.Errorf("made photo re-read: background %s std %.1f, problems %v %v", again.Background, again.BackgroundStd, codesOf(again.Problems), err)
+			}
+			if _, asIs, err := e.MakeIDPhoto(context.Background(), img, keep); err != nil || !asIs.Has(CodeBackground) {
+				t.Errorf("made without replacing the room: problems %v %v, want background", codesOf(asIs.Problems), err)
+			}
+		})
+	}
+}
+
+// TestMadePhotoBottomNotSmeared: the demo clip's frame ends at the collar,
+// above where an ID photo ends. The part of the photo below the frame must
+// not be the frame's last row repeated (vertical streaks): in the bottom
+// tenth of the photo most columns must vary from row to row.
+func TestMadePhotoBottomNotSmeared(t *testing.T) {
+	e := testEngine(t)
+	spec := e.Config().Photo
+	spec.MakeBackground = "" // the room stays: streaks would show in it
+	f := filepath.Join(facesDir(t), "live", "cap13_blink_turn", "frames", "000001.jpg")
+	jpg, _, err := e.MakeIDPhoto(context.Background(), readImage(t, f), spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := DecodeImage(jpg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	px := toRGB(img)
+	flat := 0
+	y0 := px.H - px.H/10
+	for x := range px.W {
+		var s, s2 float64
+		n := 0
+		for y := y0; y < px.H; y++ {
+			v := px.luma(x, y)
+			s, s2, n = s+v, s2+v*v, n+1
+		}
+		m := s / float64(n)
+		if s2/float64(n)-m*m < 1 {
+			flat++
+		}
+	}
+	if flat > px.W/4 {
+		t.Errorf("%d of %d columns are constant in the bottom tenth: smeared", flat, px.W)
+	}
+}
+
+// TestSegmentationModelChecked: a missing or corrupt segmentation model
+// stops the engine with the path and the command that installs it.
+func TestSegmentationModelChecked(t *testing.T) {
+	cfg := testConfig(t)
+	dir := t.TempDir()
+	all, _ := filepath.Glob(filepath.Join(cfg.ModelsDir, "*"))
+	for _, f := range all {
+		if n := filepath.Base(f); n != SegmentationModel {
+			if err := symlink(f, filepath.Join(dir, n)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	cfg.ModelsDir = dir
+	path := filepath.Join(dir, SegmentationModel)
+	for _, tc := range []struct {
+		name string
+		data []byte // nil: missing
+		want string
+	}{
+		{"missing", nil, "missing"},
+		{"corrupt", []byte("not a model"), "corrupt"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.data != nil {
+				if err := os.WriteFile(path, tc.data, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			e, err := NewEngine(cfg, nil)
+			if err == nil {
+				e.Close()
+				t.Fatal("engine started without its segmentation model")
+			}
+			for _, s := range []string{path, tc.want, "make models", "face.photo.make_background"} {
+				if !containsStr(err.Error(), s) {
+					t.Errorf("error %q does not say %q", err, s)
+				}
+			}
+		})
+	}
+}
+
+// TestMadePhotoFromWebcamInARoom: a webcam clip of a person at eye level
+// in an ordinary room (live/d9_blinks.mjpeg: glasses, blinks) gives a
+// photo that meets every rule of the exam, background included, from most
+// frames (a blink may close the eyes in a few).
+func TestMadePhotoFromWebcamInARoom(t *testing.T) {
+	e := testEngine(t)
+	spec := e.Config().Photo
+	var frames []image.Image
+	for i, f := range mjpegFrames(t, filepath.Join(facesDir(t), "live", "d9_blinks.mjpeg")) {
+		if i%10 == 0 {
+			frames = append(frames, f)
+		}
+	}
+	if len(frames) < 10 {
+		t.Fatalf("%d frames", len(frames))
+	}
+	ok := 0
+	for i, img := range frames {
+		var asGiven bytes.Buffer
+		if err := jpeg.Encode(&asGiven, img, &jpeg.Options{Quality: 92}); err != nil {
+			t.Fatal(err)
+		}
+		if r, _ := e.ValidatePhoto(asGiven.Bytes(), spec); !r.Has(CodeBackground) {
+			t.Fatalf("frame %d as given passes the background check: the room is not a plain backdrop?", i)
+		}
+		jpg, made, err := e.MakeIDPhoto(context.Background(), img, spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if again, _ := e.ValidatePhoto(jpg, spec); made.OK && again.OK {
+			ok++
+		} else {
+			t.Logf("frame %d: %v", i, codesOf(again.Problems))
+		}
+	}
+	if ok < len(frames)*8/10 {
+		t.Errorf("%d of %d frames made a compliant photo, want at least 80%%", ok, len(frames))
+	}
 }

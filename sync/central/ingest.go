@@ -178,7 +178,7 @@ func (s *Server) ingestOne(tx *bolt.Tx, cat *wire.Catalog, device wire.Device, o
 		ID: reg.ID, Revision: reg.Revision, DeviceID: device.ID, CentreID: device.CentreID,
 		Name: reg.Name, IDNumber: reg.IDNumber, ExamID: reg.ExamID, PositionID: reg.PositionID,
 		Source: reg.IdentitySource, Status: StatusUnderReview, SubmittedAt: reg.SubmittedAt,
-		ReceivedAt: now,
+		ReceivedAt: now, Duplicate: reg.Duplicate,
 	}, UpdatedAt: now}
 	if err := s.storeReg(tx, rec); err != nil {
 		return "", err

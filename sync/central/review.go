@@ -34,6 +34,10 @@ type Registration struct {
 	ReviewedBy  string    `json:"reviewed_by,omitempty"`
 	SubmittedAt time.Time `json:"submitted_at"`
 	ReceivedAt  time.Time `json:"received_at"`
+	// Duplicate is the kiosk's "duplicate suspected" mark: the live face
+	// matched the registration Duplicate.RegistrationID under another ID
+	// number.
+	Duplicate *wire.DuplicateSuspect `json:"duplicate_suspected,omitempty"`
 }
 
 // Order is a payment order of an approved registration.
@@ -293,7 +297,7 @@ var pageFuncs = template.FuncMap{"seg": url.PathEscape}
 var reviewPage = template.Must(template.New("review").Funcs(pageFuncs).Parse(`<!doctype html>
 <html lang="zh-CN"><head><meta charset="utf-8"><title>报名审核 Review</title>
 <style>body{font-family:sans-serif;margin:1em 2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.4em;vertical-align:top}
-img{width:90px}form{display:inline-block;margin:.2em}.msg{color:#060}</style></head><body>
+img{width:90px}form{display:inline-block;margin:.2em}.msg{color:#060}.dup{margin-top:.4em;padding:.3em;background:#fff3cd;border:1px solid #e0a800}</style></head><body>
 <h1>报名审核 Review queue</h1>
 <p>{{.Reviewer}}{{if eq .Reviewer "demo"}}（演示模式，未登录 demo mode, no login）{{else}} <form method="post" action="/logout"><input type="hidden" name="csrf" value="{{.CSRF}}"><button>退出 Log out</button></form>{{end}}</p>
 <p><a href="/devices">设备 Devices</a> · {{len .Regs}} 待审核 under review · reviewers work {{range .Hours.Windows}}{{.}} {{end}}on weekdays and review within {{.Hours.Within}} of working time</p>
@@ -301,7 +305,10 @@ img{width:90px}form{display:inline-block;margin:.2em}.msg{color:#060}</style></h
 <table><tr><th>照片 Photo</th><th>考生 Candidate</th><th>报考 Exam / position</th><th>提交 Submitted</th><th>审核截止 Review due</th><th>审核 Decision</th></tr>
 {{range .Regs}}<tr>
 <td><img src="/admin/registrations/{{seg .ID}}/photo" alt="photo"></td>
-<td>{{.Name}}<br>{{.IDNumber}}<br><small>{{.ID}} r{{.Revision}} · {{.Source}}</small></td>
+<td>{{.Name}}<br>{{.IDNumber}}<br><small>{{.ID}} r{{.Revision}} · {{.Source}}</small>
+{{with .Duplicate}}<div class="dup"><b>疑似重复 Duplicate suspected</b>: 人脸与另一身份证号的报名相同 face matches registration <small>{{.RegistrationID}}</small>
+(distance {{printf "%.3f" .Distance}} ≤ {{printf "%.3f" .Threshold}}, {{.Model}})<br>
+<img src="/admin/registrations/{{seg .RegistrationID}}/photo" alt="matched photo"></div>{{end}}</td>
 <td>{{.ExamID}}<br>{{.PositionID}}</td>
 <td>{{.SubmittedAt.Format "2006-01-02 15:04"}}</td>
 <td data-due>{{.Due.Format "2006-01-02 15:04"}}</td>

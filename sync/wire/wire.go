@@ -30,6 +30,23 @@ type Registration struct {
 	FaceDistance   float64   `json:"face_distance"`   // live face vs ID photo, as measured on the kiosk
 	LivenessPassed bool      `json:"liveness_passed"`
 	SubmittedAt    time.Time `json:"submitted_at"`
+	// Duplicate is set when the candidate's live face matched a
+	// registration kept under another ID number (one face, one identity):
+	// the registration is submitted all the same, for staff and reviewers
+	// to decide.
+	Duplicate *DuplicateSuspect `json:"duplicate_suspected,omitempty"`
+}
+
+// DuplicateSuspect is the "duplicate suspected" mark of a registration, as
+// the kiosk measured it at submission: the registration under another ID
+// number whose live face matched, and how close. (A kiosk staff member's
+// later decision stays on the kiosk, audited: a delivered revision's
+// document never changes.)
+type DuplicateSuspect struct {
+	RegistrationID string  `json:"registration_id"` // the matched registration
+	Distance       float64 `json:"distance"`        // live face to live face
+	Threshold      float64 `json:"threshold"`       // the 1:N threshold of the search
+	Model          string  `json:"model"`           // the recognition model that measured it
 }
 
 // OutboxItem is one registration revision waiting for delivery.

@@ -157,6 +157,19 @@ export default {
   },
   keypad: { back: 'Delete', clear: 'Clear', done: 'Done' },
   keyboard: { pinyinHint: 'Type the pinyin, tap the character' },
+  duplicates: {
+    title: 'Duplicate suspected',
+    none: 'No registration waits for a decision.',
+    help: 'The live face of the registration on the left matched a registration under another ID number. Compare the two people and decide.',
+    suspect: 'This registration',
+    matched: 'Matched registration',
+    distance: 'face distance {d} (search threshold {t}, {model})',
+    noPhoto: 'photo no longer on this kiosk',
+    clear: 'Two different people',
+    confirm: 'Same person',
+    cleared: 'Marked as two different people',
+    confirmed: 'Marked as the same person',
+  },
   lang: { switchTo: '中文' },
   status: {
     title: 'Device status',
@@ -246,6 +259,8 @@ export default {
     usb_write_failed: 'Cannot write to {dir}',
     no_camera_module: 'This kiosk runs without a camera',
     restart_unavailable: 'This build cannot restart from the console',
+    duplicate_decision: 'Choose “two different people” or “same person”',
+    duplicate_save_failed: 'Could not save the decision: please try again',
     form: 'Please correct the marked entries',
   },
   field: {
@@ -325,7 +340,6 @@ export default {
     eye_line: 'Eye position in the photo is out of range',
     no_live_face: 'No usable live face',
     liveness_failed: 'Liveness check failed',
-    second_identity: 'This face is already registered under another ID number: please ask the centre staff',
   },
   prompt: {
     hold: 'Look straight at the camera and keep still',

@@ -157,6 +157,19 @@ export default {
   },
   keypad: { back: '删除', clear: '清空', done: '完成' },
   keyboard: { pinyinHint: '输入拼音，点选汉字' },
+  duplicates: {
+    title: '疑似重复报名',
+    none: '没有等待处理的疑似重复报名。',
+    help: '左侧报名的现场人脸与另一身份证号的报名相符。请比对两人后作出判断。',
+    suspect: '本报名',
+    matched: '相符的报名',
+    distance: '人脸距离 {d}（检索阈值 {t}，{model}）',
+    noPhoto: '照片已不在本机',
+    clear: '不是同一人',
+    confirm: '确认同一人',
+    cleared: '已标记为不是同一人',
+    confirmed: '已标记为同一人',
+  },
   lang: { switchTo: 'English' },
   status: {
     title: '设备状态',
@@ -246,6 +259,8 @@ export default {
     usb_write_failed: '无法写入U盘（{dir}）',
     no_camera_module: '本机没有摄像头模块',
     restart_unavailable: '此版本不能从控制台重启',
+    duplicate_decision: '请选择“不是同一人”或“确认同一人”',
+    duplicate_save_failed: '保存失败，请重试',
     form: '请修改标出的内容',
   },
   field: {
@@ -325,7 +340,6 @@ export default {
     eye_line: '照片中眼睛位置不符合要求',
     no_live_face: '没有可用的现场人脸',
     liveness_failed: '活体检测未通过',
-    second_identity: '该人脸已用于另一身份证号的报名，请联系现场工作人员',
   },
   prompt: {
     hold: '请正视镜头，保持不动',

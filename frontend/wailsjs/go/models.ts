@@ -235,6 +235,69 @@ export namespace app {
 	        this.png = source["png"];
 	    }
 	}
+	export class DuplicateSide {
+	    id: string;
+	    name: string;
+	    idNumber: string;
+	    examId: string;
+	    status: string;
+	    photo: string;
+	
+	    static createFrom(source: any = {}) {
+	        return new DuplicateSide(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.id = source["id"];
+	        this.name = source["name"];
+	        this.idNumber = source["idNumber"];
+	        this.examId = source["examId"];
+	        this.status = source["status"];
+	        this.photo = source["photo"];
+	    }
+	}
+	export class DuplicateCase {
+	    suspect: DuplicateSide;
+	    matched: DuplicateSide;
+	    distance: number;
+	    threshold: number;
+	    model: string;
+	    review: string;
+	
+	    static createFrom(source: any = {}) {
+	        return new DuplicateCase(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.suspect = this.convertValues(source["suspect"], DuplicateSide);
+	        this.matched = this.convertValues(source["matched"], DuplicateSide);
+	        this.distance = source["distance"];
+	        this.threshold = source["threshold"];
+	        this.model = source["model"];
+	        this.review = source["review"];
+	    }
+	
+		convertValues(a: any, classs: any, asMap: boolean = false): any {
+		    if (!a) {
+		        return a;
+		    }
+		    if (a.slice && a.map) {
+		        return (a as any[]).map(elem => this.convertValues(elem, classs));
+		    } else if ("object" === typeof a) {
+		        if (asMap) {
+		            for (const key of Object.keys(a)) {
+		                a[key] = new classs(a[key]);
+		            }
+		            return a;
+		        }
+		        return new classs(a);
+		    }
+		    return a;
+		}
+	}
+	
 	export class ExamSummary {
 	    id: string;
 	    name: string;

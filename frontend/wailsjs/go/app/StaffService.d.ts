@@ -7,6 +7,8 @@ export function StaffDiagnostics(arg1:string):Promise<string>;
 
 export function StaffDiagnosticsQR():Promise<app.DiagnosticsQR>;
 
+export function StaffDuplicates(arg1:boolean):Promise<Array<app.DuplicateCase>>;
+
 export function StaffEnrol(arg1:string):Promise<void>;
 
 export function StaffLogin(arg1:string):Promise<void>;
@@ -22,6 +24,8 @@ export function StaffRequeue(arg1:number):Promise<void>;
 export function StaffRescanCameras():Promise<void>;
 
 export function StaffRestart():Promise<void>;
+
+export function StaffReviewDuplicate(arg1:string,arg2:string):Promise<void>;
 
 export function StaffSyncNow():Promise<void>;
 

@@ -10,6 +10,10 @@ export function StaffDiagnosticsQR() {
   return window['go']['app']['StaffService']['StaffDiagnosticsQR']();
 }
 
+export function StaffDuplicates(arg1) {
+  return window['go']['app']['StaffService']['StaffDuplicates'](arg1);
+}
+
 export function StaffEnrol(arg1) {
   return window['go']['app']['StaffService']['StaffEnrol'](arg1);
 }
@@ -40,6 +44,10 @@ export function StaffRescanCameras() {
 
 export function StaffRestart() {
   return window['go']['app']['StaffService']['StaffRestart']();
+}
+
+export function StaffReviewDuplicate(arg1, arg2) {
+  return window['go']['app']['StaffService']['StaffReviewDuplicate'](arg1, arg2);
 }
 
 export function StaffSyncNow() {
