@@ -1,6 +1,6 @@
 package central
 
-import bolt "go.etcd.io/bbolt"
+import "examkiosk/sync/central/store"
 
 // Test hooks for the external test package.
 
@@ -15,7 +15,7 @@ func (s *Server) CaptchaAnswer(id string) string {
 // PutRegistrationRecord stores a registration record as it is, bypassing
 // ingest (a record an older central let in).
 func (s *Server) PutRegistrationRecord(r Registration) error {
-	return s.db.Update(func(tx *bolt.Tx) error { return s.storeReg(tx, regRecord{Registration: r}) })
+	return s.db.Update(func(tx store.Tx) error { return s.storeReg(tx, regRecord{Registration: r}) })
 }
 
 // RenderCaptcha exposes the captcha renderer, with (distort) and without

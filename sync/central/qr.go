@@ -5,8 +5,7 @@ import (
 	"strings"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
-
+	"examkiosk/sync/central/store"
 	"examkiosk/sync/wire"
 )
 
@@ -50,7 +49,7 @@ func (s *Server) handleQRCreate(w http.ResponseWriter, r *http.Request, dev stri
 		return
 	}
 	var d wire.Device
-	if err := s.db.View(func(tx *bolt.Tx) error { return getJSON(tx.Bucket(bDevices), dev, &d) }); err != nil {
+	if err := s.db.View(func(tx store.Tx) error { return getJSON(tx.Bucket(bDevices), dev, &d) }); err != nil {
 		writeError(w, http.StatusInternalServerError, wire.ErrCodeInternal, "device lookup failed")
 		return
 	}

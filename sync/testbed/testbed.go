@@ -31,9 +31,9 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	berrors "go.etcd.io/bbolt/errors"
 
 	"examkiosk/sync/central"
+	"examkiosk/sync/central/store"
 	"examkiosk/sync/kiosk"
 	"examkiosk/sync/provider"
 	"examkiosk/sync/provider/sim"
@@ -117,7 +117,7 @@ func (c *Central) Server() *central.Server {
 func (c *Central) With(f func(*central.Server) error) error {
 	var err error
 	for range 500 {
-		if err = f(c.Server()); !errors.Is(err, berrors.ErrDatabaseNotOpen) {
+		if err = f(c.Server()); !errors.Is(err, store.ErrClosed) {
 			return err
 		}
 		time.Sleep(10 * time.Millisecond)

@@ -352,3 +352,14 @@ func (b *bucket) Count() (int, error) {
 	}
 	return n, nil
 }
+
+// MigrateDSN connects to the database at dsn, applies the migrations it
+// lacks (see Migrate) and disconnects.
+func MigrateDSN(ctx context.Context, dsn string) ([]string, error) {
+	pool, err := pgxpool.New(ctx, dsn)
+	if err != nil {
+		return nil, fmt.Errorf("connect: %w", err)
+	}
+	defer pool.Close()
+	return Migrate(ctx, pool)
+}
