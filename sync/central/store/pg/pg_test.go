@@ -2,7 +2,6 @@ package pg_test
 
 import (
 	"context"
-	"os"
 	"testing"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -12,13 +11,7 @@ import (
 	"examkiosk/sync/central/store/storetest"
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if err := storetest.StopShared(); err != nil {
-		println("stop PostgreSQL:", err.Error())
-	}
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { storetest.Main(m) }
 
 func open(t *testing.T, dsn string) store.DB {
 	t.Helper()

@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -31,21 +32,53 @@ const (
 // Kinds is every store kind, for tables of tests.
 var Kinds = []Kind{Bolt, Postgres}
 
+// EnvKind is the environment variable choosing the store of tests that do
+// not name one: EXAMKIOSK_CENTRAL_STORE=postgres runs them on PostgreSQL.
+const EnvKind = "EXAMKIOSK_CENTRAL_STORE"
+
+// Default is the store kind of tests that do not name one ($EXAMKIOSK_CENTRAL_STORE,
+// bolt when unset).
+func Default() Kind {
+	if Kind(os.Getenv(EnvKind)) == Postgres {
+		return Postgres
+	}
+	return Bolt
+}
+
 var (
 	clusterMu sync.Mutex
 	cluster   *pgtest.Cluster
+	managed   bool
 )
 
+// Main runs the tests of a package that uses the shared PostgreSQL cluster
+// (call it from TestMain) and stops the cluster at the end.
+func Main(m *testing.M) {
+	clusterMu.Lock()
+	managed = true
+	clusterMu.Unlock()
+	code := m.Run()
+	if err := StopShared(); err != nil {
+		fmt.Fprintln(os.Stderr, "stop PostgreSQL:", err)
+		if code == 0 {
+			code = 1
+		}
+	}
+	os.Exit(code)
+}
+
 // SharedCluster returns a PostgreSQL cluster shared by the tests of this
-// process, started by the first caller on tb (and stopped when that test
-// binary's TestMain calls StopShared, else left to the OS temp cleaner of
-// pgtest). It skips tb when PostgreSQL is absent (fails under CI).
+// process, started by the first caller on tb and stopped by Main. It skips
+// tb when PostgreSQL is absent (fails under CI).
 func SharedCluster(tb testing.TB) *pgtest.Cluster {
 	tb.Helper()
 	clusterMu.Lock()
 	defer clusterMu.Unlock()
 	if cluster != nil {
 		return cluster
+	}
+	if !managed {
+		tb.Fatal("the shared PostgreSQL cluster needs func TestMain(m *testing.M) { storetest.Main(m) } in the test package")
 	}
 	bin, err := pgtest.BinDir()
 	if err != nil {
