@@ -84,15 +84,17 @@ func EachStore(t *testing.T, f func(t *testing.T, cfg central.Config)) {
 
 // StartCentral opens a central in a temporary directory (cfg.DataDir is
 // replaced when empty or default) with demo data and serves it on
-// 127.0.0.1 until the test ends. Without cfg.Database, the store is
-// storetest.Default() ($EXAMKIOSK_CENTRAL_STORE).
+// 127.0.0.1 until the test ends. A test that names no store (neither
+// cfg.DataDir nor cfg.Database) gets storetest.Default()
+// ($EXAMKIOSK_CENTRAL_STORE).
 func StartCentral(tb testing.TB, cfg central.Config, opts ...central.Option) *Central {
 	tb.Helper()
 	if cfg.DataDir == "" || cfg.DataDir == central.DefaultConfig().DataDir {
-		cfg.DataDir = tb.TempDir()
-	}
-	if cfg.Database == "" && storetest.Default() == storetest.Postgres {
-		cfg.Database = storetest.FreshDatabase(tb)
+		if cfg.Database == "" {
+			UseStore(tb, &cfg, storetest.Default())
+		} else {
+			cfg.DataDir = tb.TempDir()
+		}
 	}
 	cfg.Demo = true
 	if cfg.EnrolAttempts == central.DefaultConfig().EnrolAttempts {
