@@ -20,6 +20,15 @@ func isPostgres(db string) bool {
 	return strings.HasPrefix(db, "postgres://") || strings.HasPrefix(db, "postgresql://")
 }
 
+// StoreKind names the store cfg selects, for logs: "postgresql" or
+// "bbolt" (never the URL, which may hold a password).
+func StoreKind(cfg Config) string {
+	if cfg.Database != "" {
+		return "postgresql"
+	}
+	return "bbolt"
+}
+
 // openStore opens the store cfg names: the PostgreSQL database of
 // cfg.Database (migrated to the binary's schema), else the bbolt file
 // central.db in cfg.DataDir.
