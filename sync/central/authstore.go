@@ -23,6 +23,8 @@ var (
 	bSessions  = []byte("sessions")
 	bThrottle  = []byte("throttle")
 	bAudit     = []byte("audit")
+	bCaptchas  = []byte("captchas")
+	bTickets   = []byte("password_tickets")
 
 	kFormSecret = []byte("form_secret")
 )
@@ -151,7 +153,8 @@ func (s *Server) deleteSession(id string) error {
 	return s.db.Update(func(tx store.Tx) error { return tx.Bucket(bSessions).Delete(sessionKey(id)) })
 }
 
-// pruneSessions drops expired sessions and throttles quiet for a day.
+// pruneAuthState drops expired sessions, captchas and password tickets,
+// and throttles quiet for a day.
 func (s *Server) pruneAuthState() (int, error) {
 	now := s.now()
 	n := 0
@@ -182,9 +185,79 @@ func (s *Server) pruneAuthState() (int, error) {
 			return err
 		}
 		n += len(gone)
-		return deleteKeys(tx.Bucket(bThrottle), gone)
+		if err := deleteKeys(tx.Bucket(bThrottle), gone); err != nil {
+			return err
+		}
+		c, err := s.pruneEphemeral(tx, bCaptchas, func() expiring { return &captchaEntry{} }, now)
+		if err != nil {
+			return err
+		}
+		t, err := s.pruneEphemeral(tx, bTickets, func() expiring { return &passwordTicket{} }, now)
+		n += c + t
+		return err
 	})
 	return n, err
+}
+
+// expiring is a short-lived record sealed in a bucket of its own
+// (captchas, password tickets).
+type expiring interface{ expiry() time.Time }
+
+func (c captchaEntry) expiry() time.Time   { return c.Expires }
+func (t passwordTicket) expiry() time.Time { return t.Expires }
+
+// putEphemeral seals v under key in bucket b.
+func (s *Server) putEphemeral(b []byte, key string, v expiring) error {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return s.db.Update(func(tx store.Tx) error {
+		return tx.Bucket(b).Put([]byte(key), s.keys.box.Seal(b, []byte(key), data))
+	})
+}
+
+// takeEphemeral reads the record under key into v and deletes it, unless
+// accept (when given) refuses it. It reports whether a record was taken.
+func (s *Server) takeEphemeral(b []byte, key string, v any, accept func() bool) (bool, error) {
+	taken := false
+	err := s.db.Update(func(tx store.Tx) error {
+		taken = false
+		sealed := tx.Bucket(b).Get([]byte(key))
+		if sealed == nil {
+			return nil
+		}
+		plain, err := s.keys.box.Open(b, []byte(key), sealed)
+		if err != nil {
+			return err
+		}
+		if err := json.Unmarshal(plain, v); err != nil {
+			return err
+		}
+		if accept != nil && !accept() {
+			return nil
+		}
+		taken = true
+		return tx.Bucket(b).Delete([]byte(key))
+	})
+	return taken, err
+}
+
+// pruneEphemeral drops the expired records of bucket b (and any that no
+// longer open); rec makes an empty record to decode into.
+func (s *Server) pruneEphemeral(tx store.Tx, b []byte, rec func() expiring, now time.Time) (int, error) {
+	var gone []string
+	if err := tx.Bucket(b).ForEach(func(k, v []byte) error {
+		r := rec()
+		plain, err := s.keys.box.Open(b, k, v)
+		if err != nil || json.Unmarshal(plain, r) != nil || now.After(r.expiry()) {
+			gone = append(gone, string(k))
+		}
+		return nil
+	}); err != nil {
+		return 0, err
+	}
+	return len(gone), deleteKeys(tx.Bucket(b), gone)
 }
 
 // throttleState returns the record of each key.

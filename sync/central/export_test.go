@@ -1,15 +1,29 @@
 package central
 
-import "examkiosk/sync/central/store"
+import (
+	"encoding/json"
+
+	"examkiosk/sync/central/store"
+)
 
 // Test hooks for the external test package.
 
 // CaptchaAnswer returns the answer of a live captcha (the tests read it
 // instead of solving the image).
 func (s *Server) CaptchaAnswer(id string) string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.captchas[id].answer
+	var c captchaEntry
+	s.db.View(func(tx store.Tx) error {
+		sealed := tx.Bucket(bCaptchas).Get([]byte(id))
+		if sealed == nil {
+			return nil
+		}
+		plain, err := s.keys.box.Open(bCaptchas, []byte(id), sealed)
+		if err != nil {
+			return err
+		}
+		return json.Unmarshal(plain, &c)
+	})
+	return c.Answer
 }
 
 // PutRegistrationRecord stores a registration record as it is, bypassing

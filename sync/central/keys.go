@@ -239,7 +239,8 @@ func RotateDataKey(cfg Config) (int, error) {
 		}); err != nil {
 			return err
 		}
-		for _, name := range [][]byte{bAccounts, bThrottle} {
+		// Captchas and password tickets (minutes long) are dropped too.
+		for _, name := range [][]byte{bAccounts, bThrottle, bCaptchas, bTickets} {
 			if err := tx.DeleteBucket(name); err != nil {
 				return err
 			}

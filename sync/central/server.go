@@ -44,8 +44,6 @@ type Server struct {
 	mu       sync.Mutex
 	qr       map[string]*qrSession // by session id
 	qrTokens map[string]*qrSession // by token
-	captchas map[string]captchaEntry
-	tickets  map[string]passwordTicket // by ticket: a verified identity may set its password
 
 	providers map[string]providerKey   // by channel
 	demoSims  map[string]*sim.Provider // by channel, demo mode only
@@ -75,8 +73,7 @@ func Open(cfg Config, opts ...Option) (*Server, error) {
 		cfg: cfg, db: db, keys: k, log: slog.Default(), now: time.Now,
 		slots:  newSlots(cfg.MaxConcurrent, cfg.MaxConcurrentPerDevice),
 		enrols: &attempts{window: cfg.EnrolWindow, max: cfg.EnrolAttempts},
-		qr:     map[string]*qrSession{}, qrTokens: map[string]*qrSession{}, captchas: map[string]captchaEntry{},
-		tickets: map[string]passwordTicket{},
+		qr:     map[string]*qrSession{}, qrTokens: map[string]*qrSession{},
 	}
 	for _, o := range opts {
 		o(s)

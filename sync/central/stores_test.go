@@ -3,6 +3,8 @@ package central_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"net/http"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -60,5 +62,76 @@ func TestPostgresHoldsNoPlainPersonalData(t *testing.T) {
 		if bytes.Contains(dump, s) {
 			t.Errorf("the database holds the %s in the clear", what)
 		}
+	}
+}
+
+// Two central nodes on one PostgreSQL serve the same kiosk: a device
+// enrolled on one is known to the other, a request replayed to the other
+// node is refused (the nonce is shared), a review on one reaches the kiosk
+// through the other, and a captcha fetched from one is checked (once) by
+// the other.
+func TestTwoNodesOnePostgres(t *testing.T) {
+	cfg := central.DefaultConfig()
+	testbed.UseStore(t, &cfg, storetest.Postgres)
+	a := testbed.StartCentral(t, cfg)
+	b := testbed.StartCentral(t, cfg) // same database, same key directory
+	d := enrol(t, a)
+	onB := d
+	onB.url = b.URL
+
+	body := d.pushBody(0, "two-1")
+	var first *http.Request
+	if st, _, data := d.do(call{method: "POST", path: "/v1/push", body: body, mutate: func(r *http.Request) { first = r.Clone(context.Background()) }}); st != 200 {
+		t.Fatalf("push to node A: %d %s", st, data)
+	}
+	st, er, _ := onB.do(call{method: "POST", path: "/v1/push", body: body, mutate: func(r *http.Request) {
+		r.Host = first.Host // as a load balancer in front of both would pass it
+		for _, h := range []string{wire.HeaderTimestamp, wire.HeaderNonce, wire.HeaderSignature} {
+			r.Header.Set(h, first.Header.Get(h))
+		}
+	}})
+	if st != 401 || er.Code != wire.ErrCodeNonceReused {
+		t.Fatalf("request replayed to node B: %d %q, want 401 %s", st, er.Code, wire.ErrCodeNonceReused)
+	}
+	if st, _, data := onB.do(call{method: "POST", path: "/v1/push", body: onB.pushBody(1, "two-2")}); st != 200 {
+		t.Fatalf("push to node B: %d %s", st, data)
+	}
+	for _, n := range []*testbed.Central{a, b} {
+		if c, err := n.Server().RevisionCount(); err != nil || c != 2 {
+			t.Fatalf("node %s holds %d revisions (%v), want 2", n.URL, c, err)
+		}
+	}
+	if _, err := a.Server().Review(testbed.RegID("two-2"), true, ""); err != nil {
+		t.Fatal(err)
+	}
+	st, _, data := onB.do(call{method: "GET", path: "/v1/pull"})
+	var p wire.Pull
+	if st != 200 || json.Unmarshal(data, &p) != nil {
+		t.Fatalf("pull from node B: %d %s", st, data)
+	}
+	approved := false
+	for _, u := range p.Updates {
+		approved = approved || (u.RegistrationID == testbed.RegID("two-2") && u.Status == central.StatusApproved)
+	}
+	if !approved {
+		t.Fatalf("node B's pull lacks node A's approval: %+v", p.Updates)
+	}
+
+	st, _, data = d.do(call{method: "GET", path: "/v1/captcha"})
+	var cp wire.Captcha
+	if st != 200 || json.Unmarshal(data, &cp) != nil || cp.ID == "" {
+		t.Fatalf("captcha from node A: %d", st)
+	}
+	answer := a.Server().CaptchaAnswer(cp.ID)
+	login := func(dev rawDevice) string {
+		req, _ := json.Marshal(wire.AccountLoginRequest{IDNumber: testbed.IDNumber(77), Password: "Wrong-but-long-1", CaptchaID: cp.ID, CaptchaAnswer: answer})
+		_, er, _ := dev.do(call{method: "POST", path: "/v1/account/login", body: req})
+		return er.Code
+	}
+	if code := login(onB); code == wire.ErrCodeCaptcha {
+		t.Fatal("node B refused node A's captcha")
+	}
+	if code := login(d); code != wire.ErrCodeCaptcha {
+		t.Fatalf("the captcha was accepted twice (second use on node A: %q)", code)
 	}
 }
