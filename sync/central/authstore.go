@@ -222,25 +222,27 @@ func (s *Server) putEphemeral(b []byte, key string, v expiring) error {
 func (s *Server) takeEphemeral(b []byte, key string, v any, accept func() bool) (bool, error) {
 	taken := false
 	err := s.db.Update(func(tx store.Tx) error {
-		taken = false
-		sealed := tx.Bucket(b).Get([]byte(key))
-		if sealed == nil {
-			return nil
-		}
-		plain, err := s.keys.box.Open(b, []byte(key), sealed)
-		if err != nil {
+		found, err := s.getEphemeral(tx, b, key, v)
+		if taken = found && (accept == nil || accept()); !taken || err != nil {
 			return err
 		}
-		if err := json.Unmarshal(plain, v); err != nil {
-			return err
-		}
-		if accept != nil && !accept() {
-			return nil
-		}
-		taken = true
 		return tx.Bucket(b).Delete([]byte(key))
 	})
 	return taken, err
+}
+
+// getEphemeral reads the record under key into v, reporting whether there
+// is one.
+func (s *Server) getEphemeral(tx store.Tx, b []byte, key string, v any) (bool, error) {
+	sealed := tx.Bucket(b).Get([]byte(key))
+	if sealed == nil {
+		return false, nil
+	}
+	plain, err := s.keys.box.Open(b, []byte(key), sealed)
+	if err != nil {
+		return false, err
+	}
+	return true, json.Unmarshal(plain, v)
 }
 
 // pruneEphemeral drops the expired records of bucket b (and any that no

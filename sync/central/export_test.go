@@ -1,10 +1,6 @@
 package central
 
-import (
-	"encoding/json"
-
-	"examkiosk/sync/central/store"
-)
+import "examkiosk/sync/central/store"
 
 // Test hooks for the external test package.
 
@@ -12,17 +8,7 @@ import (
 // instead of solving the image).
 func (s *Server) CaptchaAnswer(id string) string {
 	var c captchaEntry
-	s.db.View(func(tx store.Tx) error {
-		sealed := tx.Bucket(bCaptchas).Get([]byte(id))
-		if sealed == nil {
-			return nil
-		}
-		plain, err := s.keys.box.Open(bCaptchas, []byte(id), sealed)
-		if err != nil {
-			return err
-		}
-		return json.Unmarshal(plain, &c)
-	})
+	s.db.View(func(tx store.Tx) error { _, err := s.getEphemeral(tx, bCaptchas, id, &c); return err })
 	return c.Answer
 }
 
