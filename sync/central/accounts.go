@@ -87,9 +87,9 @@ const passwordTicketTTL = 10 * time.Minute
 
 // newTicket issues a password ticket for a confirmed session ("" when it
 // cannot be stored: the kiosk then offers no password setting).
-func (s *Server) newTicket(q *qrSession, now time.Time) string {
+func (s *Server) newTicket(id wire.Identity, device string, now time.Time) string {
 	t := randomID(24)
-	if err := s.putEphemeral(bTickets, t, passwordTicket{Identity: *q.identity, Device: q.device, Expires: now.Add(passwordTicketTTL)}); err != nil {
+	if err := s.putEphemeral(bTickets, t, passwordTicket{Identity: id, Device: device, Expires: now.Add(passwordTicketTTL)}); err != nil {
 		s.log.Error("store password ticket", "err", err)
 		return ""
 	}

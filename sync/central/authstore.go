@@ -25,6 +25,8 @@ var (
 	bAudit     = []byte("audit")
 	bCaptchas  = []byte("captchas")
 	bTickets   = []byte("password_tickets")
+	bQR        = []byte("qr_sessions")
+	bQRTokens  = []byte("qr_tokens")
 
 	kFormSecret = []byte("form_secret")
 )
@@ -153,7 +155,8 @@ func (s *Server) deleteSession(id string) error {
 	return s.db.Update(func(tx store.Tx) error { return tx.Bucket(bSessions).Delete(sessionKey(id)) })
 }
 
-// pruneAuthState drops expired sessions, captchas and password tickets,
+// pruneAuthState drops expired sessions, captchas, password tickets and QR
+// sessions,
 // and throttles quiet for a day.
 func (s *Server) pruneAuthState() (int, error) {
 	now := s.now()
@@ -193,8 +196,25 @@ func (s *Server) pruneAuthState() (int, error) {
 			return err
 		}
 		t, err := s.pruneEphemeral(tx, bTickets, func() expiring { return &passwordTicket{} }, now)
-		n += c + t
-		return err
+		if err != nil {
+			return err
+		}
+		q, err := s.pruneEphemeral(tx, bQR, func() expiring { return &qrSession{} }, now)
+		n += c + t + q
+		if err != nil {
+			return err
+		}
+		// Token index entries of pruned sessions.
+		gone = gone[:0]
+		if err := tx.Bucket(bQRTokens).ForEach(func(k, v []byte) error {
+			if tx.Bucket(bQR).Get(v) == nil {
+				gone = append(gone, string(k))
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+		return deleteKeys(tx.Bucket(bQRTokens), gone)
 	})
 	return n, err
 }
@@ -205,6 +225,8 @@ type expiring interface{ expiry() time.Time }
 
 func (c captchaEntry) expiry() time.Time   { return c.Expires }
 func (t passwordTicket) expiry() time.Time { return t.Expires }
+
+var _ expiring = qrSession{}
 
 // putEphemeral seals v under key in bucket b.
 func (s *Server) putEphemeral(b []byte, key string, v expiring) error {

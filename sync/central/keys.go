@@ -239,8 +239,9 @@ func RotateDataKey(cfg Config) (int, error) {
 		}); err != nil {
 			return err
 		}
-		// Captchas and password tickets (minutes long) are dropped too.
-		for _, name := range [][]byte{bAccounts, bThrottle, bCaptchas, bTickets} {
+		// Captchas, password tickets and QR sessions (minutes long) are
+		// dropped too.
+		for _, name := range [][]byte{bAccounts, bThrottle, bCaptchas, bTickets, bQR, bQRTokens} {
 			if err := tx.DeleteBucket(name); err != nil {
 				return err
 			}

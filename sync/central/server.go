@@ -41,9 +41,8 @@ type Server struct {
 	slots    *slots
 	enrols   *attempts
 
-	mu       sync.Mutex
-	qr       map[string]*qrSession // by session id
-	qrTokens map[string]*qrSession // by token
+	mu     sync.Mutex
+	qrWake map[string]*qrWaiters // by QR session id: this node's long polls
 
 	providers map[string]providerKey   // by channel
 	demoSims  map[string]*sim.Provider // by channel, demo mode only
@@ -73,7 +72,7 @@ func Open(cfg Config, opts ...Option) (*Server, error) {
 		cfg: cfg, db: db, keys: k, log: slog.Default(), now: time.Now,
 		slots:  newSlots(cfg.MaxConcurrent, cfg.MaxConcurrentPerDevice),
 		enrols: &attempts{window: cfg.EnrolWindow, max: cfg.EnrolAttempts},
-		qr:     map[string]*qrSession{}, qrTokens: map[string]*qrSession{},
+		qrWake: map[string]*qrWaiters{},
 	}
 	for _, o := range opts {
 		o(s)

@@ -5,12 +5,16 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"examkiosk/sync/central"
 	"examkiosk/sync/central/store/storetest"
+	"examkiosk/sync/provider"
+	"examkiosk/sync/provider/sim"
 	"examkiosk/sync/testbed"
 	"examkiosk/sync/wire"
 )
@@ -133,5 +137,57 @@ func TestTwoNodesOnePostgres(t *testing.T) {
 	}
 	if code := login(d); code != wire.ErrCodeCaptcha {
 		t.Fatalf("the captcha was accepted twice (second use on node A: %q)", code)
+	}
+
+	// A QR login started on node A: the provider reaches node B, and a long
+	// poll waiting on node A sees it; the identity is handed out once.
+	req, _ := json.Marshal(wire.QRLoginRequest{Channel: wire.ChannelAlipay})
+	st, _, data = d.do(call{method: "POST", path: "/v1/qr/sessions", body: req})
+	var sess wire.QRSession
+	if st != 200 || json.Unmarshal(data, &sess) != nil {
+		t.Fatalf("QR session on node A: %d %s", st, data)
+	}
+	polled := make(chan wire.QRSession, 1)
+	go func() {
+		_, _, data := d.do(call{method: "GET", path: "/v1/qr/sessions/" + sess.ID + "?state=waiting&wait=10s"})
+		var v wire.QRSession
+		json.Unmarshal(data, &v)
+		polled <- v
+	}()
+	time.Sleep(100 * time.Millisecond)
+	prov := b.Server().DemoProvider(wire.ChannelAlipay)
+	token := sess.URL[strings.LastIndex(sess.URL, "/")+1:]
+	assert := func(n *testbed.Central, method, name, idn string) {
+		params, err := prov.Assertion(method, token, name, idn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st, body, err := sim.Post(t.Context(), nil, n.URL+"/provider/alipay/qrlogin", params); err != nil || st != 200 {
+			t.Fatalf("%s on %s: %d %s %v", method, n.URL, st, body, err)
+		}
+	}
+	start := time.Now()
+	assert(b, provider.MethodScan, "", "")
+	select {
+	case v := <-polled:
+		if v.State != wire.QRScanned {
+			t.Fatalf("node A's long poll answered %q, want scanned", v.State)
+		}
+		t.Logf("node A's long poll saw node B's scan after %s", time.Since(start).Round(time.Millisecond))
+	case <-time.After(5 * time.Second):
+		t.Fatal("node A's long poll did not see node B's scan")
+	}
+	assert(a, provider.MethodConfirm, "钱七", testbed.IDNumber(78))
+	pollOn := func(dev rawDevice) wire.QRSession {
+		_, _, data := dev.do(call{method: "GET", path: "/v1/qr/sessions/" + sess.ID})
+		var v wire.QRSession
+		json.Unmarshal(data, &v)
+		return v
+	}
+	if v := pollOn(onB); v.State != wire.QRConfirmed || v.Identity == nil || v.Identity.Name != "钱七" || v.PasswordTicket == "" {
+		t.Fatalf("poll on node B: %+v", v)
+	}
+	if v := pollOn(d); v.State != wire.QRConsumed || v.Identity != nil {
+		t.Fatalf("second poll on node A: %+v, want consumed without identity", v)
 	}
 }
