@@ -72,8 +72,8 @@ func TestPostgresHoldsNoPlainPersonalData(t *testing.T) {
 // Two central nodes on one PostgreSQL serve the same kiosk: a device
 // enrolled on one is known to the other, a request replayed to the other
 // node is refused (the nonce is shared), a review on one reaches the kiosk
-// through the other, and a captcha fetched from one is checked (once) by
-// the other.
+// through the other, a captcha fetched from one is checked (once) by the
+// other, and a QR login moves across them.
 func TestTwoNodesOnePostgres(t *testing.T) {
 	cfg := central.DefaultConfig()
 	testbed.UseStore(t, &cfg, storetest.Postgres)
