@@ -27,6 +27,7 @@ var (
 	bTickets   = []byte("password_tickets")
 	bQR        = []byte("qr_sessions")
 	bQRTokens  = []byte("qr_tokens")
+	bAttempts  = []byte("attempts")
 
 	kFormSecret = []byte("form_secret")
 )
@@ -155,8 +156,8 @@ func (s *Server) deleteSession(id string) error {
 	return s.db.Update(func(tx store.Tx) error { return tx.Bucket(bSessions).Delete(sessionKey(id)) })
 }
 
-// pruneAuthState drops expired sessions, captchas, password tickets and QR
-// sessions,
+// pruneAuthState drops expired sessions, captchas, password tickets, QR
+// sessions and attempt windows,
 // and throttles quiet for a day.
 func (s *Server) pruneAuthState() (int, error) {
 	now := s.now()
@@ -200,7 +201,11 @@ func (s *Server) pruneAuthState() (int, error) {
 			return err
 		}
 		q, err := s.pruneEphemeral(tx, bQR, func() expiring { return &qrSession{} }, now)
-		n += c + t + q
+		if err != nil {
+			return err
+		}
+		e, err := s.pruneEphemeral(tx, bAttempts, func() expiring { return &attemptWindow{} }, now)
+		n += c + t + q + e
 		if err != nil {
 			return err
 		}
@@ -230,13 +235,16 @@ var _ expiring = qrSession{}
 
 // putEphemeral seals v under key in bucket b.
 func (s *Server) putEphemeral(b []byte, key string, v expiring) error {
+	return s.db.Update(func(tx store.Tx) error { return s.putEphemeralTx(tx, b, key, v) })
+}
+
+// putEphemeralTx is putEphemeral within tx.
+func (s *Server) putEphemeralTx(tx store.Tx, b []byte, key string, v expiring) error {
 	data, err := json.Marshal(v)
 	if err != nil {
 		return err
 	}
-	return s.db.Update(func(tx store.Tx) error {
-		return tx.Bucket(b).Put([]byte(key), s.keys.box.Seal(b, []byte(key), data))
-	})
+	return tx.Bucket(b).Put([]byte(key), s.keys.box.Seal(b, []byte(key), data))
 }
 
 // takeEphemeral reads the record under key into v and deletes it, unless

@@ -239,9 +239,9 @@ func RotateDataKey(cfg Config) (int, error) {
 		}); err != nil {
 			return err
 		}
-		// Captchas, password tickets and QR sessions (minutes long) are
-		// dropped too.
-		for _, name := range [][]byte{bAccounts, bThrottle, bCaptchas, bTickets, bQR, bQRTokens} {
+		// Captchas, password tickets, QR sessions and attempt windows
+		// (minutes long) are dropped too.
+		for _, name := range [][]byte{bAccounts, bThrottle, bCaptchas, bTickets, bQR, bQRTokens, bAttempts} {
 			if err := tx.DeleteBucket(name); err != nil {
 				return err
 			}

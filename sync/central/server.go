@@ -242,7 +242,13 @@ func randomID(n int) string {
 // ---- enrolment and devices ----
 
 func (s *Server) handleEnroll(w http.ResponseWriter, r *http.Request) {
-	if !s.enrols.allow(clientHost(r), s.now()) {
+	ok, err := s.allowAttempt(s.enrols, "enrol\x00"+clientHost(r), s.now())
+	if err != nil {
+		s.log.Error("count enrolment attempt", "err", err)
+		writeError(w, http.StatusInternalServerError, wire.ErrCodeInternal, "enrolment failed")
+		return
+	}
+	if !ok {
 		w.Header().Set("Retry-After", strconv.Itoa(int(s.cfg.EnrolWindow.Seconds())))
 		refuse(w, r, http.StatusTooManyRequests, wire.ErrCodeTooManyRequests,
 			"登记尝试过多，请稍后再试 / too many enrolment attempts from this address; wait and try again")
@@ -258,7 +264,7 @@ func (s *Server) handleEnroll(w http.ResponseWriter, r *http.Request) {
 	}
 	now := s.now()
 	var resp wire.EnrollResponse
-	err := s.db.Update(func(tx store.Tx) error {
+	err = s.db.Update(func(tx store.Tx) error {
 		var code codeRecord
 		if len(req.Code) > 64 || getJSON(tx.Bucket(bCodes), req.Code, &code) != nil {
 			return errInvalidCode

@@ -191,3 +191,29 @@ func TestTwoNodesOnePostgres(t *testing.T) {
 		t.Fatalf("second poll on node A: %+v, want consumed without identity", v)
 	}
 }
+
+// The enrolment-attempt limit of an address counts across nodes.
+func TestTwoNodesShareEnrolLimit(t *testing.T) {
+	cfg := central.DefaultConfig()
+	testbed.UseStore(t, &cfg, storetest.Postgres)
+	cfg.EnrolAttempts = 2
+	a := testbed.StartCentral(t, cfg)
+	b := testbed.StartCentral(t, cfg)
+	try := func(n *testbed.Central) int {
+		resp, err := http.Post(n.URL+"/v1/enroll", "application/json", strings.NewReader(`{}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if st := try(a); st == http.StatusTooManyRequests {
+		t.Fatal("first attempt refused")
+	}
+	if st := try(b); st == http.StatusTooManyRequests {
+		t.Fatal("second attempt refused")
+	}
+	if st := try(a); st != http.StatusTooManyRequests {
+		t.Fatalf("third attempt (two on node A, one on node B): %d, want 429", st)
+	}
+}
