@@ -90,5 +90,10 @@ fuzz:
 	    cat bin/fuzz.log; exit 1; fi; tail -n 1 bin/fuzz.log; \
 	done
 
+# The central's whole suite on PostgreSQL (issue #11); test-go already runs
+# the shared store suite and the table-of-stores tests on both stores.
+test-central-pg:
+	EXAMKIOSK_CENTRAL_STORE=postgres go test $(GO_TEST_FLAGS) ./sync/central/... ./cmd/central/
+
 clean:
 	rm -rf bin frontend/dist/assets frontend/dist/index.html
