@@ -164,10 +164,13 @@ func (d *DB) run(access pgx.TxAccessMode, iso pgx.TxIsoLevel, lock bool, f func(
 				return err
 			}
 		}
-		t := &tx{ctx: ctx, tx: ptx}
+		t := &tx{ctx: ctx, tx: ptx, readOnly: access == pgx.ReadOnly}
 		err := f(t)
 		if err == nil {
 			err = t.err
+		}
+		if err == nil {
+			err = t.flush()
 		}
 		return err
 	})
@@ -206,11 +209,57 @@ func (d *DB) Close() error {
 }
 
 // tx is one transaction; err is the first failure of a Get (which has no
-// error result), returned by View or Update.
+// error result), returned by View or Update. Puts and deletes wait in
+// pending (read back by Get) and go to the server in one batch before a
+// scan, a count, a bucket deletion or the commit: an ingest batch of 100
+// registrations is then a few round trips instead of hundreds.
 type tx struct {
-	ctx context.Context
-	tx  pgx.Tx
-	err error
+	ctx      context.Context
+	tx       pgx.Tx
+	err      error
+	pending  map[string]*write
+	order    []*write
+	readOnly bool
+}
+
+// write is a pending put (value non-nil) or delete (value nil).
+type write struct {
+	bucket, key, value []byte
+}
+
+func (t *tx) stage(bucket, key, value []byte) {
+	if t.pending == nil {
+		t.pending = map[string]*write{}
+	}
+	k := string(bucket) + "\x00\x00" + string(key)
+	if w, ok := t.pending[k]; ok {
+		w.value = value
+		return
+	}
+	w := &write{bucket: bucket, key: bytes.Clone(key), value: value}
+	t.pending[k] = w
+	t.order = append(t.order, w)
+}
+
+// flush sends the pending writes in one batch.
+func (t *tx) flush() error {
+	if len(t.order) == 0 {
+		return nil
+	}
+	var b pgx.Batch
+	for _, w := range t.order {
+		if w.value == nil {
+			b.Queue("DELETE FROM kv WHERE bucket = $1 AND key = $2", w.bucket, w.key)
+		} else {
+			b.Queue(`INSERT INTO kv (bucket, key, value) VALUES ($1, $2, $3)
+				ON CONFLICT (bucket, key) DO UPDATE SET value = EXCLUDED.value`, w.bucket, w.key, w.value)
+		}
+	}
+	t.pending, t.order = nil, nil
+	if err := t.tx.SendBatch(t.ctx, &b).Close(); err != nil {
+		return fmt.Errorf("write: %w", err)
+	}
+	return nil
 }
 
 func (t *tx) fail(err error) {
@@ -227,6 +276,9 @@ func (t *tx) Bucket(path ...[]byte) store.Bucket {
 }
 
 func (t *tx) DeleteBucket(name []byte) error {
+	if err := t.flush(); err != nil {
+		return err
+	}
 	prefix := append(bytes.Clone(name), 0)
 	for _, table := range []string{"kv", "kv_seq"} {
 		if _, err := t.tx.Exec(t.ctx, "DELETE FROM "+table+" WHERE bucket = $1 OR substring(bucket FROM 1 FOR $3) = $2",
@@ -243,6 +295,9 @@ type bucket struct {
 }
 
 func (b *bucket) Get(key []byte) []byte {
+	if w, ok := b.t.pending[string(b.name)+"\x00\x00"+string(key)]; ok {
+		return w.value
+	}
 	var v []byte
 	err := b.t.tx.QueryRow(b.t.ctx, "SELECT value FROM kv WHERE bucket = $1 AND key = $2", b.name, key).Scan(&v)
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -262,18 +317,18 @@ func (b *bucket) Put(key, value []byte) error {
 	if value == nil {
 		value = []byte{}
 	}
-	_, err := b.t.tx.Exec(b.t.ctx, `INSERT INTO kv (bucket, key, value) VALUES ($1, $2, $3)
-		ON CONFLICT (bucket, key) DO UPDATE SET value = EXCLUDED.value`, b.name, key, value)
-	if err != nil {
-		return fmt.Errorf("put %q/%q: %w", b.name, key, err)
+	if b.t.readOnly {
+		return errors.New("put in a read-only transaction")
 	}
+	b.t.stage(b.name, key, bytes.Clone(value))
 	return nil
 }
 
 func (b *bucket) Delete(key []byte) error {
-	if _, err := b.t.tx.Exec(b.t.ctx, "DELETE FROM kv WHERE bucket = $1 AND key = $2", b.name, key); err != nil {
-		return fmt.Errorf("delete %q/%q: %w", b.name, key, err)
+	if b.t.readOnly {
+		return errors.New("delete in a read-only transaction")
 	}
+	b.t.stage(b.name, key, nil)
 	return nil
 }
 
@@ -297,6 +352,9 @@ func (b *bucket) Scan(from []byte, descending bool, f func(k, v []byte) error) e
 		if from == nil {
 			from = []byte{}
 		}
+	}
+	if err := b.t.flush(); err != nil {
+		return err
 	}
 	query, arg := first, from
 	for {
@@ -346,6 +404,9 @@ func (b *bucket) NextSequence() (uint64, error) {
 }
 
 func (b *bucket) Count() (int, error) {
+	if err := b.t.flush(); err != nil {
+		return 0, err
+	}
 	var n int
 	if err := b.t.tx.QueryRow(b.t.ctx, "SELECT count(*) FROM kv WHERE bucket = $1", b.name).Scan(&n); err != nil {
 		return 0, fmt.Errorf("count %q: %w", b.name, err)
