@@ -113,6 +113,10 @@ lint: bin/.bindings
 	$(STATICCHECK) ./...
 	@bad=$$(gofmt -l $$(git ls-files '*.go')); [ -z "$$bad" ] || { echo "gofmt -l: not formatted:"; echo "$$bad"; exit 1; }
 	cd frontend && npx vue-tsc --noEmit
+# The central's whole suite on PostgreSQL (issue #11); test-go already runs
+# the shared store suite and the table-of-stores tests on both stores.
+test-central-pg:
+	EXAMKIOSK_CENTRAL_STORE=postgres go test $(GO_TEST_FLAGS) ./sync/central/... ./cmd/central/
 
 clean:
 	rm -rf bin frontend/dist/assets frontend/dist/index.html

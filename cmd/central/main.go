@@ -1,6 +1,8 @@
 // Command central runs the reference central registration system.
 //
-//	central serve [--addr 127.0.0.1:8700] [--data DIR] [--public-url URL] [--config FILE] [--demo]
+//	central serve [--addr 127.0.0.1:8700] [--data DIR] [--db postgres://…] [--public-url URL] [--config FILE] [--demo]
+//	central migrate [--data DIR] [--db postgres://…]   bring the store to this binary's schema and
+//	                                          upgrades (serve does it at start too; nodes take turns)
 //	central seed  --data DIR                  create the demo centre, exam and enrolment code DEMO
 //	central code  --data DIR --centre ID      issue a one-time enrolment code (server stopped)
 //	central centre --data DIR --id ID --name NAME   create a test centre (server stopped)
@@ -9,6 +11,11 @@
 //	central rotate-data-key --data DIR        re-seal central.db under a new data key (server stopped)
 //	central reviewer --data DIR --name NAME [--role reviewer|admin]   add a staff account;
 //	                                          the password is read from standard input
+//
+// Every command takes --db (or central.database): a PostgreSQL URL holding
+// the store instead of DIR/central.db, shared by several serve nodes. Keep
+// its password out of the URL (and out of ps): PGPASSWORD or ~/.pgpass.
+// The keys stay in DIR/keys (or central.key_dir) on every node.
 //
 // With the server running, use the admin HTTP API instead (see sync/PROTOCOL.md).
 package main
@@ -46,6 +53,8 @@ func main() {
 		err = serve(os.Args[2:])
 	case "rotate-data-key":
 		err = rotate(os.Args[2:])
+	case "migrate":
+		err = migrate(os.Args[2:])
 	case "seed", "code", "centre", "revoke", "keys", "reviewer":
 		err = offline(os.Args[1], os.Args[2:])
 	case "-h", "--help", "help":
@@ -63,7 +72,8 @@ func main() {
 
 func usage() {
 	fmt.Fprintln(os.Stderr, `usage:
-  central serve [--addr 127.0.0.1:8700] [--data DIR] [--public-url URL] [--config FILE] [--demo]
+  central serve [--addr 127.0.0.1:8700] [--data DIR] [--db postgres://...] [--public-url URL] [--config FILE] [--demo]
+  central migrate [--data DIR] [--db postgres://...]
   central seed --data DIR
   central code --data DIR --centre ID
   central centre --data DIR --id ID --name NAME
@@ -79,6 +89,7 @@ func loadConfig(fs *flag.FlagSet, args []string) (central.Config, error) {
 	file := fs.String("config", "", "TOML file with a [central] table")
 	addr := fs.String("addr", "", "listen address (default "+cfg.Addr+")")
 	data := fs.String("data", "", "data directory (default "+cfg.DataDir+")")
+	db := fs.String("db", "", "PostgreSQL URL holding the store instead of <data>/central.db (central.database)")
 	pub := fs.String("public-url", "", "public base URL for QR and payment links (default "+cfg.PublicURL+")")
 	demo := fs.Bool("demo", false, "seed demo data and accept enrolment code DEMO from loopback")
 	if err := fs.Parse(args); err != nil {
@@ -101,6 +112,9 @@ func loadConfig(fs *flag.FlagSet, args []string) (central.Config, error) {
 	}
 	if *data != "" {
 		cfg.DataDir = *data
+	}
+	if *db != "" {
+		cfg.Database = *db
 	}
 	if *pub != "" {
 		cfg.PublicURL = *pub
@@ -137,7 +151,7 @@ func serve(args []string) error {
 		}
 		errc <- srv.ListenAndServe()
 	}()
-	log.Info("central serving", "addr", cfg.Addr, "data", cfg.DataDir, "public_url", cfg.PublicURL, "demo", cfg.Demo)
+	log.Info("central serving", "addr", cfg.Addr, "data", cfg.DataDir, "store", central.StoreKind(cfg), "public_url", cfg.PublicURL, "demo", cfg.Demo)
 	select {
 	case err := <-errc:
 		return fmt.Errorf("serve %s: %w", cfg.Addr, err)
@@ -148,6 +162,24 @@ func serve(args []string) error {
 	if err := srv.Shutdown(shutdown); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("shut down: %w", err)
 	}
+	return nil
+}
+
+// migrate applies the schema migrations and data upgrades the store lacks.
+func migrate(args []string) error {
+	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
+	cfg, err := loadConfig(fs, args)
+	if err != nil {
+		return err
+	}
+	applied, err := central.Migrate(cfg)
+	for _, m := range applied {
+		fmt.Printf("applied %s\n", m)
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Printf("store up to date (%d schema migrations applied now)\n", len(applied))
 	return nil
 }
 

@@ -7,6 +7,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"examkiosk/sync/central"
+	"examkiosk/sync/central/store/storetest"
 )
 
 func TestLoadConfig(t *testing.T) {
@@ -112,5 +115,51 @@ func TestReadPassword(t *testing.T) {
 	}
 	if _, err := readPassword(strings.NewReader("")); err == nil {
 		t.Fatal("an empty password was read")
+	}
+}
+
+func TestMain(m *testing.M) { storetest.Main(m) }
+
+// central migrate brings a new PostgreSQL database to the schema, once;
+// serve and the offline commands then use it through --db.
+func TestMigratePostgres(t *testing.T) {
+	dir, dsn := t.TempDir(), storetest.FreshDatabase(t)
+	args := []string{"--data", dir, "--db", dsn}
+	for i, want := range []int{1, 0} {
+		fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
+		cfg, err := loadConfig(fs, args)
+		if err != nil {
+			t.Fatal(err)
+		}
+		applied, err := central.Migrate(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if (len(applied) > 0) != (want > 0) {
+			t.Fatalf("run %d applied %v", i+1, applied)
+		}
+	}
+	if err := migrate(args); err != nil {
+		t.Fatal(err)
+	}
+	if err := offline("centre", append(args, "--id", "c9", "--name", "第九考点")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "central.db")); !os.IsNotExist(err) {
+		t.Fatalf("--db still made central.db in the data directory (%v)", err)
+	}
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	cfg, _ := loadConfig(fs, args)
+	s, err := central.Open(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	code, _, err := s.NewEnrolmentCode("c9")
+	if err != nil || code == "" {
+		t.Fatalf("the centre made by the offline command is not in the database: %v", err)
+	}
+	if _, err := loadConfig(flag.NewFlagSet("serve", flag.ContinueOnError), []string{"--db", "mysql://x"}); err == nil || !strings.Contains(err.Error(), "central.database") {
+		t.Fatalf("a non-PostgreSQL --db: %v", err)
 	}
 }

@@ -74,9 +74,7 @@ func TestAccountLogin(t *testing.T) {
 		if err != nil || len(cp.PNG) == 0 {
 			t.Fatalf("captcha: %v", err)
 		}
-		s.mu.Lock()
-		a := s.captchas[cp.ID].answer
-		s.mu.Unlock()
+		a := s.CaptchaAnswer(cp.ID)
 		if !right {
 			a = "x" + a
 		}
@@ -89,9 +87,9 @@ func TestAccountLogin(t *testing.T) {
 	// setPW uses a ticket as a QR login of this kiosk would have left it
 	// (TestAttack5PasswordClaim runs the whole QR login).
 	setPW := func(pw string) (wire.AccountLoginResponse, error) {
-		s.mu.Lock()
-		s.tickets["t-"+pw] = passwordTicket{identity: wire.Identity{Name: "赵六", IDNumber: idn, Source: "alipay_qr"}, device: id.DeviceID, expires: s.now().Add(time.Minute)}
-		s.mu.Unlock()
+		if err := s.putEphemeral(bTickets, "t-"+pw, passwordTicket{Identity: wire.Identity{Name: "赵六", IDNumber: idn, Source: "alipay_qr"}, Device: id.DeviceID, Expires: s.now().Add(time.Minute)}); err != nil {
+			t.Fatal(err)
+		}
 		cid, a := answer(true)
 		return c.SetPassword(ctx, wire.SetPasswordRequest{Ticket: "t-" + pw, NewPassword: pw, CaptchaID: cid, CaptchaAnswer: a})
 	}

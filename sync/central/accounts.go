@@ -21,9 +21,11 @@ import (
 
 // ---- captcha ----
 
+// captchaEntry is a captcha's answer, kept in the store (sealed) so that
+// any node can check it.
 type captchaEntry struct {
-	answer  string
-	expires time.Time
+	Answer  string    `json:"answer"`
+	Expires time.Time `json:"expires"`
 }
 
 const captchaTTL = 5 * time.Minute
@@ -37,24 +39,22 @@ func (s *Server) handleCaptcha(w http.ResponseWriter, r *http.Request, _ string,
 	}
 	now := s.now()
 	id := randomID(12)
-	s.mu.Lock()
-	for k, c := range s.captchas {
-		if now.After(c.expires) {
-			delete(s.captchas, k)
-		}
+	if err := s.putEphemeral(bCaptchas, id, captchaEntry{Answer: answer, Expires: now.Add(captchaTTL)}); err != nil {
+		s.log.Error("store captcha", "err", err)
+		writeError(w, http.StatusInternalServerError, wire.ErrCodeInternal, "captcha failed")
+		return
 	}
-	s.captchas[id] = captchaEntry{answer: answer, expires: now.Add(captchaTTL)}
-	s.mu.Unlock()
 	writeJSON(w, http.StatusOK, wire.Captcha{ID: id, PNG: png, ExpiresAt: now.Add(captchaTTL)})
 }
 
 // checkCaptcha consumes the captcha whatever the answer.
 func (s *Server) checkCaptcha(id, answer string) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	c, ok := s.captchas[id]
-	delete(s.captchas, id)
-	return ok && !s.now().After(c.expires) && c.answer == strings.TrimSpace(answer)
+	var c captchaEntry
+	ok, err := s.takeEphemeral(bCaptchas, id, &c, nil)
+	if err != nil {
+		s.log.Error("check captcha", "err", err)
+	}
+	return ok && !s.now().After(c.Expires) && c.Answer == strings.TrimSpace(answer)
 }
 
 // decodeCaptcha decodes an account request into req and checks the captcha
@@ -75,37 +75,38 @@ func (s *Server) decodeCaptcha(w http.ResponseWriter, body []byte, req any, capt
 // ---- password tickets ----
 
 // passwordTicket is a verified identity's right to set its password, given
-// to the kiosk that ran the QR login.
+// to the kiosk that ran the QR login; kept in the store (sealed: it names
+// the candidate) so that any node can take it.
 type passwordTicket struct {
-	identity wire.Identity
-	device   string
-	expires  time.Time
+	Identity wire.Identity `json:"identity"`
+	Device   string        `json:"device"`
+	Expires  time.Time     `json:"expires"`
 }
 
 const passwordTicketTTL = 10 * time.Minute
 
-// newTicket issues a password ticket for a confirmed session. Caller holds
-// s.mu.
-func (s *Server) newTicket(q *qrSession, now time.Time) string {
-	for k, t := range s.tickets {
-		if now.After(t.expires) {
-			delete(s.tickets, k)
-		}
-	}
+// newTicket issues a password ticket for a confirmed session ("" when it
+// cannot be stored: the kiosk then offers no password setting).
+func (s *Server) newTicket(id wire.Identity, device string, now time.Time) string {
 	t := randomID(24)
-	s.tickets[t] = passwordTicket{identity: *q.identity, device: q.device, expires: now.Add(passwordTicketTTL)}
+	if err := s.putEphemeral(bTickets, t, passwordTicket{Identity: id, Device: device, Expires: now.Add(passwordTicketTTL)}); err != nil {
+		s.log.Error("store password ticket", "err", err)
+		return ""
+	}
 	return t
 }
 
 // takeTicket returns and consumes a device's valid ticket.
 func (s *Server) takeTicket(ticket, device string) (passwordTicket, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	t, ok := s.tickets[ticket]
-	if !ok || t.device != device || s.now().After(t.expires) {
+	var t passwordTicket
+	// Another device's attempt leaves the ticket to its kiosk.
+	ok, err := s.takeEphemeral(bTickets, ticket, &t, func() bool { return t.Device == device })
+	if err != nil {
+		s.log.Error("take password ticket", "err", err)
+	}
+	if !ok || s.now().After(t.Expires) {
 		return passwordTicket{}, false
 	}
-	delete(s.tickets, ticket)
 	return t, true
 }
 
@@ -182,7 +183,7 @@ func (s *Server) handleSetPassword(w http.ResponseWriter, r *http.Request, dev s
 	}
 	t, ok := s.takeTicket(req.Ticket, dev)
 	idn := strings.ToUpper(strings.TrimSpace(req.IDNumber))
-	if !ok || (idn != "" && idn != t.identity.IDNumber) {
+	if !ok || (idn != "" && idn != t.Identity.IDNumber) {
 		writeError(w, http.StatusForbidden, wire.ErrCodeForbidden,
 			"设置密码前请先用支付宝或电子社保卡扫码登录以核验身份 / verify your identity with a QR login (Alipay or social-security card) first, then set the password")
 		return
@@ -192,7 +193,7 @@ func (s *Server) handleSetPassword(w http.ResponseWriter, r *http.Request, dev s
 		writeError(w, http.StatusInternalServerError, wire.ErrCodeInternal, "hash password")
 		return
 	}
-	id := t.identity
+	id := t.Identity
 	err = s.setAccountPassword(id, hash, "device:"+dev)
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, wire.ErrCodeInternal, "store account")

@@ -29,6 +29,7 @@ import (
 	"time"
 
 	"examkiosk/sync/central"
+	"examkiosk/sync/central/store/storetest"
 	"examkiosk/sync/kiosk"
 	"examkiosk/sync/seal"
 	"examkiosk/sync/signing"
@@ -280,9 +281,11 @@ func TestAttackRow6RevisionsFromElsewhereAndAfterPayment(t *testing.T) {
 
 // Row 8: a copy of central.db opened every push ever captured: personal
 // data and photos were plain text and the sealing private key was inside.
+// (This reads the bbolt file; TestPostgresHoldsNoPlainPersonalData is the
+// same attack on PostgreSQL.)
 func TestAttackRow8CopyOfTheDatabaseRevealsNothing(t *testing.T) {
 	cfg := central.DefaultConfig()
-	cfg.DataDir = t.TempDir()
+	testbed.UseStore(t, &cfg, storetest.Bolt)
 	c := testbed.StartCentral(t, cfg)
 	d := enrol(t, c)
 	photo := testbed.Photo(320, 440, 90, 8)

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"examkiosk/sync/central/store"
 	"examkiosk/sync/signing"
 	"examkiosk/sync/wire"
 )
@@ -61,41 +62,38 @@ func (l *slots) release(dev string) {
 }
 
 // attempts counts events per key in fixed windows (enrolment attempts per
-// client address).
+// client address), in the store so that every node counts toward one
+// limit; keys are blinded like throttle keys and records sealed.
 type attempts struct {
-	mu     sync.Mutex
 	window time.Duration
 	max    int
-	m      map[string]attemptWindow
 }
 
+// attemptWindow is one key's count in the window that ends at End.
 type attemptWindow struct {
-	start time.Time
-	n     int
+	End time.Time `json:"end"`
+	N   int       `json:"n"`
 }
 
-// allow counts one attempt for key at now and reports whether it is within
-// the limit.
-func (a *attempts) allow(key string, now time.Time) bool {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.m == nil {
-		a.m = map[string]attemptWindow{}
-	}
-	if len(a.m) > 10000 { // bounded: forget finished windows
-		for k, w := range a.m {
-			if now.Sub(w.start) > a.window {
-				delete(a.m, k)
-			}
+func (w attemptWindow) expiry() time.Time { return w.End }
+
+// allowAttempt counts one attempt for key at now and reports whether it is
+// within the limit of a.
+func (s *Server) allowAttempt(a *attempts, key string, now time.Time) (bool, error) {
+	var w attemptWindow
+	k := s.keys.throttleKey("attempt\x00" + key)
+	err := s.db.Update(func(tx store.Tx) error {
+		w = attemptWindow{}
+		if _, err := s.getEphemeral(tx, bAttempts, k, &w); err != nil {
+			return err
 		}
-	}
-	w := a.m[key]
-	if now.Sub(w.start) > a.window {
-		w = attemptWindow{start: now}
-	}
-	w.n++
-	a.m[key] = w
-	return w.n <= a.max
+		if now.After(w.End) {
+			w = attemptWindow{End: now.Add(a.window)}
+		}
+		w.N++
+		return s.putEphemeralTx(tx, bAttempts, k, w)
+	})
+	return w.N <= a.max, err
 }
 
 // clientHost is the peer's IP address (for rate limits only, never for

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"examkiosk/sync/central"
+	"examkiosk/sync/central/store/storetest"
 	"examkiosk/sync/seal"
 	"examkiosk/sync/signing"
 	"examkiosk/sync/testbed"
@@ -19,13 +20,21 @@ import (
 
 // BenchmarkIngest measures the central's ingest of signed push requests of
 // 100 sealed registrations with 40 KB photos over loopback HTTP (signature
-// check, nonce record, unsealing, validation, one bbolt transaction per
-// batch). Building the batches is not timed.
+// check, nonce record, unsealing, validation, one store transaction per
+// batch), on each store. Building the batches is not timed.
 //
 //	go test -run '^$' -bench Ingest -benchtime 100x ./sync/central/
 func BenchmarkIngest(b *testing.B) {
+	for _, kind := range storetest.Kinds {
+		b.Run(string(kind), func(b *testing.B) { benchIngest(b, kind) })
+	}
+}
+
+func benchIngest(b *testing.B, kind storetest.Kind) {
 	const batch = 100
-	c := testbed.StartCentral(b, central.DefaultConfig())
+	cfg := central.DefaultConfig()
+	testbed.UseStore(b, &cfg, kind)
+	c := testbed.StartCentral(b, cfg)
 	d := enrol(b, c)
 	photo := testbed.Photo(400, 560, 60, 5)
 	b.Logf("photo %d bytes", len(photo))

@@ -133,8 +133,9 @@ func (d rawDevice) pushBody(n int, ids ...string) []byte {
 	return b
 }
 
-func TestRejections(t *testing.T) {
-	cfg := central.DefaultConfig()
+func TestRejections(t *testing.T) { testbed.EachStore(t, rejections) }
+
+func rejections(t *testing.T, cfg central.Config) {
 	cfg.MaxBatchItems = 5
 	cfg.MaxBodyBytes = 1 << 20
 	c := testbed.StartCentral(t, cfg)
@@ -201,8 +202,9 @@ func TestRejections(t *testing.T) {
 	}
 }
 
-func TestIngestIdempotent(t *testing.T) {
-	cfg := central.DefaultConfig()
+func TestIngestIdempotent(t *testing.T) { testbed.EachStore(t, ingestIdempotent) }
+
+func ingestIdempotent(t *testing.T, cfg central.Config) {
 	c := testbed.StartCentral(t, cfg)
 	d := enrol(t, c)
 	photo := testbed.Photo(320, 440, 90, 3)
@@ -250,8 +252,10 @@ func TestIngestIdempotent(t *testing.T) {
 	}
 }
 
-func TestEnrolment(t *testing.T) {
-	c := testbed.StartCentral(t, central.DefaultConfig())
+func TestEnrolment(t *testing.T) { testbed.EachStore(t, enrolment) }
+
+func enrolment(t *testing.T, ccfg central.Config) {
+	c := testbed.StartCentral(t, ccfg)
 	srv := c.Server()
 	if err := srv.AddCentre(wire.Centre{ID: "c2", Name: "第二考点"}); err != nil {
 		t.Fatal(err)
@@ -320,8 +324,10 @@ func TestAdminGuard(t *testing.T) {
 	}
 }
 
-func TestReviewerPages(t *testing.T) {
-	c := testbed.StartCentral(t, central.DefaultConfig())
+func TestReviewerPages(t *testing.T) { testbed.EachStore(t, reviewerPages) }
+
+func reviewerPages(t *testing.T, cfg central.Config) {
+	c := testbed.StartCentral(t, cfg)
 	d := enrol(t, c)
 	if st, _, data := d.do(call{method: "POST", path: "/v1/push", body: d.pushBody(0, "r-1", "r-2")}); st != 200 {
 		t.Fatalf("push: %d %s", st, data)

@@ -2,7 +2,8 @@
 // kiosks, ingests their signed and sealed registration batches exactly once,
 // serves review decisions, payment status and the exam catalog back to them,
 // runs QR and account logins, and offers a small reviewer web page. It
-// stores everything in one bbolt file.
+// stores everything through the storage boundary of package store: one
+// bbolt file by default, or a PostgreSQL database shared by several nodes.
 package central
 
 import (
@@ -20,8 +21,14 @@ import (
 type Config struct {
 	// Addr is the listen address of `central serve`.
 	Addr string `toml:"addr"`
-	// DataDir holds central.db.
+	// DataDir holds central.db (unless Database names PostgreSQL) and, by
+	// default, the key directory.
 	DataDir string `toml:"data_dir"`
+	// Database, when set, is a PostgreSQL URL
+	// (postgres://user@host:5432/db?sslmode=verify-full) holding the store
+	// instead of central.db; several `central serve` nodes may share it.
+	// Its schema is migrated at start (or by `central migrate`).
+	Database string `toml:"database"`
 	// KeyDir holds the central's keys, each in its own 0600 file: data.key
 	// (AES-256 key sealing personal fields and photos in central.db),
 	// seal.key (X25519 private key opening what kiosks seal) and answer.key
@@ -150,6 +157,9 @@ func (c Config) Validate() error {
 	var errs []error
 	if c.DataDir == "" {
 		errs = append(errs, errors.New("central.data_dir: must name a directory"))
+	}
+	if c.Database != "" && !isPostgres(c.Database) {
+		errs = append(errs, errors.New("central.database: must be a postgres:// URL (or empty for central.db in data_dir)"))
 	}
 	if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		errs = append(errs, fmt.Errorf("central.public_url: %q must be an http(s) URL such as https://exam.example.gov.cn", c.PublicURL))

@@ -1,21 +1,21 @@
 package central
 
-import bolt "go.etcd.io/bbolt"
+import "examkiosk/sync/central/store"
 
 // Test hooks for the external test package.
 
 // CaptchaAnswer returns the answer of a live captcha (the tests read it
 // instead of solving the image).
 func (s *Server) CaptchaAnswer(id string) string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.captchas[id].answer
+	var c captchaEntry
+	s.db.View(func(tx store.Tx) error { _, err := s.getEphemeral(tx, bCaptchas, id, &c); return err })
+	return c.Answer
 }
 
 // PutRegistrationRecord stores a registration record as it is, bypassing
 // ingest (a record an older central let in).
 func (s *Server) PutRegistrationRecord(r Registration) error {
-	return s.db.Update(func(tx *bolt.Tx) error { return s.storeReg(tx, regRecord{Registration: r}) })
+	return s.db.Update(func(tx store.Tx) error { return s.storeReg(tx, regRecord{Registration: r}) })
 }
 
 // RenderCaptcha exposes the captcha renderer, with (distort) and without

@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"examkiosk/exam"
+	"examkiosk/sync/central/store"
 	"examkiosk/sync/provider"
 	"examkiosk/sync/wire"
 )
@@ -49,35 +50,59 @@ func (s *Server) applyAssertion(channel string, params url.Values) (string, erro
 	idn := strings.ToUpper(strings.TrimSpace(a.IDNumber))
 	name := strings.TrimSpace(a.Name)
 	now := s.now()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	q, ok := s.qrTokens[a.QRToken]
-	if !ok || q.channel != channel {
-		return "", &assertionError{http.StatusNotFound, "二维码无效，请在自助机上刷新二维码 / this QR code is not valid: refresh it on the kiosk"}
-	}
-	st := q.effectiveState(now)
-	switch {
-	case st == wire.QRExpired:
-		return q.centreName, &assertionError{http.StatusGone, "二维码已过期，请在自助机上刷新 / the QR code expired: refresh it on the kiosk"}
-	case st != wire.QRWaiting && st != wire.QRScanned:
-		return q.centreName, &assertionError{http.StatusConflict, "该二维码已使用 / this QR code was already used"}
-	case a.Method == provider.MethodScan:
-		if st == wire.QRWaiting {
-			q.setState(wire.QRScanned)
+	var centre string
+	var refused *assertionError
+	var changed string
+	err = s.db.Update(func(tx store.Tx) error {
+		centre, refused, changed = "", nil, ""
+		q, err := s.qrByToken(tx, a.QRToken)
+		if errors.Is(err, errNotFound) || (err == nil && q.Channel != channel) {
+			refused = &assertionError{http.StatusNotFound, "二维码无效，请在自助机上刷新二维码 / this QR code is not valid: refresh it on the kiosk"}
+			return nil
 		}
-	case st != wire.QRScanned:
-		return q.centreName, &assertionError{http.StatusConflict, "请先扫码 / the code was not scanned yet"}
-	case name == "" || utf8.RuneCountInString(name) > 50 || !validIDNumber(idn):
-		return q.centreName, &assertionError{http.StatusBadRequest, "姓名或身份证号码无效 / name or ID number is not valid"}
-	default:
-		src := exam.SourceAlipayQR
-		if q.channel == wire.ChannelSocialSecurity {
-			src = exam.SourceSocialSecurityQR
+		if err != nil {
+			return err
 		}
-		q.identity = &wire.Identity{Name: name, IDNumber: idn, Source: string(src)}
-		q.setState(wire.QRConfirmed)
+		centre = q.CentreName
+		st := q.effectiveState(now)
+		switch {
+		case st == wire.QRExpired:
+			refused = &assertionError{http.StatusGone, "二维码已过期，请在自助机上刷新 / the QR code expired: refresh it on the kiosk"}
+		case st != wire.QRWaiting && st != wire.QRScanned:
+			refused = &assertionError{http.StatusConflict, "该二维码已使用 / this QR code was already used"}
+		case a.Method == provider.MethodScan:
+			if st == wire.QRWaiting {
+				q.State = wire.QRScanned
+				changed = q.ID
+			}
+		case st != wire.QRScanned:
+			refused = &assertionError{http.StatusConflict, "请先扫码 / the code was not scanned yet"}
+		case name == "" || utf8.RuneCountInString(name) > 50 || !validIDNumber(idn):
+			refused = &assertionError{http.StatusBadRequest, "姓名或身份证号码无效 / name or ID number is not valid"}
+		default:
+			src := exam.SourceAlipayQR
+			if q.Channel == wire.ChannelSocialSecurity {
+				src = exam.SourceSocialSecurityQR
+			}
+			q.Identity = &wire.Identity{Name: name, IDNumber: idn, Source: string(src)}
+			q.State = wire.QRConfirmed
+			changed = q.ID
+		}
+		if changed == "" {
+			return nil
+		}
+		return s.saveQR(tx, q)
+	})
+	if err != nil {
+		return "", err
 	}
-	return q.centreName, nil
+	if changed != "" {
+		s.qrChanged(changed)
+	}
+	if refused != nil {
+		return centre, refused
+	}
+	return centre, nil
 }
 
 // handleProviderAssertion is the provider's server calling the central:
@@ -93,6 +118,11 @@ func (s *Server) handleProviderAssertion(w http.ResponseWriter, r *http.Request)
 	if ae := (*assertionError)(nil); errors.As(err, &ae) {
 		s.log.Warn("identity assertion refused", "channel", r.PathValue("channel"), "err", ae.msg, "remote", r.RemoteAddr)
 		writeError(w, ae.status, wire.ErrCodeForbidden, ae.msg)
+		return
+	}
+	if err != nil {
+		s.log.Error("identity assertion", "channel", r.PathValue("channel"), "err", err)
+		writeError(w, http.StatusInternalServerError, wire.ErrCodeInternal, "assertion failed")
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"centre_name": centre, "method": params.Get("method")})
@@ -135,12 +165,11 @@ func channelName(ch string) string {
 
 // qrChannel returns the channel of a QR token ("" when unknown).
 func (s *Server) qrChannel(token string) string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if q, ok := s.qrTokens[token]; ok {
-		return q.channel
+	var q qrSession
+	if err := s.db.View(func(tx store.Tx) (err error) { q, err = s.qrByToken(tx, token); return err }); err != nil {
+		return ""
 	}
-	return ""
+	return q.Channel
 }
 
 // handleQRPage answers the QR link opened in a browser. Outside demo mode

@@ -11,9 +11,9 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	bolt "go.etcd.io/bbolt"
 
 	"examkiosk/exam"
+	"examkiosk/sync/central/store"
 	"examkiosk/sync/seal"
 	"examkiosk/sync/wire"
 )
@@ -73,7 +73,7 @@ func (s *Server) Ingest(dev string, items []wire.SealedItem) ([]wire.Result, err
 	}
 	wg.Wait()
 	results := make([]wire.Result, len(items))
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.db.Update(func(tx store.Tx) error {
 		cat, err := loadCatalog(tx)
 		if err != nil {
 			return err
@@ -115,7 +115,7 @@ const duplicate = "\x00duplicate"
 // ingestOne stores one opened item in tx and returns "" (accepted),
 // duplicate, or the reason it is refused. An error aborts the batch: only
 // store failures return one, never anything an item contains.
-func (s *Server) ingestOne(tx *bolt.Tx, cat *wire.Catalog, device wire.Device, op *opened, now time.Time) (string, error) {
+func (s *Server) ingestOne(tx store.Tx, cat *wire.Catalog, device wire.Device, op *opened, now time.Time) (string, error) {
 	id, rev, reg := op.item.ID, op.item.Revision, &op.reg
 	rec, err := s.loadReg(tx, id)
 	exists := err == nil

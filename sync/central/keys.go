@@ -13,9 +13,9 @@ import (
 	"os"
 	"path/filepath"
 
-	bolt "go.etcd.io/bbolt"
 	"golang.org/x/crypto/curve25519"
 
+	"examkiosk/sync/central/store"
 	"examkiosk/sync/seal"
 )
 
@@ -171,7 +171,7 @@ func swapDataKey(dir string) error {
 // cut short is completed or undone at the next start. It returns how many
 // values it re-sealed.
 func RotateDataKey(cfg Config) (int, error) {
-	db, k, err := openDB(cfg.DataDir, cfg.keyDir())
+	db, k, err := openDB(cfg)
 	if err != nil {
 		return 0, err
 	}
@@ -188,7 +188,7 @@ func RotateDataKey(cfg Config) (int, error) {
 		return 0, err
 	}
 	n := 0
-	err = db.Update(func(tx *bolt.Tx) error {
+	err = db.Update(func(tx store.Tx) error {
 		// The blind index is keyed by the data key too.
 		cands := tx.Bucket(bCandidates)
 		nk := &keys{indexKey: indexKeyOf(key)}
@@ -239,11 +239,10 @@ func RotateDataKey(cfg Config) (int, error) {
 		}); err != nil {
 			return err
 		}
-		for _, name := range [][]byte{bAccounts, bThrottle} {
+		// Captchas, password tickets, QR sessions and attempt windows
+		// (minutes long) are dropped too.
+		for _, name := range [][]byte{bAccounts, bThrottle, bCaptchas, bTickets, bQR, bQRTokens, bAttempts} {
 			if err := tx.DeleteBucket(name); err != nil {
-				return err
-			}
-			if _, err := tx.CreateBucket(name); err != nil {
 				return err
 			}
 		}
@@ -256,10 +255,7 @@ func RotateDataKey(cfg Config) (int, error) {
 		if err := tx.DeleteBucket(bCandidates); err != nil {
 			return err
 		}
-		cands, err := tx.CreateBucket(bCandidates)
-		if err != nil {
-			return err
-		}
+		cands = tx.Bucket(bCandidates)
 		for _, kv := range rebuilt {
 			if err := cands.Put(kv[0], kv[1]); err != nil {
 				return err

@@ -11,6 +11,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
+	"examkiosk/sync/central/store"
 	"examkiosk/sync/seal"
 	"examkiosk/sync/wire"
 )
@@ -83,7 +84,7 @@ func TestRotateDataKey(t *testing.T) {
 	id := "0193b2c4-7e1f-7000-8000-000000000002"
 	doc, _ := json.Marshal(wire.Registration{ID: id, Revision: 1, Name: "轮换考生", IDNumber: "11010519491231002X", ExamID: "e1"})
 	h := sha256.Sum256(doc)
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.db.Update(func(tx store.Tx) error {
 		if err := s.storeRevision(tx, id, 1, append(h[:], doc...)); err != nil {
 			return err
 		}
@@ -114,7 +115,7 @@ func TestRotateDataKey(t *testing.T) {
 		if err != nil || got.Name != "轮换考生" {
 			t.Fatalf("%s: document %v", stage, err)
 		}
-		s.db.View(func(tx *bolt.Tx) error {
+		s.db.View(func(tx store.Tx) error {
 			if s.candidateReg(tx, "11010519491231002X", "e1") != id {
 				t.Fatalf("%s: candidate index lost", stage)
 			}

@@ -9,8 +9,7 @@ import (
 	"net/url"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
-
+	"examkiosk/sync/central/store"
 	"examkiosk/sync/provider"
 	"examkiosk/sync/wire"
 )
@@ -47,7 +46,7 @@ func (s *Server) ApplyPaymentNotification(params url.Values) (Order, error) {
 func (s *Server) pay(n provider.PaymentNotification) (Order, error) {
 	now := s.now()
 	var o orderRecord
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.db.Update(func(tx store.Tx) error {
 		if err := getJSON(tx.Bucket(bOrders), n.OutTradeNo, &o); err != nil {
 			return fmt.Errorf("%w: order %s: %w", errPayment, n.OutTradeNo, err)
 		}
@@ -88,7 +87,7 @@ func (s *Server) Order(id string) (Order, error) { return s.order(id) }
 
 func (s *Server) order(id string) (Order, error) {
 	var o orderRecord
-	err := s.db.View(func(tx *bolt.Tx) error { return getJSON(tx.Bucket(bOrders), id, &o) })
+	err := s.db.View(func(tx store.Tx) error { return getJSON(tx.Bucket(bOrders), id, &o) })
 	if err != nil {
 		return Order{}, fmt.Errorf("%w: order %s: %w", errPayment, id, err)
 	}

@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	bolt "go.etcd.io/bbolt"
 
+	"examkiosk/sync/central/store"
 	"examkiosk/sync/wire"
 )
 
@@ -57,7 +57,7 @@ func toRegistration(r regRecord) Registration { return r.Registration }
 // oldest first.
 func (s *Server) Registrations(status string) ([]Registration, error) {
 	var out []Registration
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.db.View(func(tx store.Tx) error {
 		return s.eachReg(tx, func(r regRecord) error {
 			if status == "" || r.Status == status {
 				out = append(out, toRegistration(r))
@@ -72,14 +72,14 @@ func (s *Server) Registrations(status string) ([]Registration, error) {
 // RevisionCount reports how many registration revisions are stored.
 func (s *Server) RevisionCount() (int, error) {
 	n := 0
-	err := s.db.View(func(tx *bolt.Tx) error { n = tx.Bucket(bRevs).Stats().KeyN; return nil })
+	err := s.db.View(func(tx store.Tx) (err error) { n, err = tx.Bucket(bRevs).Count(); return err })
 	return n, err
 }
 
 // Document returns the stored plaintext document of one revision.
 func (s *Server) Document(id string, rev int) (wire.Registration, error) {
 	var reg wire.Registration
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.db.View(func(tx store.Tx) error {
 		_, doc, err := s.loadRevision(tx, id, rev)
 		if err != nil {
 			return fmt.Errorf("registration %s revision %d: %w", id, rev, err)
@@ -109,7 +109,7 @@ func (s *Server) ReviewBy(reviewer, id string, approve bool, reason string) (Reg
 	}
 	now := s.now()
 	var out regRecord
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.db.Update(func(tx store.Tx) error {
 		rec, err := s.loadReg(tx, id)
 		if err != nil {
 			return fmt.Errorf("registration %s: %w", id, err)
@@ -169,7 +169,7 @@ func (s *Server) payURL(orderID string) string {
 	return strings.TrimRight(s.cfg.PublicURL, "/") + "/pay/" + orderID
 }
 
-func (s *Server) setRegStatus(tx *bolt.Tx, o orderRecord, status string, now time.Time) error {
+func (s *Server) setRegStatus(tx store.Tx, o orderRecord, status string, now time.Time) error {
 	rec, err := s.loadReg(tx, o.RegID)
 	if err != nil {
 		return err
@@ -190,7 +190,7 @@ func (s *Server) setRegStatus(tx *bolt.Tx, o orderRecord, status string, now tim
 func (s *Server) ExpireOverdue() (int, error) {
 	now := s.now()
 	n := 0
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.db.Update(func(tx store.Tx) error {
 		n = 0
 		b := tx.Bucket(bOrders)
 		var due []orderRecord
@@ -233,7 +233,7 @@ func (s *Server) handleListRegs(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) getReg(id string) (regRecord, error) {
 	var rec regRecord
-	err := s.db.View(func(tx *bolt.Tx) (err error) { rec, err = s.loadReg(tx, id); return err })
+	err := s.db.View(func(tx store.Tx) (err error) { rec, err = s.loadReg(tx, id); return err })
 	return rec, err
 }
 

@@ -4,8 +4,7 @@ import (
 	"fmt"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
-
+	"examkiosk/sync/central/store"
 	"examkiosk/sync/wire"
 )
 
@@ -23,7 +22,7 @@ const (
 // nothing but making DEMO usable once more.
 func (s *Server) SeedDemo() error {
 	now := s.now()
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.db.Update(func(tx store.Tx) error {
 		if tx.Bucket(bCentres).Get([]byte(DemoCentreID)) == nil {
 			c := wire.Centre{ID: DemoCentreID, Name: DemoCentreName, Address: "127.0.0.1"}
 			if err := putJSON(tx.Bucket(bCentres), c.ID, c); err != nil {

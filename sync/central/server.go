@@ -20,8 +20,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	bolt "go.etcd.io/bbolt"
 
+	"examkiosk/sync/central/store"
 	"examkiosk/sync/provider/sim"
 	"examkiosk/sync/seal"
 	"examkiosk/sync/signing"
@@ -32,20 +32,17 @@ import (
 // Handler, and Close it when done.
 type Server struct {
 	cfg      Config
-	db       *bolt.DB
+	db       store.DB
 	keys     *keys
 	log      *slog.Logger
 	now      func() time.Time
 	verifier *signing.Verifier
-	nonces   *boltNonces
+	nonces   *storeNonces
 	slots    *slots
 	enrols   *attempts
 
-	mu       sync.Mutex
-	qr       map[string]*qrSession // by session id
-	qrTokens map[string]*qrSession // by token
-	captchas map[string]captchaEntry
-	tickets  map[string]passwordTicket // by ticket: a verified identity may set its password
+	mu     sync.Mutex
+	qrWake map[string]*qrWaiters // by QR session id: this node's long polls
 
 	providers map[string]providerKey   // by channel
 	demoSims  map[string]*sim.Provider // by channel, demo mode only
@@ -67,7 +64,7 @@ func Open(cfg Config, opts ...Option) (*Server, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("central config: %w", err)
 	}
-	db, k, err := openDB(cfg.DataDir, cfg.keyDir())
+	db, k, err := openDB(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -75,8 +72,7 @@ func Open(cfg Config, opts ...Option) (*Server, error) {
 		cfg: cfg, db: db, keys: k, log: slog.Default(), now: time.Now,
 		slots:  newSlots(cfg.MaxConcurrent, cfg.MaxConcurrentPerDevice),
 		enrols: &attempts{window: cfg.EnrolWindow, max: cfg.EnrolAttempts},
-		qr:     map[string]*qrSession{}, qrTokens: map[string]*qrSession{}, captchas: map[string]captchaEntry{},
-		tickets: map[string]passwordTicket{},
+		qrWake: map[string]*qrWaiters{},
 	}
 	for _, o := range opts {
 		o(s)
@@ -89,7 +85,7 @@ func Open(cfg Config, opts ...Option) (*Server, error) {
 		db.Close()
 		return nil, fmt.Errorf("central form key: %w", err)
 	}
-	s.nonces = &boltNonces{db: db, now: s.now}
+	s.nonces = &storeNonces{db: db, now: s.now}
 	s.verifier = &signing.Verifier{Keys: s.deviceKey, Nonces: s.nonces, Window: cfg.ClockSkew, Now: s.now}
 	if cfg.Demo {
 		if err := s.SeedDemo(); err != nil {
@@ -247,7 +243,13 @@ func randomID(n int) string {
 // ---- enrolment and devices ----
 
 func (s *Server) handleEnroll(w http.ResponseWriter, r *http.Request) {
-	if !s.enrols.allow(clientHost(r), s.now()) {
+	ok, err := s.allowAttempt(s.enrols, "enrol\x00"+clientHost(r), s.now())
+	if err != nil {
+		s.log.Error("count enrolment attempt", "err", err)
+		writeError(w, http.StatusInternalServerError, wire.ErrCodeInternal, "enrolment failed")
+		return
+	}
+	if !ok {
 		w.Header().Set("Retry-After", strconv.Itoa(int(s.cfg.EnrolWindow.Seconds())))
 		refuse(w, r, http.StatusTooManyRequests, wire.ErrCodeTooManyRequests,
 			"登记尝试过多，请稍后再试 / too many enrolment attempts from this address; wait and try again")
@@ -263,7 +265,7 @@ func (s *Server) handleEnroll(w http.ResponseWriter, r *http.Request) {
 	}
 	now := s.now()
 	var resp wire.EnrollResponse
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err = s.db.Update(func(tx store.Tx) error {
 		var code codeRecord
 		if len(req.Code) > 64 || getJSON(tx.Bucket(bCodes), req.Code, &code) != nil {
 			return errInvalidCode
@@ -328,7 +330,7 @@ func (s *Server) AddCentre(c wire.Centre) error {
 	if c.ID == "" || c.Name == "" {
 		return errors.New("centre needs an id and a name")
 	}
-	return s.db.Update(func(tx *bolt.Tx) error { return putJSON(tx.Bucket(bCentres), c.ID, c) })
+	return s.db.Update(func(tx store.Tx) error { return putJSON(tx.Bucket(bCentres), c.ID, c) })
 }
 
 // NewEnrolmentCode issues a one-time enrolment code for a centre.
@@ -337,7 +339,7 @@ func (s *Server) NewEnrolmentCode(centreID string) (string, time.Time, error) {
 	rand.Read(b)
 	code := strings.ToUpper(hex.EncodeToString(b))
 	exp := s.now().Add(s.cfg.EnrolmentCodeTTL)
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.db.Update(func(tx store.Tx) error {
 		if tx.Bucket(bCentres).Get([]byte(centreID)) == nil {
 			return fmt.Errorf("centre %q does not exist", centreID)
 		}
@@ -352,7 +354,7 @@ func (s *Server) NewEnrolmentCode(centreID string) (string, time.Time, error) {
 // Devices lists enrolled devices with their last heartbeat.
 func (s *Server) Devices() ([]wire.Device, error) {
 	var out []wire.Device
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.db.View(func(tx store.Tx) error {
 		return tx.Bucket(bDevices).ForEach(func(_, v []byte) error {
 			var d wire.Device
 			if err := json.Unmarshal(v, &d); err != nil {
@@ -367,7 +369,7 @@ func (s *Server) Devices() ([]wire.Device, error) {
 
 // Revoke revokes a device: its requests are refused from now on.
 func (s *Server) Revoke(id string) error {
-	return s.db.Update(func(tx *bolt.Tx) error {
+	return s.db.Update(func(tx store.Tx) error {
 		var d wire.Device
 		if err := getJSON(tx.Bucket(bDevices), id, &d); err != nil {
 			return fmt.Errorf("device %s: %w", id, err)
@@ -381,7 +383,7 @@ func (s *Server) Revoke(id string) error {
 
 // SetCatalog replaces the exam catalog, bumping its version.
 func (s *Server) SetCatalog(c wire.Catalog) (int64, error) {
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.db.Update(func(tx store.Tx) error {
 		old, err := loadCatalog(tx)
 		if err != nil {
 			return err
@@ -455,7 +457,7 @@ func (s *Server) handlePutCatalog(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) handleGetCatalog(w http.ResponseWriter, r *http.Request) {
 	var c *wire.Catalog
-	err := s.db.View(func(tx *bolt.Tx) (err error) { c, err = loadCatalog(tx); return err })
+	err := s.db.View(func(tx store.Tx) (err error) { c, err = loadCatalog(tx); return err })
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, wire.ErrCodeInternal, err.Error())
 		return
@@ -472,7 +474,7 @@ func (s *Server) handleHeartbeat(w http.ResponseWriter, r *http.Request, dev str
 		return
 	}
 	now := s.now()
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.db.Update(func(tx store.Tx) error {
 		var d wire.Device
 		if err := getJSON(tx.Bucket(bDevices), dev, &d); err != nil {
 			return err
@@ -497,23 +499,23 @@ func (s *Server) handlePull(w http.ResponseWriter, r *http.Request, dev string, 
 		return
 	}
 	var p wire.Pull
-	err = s.db.View(func(tx *bolt.Tx) error {
+	err = s.db.View(func(tx store.Tx) error {
 		p.Updates = []wire.Update{}
 		last := seq
-		if b := tx.Bucket(bUpdates).Bucket([]byte(dev)); b != nil {
-			c := b.Cursor()
-			for k, v := c.Seek(binary.BigEndian.AppendUint64(nil, seq+1)); k != nil; k, v = c.Next() {
-				if len(p.Updates) == pullLimit {
-					p.More = true
-					break
-				}
-				var u wire.Update
-				if err := json.Unmarshal(v, &u); err != nil {
-					return err
-				}
-				p.Updates = append(p.Updates, u)
-				last = binary.BigEndian.Uint64(k)
+		if err := tx.Bucket(bUpdates, []byte(dev)).Scan(binary.BigEndian.AppendUint64(nil, seq+1), false, func(k, v []byte) error {
+			if len(p.Updates) == pullLimit {
+				p.More = true
+				return store.ErrStop
 			}
+			var u wire.Update
+			if err := json.Unmarshal(v, &u); err != nil {
+				return err
+			}
+			p.Updates = append(p.Updates, u)
+			last = binary.BigEndian.Uint64(k)
+			return nil
+		}); err != nil {
+			return err
 		}
 		cat, err := loadCatalog(tx)
 		if err != nil {

@@ -8,15 +8,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
-
 	"examkiosk/exam"
+	"examkiosk/sync/central/store"
 	"examkiosk/sync/seal"
 	"examkiosk/sync/signing"
 	"examkiosk/sync/wire"
@@ -93,27 +90,21 @@ const (
 
 var errNotFound = errors.New("not found")
 
-// openDB opens central.db in dir with the keys in keyDir, creating both on
-// first use. A store of the first version (sealing key in the database,
-// registrations in plain text) is upgraded in place: its sealing key moves
-// to seal.key and every registration and revision is sealed.
-func openDB(dir, keyDir string) (*bolt.DB, *keys, error) {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, nil, fmt.Errorf("create data dir %s: %w", dir, err)
-	}
-	path := filepath.Join(dir, "central.db")
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 5 * time.Second})
+// openDB opens the central's store (cfg.Database, else central.db in
+// cfg.DataDir) with the keys in cfg.keyDir(), creating both on first use.
+// A store of the first version (sealing key in the database, registrations
+// in plain text) is upgraded in place: its sealing key moves to seal.key
+// and every registration and revision is sealed.
+func openDB(cfg Config) (store.DB, *keys, error) {
+	db, err := openStore(cfg)
 	if err != nil {
-		return nil, nil, fmt.Errorf("open central store %s: %w", path, err)
+		return nil, nil, err
 	}
+	keyDir := cfg.keyDir()
 	var k *keys
 	migrated := false
-	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range append([][]byte{bMeta, bCentres, bCodes, bDevices, bNonces, bRegs, bRevs, bUpdates, bOrders, bAccounts, bCandidates}, authBuckets...) {
-			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
-				return err
-			}
-		}
+	err = db.Update(func(tx store.Tx) error {
+		migrated = false
 		meta := tx.Bucket(bMeta)
 		check := meta.Get(kKeyCheck)
 		if err := finishRotation(keyDir, check); err != nil {
@@ -132,11 +123,13 @@ func openDB(dir, keyDir string) (*bolt.DB, *keys, error) {
 		// New store, or one written before sealing at rest: seal it now.
 		for _, name := range [][]byte{bRegs, bRevs} {
 			b := tx.Bucket(name)
-			var plain [][2][]byte // a cursor must not run while its bucket changes
-			b.ForEach(func(key, v []byte) error {
+			var plain [][2][]byte // a scan must not run while its bucket changes
+			if err := b.ForEach(func(key, v []byte) error {
 				plain = append(plain, [2][]byte{bytes.Clone(key), bytes.Clone(v)})
 				return nil
-			})
+			}); err != nil {
+				return err
+			}
 			for _, kv := range plain {
 				if err := b.Put(kv[0], k.box.Seal(name, kv[0], kv[1])); err != nil {
 					return err
@@ -149,10 +142,12 @@ func openDB(dir, keyDir string) (*bolt.DB, *keys, error) {
 		for _, name := range [][]byte{bAccounts, bThrottle} {
 			b := tx.Bucket(name)
 			var old [][2][]byte
-			b.ForEach(func(key, v []byte) error {
+			if err := b.ForEach(func(key, v []byte) error {
 				old = append(old, [2][]byte{bytes.Clone(key), bytes.Clone(v)})
 				return nil
-			})
+			}); err != nil {
+				return err
+			}
 			for _, kv := range old {
 				if err := b.Delete(kv[0]); err != nil {
 					return err
@@ -180,50 +175,23 @@ func openDB(dir, keyDir string) (*bolt.DB, *keys, error) {
 	})
 	if err != nil {
 		db.Close()
-		return nil, nil, fmt.Errorf("initialise central store %s: %w", path, err)
+		return nil, nil, fmt.Errorf("initialise central store: %w", err)
 	}
 	if migrated {
-		// The plain text of a first-version store is still in its freed
-		// pages: copy the live data to a new file and replace the old one.
-		if db, err = compact(db, path); err != nil {
+		// The plain text of a first-version store is still in freed pages
+		// (or dead rows): rewrite the store without them.
+		if err := db.Compact(); err != nil {
+			db.Close()
 			return nil, nil, err
 		}
 	}
 	return db, k, nil
 }
 
-// compact rewrites the store at path into a fresh file (dropping freed
-// pages and whatever they held), replaces the old file and reopens it.
-func compact(db *bolt.DB, path string) (*bolt.DB, error) {
-	tmp := path + ".compact"
-	os.Remove(tmp)
-	dst, err := bolt.Open(tmp, 0o600, &bolt.Options{Timeout: 5 * time.Second})
-	if err != nil {
-		db.Close()
-		return nil, fmt.Errorf("compact central store %s: %w", path, err)
-	}
-	err = bolt.Compact(dst, db, 64<<20)
-	if cerr := dst.Close(); err == nil {
-		err = cerr
-	}
-	db.Close()
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return nil, fmt.Errorf("compact central store %s: %w", path, err)
-	}
-	if db, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: 5 * time.Second}); err != nil {
-		return nil, fmt.Errorf("reopen central store %s: %w", path, err)
-	}
-	return db, nil
-}
-
 // ---- registrations and revisions: sealed at rest ----
 
 // loadReg returns the current record of a registration (errNotFound).
-func (s *Server) loadReg(tx *bolt.Tx, id string) (regRecord, error) {
+func (s *Server) loadReg(tx store.Tx, id string) (regRecord, error) {
 	var rec regRecord
 	v := tx.Bucket(bRegs).Get([]byte(id))
 	if v == nil {
@@ -237,7 +205,7 @@ func (s *Server) loadReg(tx *bolt.Tx, id string) (regRecord, error) {
 }
 
 // storeReg writes the current record of a registration.
-func (s *Server) storeReg(tx *bolt.Tx, rec regRecord) error {
+func (s *Server) storeReg(tx store.Tx, rec regRecord) error {
 	data, err := json.Marshal(rec)
 	if err != nil {
 		return err
@@ -246,12 +214,12 @@ func (s *Server) storeReg(tx *bolt.Tx, rec regRecord) error {
 }
 
 // eachReg calls f with every registration record.
-func (s *Server) eachReg(tx *bolt.Tx, f func(regRecord) error) error {
+func (s *Server) eachReg(tx store.Tx, f func(regRecord) error) error {
 	return eachRegWith(tx, s.keys.box, f)
 }
 
 // eachRegWith is eachReg with a given box (key rotation has two).
-func eachRegWith(tx *bolt.Tx, box *seal.Box, f func(regRecord) error) error {
+func eachRegWith(tx store.Tx, box *seal.Box, f func(regRecord) error) error {
 	return tx.Bucket(bRegs).ForEach(func(k, v []byte) error {
 		plain, err := box.Open(bRegs, k, v)
 		if err != nil {
@@ -267,7 +235,7 @@ func eachRegWith(tx *bolt.Tx, box *seal.Box, f func(regRecord) error) error {
 
 // loadRevision returns the SHA-256 and the plaintext document of one
 // stored revision (errNotFound).
-func (s *Server) loadRevision(tx *bolt.Tx, id string, rev int) ([32]byte, []byte, error) {
+func (s *Server) loadRevision(tx store.Tx, id string, rev int) ([32]byte, []byte, error) {
 	var h [32]byte
 	k := revKey(id, rev)
 	v := tx.Bucket(bRevs).Get(k)
@@ -286,23 +254,34 @@ func (s *Server) loadRevision(tx *bolt.Tx, id string, rev int) ([32]byte, []byte
 }
 
 // storeRevision stores one revision: value is hash ‖ document.
-func (s *Server) storeRevision(tx *bolt.Tx, id string, rev int, value []byte) error {
+func (s *Server) storeRevision(tx store.Tx, id string, rev int, value []byte) error {
 	k := revKey(id, rev)
 	return tx.Bucket(bRevs).Put(k, s.keys.box.Seal(bRevs, k, value))
 }
 
 // candidateReg returns the id of the candidate's registration for an exam
 // ("" when none), found by a blind index that does not reveal the ID number.
-func (s *Server) candidateReg(tx *bolt.Tx, idNumber, examID string) string {
+func (s *Server) candidateReg(tx store.Tx, idNumber, examID string) string {
 	return string(tx.Bucket(bCandidates).Get(s.keys.blind(idNumber, examID)))
 }
 
 // setCandidateReg records regID as the candidate's registration for an exam.
-func (s *Server) setCandidateReg(tx *bolt.Tx, idNumber, examID, regID string) error {
+func (s *Server) setCandidateReg(tx store.Tx, idNumber, examID, regID string) error {
 	return tx.Bucket(bCandidates).Put(s.keys.blind(idNumber, examID), []byte(regID))
 }
 
-func getJSON(b *bolt.Bucket, key string, v any) error {
+// deleteKeys deletes keys from b (collected by a scan that must not change
+// its bucket).
+func deleteKeys(b store.Bucket, keys []string) error {
+	for _, k := range keys {
+		if err := b.Delete([]byte(k)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func getJSON(b store.Bucket, key string, v any) error {
 	data := b.Get([]byte(key))
 	if data == nil {
 		return errNotFound
@@ -310,7 +289,7 @@ func getJSON(b *bolt.Bucket, key string, v any) error {
 	return json.Unmarshal(data, v)
 }
 
-func putJSON(b *bolt.Bucket, key string, v any) error {
+func putJSON(b store.Bucket, key string, v any) error {
 	data, err := json.Marshal(v)
 	if err != nil {
 		return err
@@ -327,11 +306,8 @@ func revKey(id string, rev int) []byte {
 
 // appendUpdate queues an update for the device that delivered the
 // registration; the kiosk pulls it with its cursor.
-func appendUpdate(tx *bolt.Tx, deviceID string, u wire.Update) error {
-	b, err := tx.Bucket(bUpdates).CreateBucketIfNotExists([]byte(deviceID))
-	if err != nil {
-		return err
-	}
+func appendUpdate(tx store.Tx, deviceID string, u wire.Update) error {
+	b := tx.Bucket(bUpdates, []byte(deviceID))
 	seq, err := b.NextSequence()
 	if err != nil {
 		return err
@@ -346,7 +322,7 @@ func appendUpdate(tx *bolt.Tx, deviceID string, u wire.Update) error {
 // deviceKey implements signing.KeyLookup.
 func (s *Server) deviceKey(_ context.Context, id string) (signing.DeviceKey, error) {
 	var d wire.Device
-	err := s.db.View(func(tx *bolt.Tx) error { return getJSON(tx.Bucket(bDevices), id, &d) })
+	err := s.db.View(func(tx store.Tx) error { return getJSON(tx.Bucket(bDevices), id, &d) })
 	if errors.Is(err, errNotFound) {
 		return signing.DeviceKey{}, signing.ErrUnknownDevice
 	}
@@ -356,17 +332,17 @@ func (s *Server) deviceKey(_ context.Context, id string) (signing.DeviceKey, err
 	return signing.DeviceKey{Public: ed25519.PublicKey(d.PublicKey), Revoked: d.Revoked}, nil
 }
 
-// boltNonces is a signing.NonceStore persisted in bbolt, so that a restart
+// storeNonces is a signing.NonceStore persisted in the store, so that a restart
 // of the central does not reopen the replay window.
-type boltNonces struct {
-	db  *bolt.DB
+type storeNonces struct {
+	db  store.DB
 	now func() time.Time
 }
 
-func (n *boltNonces) Use(_ context.Context, deviceID, nonce string, expires time.Time) (bool, error) {
+func (n *storeNonces) Use(_ context.Context, deviceID, nonce string, expires time.Time) (bool, error) {
 	fresh := false
 	now := n.now()
-	err := n.db.Update(func(tx *bolt.Tx) error {
+	err := n.db.Update(func(tx store.Tx) error {
 		fresh = false
 		b := tx.Bucket(bNonces)
 		k := []byte(deviceID + "\x00" + nonce)
@@ -380,22 +356,23 @@ func (n *boltNonces) Use(_ context.Context, deviceID, nonce string, expires time
 }
 
 // prune drops expired nonces.
-func (n *boltNonces) prune() (int, error) {
+func (n *storeNonces) prune() (int, error) {
 	now := n.now().Unix()
-	dropped := 0
-	err := n.db.Update(func(tx *bolt.Tx) error {
-		c := tx.Bucket(bNonces).Cursor()
-		for k, v := c.First(); k != nil; k, v = c.Next() {
+	var gone []string
+	err := n.db.Update(func(tx store.Tx) error {
+		gone = gone[:0]
+		b := tx.Bucket(bNonces)
+		if err := b.ForEach(func(k, v []byte) error {
 			if len(v) != 8 || int64(binary.BigEndian.Uint64(v)) < now {
-				if err := c.Delete(); err != nil {
-					return err
-				}
-				dropped++
+				gone = append(gone, string(k))
 			}
+			return nil
+		}); err != nil {
+			return err
 		}
-		return nil
+		return deleteKeys(b, gone)
 	})
-	return dropped, err
+	return len(gone), err
 }
 
 func parseCursor(c string) (seq uint64, catVersion int64, err error) {
@@ -419,7 +396,7 @@ func formatCursor(seq uint64, catVersion int64) string {
 	return strconv.FormatUint(seq, 10) + "." + strconv.FormatInt(catVersion, 10)
 }
 
-func loadCatalog(tx *bolt.Tx) (*wire.Catalog, error) {
+func loadCatalog(tx store.Tx) (*wire.Catalog, error) {
 	data := tx.Bucket(bMeta).Get(kCatalog)
 	if data == nil {
 		return &wire.Catalog{}, nil

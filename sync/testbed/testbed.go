@@ -31,9 +31,10 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	berrors "go.etcd.io/bbolt/errors"
 
 	"examkiosk/sync/central"
+	"examkiosk/sync/central/store"
+	"examkiosk/sync/central/store/storetest"
 	"examkiosk/sync/kiosk"
 	"examkiosk/sync/provider"
 	"examkiosk/sync/provider/sim"
@@ -55,13 +56,45 @@ type Central struct {
 	Restarts atomic.Int32
 }
 
+// UseStore points cfg at a fresh store of kind: central.db in a new
+// cfg.DataDir, or a new PostgreSQL database (with cfg.DataDir, when empty
+// or default, a new folder for the keys).
+func UseStore(tb testing.TB, cfg *central.Config, kind storetest.Kind) {
+	tb.Helper()
+	if kind == storetest.Bolt || cfg.DataDir == "" || cfg.DataDir == central.DefaultConfig().DataDir {
+		cfg.DataDir = tb.TempDir()
+	}
+	cfg.Database = ""
+	if kind == storetest.Postgres {
+		cfg.Database = storetest.FreshDatabase(tb)
+	}
+}
+
+// EachStore runs f as a subtest on each store kind, with cfg (the default
+// config) pointed at a fresh store of that kind.
+func EachStore(t *testing.T, f func(t *testing.T, cfg central.Config)) {
+	for _, kind := range storetest.Kinds {
+		t.Run(string(kind), func(t *testing.T) {
+			cfg := central.DefaultConfig()
+			UseStore(t, &cfg, kind)
+			f(t, cfg)
+		})
+	}
+}
+
 // StartCentral opens a central in a temporary directory (cfg.DataDir is
 // replaced when empty or default) with demo data and serves it on
-// 127.0.0.1 until the test ends.
+// 127.0.0.1 until the test ends. A test that names no store (neither
+// cfg.DataDir nor cfg.Database) gets storetest.Default()
+// ($EXAMKIOSK_CENTRAL_STORE).
 func StartCentral(tb testing.TB, cfg central.Config, opts ...central.Option) *Central {
 	tb.Helper()
 	if cfg.DataDir == "" || cfg.DataDir == central.DefaultConfig().DataDir {
-		cfg.DataDir = tb.TempDir()
+		if cfg.Database == "" {
+			UseStore(tb, &cfg, storetest.Default())
+		} else {
+			cfg.DataDir = tb.TempDir()
+		}
 	}
 	cfg.Demo = true
 	if cfg.EnrolAttempts == central.DefaultConfig().EnrolAttempts {
@@ -117,7 +150,7 @@ func (c *Central) Server() *central.Server {
 func (c *Central) With(f func(*central.Server) error) error {
 	var err error
 	for range 500 {
-		if err = f(c.Server()); !errors.Is(err, berrors.ErrDatabaseNotOpen) {
+		if err = f(c.Server()); !errors.Is(err, store.ErrClosed) {
 			return err
 		}
 		time.Sleep(10 * time.Millisecond)

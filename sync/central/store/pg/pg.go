@@ -1,0 +1,426 @@
+// Package pg is the central's store in PostgreSQL (through pgx), for
+// several central nodes on one database. Its schema is versioned by the
+// migrations embedded in the binary, applied at open under an advisory
+// lock; writers are serialised by a transaction-scoped advisory lock, so
+// every node sees the same single-writer order the embedded store gives.
+package pg
+
+import (
+	"bytes"
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"sort"
+	"strconv"
+	"strings"
+	"sync/atomic"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"examkiosk/sync/central/store"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Advisory lock keys (one namespace shared with nothing else in the
+// database): schema migrations, and the single writer.
+const (
+	lockMigrate int64 = 0x45584b_0001 // "EXK" 1
+	lockWrite   int64 = 0x45584b_0002
+)
+
+// scanPage is how many rows a scan reads per query.
+const scanPage = 256
+
+// DB is a store.DB in a PostgreSQL database.
+type DB struct {
+	pool   *pgxpool.Pool
+	closed atomic.Bool
+}
+
+var _ store.DB = (*DB)(nil)
+
+// Open connects to the database at dsn (postgres://…) and applies the
+// migrations it lacks.
+func Open(ctx context.Context, dsn string) (*DB, error) {
+	pool, err := pgxpool.New(ctx, dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open central database: %w", err)
+	}
+	if _, err := Migrate(ctx, pool); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	return &DB{pool: pool}, nil
+}
+
+// Migration is one versioned schema change.
+type Migration struct {
+	Version int
+	Name    string
+	SQL     string
+}
+
+// Migrations returns the embedded migrations in version order.
+func Migrations() ([]Migration, error) {
+	names, err := fs.Glob(migrations, "migrations/*.sql")
+	if err != nil {
+		return nil, err
+	}
+	var out []Migration
+	for _, n := range names {
+		base := strings.TrimPrefix(n, "migrations/")
+		v, err := strconv.Atoi(strings.SplitN(base, "_", 2)[0])
+		if err != nil {
+			return nil, fmt.Errorf("migration %s: file name must start with its version: %w", base, err)
+		}
+		sql, err := migrations.ReadFile(n)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, Migration{Version: v, Name: base, SQL: string(sql)})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Version < out[j].Version })
+	for i := 1; i < len(out); i++ {
+		if out[i].Version == out[i-1].Version {
+			return nil, fmt.Errorf("migrations %s and %s share version %d", out[i-1].Name, out[i].Name, out[i].Version)
+		}
+	}
+	return out, nil
+}
+
+// Migrate applies the embedded migrations the database lacks, each in its
+// own transaction, holding an advisory lock so that nodes starting together
+// apply each once. It returns the names of those it applied.
+func Migrate(ctx context.Context, pool *pgxpool.Pool) ([]string, error) {
+	ms, err := Migrations()
+	if err != nil {
+		return nil, err
+	}
+	conn, err := pool.Acquire(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("migrate central database: %w", err)
+	}
+	defer conn.Release()
+	if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock($1)", lockMigrate); err != nil {
+		return nil, fmt.Errorf("migrate central database: lock: %w", err)
+	}
+	defer conn.Exec(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", lockMigrate)
+	if _, err := conn.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version    integer PRIMARY KEY,
+		name       text NOT NULL,
+		applied_at timestamptz NOT NULL DEFAULT now())`); err != nil {
+		return nil, fmt.Errorf("migrate central database: %w", err)
+	}
+	applied := map[int]bool{}
+	rows, err := conn.Query(ctx, "SELECT version FROM schema_migrations")
+	if err != nil {
+		return nil, fmt.Errorf("migrate central database: %w", err)
+	}
+	for rows.Next() {
+		var v int
+		if err := rows.Scan(&v); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("migrate central database: %w", err)
+		}
+		applied[v] = true
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("migrate central database: %w", err)
+	}
+	var done []string
+	for _, m := range ms {
+		if applied[m.Version] {
+			continue
+		}
+		err := pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
+			if _, err := tx.Exec(ctx, m.SQL); err != nil {
+				return err
+			}
+			_, err := tx.Exec(ctx, "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", m.Version, m.Name)
+			return err
+		})
+		if err != nil {
+			return done, fmt.Errorf("migrate central database: %s: %w", m.Name, err)
+		}
+		done = append(done, m.Name)
+	}
+	return done, nil
+}
+
+func (d *DB) run(access pgx.TxAccessMode, iso pgx.TxIsoLevel, lock bool, f func(store.Tx) error) error {
+	if d.closed.Load() {
+		return store.ErrClosed
+	}
+	ctx := context.Background()
+	err := pgx.BeginTxFunc(ctx, d.pool, pgx.TxOptions{IsoLevel: iso, AccessMode: access}, func(ptx pgx.Tx) error {
+		if lock {
+			if _, err := ptx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", lockWrite); err != nil {
+				return err
+			}
+		}
+		t := &tx{ctx: ctx, tx: ptx, readOnly: access == pgx.ReadOnly}
+		err := f(t)
+		if err == nil {
+			err = t.err
+		}
+		if err == nil {
+			err = t.flush()
+		}
+		return err
+	})
+	if err != nil && d.closed.Load() {
+		return fmt.Errorf("%w: %w", store.ErrClosed, err)
+	}
+	return err
+}
+
+// View implements store.DB: a read-only transaction on one snapshot.
+func (d *DB) View(f func(store.Tx) error) error {
+	return d.run(pgx.ReadOnly, pgx.RepeatableRead, false, f)
+}
+
+// Update implements store.DB: the write lock is taken first, so every
+// statement after it sees all that earlier writers committed.
+func (d *DB) Update(f func(store.Tx) error) error {
+	return d.run(pgx.ReadWrite, pgx.ReadCommitted, true, f)
+}
+
+// Compact implements store.DB: VACUUM FULL rewrites the tables without the
+// dead row versions that held old values.
+func (d *DB) Compact() error {
+	if _, err := d.pool.Exec(context.Background(), "VACUUM FULL kv, kv_seq"); err != nil {
+		return fmt.Errorf("compact central database: %w", err)
+	}
+	return nil
+}
+
+// Close implements store.DB.
+func (d *DB) Close() error {
+	if !d.closed.Swap(true) {
+		d.pool.Close()
+	}
+	return nil
+}
+
+// tx is one transaction; err is the first failure of a Get (which has no
+// error result), returned by View or Update. Puts and deletes wait in
+// pending (read back by Get) and go to the server in one batch before a
+// scan, a count, a bucket deletion or the commit: an ingest batch of 100
+// registrations is then a few round trips instead of hundreds.
+type tx struct {
+	ctx      context.Context
+	tx       pgx.Tx
+	err      error
+	pending  map[string]*write
+	order    []*write
+	readOnly bool
+}
+
+// write is a pending put (value non-nil) or delete (value nil).
+type write struct {
+	bucket, key, value []byte
+}
+
+func (t *tx) stage(bucket, key, value []byte) {
+	if t.pending == nil {
+		t.pending = map[string]*write{}
+	}
+	k := string(bucket) + "\x00\x00" + string(key)
+	if w, ok := t.pending[k]; ok {
+		w.value = value
+		return
+	}
+	w := &write{bucket: bucket, key: bytes.Clone(key), value: value}
+	t.pending[k] = w
+	t.order = append(t.order, w)
+}
+
+// flush sends the pending writes in one batch.
+func (t *tx) flush() error {
+	if len(t.order) == 0 {
+		return nil
+	}
+	var b pgx.Batch
+	for _, w := range t.order {
+		if w.value == nil {
+			b.Queue("DELETE FROM kv WHERE bucket = $1 AND key = $2", w.bucket, w.key)
+		} else {
+			b.Queue(`INSERT INTO kv (bucket, key, value) VALUES ($1, $2, $3)
+				ON CONFLICT (bucket, key) DO UPDATE SET value = EXCLUDED.value`, w.bucket, w.key, w.value)
+		}
+	}
+	t.pending, t.order = nil, nil
+	if err := t.tx.SendBatch(t.ctx, &b).Close(); err != nil {
+		return fmt.Errorf("write: %w", err)
+	}
+	return nil
+}
+
+func (t *tx) fail(err error) {
+	if t.err == nil {
+		t.err = err
+	}
+}
+
+func (t *tx) Bucket(path ...[]byte) store.Bucket {
+	if len(path) == 0 {
+		panic("store: Bucket without a name")
+	}
+	return &bucket{t: t, name: bytes.Join(path, []byte{0})}
+}
+
+func (t *tx) DeleteBucket(name []byte) error {
+	if err := t.flush(); err != nil {
+		return err
+	}
+	prefix := append(bytes.Clone(name), 0)
+	for _, table := range []string{"kv", "kv_seq"} {
+		if _, err := t.tx.Exec(t.ctx, "DELETE FROM "+table+" WHERE bucket = $1 OR substring(bucket FROM 1 FOR $3) = $2",
+			name, prefix, len(prefix)); err != nil {
+			return fmt.Errorf("delete bucket %q: %w", name, err)
+		}
+	}
+	return nil
+}
+
+type bucket struct {
+	t    *tx
+	name []byte
+}
+
+func (b *bucket) Get(key []byte) []byte {
+	if w, ok := b.t.pending[string(b.name)+"\x00\x00"+string(key)]; ok {
+		return w.value
+	}
+	var v []byte
+	err := b.t.tx.QueryRow(b.t.ctx, "SELECT value FROM kv WHERE bucket = $1 AND key = $2", b.name, key).Scan(&v)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		b.t.fail(fmt.Errorf("get %q/%q: %w", b.name, key, err))
+		return nil
+	}
+	if v == nil {
+		v = []byte{}
+	}
+	return v
+}
+
+func (b *bucket) Put(key, value []byte) error {
+	if value == nil {
+		value = []byte{}
+	}
+	if b.t.readOnly {
+		return errors.New("put in a read-only transaction")
+	}
+	b.t.stage(b.name, key, bytes.Clone(value))
+	return nil
+}
+
+func (b *bucket) Delete(key []byte) error {
+	if b.t.readOnly {
+		return errors.New("delete in a read-only transaction")
+	}
+	b.t.stage(b.name, key, nil)
+	return nil
+}
+
+func (b *bucket) ForEach(f func(k, v []byte) error) error {
+	return b.Scan(nil, false, f)
+}
+
+// Scan reads a page of rows at a time (a connection cannot run other
+// statements while a result is open, and f may call Get).
+func (b *bucket) Scan(from []byte, descending bool, f func(k, v []byte) error) error {
+	q := "SELECT key, value FROM kv WHERE bucket = $1 AND key >= $2 ORDER BY key LIMIT $3"
+	first := "SELECT key, value FROM kv WHERE bucket = $1 AND key >= $2 ORDER BY key LIMIT $3"
+	if descending {
+		q = "SELECT key, value FROM kv WHERE bucket = $1 AND key < $2 ORDER BY key DESC LIMIT $3"
+		first = "SELECT key, value FROM kv WHERE bucket = $1 AND key <= $2 ORDER BY key DESC LIMIT $3"
+		if from == nil {
+			first = "SELECT key, value FROM kv WHERE bucket = $1 AND $2::bytea IS NULL ORDER BY key DESC LIMIT $3"
+		}
+	} else {
+		q = "SELECT key, value FROM kv WHERE bucket = $1 AND key > $2 ORDER BY key LIMIT $3"
+		if from == nil {
+			from = []byte{}
+		}
+	}
+	if err := b.t.flush(); err != nil {
+		return err
+	}
+	query, arg := first, from
+	for {
+		rows, err := b.t.tx.Query(b.t.ctx, query, b.name, arg, scanPage)
+		if err != nil {
+			return fmt.Errorf("scan %q: %w", b.name, err)
+		}
+		var page [][2][]byte
+		for rows.Next() {
+			var k, v []byte
+			if err := rows.Scan(&k, &v); err != nil {
+				rows.Close()
+				return fmt.Errorf("scan %q: %w", b.name, err)
+			}
+			if v == nil {
+				v = []byte{}
+			}
+			page = append(page, [2][]byte{k, v})
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("scan %q: %w", b.name, err)
+		}
+		for _, kv := range page {
+			if err := f(kv[0], kv[1]); err != nil {
+				if errors.Is(err, store.ErrStop) {
+					return nil
+				}
+				return err
+			}
+		}
+		if len(page) < scanPage {
+			return nil
+		}
+		query, arg = q, page[len(page)-1][0]
+	}
+}
+
+func (b *bucket) NextSequence() (uint64, error) {
+	var n int64
+	err := b.t.tx.QueryRow(b.t.ctx, `INSERT INTO kv_seq (bucket, n) VALUES ($1, 1)
+		ON CONFLICT (bucket) DO UPDATE SET n = kv_seq.n + 1 RETURNING n`, b.name).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("next sequence of %q: %w", b.name, err)
+	}
+	return uint64(n), nil
+}
+
+func (b *bucket) Count() (int, error) {
+	if err := b.t.flush(); err != nil {
+		return 0, err
+	}
+	var n int
+	if err := b.t.tx.QueryRow(b.t.ctx, "SELECT count(*) FROM kv WHERE bucket = $1", b.name).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count %q: %w", b.name, err)
+	}
+	return n, nil
+}
+
+// MigrateDSN connects to the database at dsn, applies the migrations it
+// lacks (see Migrate) and disconnects.
+func MigrateDSN(ctx context.Context, dsn string) ([]string, error) {
+	pool, err := pgxpool.New(ctx, dsn)
+	if err != nil {
+		return nil, fmt.Errorf("connect: %w", err)
+	}
+	defer pool.Close()
+	return Migrate(ctx, pool)
+}

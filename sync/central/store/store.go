@@ -1,0 +1,71 @@
+// Package store is the central's storage boundary: a transactional store of
+// named buckets of byte keys and values, ordered by key, with nested buckets
+// and per-bucket sequences. The central seals personal data above this
+// boundary, so a store only ever holds sealed values, blind indexes and
+// non-personal records.
+//
+// Two implementations pass the shared suite in storetest: bolt (an embedded
+// bbolt file, the default) and pg (PostgreSQL through pgx, for several
+// central nodes on one database).
+//
+// Writers are serialised (one Update at a time across every node of a
+// store), so a read-modify-write inside Update is atomic; View runs on a
+// consistent snapshot and never blocks writers.
+package store
+
+import "errors"
+
+// ErrClosed is returned (wrapped) by View and Update once the store is
+// closed.
+var ErrClosed = errors.New("store closed")
+
+// ErrStop ends a Scan early without error.
+var ErrStop = errors.New("stop scan")
+
+// DB is an open store.
+type DB interface {
+	// View runs f in a read-only transaction on a consistent snapshot.
+	View(f func(Tx) error) error
+	// Update runs f in a read-write transaction, committed when f returns
+	// nil and rolled back otherwise. Updates are serialised.
+	Update(f func(Tx) error) error
+	// Compact rewrites the store so that values deleted or overwritten
+	// leave nothing behind on disk (as far as the store can ensure).
+	Compact() error
+	// Close closes the store.
+	Close() error
+}
+
+// Tx is a transaction.
+type Tx interface {
+	// Bucket returns the bucket at path (a top-level name, then nested
+	// names). In a read-write transaction missing buckets are created; in a
+	// read-only one a missing bucket reads as empty.
+	Bucket(path ...[]byte) Bucket
+	// DeleteBucket removes a top-level bucket, its nested buckets and its
+	// sequence; it reads as empty afterwards.
+	DeleteBucket(name []byte) error
+}
+
+// Bucket is a set of key/value pairs ordered by key (bytewise).
+type Bucket interface {
+	// Get returns the value of key, nil when absent (an empty value is
+	// non-nil). The value is valid until the transaction ends. A failure
+	// to read fails the transaction: View and Update return it.
+	Get(key []byte) []byte
+	// Put sets key to value.
+	Put(key, value []byte) error
+	// Delete removes key (absent keys are no error).
+	Delete(key []byte) error
+	// ForEach calls f for every pair in key order; f must not change the
+	// bucket (collect the changes and make them afterwards).
+	ForEach(f func(k, v []byte) error) error
+	// Scan calls f for pairs from the first key ≥ from (ascending) or ≤
+	// from (descending; nil from starts at the last key). ErrStop returned
+	// by f ends the scan without error. f must not change the bucket.
+	Scan(from []byte, descending bool, f func(k, v []byte) error) error
+	// NextSequence returns the bucket's next sequence number (1, 2, …).
+	NextSequence() (uint64, error)
+	// Count returns how many keys the bucket holds.
+	Count() (int, error)
+}
