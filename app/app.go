@@ -46,9 +46,9 @@ type Options struct {
 	Preview       *camera.Preview
 	PreviewServer *camera.PreviewServer
 	Face          *face.Engine
-	Sync          *kiosk.Client // nil until enrolled
-	Notify        Notifier      // systemd notifications (READY=1 on the welcome screen); nil: none
-	Quit          func()        // closes the window (the staff console's restart); nil: cannot
+	Sync          *kiosk.Client    // nil until enrolled
+	Notify        Notifier         // systemd notifications (READY=1 on the welcome screen); nil: none
+	Quit          func()           // closes the window (the staff console's restart); nil: cannot
 	Follow        *camera.Follower // demo: the replay camera's person, told the liveness prompts
 	PAD           *face.PAD        // passive presentation-attack detector fused with the liveness challenge
 }
