@@ -21,10 +21,11 @@ func TestDuplicateMarkReachesReviewers(t *testing.T) {
 	d := enrol(t, c)
 	photo := testbed.Photo(320, 440, 90, 3)
 	var req wire.PushRequest
-	for i, id := range []string{"r-first", "r-second"} {
+	first, second := testbed.RegID("first"), testbed.RegID("second")
+	for i, id := range []string{first, second} {
 		r := testbed.Registration(id, 1, d.id.DeviceID, testbed.IDNumber(i), photo)
-		if id == "r-second" {
-			r.Duplicate = &wire.DuplicateSuspect{RegistrationID: "r-first", Distance: 0.21, Threshold: 0.35, Model: "mobilefacenet.onnx"}
+		if id == second {
+			r.Duplicate = &wire.DuplicateSuspect{RegistrationID: first, Distance: 0.21, Threshold: 0.35, Model: "mobilefacenet.onnx"}
 		}
 		sealed, err := seal.Seal(testbed.Doc(r), d.seal)
 		if err != nil {
@@ -42,10 +43,10 @@ func TestDuplicateMarkReachesReviewers(t *testing.T) {
 	}
 	for _, r := range regs {
 		switch {
-		case r.ID == "r-first" && r.Duplicate != nil:
-			t.Errorf("r-first carries a mark it was not given: %+v", r.Duplicate)
-		case r.ID == "r-second" && (r.Duplicate == nil || r.Duplicate.RegistrationID != "r-first" || r.Duplicate.Distance != 0.21):
-			t.Errorf("r-second's mark not kept: %+v", r.Duplicate)
+		case r.ID == first && r.Duplicate != nil:
+			t.Errorf("the first carries a mark it was not given: %+v", r.Duplicate)
+		case r.ID == second && (r.Duplicate == nil || r.Duplicate.RegistrationID != first || r.Duplicate.Distance != 0.21):
+			t.Errorf("the second's mark not kept: %+v", r.Duplicate)
 		}
 	}
 	resp, err := http.Get(c.URL + "/review")
@@ -55,7 +56,7 @@ func TestDuplicateMarkReachesReviewers(t *testing.T) {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	page := string(b)
-	if strings.Count(page, "Duplicate suspected") != 1 || !strings.Contains(page, `/admin/registrations/r-first/photo" alt="matched photo"`) ||
+	if strings.Count(page, "Duplicate suspected") != 1 || !strings.Contains(page, `/admin/registrations/`+first+`/photo" alt="matched photo"`) ||
 		!strings.Contains(page, "0.210") {
 		t.Errorf("review page does not show the mark with the matched photo:\n%s", page)
 	}
