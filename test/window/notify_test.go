@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"examkiosk/device/face/ort"
 	"examkiosk/internal/testenv"
 )
 
@@ -68,6 +69,7 @@ func TestSystemdNotifications(t *testing.T) {
 	defer cancel()
 	kiosk := exec.CommandContext(ctx, bin, "--config", cfg)
 	kiosk.Env = append(os.Environ(), "DISPLAY="+display, "HOME="+work, "XDG_CACHE_HOME="+filepath.Join(work, "cache"),
+		"EXAMKIOSK_ORT_DIR="+filepath.Dir(ort.DefaultLibraryPath()), /* the runtime set-up installed, not the fresh HOME's */
 		"NOTIFY_SOCKET="+sock, "WATCHDOG_USEC="+strconv.FormatInt(interval.Microseconds(), 10), "WATCHDOG_PID="+strconv.Itoa(os.Getpid()))
 	log, _ := os.Create(filepath.Join(work, "kiosk.log"))
 	kiosk.Stdout, kiosk.Stderr = log, log

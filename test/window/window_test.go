@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"examkiosk/device/face/ort"
 	"examkiosk/internal/testenv"
 )
 
@@ -124,7 +125,8 @@ central_url = %q
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	kiosk := exec.CommandContext(ctx, bin, "--config", cfg, "--ready-file", ready)
-	kiosk.Env = append(os.Environ(), "DISPLAY="+display, "HOME="+work, "XDG_CACHE_HOME="+filepath.Join(work, "cache"))
+	kiosk.Env = append(os.Environ(), "DISPLAY="+display, "HOME="+work, "XDG_CACHE_HOME="+filepath.Join(work, "cache"),
+		"EXAMKIOSK_ORT_DIR="+filepath.Dir(ort.DefaultLibraryPath()) /* the runtime set-up installed, not the fresh HOME's */)
 	logPath := filepath.Join(work, "kiosk.log")
 	logFile, _ := os.Create(logPath)
 	kiosk.Stdout, kiosk.Stderr = logFile, logFile

@@ -42,7 +42,7 @@ export function problemsOf(err: unknown): Refusal[] {
 
 /** fieldText is the words of one refused field. */
 export function fieldText(p: Refusal, t: Translate): string {
-  return t(`refusal.${p.code}`, { ...(p.args ?? {}), field: t(`field.${p.field}`) })
+  return t(`refusal.${p.code}`, { ...(p.args ?? {}), field: p.field ? t(`field.${p.field}`) : "" })
 }
 
 /** messageOf returns the words of a rejection in the current language.

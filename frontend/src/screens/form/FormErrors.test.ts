@@ -18,7 +18,7 @@ vi.mock('../../api/kiosk', async (orig) => {
 
 const options = {
   exams: [{ id: 'E1', name: '2026年公务员考试', positions: [{ id: 'P1', name: '综合管理岗' }] }],
-  education: [{ value: 'bachelor', zh: '本科', en: "Bachelor's degree" }],
+  education: ['bachelor'],
   yearFrom: 2020,
   yearTo: 2027,
 }

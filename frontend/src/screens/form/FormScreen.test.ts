@@ -12,7 +12,7 @@ vi.mock('../../api/kiosk', async (orig) => {
 
 const options = {
   exams: [{ id: 'E1', name: '2026年公务员考试', positions: [{ id: 'P1', name: '综合管理岗' }, { id: 'P2', name: '信息技术岗', employer: '市大数据中心' }] }],
-  education: [{ value: 'bachelor', zh: '本科', en: "Bachelor's degree" }],
+  education: ['bachelor'],
   yearFrom: 2020,
   yearTo: 2027,
 }
