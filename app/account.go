@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 
 	"examkiosk/app/registration"
+	"examkiosk/sync/kiosk"
 	"examkiosk/sync/wire"
 )
 
@@ -13,9 +14,9 @@ type CaptchaView struct {
 	Image string `json:"image"` // data: URL of the PNG
 }
 
-// AccountLoginView is the answer to an account login or a first-time
-// password: status ok (the journey moved on), password_not_set (set one
-// first) or wrong_credential, with the central's message.
+// AccountLoginView is the answer to an account login: status ok (the
+// journey moved on) or wrong_credentials (unknown ID number and wrong
+// password alike), with the central's message.
 type AccountLoginView struct {
 	Status  string      `json:"status"`
 	Message string      `json:"message"`
@@ -43,13 +44,68 @@ func (a *JourneyService) AccountLogin(idNumber, password, captchaID, answer stri
 	return a.accountResult(resp, err)
 }
 
-// SetPassword sets the first-time password of an account and logs in.
-func (a *JourneyService) SetPassword(idNumber, name, newPassword, captchaID, answer string) (AccountLoginView, error) {
-	if err := a.accountReady(); err != nil {
-		return AccountLoginView{Journey: a.Journey()}, err
+// SetPassword sets the password of the candidate a QR login just verified
+// (first time, or a forgotten one replaced) with the session's password
+// ticket, then moves on as a login does. A ticket the central no longer
+// takes (expired, used) is dropped: the candidate continues without.
+func (a *JourneyService) SetPassword(newPassword, captchaID, answer string) (JourneyView, error) {
+	if a.sync.Load() == nil {
+		return a.Journey(), refuse("not_enrolled_offline")
 	}
-	resp, err := a.sync.Load().SetPassword(a.context(), wire.SetPasswordRequest{IDNumber: idNumber, Name: name, NewPassword: newPassword, CaptchaID: captchaID, CaptchaAnswer: answer})
-	return a.accountResult(resp, err)
+	a.mu.Lock()
+	j := &a.journey
+	if j.Step() != StepPassword || j.candidate == nil || j.passwordTicket == "" {
+		defer a.mu.Unlock()
+		return a.viewLocked(), refuse("password_not_verified")
+	}
+	ctx, ticket := a.ctx, j.passwordTicket
+	req := wire.SetPasswordRequest{Ticket: ticket, IDNumber: j.candidate.IDNumber, Name: j.candidate.Name,
+		NewPassword: newPassword, CaptchaID: captchaID, CaptchaAnswer: answer}
+	j.Touch(a.opts.Now())
+	a.mu.Unlock()
+
+	_, err := a.sync.Load().SetPassword(ctx, req)
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if j.Step() != StepPassword || j.passwordTicket != ticket {
+		// The session ended (logout, idle timeout) while the central answered.
+		return a.viewLocked(), refuse("login_cancelled")
+	}
+	if err != nil {
+		if kiosk.IsCode(err, wire.ErrCodeForbidden) {
+			j.passwordTicket = ""
+			return a.viewLocked(), refuse("password_ticket_expired").because(err)
+		}
+		return a.viewLocked(), accountRefusal(err)
+	}
+	a.log.Info("account password set after a QR login", "source", j.candidate.Source)
+	err = a.onwardLocked()
+	return a.viewLocked(), err
+}
+
+// SkipPassword leaves the password step without setting one.
+func (a *JourneyService) SkipPassword() (JourneyView, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.journey.Step() != StepPassword {
+		return a.viewLocked(), refuse("step_not_allowed", "from", a.journey.Step(), "to", StepFace)
+	}
+	a.journey.Touch(a.opts.Now())
+	err := a.onwardLocked()
+	return a.viewLocked(), err
+}
+
+// accountRefusal is a failed account request as the UI shows it.
+func accountRefusal(err error) *Refusal {
+	switch {
+	case kiosk.IsCode(err, wire.ErrCodeCaptcha):
+		return refuse("captcha_wrong").because(err)
+	case kiosk.IsCode(err, wire.ErrCodeBadRequest):
+		return refuse("password_weak").because(err)
+	case kiosk.IsCode(err, wire.ErrCodeThrottled):
+		return refuse("account_throttled").because(err)
+	}
+	return refuse("central_unreachable").because(err)
 }
 
 func (a *JourneyService) accountReady() error {
@@ -66,14 +122,14 @@ func (a *JourneyService) accountReady() error {
 
 func (a *JourneyService) accountResult(resp wire.AccountLoginResponse, err error) (AccountLoginView, error) {
 	if err != nil {
-		return AccountLoginView{Journey: a.Journey()}, refuse("central_unreachable").because(err)
+		return AccountLoginView{Journey: a.Journey()}, accountRefusal(err)
 	}
 	v := AccountLoginView{Status: resp.Status, Message: resp.Message}
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if resp.Status == wire.LoginOK && resp.Identity != nil {
 		c := Candidate{Name: resp.Identity.Name, IDNumber: resp.Identity.IDNumber, Source: registration.SourceAccount}
-		if err := a.loginLocked(c); err != nil {
+		if err := a.loginLocked(c, ""); err != nil {
 			v.Journey = a.viewLocked()
 			return v, err
 		}

@@ -29,6 +29,9 @@ type JourneyView struct {
 	Receipt       *RegistrationView  `json:"receipt,omitempty"`
 	Registrations []RegistrationView `json:"registrations"`
 	ResubmitOf    string             `json:"resubmitOf,omitempty"`
+	// CanSetPassword: on the password step, the session holds a ticket the
+	// central has not refused yet (the ticket itself never leaves Go).
+	CanSetPassword bool `json:"canSetPassword"`
 }
 
 // ApplicationForm is what the candidate types on the form screen.
@@ -68,7 +71,8 @@ func (a *JourneyService) Journey() JourneyView {
 
 func (a *core) viewLocked() JourneyView {
 	j := &a.journey
-	v := JourneyView{Step: j.Step(), Candidate: j.candidate, Registrations: []RegistrationView{}, ResubmitOf: j.resubmit, Problems: []face.Problem{}}
+	v := JourneyView{Step: j.Step(), Candidate: j.candidate, Registrations: []RegistrationView{}, ResubmitOf: j.resubmit, Problems: []face.Problem{},
+		CanSetPassword: j.Step() == StepPassword && j.passwordTicket != ""}
 	if j.face != nil && len(j.face.Photo) > 0 {
 		v.Photo = "data:image/jpeg;base64," + base64.StdEncoding.EncodeToString(j.face.Photo)
 		v.Distance, v.Threshold = j.face.Distance, j.face.Threshold
@@ -181,9 +185,9 @@ func (a *core) step(to Step) (JourneyView, error) {
 	return a.viewLocked(), nil
 }
 
-// login establishes the candidate and moves on: to the status screen when
-// they have registrations here, else to the face step.
-func (a *core) loginLocked(c Candidate) error {
+// login establishes the candidate and moves on: to the password step when
+// a QR login handed out a password ticket, else onward (onwardLocked).
+func (a *core) loginLocked(c Candidate, passwordTicket string) error {
 	info, err := registration.ParseIDNumber(c.IDNumber, a.opts.Now())
 	if err != nil {
 		return err // a *registration.FieldError: FormatError sends its code
@@ -193,7 +197,17 @@ func (a *core) loginLocked(c Candidate) error {
 	c.Sex = info.Sex
 	a.journey.candidate = &c
 	a.journey.Touch(a.opts.Now())
-	regs, err := a.opts.Store.ListByCandidate(a.ctx, c.IDNumber)
+	if passwordTicket != "" {
+		a.journey.passwordTicket = passwordTicket
+		return a.journey.Go(StepPassword)
+	}
+	return a.onwardLocked()
+}
+
+// onwardLocked moves a logged-in candidate on: to the status screen when
+// they have registrations here, else to the face step.
+func (a *core) onwardLocked() error {
+	regs, err := a.opts.Store.ListByCandidate(a.ctx, a.journey.candidate.IDNumber)
 	if err != nil {
 		return fmt.Errorf("list registrations: %w", err)
 	}
@@ -217,7 +231,7 @@ func (a *JourneyService) OfflineLogin(name, idNumber string) (JourneyView, error
 	if len([]rune(r.Name)) < 2 {
 		return a.viewLocked(), refuse("name_as_on_id")
 	}
-	err := a.loginLocked(Candidate{Name: r.Name, IDNumber: r.IDNumber, Source: registration.SourceOfflineUnverified})
+	err := a.loginLocked(Candidate{Name: r.Name, IDNumber: r.IDNumber, Source: registration.SourceOfflineUnverified}, "")
 	return a.viewLocked(), err
 }
 
@@ -267,7 +281,8 @@ func (a *JourneyService) StartQRLogin(channel string) (QRLogin, error) {
 }
 
 // PollQRLogin waits (long poll) for the session to change. When the phone
-// confirms, the candidate is logged in and the journey moves on.
+// confirms, the candidate is logged in and the journey moves on: to the
+// password step when the central handed out a password ticket.
 func (a *JourneyService) PollQRLogin(id string) (QRLogin, error) {
 	a.mu.Lock()
 	ctx, run := a.ctx, a.login
@@ -289,7 +304,7 @@ func (a *JourneyService) PollQRLogin(id string) (QRLogin, error) {
 	if s.State == "confirmed" && s.Identity != nil {
 		a.login = nil
 		src := registration.IdentitySource(s.Identity.Source)
-		if err := a.loginLocked(Candidate{Name: s.Identity.Name, IDNumber: s.Identity.IDNumber, Source: src}); err != nil {
+		if err := a.loginLocked(Candidate{Name: s.Identity.Name, IDNumber: s.Identity.IDNumber, Source: src}, s.PasswordTicket); err != nil {
 			return out, err
 		}
 	}

@@ -16,25 +16,30 @@ type Step string
 const (
 	StepWelcome Step = "welcome" // attract screen, open exams, device status
 	StepLogin   Step = "login"   // QR login (Alipay / social-security card) or offline entry
-	StepStatus  Step = "status"  // a returning candidate's registrations
-	StepFace    Step = "face"    // live face guidance and liveness challenge
-	StepPhoto   Step = "photo"   // the ID photo made from the live face, compared with it
-	StepForm    Step = "form"    // the application form
-	StepReview  Step = "review"  // everything once more before submitting
-	StepReceipt Step = "receipt" // submitted: receipt with a status QR
+	// StepPassword follows a confirmed QR login: the verified candidate may
+	// set (or, having forgotten it, reset) the password of their account
+	// for later account logins, or skip it.
+	StepPassword Step = "password"
+	StepStatus   Step = "status"  // a returning candidate's registrations
+	StepFace     Step = "face"    // live face guidance and liveness challenge
+	StepPhoto    Step = "photo"   // the ID photo made from the live face, compared with it
+	StepForm     Step = "form"    // the application form
+	StepReview   Step = "review"  // everything once more before submitting
+	StepReceipt  Step = "receipt" // submitted: receipt with a status QR
 )
 
 // journeyEdges are the only moves between steps; every step may also go
 // back to the welcome screen (log out, idle timeout).
 var journeyEdges = map[Step][]Step{
-	StepWelcome: {StepLogin},
-	StepLogin:   {StepFace, StepStatus},
-	StepStatus:  {StepFace},
-	StepFace:    {StepPhoto},
-	StepPhoto:   {StepFace, StepForm},
-	StepForm:    {StepReview},
-	StepReview:  {StepForm, StepReceipt},
-	StepReceipt: {StepStatus},
+	StepWelcome:  {StepLogin},
+	StepLogin:    {StepPassword, StepFace, StepStatus},
+	StepPassword: {StepFace, StepStatus},
+	StepStatus:   {StepFace},
+	StepFace:     {StepPhoto},
+	StepPhoto:    {StepFace, StepForm},
+	StepForm:     {StepReview},
+	StepReview:   {StepForm, StepReceipt},
+	StepReceipt:  {StepStatus},
 }
 
 // Candidate is the person logged in at the kiosk.
@@ -73,6 +78,11 @@ type Journey struct {
 	resubmit   string                     // registration id when this is a resubmission
 	receipt    *registration.Registration
 	lastActive time.Time
+	// passwordTicket is the central's single-use right, handed out with a
+	// confirmed QR login, to set this candidate's account password. It
+	// lives only here: never stored, logged or sent to the UI, and gone
+	// with the session (Reset) or once the password step is left.
+	passwordTicket string
 }
 
 // Step returns the current step.
@@ -134,6 +144,8 @@ func (j *Journey) Go(to Step) error {
 	switch to {
 	case StepFace, StepStatus:
 		err = need(j.candidate != nil, "nobody is logged in")
+	case StepPassword:
+		err = need(j.candidate != nil && j.passwordTicket != "", "no verified identity to set a password for")
 	case StepPhoto:
 		err = need(j.face != nil && j.face.LivenessPassed && len(j.face.Descriptors) > 0, "the live face check has not passed")
 	case StepForm:
@@ -148,6 +160,9 @@ func (j *Journey) Go(to Step) error {
 	}
 	if to == StepFace {
 		j.face = nil // every face check starts afresh
+	}
+	if from == StepPassword {
+		j.passwordTicket = "" // the step is left: set, skipped or refused
 	}
 	j.step = to
 	return nil

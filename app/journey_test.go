@@ -20,6 +20,11 @@ func TestJourneyMoves(t *testing.T) {
 		{"login needs a candidate for face", func(j *Journey) { j.step = StepLogin }, StepFace, false},
 		{"login to face", func(j *Journey) { j.step, j.candidate = StepLogin, cand }, StepFace, true},
 		{"login to status", func(j *Journey) { j.step, j.candidate = StepLogin, cand }, StepStatus, true},
+		{"password step needs a ticket", func(j *Journey) { j.step, j.candidate = StepLogin, cand }, StepPassword, false},
+		{"login to password", func(j *Journey) { j.step, j.candidate, j.passwordTicket = StepLogin, cand, "t" }, StepPassword, true},
+		{"password to face", func(j *Journey) { j.step, j.candidate = StepPassword, cand }, StepFace, true},
+		{"password to status", func(j *Journey) { j.step, j.candidate = StepPassword, cand }, StepStatus, true},
+		{"password cannot skip to the form", func(j *Journey) { j.step, j.candidate, j.face = StepPassword, cand, passed }, StepForm, false},
 		{"photo needs a passed liveness", func(j *Journey) {
 			j.step, j.candidate, j.face = StepFace, cand, &FaceOutcome{Descriptors: passed.Descriptors}
 		}, StepPhoto, false},
@@ -52,11 +57,11 @@ func TestJourneyMoves(t *testing.T) {
 }
 
 func TestJourneyWelcomeForgetsEverything(t *testing.T) {
-	j := Journey{step: StepReview, candidate: &Candidate{Name: "张三"}, face: &FaceOutcome{Photo: []byte{1}}}
+	j := Journey{step: StepPassword, candidate: &Candidate{Name: "张三"}, face: &FaceOutcome{Photo: []byte{1}}, passwordTicket: "t"}
 	if err := j.Go(StepWelcome); err != nil {
 		t.Fatal(err)
 	}
-	if j.candidate != nil || j.face != nil || j.Step() != StepWelcome {
+	if j.candidate != nil || j.face != nil || j.passwordTicket != "" || j.Step() != StepWelcome {
 		t.Fatalf("personal data kept after returning to welcome: %+v", j)
 	}
 }
@@ -68,6 +73,16 @@ func TestJourneyFaceStartsAfresh(t *testing.T) {
 	}
 	if j.face != nil {
 		t.Fatal("a retake must not keep the previous face outcome")
+	}
+}
+
+func TestJourneyPasswordStepDropsTicket(t *testing.T) {
+	j := Journey{step: StepPassword, candidate: &Candidate{}, passwordTicket: "t"}
+	if err := j.Go(StepFace); err != nil {
+		t.Fatal(err)
+	}
+	if j.passwordTicket != "" {
+		t.Fatal("the ticket must not outlive the password step")
 	}
 }
 

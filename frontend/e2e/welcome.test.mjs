@@ -84,7 +84,7 @@ test('the language switch turns the screen into English', async () => {
   assert.equal(await page.getByRole('heading', { level: 2 }).textContent(), '考试报名自助终端')
 })
 
-test('a QR login confirmed on the phone leads to the live face check', async () => {
+test('a QR login confirmed on the phone leads, past the optional password step, to the live face check', async () => {
   await page.getByTestId('start').click()
   await page.getByTestId('login-alipay').click()
   const qr = page.getByTestId('qr')
@@ -112,7 +112,10 @@ test('a QR login confirmed on the phone leads to the live face check', async () 
     await phoneBrowser.close()
   }
 
-  // The kiosk's long poll sees the confirmation and moves to the face step.
+  // The kiosk's long poll sees the confirmation and offers to set an
+  // account password (optional): skipping it moves on to the face step.
+  await page.getByTestId('password').waitFor({ timeout: 30_000 })
+  await page.getByTestId('password-skip').click()
   await page.getByTestId('face').waitFor({ timeout: 30_000 })
   // The live picture comes from Go (the replay camera's MJPEG stream) …
   await page.waitForFunction(() => {

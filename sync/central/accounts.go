@@ -31,7 +31,7 @@ type captchaEntry struct {
 const captchaTTL = 5 * time.Minute
 
 func (s *Server) handleCaptcha(w http.ResponseWriter, r *http.Request, _ string, _ []byte) {
-	answer := randomDigits(4)
+	answer := s.captchaAnswer()
 	png, err := renderCaptcha(answer)
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, wire.ErrCodeInternal, err.Error())

@@ -47,6 +47,8 @@ type Server struct {
 	providers map[string]providerKey   // by channel
 	demoSims  map[string]*sim.Provider // by channel, demo mode only
 	formKey   []byte                   // HMAC key of anonymous form tokens
+
+	captchaAnswer func() string // the next captcha's answer (4 random digits)
 }
 
 // Option adjusts a Server.
@@ -54,6 +56,12 @@ type Option func(*Server)
 
 // WithClock replaces time.Now (tests).
 func WithClock(now func() time.Time) Option { return func(s *Server) { s.now = now } }
+
+// WithCaptchaAnswers chooses the captchas' answers instead of 4 random
+// digits (tests: a kiosk-side test cannot read the image).
+func WithCaptchaAnswers(next func() string) Option {
+	return func(s *Server) { s.captchaAnswer = next }
+}
 
 // WithLogger sets the logger (slog.Default otherwise).
 func WithLogger(l *slog.Logger) Option { return func(s *Server) { s.log = l } }
@@ -74,6 +82,7 @@ func Open(cfg Config, opts ...Option) (*Server, error) {
 		enrols: &attempts{window: cfg.EnrolWindow, max: cfg.EnrolAttempts},
 		qrWake: map[string]*qrWaiters{},
 	}
+	s.captchaAnswer = func() string { return randomDigits(4) }
 	for _, o := range opts {
 		o(s)
 	}

@@ -612,15 +612,17 @@ func (c *Client) Captcha(ctx context.Context) (wire.Captcha, error) {
 	return cp, err
 }
 
-// AccountLogin logs a candidate in with ID number, password and captcha.
-// Status wire.LoginPasswordNotSet means: first login, call SetPassword.
+// AccountLogin logs a candidate in with ID number, password and captcha;
+// an unknown ID number and a wrong password both answer
+// wire.LoginWrongCredential.
 func (c *Client) AccountLogin(ctx context.Context, req wire.AccountLoginRequest) (wire.AccountLoginResponse, error) {
 	var r wire.AccountLoginResponse
 	err := c.do(ctx, http.MethodPost, "/v1/account/login", req, &r, c.cfg.RequestTimeout)
 	return r, err
 }
 
-// SetPassword sets the first-time password of an account and logs in.
+// SetPassword sets (or resets) the password of the identity a QR login
+// verified, with that login's wire.QRSession.PasswordTicket.
 func (c *Client) SetPassword(ctx context.Context, req wire.SetPasswordRequest) (wire.AccountLoginResponse, error) {
 	var r wire.AccountLoginResponse
 	err := c.do(ctx, http.MethodPost, "/v1/account/password", req, &r, c.cfg.RequestTimeout)

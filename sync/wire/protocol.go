@@ -214,7 +214,6 @@ type SetPasswordRequest struct {
 // Account login outcomes.
 const (
 	LoginOK              = "ok"
-	LoginPasswordNotSet  = "password_not_set" // no longer answered: unknown ID numbers answer wrong_credentials
 	LoginWrongCredential = "wrong_credentials"
 )
 

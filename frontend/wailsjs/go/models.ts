@@ -114,6 +114,7 @@ export namespace app {
 	    receipt?: RegistrationView;
 	    registrations: RegistrationView[];
 	    resubmitOf?: string;
+	    canSetPassword: boolean;
 	
 	    static createFrom(source: any = {}) {
 	        return new JourneyView(source);
@@ -133,6 +134,7 @@ export namespace app {
 	        this.receipt = this.convertValues(source["receipt"], RegistrationView);
 	        this.registrations = this.convertValues(source["registrations"], RegistrationView);
 	        this.resubmitOf = source["resubmitOf"];
+	        this.canSetPassword = source["canSetPassword"];
 	    }
 	
 		convertValues(a: any, classs: any, asMap: boolean = false): any {

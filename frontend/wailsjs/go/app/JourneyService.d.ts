@@ -38,9 +38,11 @@ export function RetakeFace():Promise<app.JourneyView>;
 
 export function SaveForm(arg1:app.ApplicationForm):Promise<app.JourneyView>;
 
-export function SetPassword(arg1:string,arg2:string,arg3:string,arg4:string,arg5:string):Promise<app.AccountLoginView>;
+export function SetPassword(arg1:string,arg2:string,arg3:string):Promise<app.JourneyView>;
 
 export function ShowStatus():Promise<app.JourneyView>;
+
+export function SkipPassword():Promise<app.JourneyView>;
 
 export function StartFaceCheck():Promise<app.FaceSession>;
 

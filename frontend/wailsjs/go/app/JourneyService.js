@@ -74,12 +74,16 @@ export function SaveForm(arg1) {
   return window['go']['app']['JourneyService']['SaveForm'](arg1);
 }
 
-export function SetPassword(arg1, arg2, arg3, arg4, arg5) {
-  return window['go']['app']['JourneyService']['SetPassword'](arg1, arg2, arg3, arg4, arg5);
+export function SetPassword(arg1, arg2, arg3) {
+  return window['go']['app']['JourneyService']['SetPassword'](arg1, arg2, arg3);
 }
 
 export function ShowStatus() {
   return window['go']['app']['JourneyService']['ShowStatus']();
+}
+
+export function SkipPassword() {
+  return window['go']['app']['JourneyService']['SkipPassword']();
 }
 
 export function StartFaceCheck() {
