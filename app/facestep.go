@@ -158,6 +158,7 @@ func (a *core) runFace(ctx context.Context, run *faceRun, live *face.Liveness) {
 		}
 	}
 	var lastSeq uint64
+	attempt := 1
 	for {
 		frame, err := cons.Next(ctx)
 		if err != nil {
@@ -183,6 +184,11 @@ func (a *core) runFace(ctx context.Context, run *faceRun, live *face.Liveness) {
 		}
 		if a.opts.Follow != nil {
 			a.opts.Follow.Prompt(string(st.Action)) // demo: the recorded person hears the prompt
+		}
+		if st.Attempt > attempt {
+			// A failed attempt the candidate may retry: the log says why.
+			a.log.Info("liveness attempt failed", "attempt", attempt, "of", st.Attempts, "reason", st.Reason)
+			attempt = st.Attempt
 		}
 		if g.OK {
 			capture.Add(img, g)

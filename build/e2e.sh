@@ -18,6 +18,11 @@ free_port() { node -e 'const s=require("net").createServer().listen(0,"127.0.0.1
 [ -n "${DISPLAY:-}" ] || start_xvfb
 
 port=$(free_port)
+export E2E_ARTIFACTS=${EXAMKIOSK_ARTIFACTS:-$work}
+mkdir -p "$E2E_ARTIFACTS"
+# The kiosk's log is kept with the artifacts: a face step that fails or
+# needs a second attempt says why there (liveness failed, reason=...).
+log="$E2E_ARTIFACTS/kiosk.log"
 # The embedded demo, as `make run` starts it, with its data in a scratch
 # folder: replay camera (the demo clip from build/setup.sh media), the
 # reference central on 127.0.0.1:8700, enrolment with the demo code.
@@ -28,14 +33,12 @@ clip=$("$BIN" --demo --print-config | sed -n 's/^  device = "replay:\(.*\)"$/\1/
 # Wails' dev build reads these from the environment: serve the built UI
 # from disk with the bindings on this address.
 devserver="127.0.0.1:$port" assetdir="$ROOT/frontend/dist" loglevel=Warning \
-  "$BIN" --demo --data "$work/data" >"$work/kiosk.log" 2>&1 &
+  "$BIN" --demo --data "$work/data" >"$log" 2>&1 &
 pids+=($!)
 
 export E2E_URL="http://127.0.0.1:$port/" E2E_CENTRE="$centre" E2E_CLIP="$(basename "$clip")"
 E2E_VERSION=$("$BIN" --version)
 export E2E_VERSION
-export E2E_ARTIFACTS=${EXAMKIOSK_ARTIFACTS:-$work}
-mkdir -p "$E2E_ARTIFACTS"
 # Every Playwright call is logged (DEBUG=pw:api) to a file, so a failure or
 # a hang shows the last thing the test asked of the browser. No test may run
 # longer than 150 s: a hang fails instead of holding CI.
@@ -43,6 +46,6 @@ if ! (cd "$ROOT/frontend" && DEBUG=pw:api DEBUG_FILE="$E2E_ARTIFACTS/playwright.
   echo "--- last Playwright calls ($E2E_ARTIFACTS/playwright.log)" >&2
   tail -n 40 "$E2E_ARTIFACTS/playwright.log" >&2
   echo "--- kiosk log" >&2
-  tail -n 80 "$work/kiosk.log" >&2
+  tail -n 80 "$log" >&2
   exit 1
 fi

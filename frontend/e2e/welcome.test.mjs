@@ -84,7 +84,7 @@ test('the language switch turns the screen into English', async () => {
   assert.equal(await page.getByRole('heading', { level: 2 }).textContent(), '考试报名自助终端')
 })
 
-test('a QR login confirmed on the phone leads, past the optional password step, to the live face check', async () => {
+test('a QR login confirmed on the phone leads, past the optional password step, through the live face check to the ID photo', async () => {
   await page.getByTestId('start').click()
   await page.getByTestId('login-alipay').click()
   const qr = page.getByTestId('qr')
@@ -117,6 +117,29 @@ test('a QR login confirmed on the phone leads, past the optional password step, 
   await page.getByTestId('password').waitFor({ timeout: 30_000 })
   await page.getByTestId('password-skip').click()
   await page.getByTestId('face').waitFor({ timeout: 30_000 })
+  // Every state the face screen shows, as the candidate sees it, is
+  // recorded in the page: the hint's phase and words, the challenge's
+  // liveness state and its steps marked done.
+  await page.evaluate(() => {
+    window.__face = []
+    const section = document.querySelector('[data-testid=face]')
+    const snap = () => {
+      const hint = section.querySelector('[data-testid=face-hint]')
+      const ol = section.querySelector('[data-testid=challenge]')
+      const s = {
+        phase: hint?.dataset.phase ?? '',
+        hint: hint?.textContent ?? '',
+        state: ol?.dataset.state ?? '',
+        done: ol ? ol.querySelectorAll('li.done').length : 0,
+        steps: ol ? ol.querySelectorAll('li').length : 0,
+        attempt: section.querySelector('.attempts')?.textContent ?? '',
+      }
+      const last = window.__face[window.__face.length - 1]
+      if (!last || JSON.stringify(last) !== JSON.stringify(s)) window.__face.push(s)
+    }
+    snap()
+    new MutationObserver(snap).observe(section, { subtree: true, childList: true, characterData: true, attributes: true })
+  })
   // The live picture comes from Go (the replay camera's MJPEG stream) …
   await page.waitForFunction(() => {
     const img = document.querySelector('[data-testid=preview]')
@@ -127,6 +150,58 @@ test('a QR login confirmed on the phone leads, past the optional password step, 
   const steps = await page.getByTestId('challenge').locator('li').count()
   assert.ok(steps >= 2, `a liveness challenge of at least two actions, got ${steps}`)
   await page.screenshot({ path: join(E2E_ARTIFACTS, 'e2e-face.png') })
+
+  // The demo camera replays the clip following the prompts (app/demofollow.go),
+  // and the liveness check (hold, prompt, act, return per step) with the
+  // passive PAD runs for real: it must pass, then the ID photo is made and
+  // compared, and the journey moves on to the photo step.
+  const photo = page.getByTestId('photo')
+  const failed = page.locator('[data-testid=face-hint][data-phase=failed]')
+  await Promise.race([photo.waitFor({ timeout: 90_000 }), failed.waitFor({ timeout: 90_000 })])
+  const seen = await page.evaluate(() => window.__face)
+  if (!(await photo.isVisible())) {
+    await page.screenshot({ path: join(E2E_ARTIFACTS, 'e2e-face-failed.png') })
+    assert.fail(`the face step failed: ${await failed.textContent()}; seen ${JSON.stringify(seen)}`)
+  }
+  const all = JSON.stringify(seen)
+  const running = seen.filter((s) => s.phase === 'live' && s.state === 'running')
+  assert.ok(running.some((s) => s.hint === '请正视镜头，保持不动'), `the hold hint was shown: ${all}`)
+  const prompts = ['请眨眨眼', '请向左转头', '请向右转头', '请张张嘴']
+  assert.ok(running.some((s) => prompts.includes(s.hint)), `an action prompt was shown: ${all}`)
+  // Steps are marked done one by one; once the liveness has passed every
+  // step is done while the ID photo is made and compared.
+  assert.ok(running.some((s) => s.done >= 1 && s.done < s.steps), `a step marked done while the next runs: ${all}`)
+  const checking = seen.find((s) => s.phase === 'checking')
+  assert.ok(checking, `the screen showed the photo being made: ${all}`)
+  assert.equal(checking.state, 'passed')
+  assert.equal(checking.done, checking.steps)
+  assert.equal(checking.hint, '正在生成证件照并比对，请稍候……')
+  const attempts = [...new Set(seen.map((s) => s.attempt).filter(Boolean))]
+  console.log(`face: ${seen.length} screen states, ${steps} steps, attempts shown: ${JSON.stringify(attempts)}`)
+
+  // The photo step shows the ID photo made from the live frames and its
+  // verdict: either it meets the rules and matches the live face, or it is
+  // refused with the rules it breaks, and then it cannot be used.
+  await page.waitForFunction(() => {
+    const img = document.querySelector('[data-testid=idphoto]')
+    return img && img.complete && img.naturalWidth > 0
+  }, null, { timeout: 10_000 })
+  await page.screenshot({ path: join(E2E_ARTIFACTS, 'e2e-photo.png') })
+  const accept = page.getByTestId('photo-accept')
+  if (await page.getByTestId('photo-ok').isVisible()) {
+    assert.equal(await accept.isEnabled(), true)
+    console.log('photo: accepted')
+  } else {
+    await page.getByTestId('photo-refused').waitFor({ timeout: 1_000 })
+    const problems = page.getByTestId('photo-problems').locator('li')
+    const codes = await problems.evaluateAll((li) => li.map((l) => l.dataset.code))
+    const words = await problems.allTextContents()
+    assert.ok(codes.length >= 1, 'a refused photo names what is wrong')
+    // Each code is worded, not shown as a raw i18n key.
+    for (const w of words) assert.doesNotMatch(w, /^problem\./)
+    assert.equal(await accept.isEnabled(), false)
+    console.log(`photo: refused ${JSON.stringify(codes)} ${JSON.stringify(words)}`)
+  }
 
   await page.getByTestId('logout').click()
   await page.getByTestId('welcome').waitFor({ timeout: 10_000 })
