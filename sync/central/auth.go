@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"strconv"
@@ -106,15 +107,36 @@ func clientHost(r *http.Request) string {
 	return host
 }
 
-// refuse answers without reading the body: the connection is closed after
+// refuse answers a request refused from its headers without keeping its
+// body. A body that has already arrived, or arrives at once, is discarded
+// (at most refuseDrainBytes within refuseDrainTime, into no buffer of its
+// own) so that the client, still writing, reads the answer instead of a
+// connection reset: a kiosk whose clock is off must learn that from the
+// answer. Anything larger or slower is cut: the connection is closed after
 // the answer instead of draining whatever the client still sends.
 func refuse(w http.ResponseWriter, r *http.Request, status int, code, msg string) {
 	if r.ContentLength != 0 {
-		w.Header().Set("Connection", "close")
-		http.NewResponseController(w).SetReadDeadline(time.Now())
+		rc := http.NewResponseController(w)
+		drained := false
+		if r.ContentLength > 0 && r.ContentLength <= refuseDrainBytes {
+			rc.SetReadDeadline(time.Now().Add(refuseDrainTime))
+			n, _ := io.Copy(io.Discard, io.LimitReader(r.Body, refuseDrainBytes))
+			drained = n == r.ContentLength
+		}
+		if !drained {
+			w.Header().Set("Connection", "close")
+		}
+		rc.SetReadDeadline(time.Now())
 	}
 	writeError(w, status, code, msg)
 }
+
+// refuseDrainBytes and refuseDrainTime bound what refuse discards of a
+// refused body (net/http's own bound for unread bodies is 256 KiB).
+const (
+	refuseDrainBytes = 256 << 10
+	refuseDrainTime  = 250 * time.Millisecond
+)
 
 // readBody reads a body of at most limit bytes, allocating as it arrives
 // (never from the announced Content-Length), within the time its length
