@@ -9,7 +9,7 @@ export default {
     positions: '{n} positions',
     start: 'Start registration',
     startHint: 'Scan a QR code (Alipay, social-security card) or use your account',
-    demo: 'Demo mode: the camera plays a recorded person who follows the liveness prompts',
+    demo: 'Demo: recorded person follows the prompts',
     loadFailed: 'Cannot read the exams: {error}. Please ask the centre staff.',
   },
   login: {

@@ -9,7 +9,7 @@ export default {
     positions: '{n} 个岗位',
     start: '开始报名',
     startHint: '扫码（支付宝、电子社保卡）或账号登录',
-    demo: '演示模式：摄像头播放一段按活体提示做动作的录像',
+    demo: '演示模式：录像按提示做动作',
     loadFailed: '无法读取考试信息：{error}。请联系现场工作人员。',
   },
   login: {
