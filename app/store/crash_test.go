@@ -1,15 +1,12 @@
 package store
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -105,40 +102,8 @@ func TestCrashSafety(t *testing.T) {
 	killedWriting := 0
 	start := time.Now()
 	for k := 0; k < kills; k++ {
-		cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChild$", "-test.count=1")
-		cmd.Env = append(os.Environ(), fmt.Sprintf("%s=%s:%d", crashEnv, cfg.Path, k+1))
-		out, err := cmd.StdoutPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		cmd.Stderr = os.Stderr
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		var (
-			mu    sync.Mutex
-			ids   []string
-			fatal string
-		)
-		ready := make(chan struct{})
-		done := make(chan struct{})
-		go func() {
-			defer close(done)
-			sc := bufio.NewScanner(out)
-			for sc.Scan() { // only complete lines: the id was printed after Submit returned
-				line := sc.Text()
-				mu.Lock()
-				switch {
-				case line == "ready":
-					close(ready)
-				case strings.HasPrefix(line, "id ") && len(line) == 3+36:
-					ids = append(ids, line[3:])
-				case strings.Contains(line, "-error"):
-					fatal = line
-				}
-				mu.Unlock()
-			}
-		}()
+		w := startWriter(t, "TestCrashChild", fmt.Sprintf("%s=%s:%d", crashEnv, cfg.Path, k+1), nil)
+		cmd, ready, done := w.cmd, w.ready, w.done
 		// Kill at a random moment: mostly while submitting, sometimes while
 		// the child is still starting or opening the file.
 		var delay time.Duration
@@ -157,15 +122,13 @@ func TestCrashSafety(t *testing.T) {
 		}
 		<-done
 		cmd.Wait()
-		mu.Lock()
+		newIDs, fatal := w.acked()
 		if fatal != "" {
 			t.Fatalf("child %d: %s", k, fatal)
 		}
-		if len(ids) > 0 {
+		if len(newIDs) > 0 {
 			killedWriting++
 		}
-		newIDs := ids
-		mu.Unlock()
 		all = append(all, newIDs...)
 
 		// The file reopens and every returned submission is there and opens.

@@ -1,15 +1,12 @@
 package store
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -95,45 +92,18 @@ func powerCutRound(t *testing.T, cutAfter int, seed uint64) {
 		}
 	})
 	keyFile := filepath.Join(t.TempDir(), "kiosk.key")
-	cmd := exec.Command(os.Args[0], "-test.run=^TestPowerCutChild$", "-test.count=1")
-	cmd.Env = append(os.Environ(), powerCutEnv+"="+filepath.Join(mnt, "kiosk.db")+"|"+keyFile)
-	cmd.Stderr = os.Stderr
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	var (
-		mu    sync.Mutex
-		acked []string
-		fatal string
-	)
 	reached := make(chan struct{})
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			line := sc.Text()
-			mu.Lock()
-			switch {
-			case strings.HasPrefix(line, "id "):
-				acked = append(acked, strings.TrimPrefix(line, "id "))
-				if len(acked) == cutAfter {
-					close(reached)
-				}
-			case strings.HasSuffix(strings.Fields(line + " x")[0], "-error"):
-				fatal = line
-			}
-			mu.Unlock()
+	w := startWriter(t, "TestPowerCutChild", powerCutEnv+"="+filepath.Join(mnt, "kiosk.db")+"|"+keyFile, func(n int) {
+		if n == cutAfter {
+			close(reached)
 		}
-	}()
+	})
+	cmd, done := w.cmd, w.done
 	select {
 	case <-reached:
 	case <-done:
 		cmd.Wait()
+		_, fatal := w.acked()
 		t.Fatalf("writer ended before %d submissions: %s", cutAfter, fatal)
 	case <-time.After(2 * time.Minute):
 		cmd.Process.Kill()
@@ -141,9 +111,7 @@ func powerCutRound(t *testing.T, cutAfter int, seed uint64) {
 	}
 	// The writer goes on submitting, so the cut falls within a transaction.
 	// Acknowledged before the cut: counted first, then the disk is frozen.
-	mu.Lock()
-	before := append([]string(nil), acked...)
-	mu.Unlock()
+	before, _ := w.acked()
 	var kept map[string][]byte
 	if seed == 0 {
 		kept = pc.Cut()
@@ -153,9 +121,7 @@ func powerCutRound(t *testing.T, cutAfter int, seed uint64) {
 		for deadline := time.Now().Add(5 * time.Second); pc.Pending() == 0 && time.Now().Before(deadline); {
 			time.Sleep(50 * time.Microsecond)
 		}
-		mu.Lock()
-		before = append([]string(nil), acked...)
-		mu.Unlock()
+		before, _ = w.acked()
 		sectors, keptSectors := 0, 0
 		kept = pc.CutTorn(func(int) bool {
 			sectors++
@@ -183,7 +149,8 @@ func powerCutRound(t *testing.T, cutAfter int, seed uint64) {
 	if err := os.WriteFile(cfg.Path, kept["kiosk.db"], 0o600); err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("cut after %d acknowledged (%d written), %d syncs, %d bytes kept", len(before), len(acked), syncs, len(kept["kiosk.db"]))
+	written, _ := w.acked()
+	t.Logf("cut after %d acknowledged (%d written), %d syncs, %d bytes kept", len(before), len(written), syncs, len(kept["kiosk.db"]))
 	db, err := bolt.Open(cfg.Path, 0o600, &bolt.Options{Timeout: time.Second})
 	if err != nil {
 		t.Fatalf("the file the disk kept does not open: %v", err)
