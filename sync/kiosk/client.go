@@ -78,18 +78,7 @@ func Enroll(ctx context.Context, cfg Config, code, hostname, version string, hc 
 	if err != nil {
 		return Identity{}, err
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimRight(cfg.CentralURL, "/")+"/v1/enroll", bytes.NewReader(body))
-	if err != nil {
-		return Identity{}, fmt.Errorf("enrol: %w", err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	nonce, err := signing.NewNonce()
-	if err != nil {
-		return Identity{}, err
-	}
-	req.Header.Set(wire.HeaderNonce, nonce)
 	pinned, _ := cfg.answerKey()
-	var resp wire.EnrollResponse
 	// The answer carries the key it is signed with: trust on first use,
 	// unless the configuration pins the key already.
 	key := func(data []byte) ed25519.PublicKey {
@@ -102,9 +91,37 @@ func Enroll(ctx context.Context, cfg Config, code, hostname, version string, hc 
 		}
 		return r.AnswerKey
 	}
-	if _, err := roundTrip(hc, req, nonce, key, &resp); err != nil {
-		return Identity{}, fmt.Errorf("enrol with %s: %w", cfg.CentralURL, err)
+	// The first node that answers enrols the kiosk (the nodes share the
+	// store); a refusal is final, an unreachable node passes to the next.
+	var resp wire.EnrollResponse
+	var central string
+	var errs []error
+	for _, u := range cfg.Centrals() {
+		central = strings.TrimRight(u, "/")
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, central+"/v1/enroll", bytes.NewReader(body))
+		if err != nil {
+			return Identity{}, fmt.Errorf("enrol: %w", err)
+		}
+		req.Header.Set("Content-Type", "application/json")
+		nonce, err := signing.NewNonce()
+		if err != nil {
+			return Identity{}, err
+		}
+		req.Header.Set(wire.HeaderNonce, nonce)
+		_, err = roundTrip(hc, req, nonce, key, &resp)
+		if err == nil {
+			errs = nil
+			break
+		}
+		errs = append(errs, fmt.Errorf("enrol with %s: %w", central, err))
+		if !failsOver(err) || ctx.Err() != nil {
+			break
+		}
 	}
+	if len(errs) > 0 {
+		return Identity{}, errors.Join(errs...)
+	}
+	cfg.CentralURL = central
 	if _, err := seal.PublicKey(resp.SealKey); err != nil || resp.DeviceID == "" || len(resp.AnswerKey) != ed25519.PublicKeySize {
 		return Identity{}, fmt.Errorf("enrol with %s: incomplete answer (device %q, seal key %d bytes, answer key %d bytes)",
 			cfg.CentralURL, resp.DeviceID, len(resp.SealKey), len(resp.AnswerKey))
@@ -149,7 +166,7 @@ func roundTrip(hc *http.Client, req *http.Request, nonce string, answerKey func(
 		return at, nil
 	}
 	if err := json.Unmarshal(data, out); err != nil {
-		return at, fmt.Errorf("decode answer: %w", err)
+		return at, &decodeError{err}
 	}
 	return at, nil
 }
@@ -169,6 +186,9 @@ type State struct {
 	// clock_skew refusal and applied to signatures. Staff should fix the
 	// kiosk clock when it is large.
 	ClockOffset time.Duration `json:"clock_offset"`
+	// Central is the base URL of the central node in use: the one that
+	// answered last (sync.central_urls lists them).
+	Central string `json:"central"`
 }
 
 // Options are the non-configuration inputs of a Client.
@@ -197,7 +217,7 @@ type Client struct {
 	hc      *http.Client
 	log     *slog.Logger
 	opts    Options
-	base    string
+	nodes   *nodes
 
 	kick chan struct{}
 
@@ -241,8 +261,8 @@ func New(cfg Config, id Identity, outbox wire.Outbox, sink wire.Sink, opts Optio
 	}
 	return &Client{
 		cfg: cfg, id: id, sealKey: sk, outbox: outbox, sink: sink, hc: opts.HTTPClient, log: opts.Logger, opts: opts,
-		base: strings.TrimRight(cfg.CentralURL, "/"), kick: make(chan struct{}, 1), batchMax: cfg.BatchMaxItems,
-		state: State{Online: true},
+		nodes: newNodes(cfg.Centrals(), cfg.FailbackAfter, opts.Now), kick: make(chan struct{}, 1), batchMax: cfg.BatchMaxItems,
+		state: State{Online: true, Central: strings.TrimRight(cfg.Centrals()[0], "/")},
 	}, nil
 }
 
@@ -261,13 +281,50 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any, timeo
 	return c.doRaw(ctx, method, path, body, ctype, out, timeout)
 }
 
-// doRaw sends a signed request with the given body.
+// doRaw sends a signed request with the given body to the node in use,
+// and to the next ones in turn while a node fails (failsOver). Each attempt
+// is signed afresh (a new nonce and time: the nodes share the nonces they
+// have seen) and has its own timeout.
 func (c *Client) doRaw(ctx context.Context, method, path string, body []byte, ctype string, out any, timeout time.Duration) error {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, method, c.base+path, bytes.NewReader(body))
+	var errs []error
+	var err error
+	for _, i := range c.nodes.order() {
+		base := c.nodes.urls[i]
+		if err = c.attempt(ctx, base, method, path, body, ctype, out, timeout); !failsOver(err) {
+			if c.nodes.answered(i) {
+				c.log.Info("central node in use", "url", base)
+			}
+			c.mu.Lock()
+			c.state.Central = base
+			c.mu.Unlock()
+			break
+		}
+		c.nodes.failed(i)
+		if len(c.nodes.urls) > 1 {
+			errs = append(errs, fmt.Errorf("%s: %w", base, err))
+			c.log.Debug("central node failed", "url", base, "path", path, "err", err)
+		}
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	c.noteResult(err)
+	if err != nil && len(errs) > 1 {
+		return fmt.Errorf("%s %s: no central node answered: %w", method, path, errors.Join(errs...))
+	}
 	if err != nil {
 		return fmt.Errorf("%s %s: %w", method, path, err)
+	}
+	return nil
+}
+
+// attempt sends one signed request to the node at base.
+func (c *Client) attempt(ctx context.Context, base, method, path string, body []byte, ctype string, out any, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, method, base+path, bytes.NewReader(body))
+	if err != nil {
+		return err
 	}
 	if ctype != "" {
 		req.Header.Set("Content-Type", ctype)
@@ -278,7 +335,6 @@ func (c *Client) doRaw(ctx context.Context, method, path string, body []byte, ct
 	}
 	pinned := ed25519.PublicKey(c.id.AnswerKey)
 	_, err = roundTrip(c.hc, req, req.Header.Get(wire.HeaderNonce), func([]byte) ed25519.PublicKey { return pinned }, out)
-	c.noteResult(err)
 	var ae *APIError
 	if errors.As(err, &ae) && ae.Code == wire.ErrCodeClockSkew && !ae.ServerTime.IsZero() {
 		// The kiosk's clock is off (a drifting RTC on a box offline for
@@ -289,10 +345,7 @@ func (c *Client) doRaw(ctx context.Context, method, path string, body []byte, ct
 		c.mu.Unlock()
 		c.log.Warn("kiosk clock differs from the central's; correcting signatures", "offset", off.Round(time.Second))
 	}
-	if err != nil {
-		return fmt.Errorf("%s %s: %w", method, path, err)
-	}
-	return nil
+	return err
 }
 
 func (c *Client) clockOffset() time.Duration {
@@ -459,7 +512,7 @@ func (c *Client) Heartbeat(ctx context.Context) error {
 	c.state.Queued, c.state.Quarantined = q, qq
 	h.LastSync = c.state.LastSuccess
 	c.mu.Unlock()
-	h.QueueDepth, h.Quarantined, h.At = q, qq, c.opts.Now()
+	h.QueueDepth, h.Quarantined, h.At, h.Central = q, qq, c.opts.Now(), c.nodes.current()
 	var resp wire.HeartbeatResponse
 	return c.do(ctx, http.MethodPost, "/v1/heartbeat", h, &resp, c.cfg.RequestTimeout)
 }

@@ -23,6 +23,16 @@ type Config struct {
 	// real deployment; http:// is accepted only for a loopback address
 	// unless AllowInsecureHTTP is set.
 	CentralURL string `toml:"central_url"`
+	// CentralURLs lists the central's nodes, in order of preference, when
+	// there are several (stateless nodes on one database). It replaces
+	// CentralURL; the client moves to the next node when one fails
+	// (unreachable, timed out, 5xx), stays on the node that answers, and
+	// tries the first again FailbackAfter later. Each URL follows
+	// CentralURL's rules.
+	CentralURLs []string `toml:"central_urls"`
+	// FailbackAfter is how long the client stays on another node before it
+	// tries the first of CentralURLs again.
+	FailbackAfter time.Duration `toml:"failback_after"`
 	// AllowInsecureHTTP allows http:// to a central that is not on
 	// loopback (a test network). Answers are signed either way, but
 	// requests, QR links and logins then travel in the clear.
@@ -65,16 +75,45 @@ func DefaultConfig() Config {
 		BackoffBase:       time.Second,
 		BackoffCap:        5 * time.Minute,
 		QRPollWait:        25 * time.Second,
+		FailbackAfter:     5 * time.Minute,
 	}
+}
+
+// Centrals returns the central's node URLs in order of preference:
+// CentralURLs when set, else CentralURL alone.
+func (c Config) Centrals() []string {
+	if len(c.CentralURLs) > 0 {
+		return c.CentralURLs
+	}
+	return []string{c.CentralURL}
 }
 
 // Validate reports settings that are out of range, naming their keys.
 func (c Config) Validate() error {
 	var errs []error
-	if u, err := url.Parse(c.CentralURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		errs = append(errs, fmt.Errorf("sync.central_url: %q must be an http(s) URL such as https://exam.example.gov.cn", c.CentralURL))
-	} else if u.Scheme == "http" && !c.AllowInsecureHTTP && !isLoopbackHost(u.Hostname()) {
-		errs = append(errs, fmt.Errorf("sync.central_url: %q uses http:// to a host that is not loopback: use https://, or set sync.allow_insecure_http = true on a test network", c.CentralURL))
+	if len(c.CentralURLs) == 0 {
+		if err := c.checkURL(c.CentralURL); err != nil {
+			errs = append(errs, fmt.Errorf("sync.central_url: %w", err))
+		}
+	} else {
+		if c.CentralURL != "" && c.CentralURL != DefaultConfig().CentralURL && c.CentralURL != c.CentralURLs[0] {
+			errs = append(errs, fmt.Errorf("sync.central_url, sync.central_urls: both are set (%q and %d URLs): list every node in central_urls and remove central_url", c.CentralURL, len(c.CentralURLs)))
+		}
+		seen := make(map[string]int, len(c.CentralURLs))
+		for i, u := range c.CentralURLs {
+			key := fmt.Sprintf("sync.central_urls[%d]", i)
+			if err := c.checkURL(u); err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", key, err))
+			}
+			n := strings.TrimRight(u, "/")
+			if j, dup := seen[n]; dup {
+				errs = append(errs, fmt.Errorf("%s: %q is already sync.central_urls[%d]: list each node once", key, u, j))
+			}
+			seen[n] = i
+		}
+	}
+	if c.FailbackAfter < time.Second || c.FailbackAfter > 24*time.Hour {
+		errs = append(errs, fmt.Errorf("sync.failback_after: %s must be between 1s and 24h", c.FailbackAfter))
 	}
 	if _, err := c.answerKey(); err != nil {
 		errs = append(errs, err)
@@ -101,6 +140,18 @@ func (c Config) Validate() error {
 		errs = append(errs, fmt.Errorf("sync.qr_poll_wait: %s must be between 1s and 2m", c.QRPollWait))
 	}
 	return errors.Join(errs...)
+}
+
+// checkURL reports why u cannot be a central's base URL (nil when it can).
+func (c Config) checkURL(u string) error {
+	p, err := url.Parse(u)
+	if err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
+		return fmt.Errorf("%q must be an http(s) URL such as https://exam.example.gov.cn", u)
+	}
+	if p.Scheme == "http" && !c.AllowInsecureHTTP && !isLoopbackHost(p.Hostname()) {
+		return fmt.Errorf("%q uses http:// to a host that is not loopback: use https://, or set sync.allow_insecure_http = true on a test network", u)
+	}
+	return nil
 }
 
 // isLoopbackHost reports whether host is localhost or a loopback IP.

@@ -122,6 +122,9 @@ type Health struct {
 	// Both feed the central's fleet alerts (sync/central/fleet.go).
 	OldestQueued time.Time `json:"oldest_queued,omitzero"`
 	Model        string    `json:"model,omitempty"`
+	// Central is the base URL of the central node the kiosk uses (it may
+	// list several, sync.central_urls).
+	Central string `json:"central,omitempty"`
 }
 
 // HeartbeatResponse answers POST /v1/heartbeat.
