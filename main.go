@@ -119,7 +119,7 @@ func withFlags(cfg app.Config, f flags) app.Config {
 		cfg.Camera.Device = f.camera
 	}
 	if f.central != "" {
-		cfg.Sync.CentralURL = f.central
+		cfg.Sync.CentralURL, cfg.Sync.CentralURLs = f.central, nil
 	}
 	return cfg
 }

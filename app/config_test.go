@@ -7,6 +7,7 @@ import (
 	"examkiosk/device/face"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -86,7 +87,7 @@ func TestLoadConfigDefaults(t *testing.T) {
 	}
 	def := DefaultConfig()
 	if cfg.Kiosk != def.Kiosk || cfg.Camera.Device != def.Camera.Device || cfg.Store.Path != def.Store.Path ||
-		cfg.Sync != def.Sync || cfg.Face.ModelsDir != def.Face.ModelsDir {
+		!reflect.DeepEqual(cfg.Sync, def.Sync) || cfg.Face.ModelsDir != def.Face.ModelsDir {
 		t.Fatalf("got %+v\nwant the defaults %+v", cfg, def)
 	}
 }
@@ -110,6 +111,9 @@ func TestLoadConfigErrors(t *testing.T) {
 		{"camera", "[centre]\nname = \"x\"\n[camera]\ndevice = \"usb0\"\n", "camera", "camera.device"},
 		{"camera size", "[centre]\nname = \"x\"\n[camera]\nwidth = 3\n", "camera", "camera.width"},
 		{"central url", "[centre]\nname = \"x\"\n[sync]\ncentral_url = \"central:8700\"\n", "sync", "sync.central_url"},
+		{"central urls entry", "[centre]\nname = \"x\"\n[sync]\ncentral_urls = [\"https://a.example.cn\", \"central:8700\"]\n", "sync", "sync.central_urls[1]"},
+		{"central urls not a list", "[centre]\nname = \"x\"\n[sync]\ncentral_urls = \"https://a.example.cn\"\n", "sync.central_urls (line 4)", "incompatible types"},
+		{"central url and urls", "[centre]\nname = \"x\"\n[sync]\ncentral_url = \"https://c.example.cn\"\ncentral_urls = [\"https://a.example.cn\"]\n", "sync", "both are set"},
 		{"sync duration", "[centre]\nname = \"x\"\n[sync]\nrequest_timeout = \"soon\"\n", "sync.request_timeout", "time"},
 		{"store limits", "[centre]\nname = \"x\"\n[store.limits]\nmax_photo_bytes = 1\n", "store", "max_photo_bytes"},
 	}

@@ -132,7 +132,11 @@ func diskFree(dir string) (uint64, error) {
 // with a health check of the central. A kiosk works offline, so an
 // unreachable central is a warning, not an error.
 func (a *core) centralItem(ctx context.Context) StatusItem {
-	base := a.opts.Config.Sync.CentralURL
+	// The node in use (sync.central_urls may list several), else the first.
+	base := a.opts.Config.Sync.Centrals()[0]
+	if c := a.sync.Load(); c != nil && c.State().Central != "" {
+		base = c.State().Central
+	}
 	it := checkCentral(ctx, a.client, base)
 	if a.sync.Load() == nil {
 		it.State, it.Code = StateWarn, "not_enrolled"
