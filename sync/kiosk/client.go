@@ -11,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	mrand "math/rand/v2"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -222,7 +223,7 @@ type Client struct {
 	kick chan struct{}
 
 	pushMu   sync.Mutex // one push at a time
-	batchMax int        // shrinks after 413, grows back after success
+	batchMax int        // halves after 413 or a timed-out push, grows back by a tenth after success
 
 	mu    sync.Mutex
 	state State
@@ -424,6 +425,13 @@ func (c *Client) PushBatch(ctx context.Context) (BatchResult, error) {
 		resp.Results = []wire.Result{{ID: items[0].ID, Revision: items[0].Revision, Status: wire.StatusRejected,
 			Reason: "单条报名数据超过中心上限 / item exceeds the central's size limit: " + ae.Message}}
 	} else if err != nil {
+		if timedOut(err) && ctx.Err() == nil && len(items) > 1 {
+			// An overloaded central (every kiosk delivering at once after an
+			// outage) answers late: a smaller batch fits in the timeout, and
+			// an abandoned one is work the central did for nothing.
+			c.batchMax = max(1, len(items)/2)
+			c.log.Warn("push timed out; halving the batch", "items", len(items), "next", c.batchMax)
+		}
 		return res, err
 	}
 	acks := resp.Results[:0:0]
@@ -451,9 +459,18 @@ func (c *Client) PushBatch(ctx context.Context) (BatchResult, error) {
 		return res, fmt.Errorf("record acknowledgements: %w", err)
 	}
 	if c.batchMax < c.cfg.BatchMaxItems {
-		c.batchMax = min(c.cfg.BatchMaxItems, c.batchMax*2)
+		// Additive increase after multiplicative decrease (413 or timeout):
+		// doubling back would resend the batch that failed every other time.
+		c.batchMax = min(c.cfg.BatchMaxItems, c.batchMax+max(1, c.cfg.BatchMaxItems/10))
 	}
 	return res, nil
+}
+
+// timedOut reports whether err (or one of the nodes' errors joined in it)
+// is a request that ran out of time.
+func timedOut(err error) bool {
+	var ne net.Error
+	return errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout())
 }
 
 // Drain pushes batches until the outbox has nothing pending. It stops at

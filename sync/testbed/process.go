@@ -81,6 +81,8 @@ func (n *Node) Start(ctx context.Context) error {
 	}
 	cmd := exec.Command(n.bin, n.args...)
 	cmd.Stdout, cmd.Stderr = logf, logf
+	// Killed with the test binary too, even when its clean-up never runs.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
 		logf.Close()
 		n.mu.Unlock()

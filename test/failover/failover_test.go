@@ -123,7 +123,9 @@ func newEnv(t *testing.T, bin string, pg *pgtest.Cluster, sz season) *env {
 		cfg.CentralURL = ""
 		cfg.CentralURLs = []string{first.URL, second.URL}
 		cfg.FailbackAfter = time.Second
-		cfg.RequestTimeout = time.Second
+		// Long enough for a loaded central (a timed-out push halves the
+		// batch), short enough that the proxy's hung answers cost little.
+		cfg.RequestTimeout = 3 * time.Second
 		cfg.BackoffBase, cfg.BackoffCap = 5*time.Millisecond, 200*time.Millisecond
 		cfg.PullInterval, cfg.HeartbeatInterval = 200*time.Millisecond, time.Second
 		code, err := e.nodes[0].EnrolmentCode(ctx, adminToken, central.DemoCentreID)
