@@ -174,3 +174,12 @@ bin/gremlins:
 
 mutation: bin/gremlins
 	go run ./internal/mutation -gremlins bin/gremlins -out docs/MUTATION.md -min $(MUTATION_MIN) $(MUTATION_PKGS)
+
+# ---- Failover (issue 11, item 5; test/failover) ------------------------------
+# The full season: 10,000 registrations from 20 kiosks through the fault
+# proxy to two `central serve` processes on one throwaway PostgreSQL, a node
+# SIGKILLed mid-drain, then PostgreSQL restarted mid-drain. `make test`
+# (test-go) runs the same test with 1,000 registrations.
+.PHONY: test-failover
+test-failover:
+	EXAMKIOSK_FAILOVER_FULL=1 go test -count=1 -timeout 20m -v -run TestSeasonPeakUnderFaults ./test/failover/
