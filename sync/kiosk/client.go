@@ -14,6 +14,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -396,13 +397,11 @@ func (c *Client) PushBatch(ctx context.Context) (BatchResult, error) {
 		return BatchResult{}, nil
 	}
 	req := wire.PushRequest{Items: make([]wire.SealedItem, len(items))}
+	if err := c.sealAll(items, req.Items); err != nil {
+		return BatchResult{}, err
+	}
 	sent := make(map[[2]any]bool, len(items))
-	for i, it := range items {
-		sealed, err := seal.Seal(it.Doc, c.sealKey)
-		if err != nil {
-			return BatchResult{}, err
-		}
-		req.Items[i] = wire.SealedItem{ID: it.ID, Revision: it.Revision, CandidateKey: it.CandidateKey, Sealed: sealed}
+	for _, it := range items {
 		sent[[2]any{it.ID, it.Revision}] = true
 	}
 	body, err := req.MarshalBinary()
@@ -464,6 +463,30 @@ func (c *Client) PushBatch(ctx context.Context) (BatchResult, error) {
 		c.batchMax = min(c.cfg.BatchMaxItems, c.batchMax+max(1, c.cfg.BatchMaxItems/10))
 	}
 	return res, nil
+}
+
+// sealAll seals each item's document to the central's key into out, on
+// every core: sealing (an X25519 exchange and XSalsa20-Poly1305 over a
+// 40 KB document) was a quarter of a drain's CPU, all on one core.
+func (c *Client) sealAll(items []wire.OutboxItem, out []wire.SealedItem) error {
+	errs := make([]error, len(items))
+	var wg sync.WaitGroup
+	workers := min(runtime.GOMAXPROCS(0), len(items))
+	for w := range workers {
+		wg.Go(func() {
+			for i := w; i < len(items); i += workers {
+				it := items[i]
+				sealed, err := seal.Seal(it.Doc, c.sealKey)
+				if err != nil {
+					errs[i] = fmt.Errorf("seal %s revision %d: %w", it.ID, it.Revision, err)
+					continue
+				}
+				out[i] = wire.SealedItem{ID: it.ID, Revision: it.Revision, CandidateKey: it.CandidateKey, Sealed: sealed}
+			}
+		})
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
 // timedOut reports whether err (or one of the nodes' errors joined in it)
