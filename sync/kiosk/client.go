@@ -301,13 +301,13 @@ func (c *Client) doRaw(ctx context.Context, method, path string, body []byte, ct
 			c.mu.Unlock()
 			break
 		}
+		if ctx.Err() != nil {
+			break // the caller gave up; the node did not fail
+		}
 		c.nodes.failed(i)
 		if len(c.nodes.urls) > 1 {
 			errs = append(errs, fmt.Errorf("%s: %w", base, err))
 			c.log.Debug("central node failed", "url", base, "path", path, "err", err)
-		}
-		if ctx.Err() != nil {
-			break
 		}
 	}
 	c.noteResult(err)

@@ -29,18 +29,22 @@ func newNodes(urls []string, failback time.Duration, now func() time.Time) *node
 }
 
 // order returns the indexes to try for one request: the node in use first
-// and the others after it in list order, or, when the client has been away
-// from the first node for FailbackAfter, the list from the first.
+// and the others after it in list order; when the client has been away from
+// the first node for FailbackAfter, the first node, then the one in use,
+// then the others.
 func (n *nodes) order() []int {
 	n.mu.Lock()
-	start := n.cur
-	if start != 0 && n.now().Sub(n.at) >= n.failback {
-		start = 0
-	}
+	cur := n.cur
+	failback := cur != 0 && n.now().Sub(n.at) >= n.failback
 	n.mu.Unlock()
-	out := make([]int, len(n.urls))
-	for k := range out {
-		out[k] = (start + k) % len(n.urls)
+	out := make([]int, 0, len(n.urls))
+	if failback {
+		out = append(out, 0)
+	}
+	for k := range len(n.urls) {
+		if i := (cur + k) % len(n.urls); !failback || i != 0 {
+			out = append(out, i)
+		}
 	}
 	return out
 }
