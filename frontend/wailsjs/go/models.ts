@@ -863,6 +863,7 @@ export namespace kiosk {
 	    next_attempt: any;
 	    revoked: boolean;
 	    clock_offset: number;
+	    central: string;
 	
 	    static createFrom(source: any = {}) {
 	        return new State(source);
@@ -880,6 +881,7 @@ export namespace kiosk {
 	        this.next_attempt = this.convertValues(source["next_attempt"], null);
 	        this.revoked = source["revoked"];
 	        this.clock_offset = source["clock_offset"];
+	        this.central = source["central"];
 	    }
 	
 		convertValues(a: any, classs: any, asMap: boolean = false): any {
