@@ -231,7 +231,7 @@ func (a *core) identity(ctx context.Context, code string) (*kiosk.Identity, erro
 	defer cancel()
 	id, err := kiosk.Enroll(ectx, cfg.Sync, code, host, a.opts.Version, nil)
 	if err != nil {
-		return nil, fmt.Errorf("enrol with the central at %s: %w", cfg.Sync.CentralURL, err)
+		return nil, fmt.Errorf("enrol with the central: %w", err) // names each URL tried
 	}
 	raw, _ := json.Marshal(syncCentre{Centre: id.Centre, SealKey: id.SealKey, AnswerKey: id.AnswerKey})
 	if err := a.opts.Store.PutSetting(ctx, settingSyncCentre, raw); err != nil {
