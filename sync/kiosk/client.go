@@ -396,27 +396,56 @@ func (c *Client) PushBatch(ctx context.Context) (BatchResult, error) {
 	if len(items) == 0 {
 		return BatchResult{}, nil
 	}
-	req := wire.PushRequest{Items: make([]wire.SealedItem, len(items))}
-	if err := c.sealAll(items, req.Items); err != nil {
+	b, err := c.prepare(items)
+	if err != nil {
 		return BatchResult{}, err
 	}
+	res, _, err := c.send(ctx, b)
+	return res, err
+}
+
+// batch is a push made ready to send: the outbox items, sealed and encoded.
+type batch struct {
+	items []wire.OutboxItem
+	docs  int // the documents' bytes, as Pending counts them
+	body  []byte
+}
+
+// prepare seals items and encodes the push request.
+func (c *Client) prepare(items []wire.OutboxItem) (*batch, error) {
+	req := wire.PushRequest{Items: make([]wire.SealedItem, len(items))}
+	if err := c.sealAll(items, req.Items); err != nil {
+		return nil, err
+	}
+	body, err := req.MarshalBinary()
+	if err != nil {
+		return nil, err
+	}
+	b := &batch{items: items, body: body}
+	for _, it := range items {
+		b.docs += len(it.Doc)
+	}
+	return b, nil
+}
+
+// send pushes a prepared batch and records the central's per-item answers.
+// all reports whether every item of the batch was acknowledged (accepted,
+// duplicate or rejected), so that none of it is pending any more.
+func (c *Client) send(ctx context.Context, b *batch) (res BatchResult, all bool, err error) {
+	items := b.items
 	sent := make(map[[2]any]bool, len(items))
 	for _, it := range items {
 		sent[[2]any{it.ID, it.Revision}] = true
 	}
-	body, err := req.MarshalBinary()
-	if err != nil {
-		return BatchResult{}, err
-	}
 	start := time.Now()
 	var resp wire.PushResponse
-	err = c.doRaw(ctx, http.MethodPost, "/v1/push", body, wire.PushContentType, &resp, c.cfg.RequestTimeout)
-	res := BatchResult{Sent: len(items), Latency: time.Since(start)}
+	err = c.doRaw(ctx, http.MethodPost, "/v1/push", b.body, wire.PushContentType, &resp, c.cfg.RequestTimeout)
+	res = BatchResult{Sent: len(items), Latency: time.Since(start)}
 	if IsCode(err, wire.ErrCodeTooLarge) {
 		if len(items) > 1 {
 			c.batchMax = max(1, len(items)/2)
 			c.log.Warn("central refused batch as too large; halving", "items", len(items), "next", c.batchMax)
-			return res, err
+			return res, false, err
 		}
 		// A single item the central will never take: quarantine it for staff.
 		var ae *APIError
@@ -431,11 +460,13 @@ func (c *Client) PushBatch(ctx context.Context) (BatchResult, error) {
 			c.batchMax = max(1, len(items)/2)
 			c.log.Warn("push timed out; halving the batch", "items", len(items), "next", c.batchMax)
 		}
-		return res, err
+		return res, false, err
 	}
 	acks := resp.Results[:0:0]
+	acked := make(map[[2]any]bool, len(items))
 	for _, r := range resp.Results {
-		if !sent[[2]any{r.ID, r.Revision}] {
+		k := [2]any{r.ID, r.Revision}
+		if !sent[k] {
 			continue // never trust an answer for something not sent
 		}
 		switch r.Status {
@@ -450,19 +481,20 @@ func (c *Client) PushBatch(ctx context.Context) (BatchResult, error) {
 			continue
 		}
 		acks = append(acks, r)
+		acked[k] = true
 	}
 	if len(acks) == 0 {
-		return res, errNothingAcked
+		return res, false, errNothingAcked
 	}
 	if err := c.outbox.Ack(ctx, acks); err != nil {
-		return res, fmt.Errorf("record acknowledgements: %w", err)
+		return res, false, fmt.Errorf("record acknowledgements: %w", err)
 	}
 	if c.batchMax < c.cfg.BatchMaxItems {
 		// Additive increase after multiplicative decrease (413 or timeout):
 		// doubling back would resend the batch that failed every other time.
 		c.batchMax = min(c.cfg.BatchMaxItems, c.batchMax+max(1, c.cfg.BatchMaxItems/10))
 	}
-	return res, nil
+	return res, len(acked) == len(sent), nil
 }
 
 // sealAll seals each item's document to the central's key into out, on
@@ -498,19 +530,79 @@ func timedOut(err error) bool {
 
 // Drain pushes batches until the outbox has nothing pending. It stops at
 // the first error (Run retries with backoff).
-func (c *Client) Drain(ctx context.Context) error {
+func (c *Client) Drain(ctx context.Context) error { return c.DrainEach(ctx, nil) }
+
+// DrainEach is Drain calling each (when not nil) with every batch's result.
+// While one batch is at the central, the next is read from the outbox and
+// sealed; it is sent only once the first is fully acknowledged (otherwise
+// it is read again), so items still go oldest first, one batch at a time.
+func (c *Client) DrainEach(ctx context.Context, each func(BatchResult)) error {
+	c.pushMu.Lock()
+	defer c.pushMu.Unlock()
+	var cur *batch
 	for {
-		res, err := c.PushBatch(ctx)
+		if cur == nil {
+			items, err := c.outbox.Pending(ctx, c.batchMax, c.cfg.BatchMaxBytes)
+			if err != nil {
+				return fmt.Errorf("read outbox: %w", err)
+			}
+			if len(items) == 0 {
+				return nil
+			}
+			if cur, err = c.prepare(items); err != nil {
+				return err
+			}
+		}
+		type ahead struct {
+			b   *batch
+			err error
+		}
+		next := make(chan ahead, 1)
+		limit := c.batchMax
+		go func() {
+			b, err := c.prepareAfter(ctx, cur, limit)
+			next <- ahead{b, err}
+		}()
+		res, all, err := c.send(ctx, cur)
+		n := <-next
+		if each != nil && res.Sent > 0 {
+			each(res)
+		}
 		if err != nil {
 			return err
-		}
-		if res.Sent == 0 {
-			return nil
 		}
 		if err := ctx.Err(); err != nil {
 			return err
 		}
+		cur = nil
+		if all && n.err == nil && n.b != nil {
+			cur = n.b
+		}
 	}
+}
+
+// prepareAfter reads and prepares the batch that follows b in the outbox
+// (up to limit items), or returns nil when the outbox does not start with
+// b's items any more or holds nothing after them.
+func (c *Client) prepareAfter(ctx context.Context, b *batch, limit int) (*batch, error) {
+	items, err := c.outbox.Pending(ctx, len(b.items)+limit, b.docs+c.cfg.BatchMaxBytes)
+	if err != nil || len(items) <= len(b.items) {
+		return nil, err
+	}
+	for i, it := range b.items {
+		if items[i].ID != it.ID || items[i].Revision != it.Revision {
+			return nil, nil
+		}
+	}
+	rest, size := items[len(b.items):], 0
+	for i, it := range rest {
+		if i > 0 && size+len(it.Doc) > c.cfg.BatchMaxBytes {
+			rest = rest[:i]
+			break
+		}
+		size += len(it.Doc)
+	}
+	return c.prepare(rest)
 }
 
 // Pull fetches review decisions, payment status and catalog changes since

@@ -262,7 +262,7 @@ func TestFailoverNotOnRefusal(t *testing.T) {
 }
 
 // The fault proxy of TestDeliveryUnderFaults between a kiosk and two nodes
-// on one PostgreSQL, the first node restarted every 40 requests: every
+// on one PostgreSQL, the first node restarted every 8 requests: every
 // revision arrives exactly once, whichever node took it.
 func TestDeliveryUnderFaultsTwoNodes(t *testing.T) {
 	n := 1000
@@ -281,7 +281,9 @@ func TestDeliveryUnderFaultsTwoNodes(t *testing.T) {
 	}
 	ob, sink := newMemOutbox(), &memSink{}
 	queue(ob, id.DeviceID, testbed.Photo(300, 420, 60, 4), 0, n)
-	ft := testbed.NewFaultTransport(7, testbed.DefaultFaults, a)
+	faults := testbed.DefaultFaults
+	faults.RestartEvery = 8 // node A restarts several times even in a short run
+	ft := testbed.NewFaultTransport(7, faults, a)
 	hc := newHostCounter(ft)
 	client, err := kiosk.New(cfg, id, ob, sink, kiosk.Options{HTTPClient: &http.Client{Transport: hc}, Logger: testbed.Quiet()})
 	if err != nil {

@@ -508,22 +508,19 @@ func processCPU() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-// Drain pushes batches until client has nothing left to send, adding the
+// Drain drains client (Client.DrainEach: the next batch is prepared while
+// one is at the central) until it has nothing left to send, adding the
 // time and each batch's latency to d.
 func (d *DrainStats) Drain(tb testing.TB, ctx context.Context, client *kiosk.Client) {
 	tb.Helper()
 	start, cpu := time.Now(), processCPU()
 	defer func() { d.CPU += processCPU() - cpu }()
-	for {
-		res, err := client.PushBatch(ctx)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		if res.Sent == 0 {
-			break
-		}
+	err := client.DrainEach(ctx, func(res kiosk.BatchResult) {
 		d.Items += res.Sent
 		d.Batches = append(d.Batches, res.Latency)
+	})
+	if err != nil {
+		tb.Fatal(err)
 	}
 	d.Total += time.Since(start)
 }
