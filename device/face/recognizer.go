@@ -120,24 +120,8 @@ func Distance(a, b Descriptor) (float64, error) {
 	if a.Model != b.Model || a.Kind != b.Kind || len(a.Vec) != len(b.Vec) || len(a.Vec) == 0 {
 		return math.Inf(1), fmt.Errorf("%w: %s (%d-D) and %s (%d-D)", ErrModelMismatch, a.Model, len(a.Vec), b.Model, len(b.Vec))
 	}
-	if kinds[a.Kind].cosine {
-		var dot, na, nb float64
-		for i := range a.Vec {
-			dot += float64(a.Vec[i]) * float64(b.Vec[i])
-			na += float64(a.Vec[i]) * float64(a.Vec[i])
-			nb += float64(b.Vec[i]) * float64(b.Vec[i])
-		}
-		if na == 0 || nb == 0 {
-			return 1, nil
-		}
-		return 1 - dot/math.Sqrt(na*nb), nil
-	}
-	var s float64
-	for i := range a.Vec {
-		d := float64(a.Vec[i] - b.Vec[i])
-		s += d * d
-	}
-	return math.Sqrt(s), nil
+	k, _ := calib.LookupKind(string(a.Kind))
+	return k.Distance(a.Vec, b.Vec), nil
 }
 
 // Fuse averages descriptors of one model into one (the mean of several

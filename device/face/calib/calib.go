@@ -146,3 +146,27 @@ func SearchFAR(target float64, n int) float64 { return target / float64(max(n, 1
 func (m Model) SearchThreshold(target float64, n int) float64 {
 	return math.Min(m.ThresholdAt(SearchFAR(target, n)), m.ThresholdAt(target))
 }
+
+// Distance is the distance between two descriptors of one kind and size:
+// cosine distance (1 − cos, in [0, 2]) for cosine kinds, Euclidean
+// otherwise. A zero vector is at cosine distance 1 from everything.
+func (k Kind) Distance(a, b []float32) float64 {
+	if k.Cosine {
+		var dot, na, nb float64
+		for i := range a {
+			dot += float64(a[i]) * float64(b[i])
+			na += float64(a[i]) * float64(a[i])
+			nb += float64(b[i]) * float64(b[i])
+		}
+		if na == 0 || nb == 0 {
+			return 1
+		}
+		return 1 - dot/math.Sqrt(na*nb)
+	}
+	var s float64
+	for i := range a {
+		d := float64(a[i] - b[i])
+		s += d * d
+	}
+	return math.Sqrt(s)
+}

@@ -9,18 +9,7 @@ import (
 )
 
 // exactDistance is the model's distance on float vectors.
-func exactDistance(k calib.Kind, a, b []float32) float64 {
-	var dot, na, nb float64
-	for i := range a {
-		dot += float64(a[i]) * float64(b[i])
-		na += float64(a[i]) * float64(a[i])
-		nb += float64(b[i]) * float64(b[i])
-	}
-	if k.Cosine {
-		return 1 - dot/math.Sqrt(na*nb)
-	}
-	return math.Sqrt(max(na+nb-2*dot, 0))
-}
+func exactDistance(k calib.Kind, a, b []float32) float64 { return k.Distance(a, b) }
 
 // randomFaces makes n vectors of a kind: Gaussian, scaled like real
 // descriptors (unit norm for cosine kinds, about 0.6 for dlib's).
