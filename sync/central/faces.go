@@ -389,15 +389,29 @@ func (f *faceSearch) load() (uint64, error) {
 	for range runtime.GOMAXPROCS(0) {
 		wg.Go(func() {
 			for b := range work {
+				refs := make(map[string][]faceindex.Ref, 1)
+				vecs := make(map[string][][]float32, 1)
 				for _, kv := range b {
 					r, err := f.open(kv.k, kv.v)
-					if err == nil {
-						err = f.idx.Add(r.Model, faceindex.Ref{Seq: r.Seq, Person: f.person(r.IDNumber)}, r.Vec)
-					}
 					if err != nil {
 						failMu.Lock()
 						failed = cmp.Or(failed, err)
 						failMu.Unlock()
+						continue
+					}
+					refs[r.Model] = append(refs[r.Model], faceindex.Ref{Seq: r.Seq, Person: f.person(r.IDNumber)})
+					vecs[r.Model] = append(vecs[r.Model], r.Vec)
+				}
+				for model := range refs {
+					if err := f.idx.AddMany(model, refs[model], vecs[model]); err != nil {
+						// One refused vector: add the rest one by one.
+						for i := range refs[model] {
+							if err := f.idx.Add(model, refs[model][i], vecs[model][i]); err != nil {
+								failMu.Lock()
+								failed = cmp.Or(failed, err)
+								failMu.Unlock()
+							}
+						}
 					}
 				}
 			}
