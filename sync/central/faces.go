@@ -25,22 +25,23 @@ import (
 //
 // Every ingested registration that carries a face descriptor
 // (wire.Registration.Face) has it stored, sealed, under the next sequence
-// number of the faces bucket, and searched among the faces of every other
-// ID number made by the same recognition model, at the model's 1:N
-// threshold for the number of faces held (calib: the kiosk's numbers). A
-// match marks both registrations "duplicate suspected" for the reviewers
-// (Registration.FaceMatches); nothing is refused.
+// number of the faces bucket, with a "search pending" entry, in the ingest
+// transaction: ingest stays as fast as without faces. Each node's searcher
+// then takes the pending faces, searches each among the faces of every
+// other ID number made by the same recognition model, at the model's 1:N
+// threshold for the number of faces held (calib: the kiosk's numbers), and
+// in one write transaction marks both registrations of every match
+// "duplicate suspected" for the reviewers (Registration.FaceMatches) and
+// clears the entry. Nothing is refused; the review page says "search
+// pending" until then (milliseconds to seconds).
 //
-// Each node searches an in-memory index (faceindex) that it loads from the
-// store in the background at start. Writers are serialised across every
-// node of a store, so inside the ingest transaction the node first reads
-// the faces committed since its last look (by any node) into the index:
-// a search always sees every face committed before it. Faces written by
-// the running transaction are searched from a short list and reach the
-// index only once committed. While the index is still loading, a face is
-// stored with a "search pending" entry and the registration shows it; when
-// the load ends the node searches the pending faces and marks what they
-// match (any node may do it; the entries live in the store).
+// The searcher keeps an in-memory index (faceindex), loaded from the store
+// in the background at start and brought up to date from a snapshot
+// before each round with the faces any node committed since. Two faces of
+// one person committed close together are found either way: each is
+// searched in a snapshot that holds the other, or the later one's search
+// holds the earlier. Several nodes may search the same pending face; the
+// marks are idempotent and the entry is cleared once.
 var (
 	bFaces       = []byte("faces")         // sequence → sealed face record
 	bFacePending = []byte("faces_pending") // sequence of faces not yet searched
@@ -112,15 +113,15 @@ type faceSearch struct {
 	target float64 // overall false-accept rate per search
 
 	ready  atomic.Bool
-	loaded chan struct{} // closed when the index is loaded and pending faces searched
+	loaded chan struct{} // closed when the index is loaded
 	gate   chan struct{} // tests: the load waits for it when set
+	wake   chan struct{} // a face was stored: search soon
+	done   chan struct{} // closed by stop
+	once   sync.Once
 
-	mu      sync.Mutex
-	next    uint64   // first sequence not yet read into idx
-	tx      store.Tx // the write transaction whose faces are in txFaces
-	txFirst uint64   // its first face's sequence
-	txFaces []faceRecord
-	stats   FaceIndexStats
+	mu    sync.Mutex // serialises catch-up and rounds
+	next  uint64     // first sequence not yet read into idx
+	stats FaceIndexStats
 }
 
 // FaceIndexStats describes a node's face index.
@@ -132,13 +133,8 @@ type FaceIndexStats struct {
 }
 
 func newFaceSearch(s *Server) *faceSearch {
-	return &faceSearch{s: s, idx: faceindex.New(0), target: calib.DefaultTargetFAR, loaded: make(chan struct{})}
-}
-
-// person is a keyed hash of an ID number: faces of one person are never
-// each other's duplicates.
-func (f *faceSearch) person(idNumber string) uint64 {
-	return binary.BigEndian.Uint64(f.s.keys.blind(idNumber, "\x00face"))
+	return &faceSearch{s: s, idx: faceindex.New(0), target: calib.DefaultTargetFAR,
+		loaded: make(chan struct{}), wake: make(chan struct{}, 1), done: make(chan struct{})}
 }
 
 func (f *faceSearch) put(tx store.Tx, r faceRecord) error {
@@ -190,10 +186,10 @@ func searchable(d *wire.FaceDescriptor) error {
 }
 
 // CheckAndMark stores the face of rec (the registration's current
-// revision, about to be stored by the caller in tx) and searches it among
-// the faces of other ID numbers: a match is recorded on rec and on the
-// matched registration. A face that cannot be searched is logged and left
-// out; only store failures return an error.
+// revision, about to be stored by the caller in tx) for the node's
+// searcher, which marks rec and the registrations it matches: rec shows
+// "search pending" until then. A face that cannot be searched is logged
+// and left out; only store failures return an error.
 func (f *faceSearch) CheckAndMark(tx store.Tx, rec *regRecord, d *wire.FaceDescriptor) error {
 	if d == nil {
 		return nil
@@ -206,44 +202,27 @@ func (f *faceSearch) CheckAndMark(tx store.Tx, rec *regRecord, d *wire.FaceDescr
 	if err != nil {
 		return err
 	}
-	r := faceRecord{Seq: seq, RegID: rec.ID, IDNumber: rec.IDNumber, Model: d.Model, Vec: d.Vec}
-	if err := f.put(tx, r); err != nil {
+	if err := f.put(tx, faceRecord{Seq: seq, RegID: rec.ID, IDNumber: rec.IDNumber, Model: d.Model, Vec: d.Vec}); err != nil {
 		return err
 	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.tx != tx {
-		f.tx, f.txFirst, f.txFaces = tx, seq, nil
+	rec.FaceSearchPending = true
+	select {
+	case f.wake <- struct{}{}:
+	default:
 	}
-	if !f.ready.Load() {
-		rec.FaceSearchPending = true
-		f.txFaces = append(f.txFaces, r)
-		return tx.Bucket(bFacePending).Put(seqKey(seq), []byte{})
-	}
-	if err := f.catchUp(tx); err != nil {
-		return err
-	}
-	err = f.searchAndMark(tx, rec, r)
-	f.txFaces = append(f.txFaces, r)
-	return err
+	return tx.Bucket(bFacePending).Put(seqKey(seq), []byte{})
 }
 
-// catchUp reads the faces committed since the last look into the index:
-// those before the running transaction's first face. f.mu is held.
+// catchUp reads the faces committed since the last look into the index.
+// tx is a read snapshot (never a write transaction: its own faces are not
+// committed). f.mu is held.
 func (f *faceSearch) catchUp(tx store.Tx) error {
-	limit := uint64(math.MaxUint64)
-	if f.tx == tx && f.txFirst > 0 {
-		limit = f.txFirst // sequences start at 1
-	}
 	return tx.Bucket(bFaces).Scan(seqKey(f.next), false, func(k, v []byte) error {
-		if len(k) == 8 && binary.BigEndian.Uint64(k) >= limit {
-			return store.ErrStop
-		}
 		r, err := f.open(k, v)
 		if err != nil {
 			return err
 		}
-		if err := f.idx.Add(r.Model, faceindex.Ref{Seq: r.Seq, Person: f.person(r.IDNumber)}, r.Vec); err != nil {
+		if err := f.idx.Add(r.Model, faceindex.Ref{Seq: r.Seq}, r.Vec); err != nil {
 			f.s.log.Warn("face left out of the index", "face", r.Seq, "err", err)
 		}
 		f.next = r.Seq + 1
@@ -251,26 +230,34 @@ func (f *faceSearch) catchUp(tx store.Tx) error {
 	})
 }
 
-// searchAndMark searches face r of registration rec and marks both sides
-// of every match. f.mu is held and the index is current.
-func (f *faceSearch) searchAndMark(tx store.Tx, rec *regRecord, r faceRecord) error {
+// found is one searched face and what it matched.
+type found struct {
+	face    faceRecord
+	matches []wire.DuplicateSuspect // closest first
+	n       int                     // faces of the model searched
+}
+
+// search searches face r among the indexed faces of other people, in the
+// snapshot tx (for the exact vectors of the candidates). f.mu is held and
+// the index is current for tx.
+func (f *faceSearch) search(tx store.Tx, r faceRecord) (found, error) {
 	m, _ := calib.Lookup(r.Model)
 	k, _ := calib.LookupKind(m.Kind)
-	n := f.idx.Len(r.Model)
-	for _, o := range f.txFaces {
-		if o.Model == r.Model {
-			n++
-		}
-	}
-	th := m.SearchThreshold(f.target, n)
-	hits, err := f.idx.Search(r.Model, r.Vec, th, f.person(r.IDNumber))
+	res := found{face: r, n: f.idx.Len(r.Model)}
+	th := m.SearchThreshold(f.target, res.n)
+	hits, err := f.idx.Search(r.Model, r.Vec, th)
 	if err != nil {
-		return err
+		return res, err
 	}
 	best := map[string]wire.DuplicateSuspect{}
-	consider := func(o faceRecord) {
-		if o.RegID == rec.ID || o.IDNumber == rec.IDNumber || o.Model != r.Model {
-			return
+	for _, h := range hits {
+		o, err := f.get(tx, h.Seq)
+		if err != nil {
+			return res, err
+		}
+		// Faces of one person (ID number) are never each other's duplicates.
+		if o.RegID == r.RegID || o.IDNumber == r.IDNumber || o.Model != r.Model {
+			continue
 		}
 		// The decision is on the exact distance of the stored vectors.
 		d := k.Distance(r.Vec, o.Vec)
@@ -278,29 +265,41 @@ func (f *faceSearch) searchAndMark(tx store.Tx, rec *regRecord, r faceRecord) er
 			best[o.RegID] = wire.DuplicateSuspect{RegistrationID: o.RegID, Distance: d, Threshold: th, Model: r.Model}
 		}
 	}
-	for _, h := range hits {
-		o, err := f.get(tx, h.Seq)
-		if err != nil {
-			return err
-		}
-		consider(o)
+	for _, mt := range best {
+		res.matches = append(res.matches, mt)
 	}
-	for _, o := range f.txFaces {
-		if o.Seq != r.Seq {
-			consider(o)
-		}
-	}
-	matches := make([]wire.DuplicateSuspect, 0, len(best))
-	for _, m := range best {
-		matches = append(matches, m)
-	}
-	slices.SortFunc(matches, func(a, b wire.DuplicateSuspect) int {
-		if c := cmpFloat(a.Distance, b.Distance); c != 0 {
-			return c
-		}
-		return bytes.Compare([]byte(a.RegistrationID), []byte(b.RegistrationID))
+	slices.SortFunc(res.matches, func(a, b wire.DuplicateSuspect) int {
+		return cmp.Or(cmpFloat(a.Distance, b.Distance), cmp.Compare(a.RegistrationID, b.RegistrationID))
 	})
-	for _, mt := range matches {
+	return res, nil
+}
+
+// setMark records on rec that it matches m.RegistrationID (replacing an
+// earlier mark for the same registration).
+func setMark(rec *regRecord, m wire.DuplicateSuspect) {
+	rec.FaceMatches = slices.DeleteFunc(rec.FaceMatches, func(x wire.DuplicateSuspect) bool { return x.RegistrationID == m.RegistrationID })
+	rec.FaceMatches = append(rec.FaceMatches, m)
+}
+
+// mark writes what the search of a pending face found, unless another
+// node did first: both sides of every match, and the registration's
+// pending flag cleared.
+func (f *faceSearch) mark(tx store.Tx, res found) error {
+	key := seqKey(res.face.Seq)
+	if tx.Bucket(bFacePending).Get(key) == nil {
+		return nil // searched by another node
+	}
+	if err := tx.Bucket(bFacePending).Delete(key); err != nil {
+		return err
+	}
+	rec, err := f.s.loadReg(tx, res.face.RegID)
+	if errors.Is(err, errNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	for _, mt := range res.matches {
 		other, err := f.s.loadReg(tx, mt.RegistrationID)
 		if errors.Is(err, errNotFound) {
 			continue
@@ -308,23 +307,22 @@ func (f *faceSearch) searchAndMark(tx store.Tx, rec *regRecord, r faceRecord) er
 		if err != nil {
 			return err
 		}
-		rec.FaceMatches = slices.DeleteFunc(rec.FaceMatches, func(x wire.DuplicateSuspect) bool { return x.RegistrationID == mt.RegistrationID })
-		rec.FaceMatches = append(rec.FaceMatches, mt)
+		setMark(&rec, mt)
 		back := mt
 		back.RegistrationID = rec.ID
-		other.FaceMatches = slices.DeleteFunc(other.FaceMatches, func(x wire.DuplicateSuspect) bool { return x.RegistrationID == rec.ID })
-		other.FaceMatches = append(other.FaceMatches, back)
+		setMark(&other, back)
 		if err := f.s.storeReg(tx, other); err != nil {
 			return err
 		}
 		f.s.log.Warn("duplicate suspected across kiosks: the same face under another ID number",
-			"registration", rec.ID, "matched", other.ID, "distance", mt.Distance, "threshold", th, "model", r.Model, "searched", n)
+			"registration", rec.ID, "matched", other.ID, "distance", mt.Distance, "threshold", mt.Threshold, "model", mt.Model, "searched", res.n)
 		if err := f.s.audit(tx, auditEntry{Actor: "central", Action: "face_duplicate_suspected", Target: rec.ID,
-			Detail: fmt.Sprintf("matches %s: distance %.3f <= %.3f (%s, %d faces)", other.ID, mt.Distance, th, r.Model, n)}); err != nil {
+			Detail: fmt.Sprintf("matches %s: distance %.3f <= %.3f (%s, %d faces)", other.ID, mt.Distance, mt.Threshold, mt.Model, res.n)}); err != nil {
 			return err
 		}
 	}
-	return nil
+	rec.FaceSearchPending = false
+	return f.s.storeReg(tx, rec)
 }
 
 func cmpFloat(a, b float64) int {
@@ -337,11 +335,19 @@ func cmpFloat(a, b float64) int {
 	return 0
 }
 
-// run loads the index and then searches the faces left pending while it
-// loaded. It returns when both are done or the store is closed.
+// searchRound is how many pending faces one round searches: one
+// snapshot and one write transaction each.
+const searchRound = 64
+
+// run loads the index, then searches pending faces whenever one is stored
+// (and every pollFaces, for those other nodes stored), until stop.
 func (f *faceSearch) run() {
 	if f.gate != nil {
-		<-f.gate
+		select {
+		case <-f.gate:
+		case <-f.done:
+			return
+		}
 	}
 	start := time.Now()
 	next, err := f.load()
@@ -350,7 +356,11 @@ func (f *faceSearch) run() {
 			return
 		}
 		f.s.log.Error("load the face index: duplicate searches stay pending; retrying in 5 s", "err", err)
-		time.Sleep(5 * time.Second)
+		select {
+		case <-time.After(5 * time.Second):
+		case <-f.done:
+			return
+		}
 		next, err = f.load()
 	}
 	f.mu.Lock()
@@ -358,21 +368,87 @@ func (f *faceSearch) run() {
 	f.stats.LoadTime = time.Since(start)
 	f.ready.Store(true)
 	f.mu.Unlock()
-	f.s.log.Info("face index loaded", "faces", f.idx.Len(calib.MobileFaceNet)+f.idx.Len(calib.Dlib),
-		"bytes", f.idx.Bytes(), "took", time.Since(start).Round(time.Millisecond))
+	f.s.log.Info("face index loaded", "bytes", f.idx.Bytes(), "took", time.Since(start).Round(time.Millisecond))
+	close(f.loaded)
+	t := time.NewTicker(pollFaces)
+	defer t.Stop()
 	for {
-		more, err := f.resolvePending(500)
-		if err != nil {
-			if !errors.Is(err, store.ErrClosed) {
+		for {
+			more, err := f.round()
+			if err != nil {
+				if errors.Is(err, store.ErrClosed) {
+					return
+				}
 				f.s.log.Error("search pending faces", "err", err)
+				break
 			}
-			return
+			if !more {
+				break
+			}
 		}
-		if !more {
-			break
+		select {
+		case <-f.done:
+			return
+		case <-f.wake:
+		case <-t.C:
 		}
 	}
-	close(f.loaded)
+}
+
+// pollFaces is how often a node looks for faces other nodes stored.
+const pollFaces = 250 * time.Millisecond
+
+// stop ends the searcher (Server.Close).
+func (f *faceSearch) stop() { f.once.Do(func() { close(f.done) }) }
+
+// round searches up to searchRound pending faces and marks what they
+// match; more reports whether a full round was found (look again).
+func (f *faceSearch) round() (more bool, err error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var results []found
+	err = f.s.db.View(func(tx store.Tx) error {
+		if err := f.catchUp(tx); err != nil {
+			return err
+		}
+		var seqs []uint64
+		if err := tx.Bucket(bFacePending).ForEach(func(k, _ []byte) error {
+			if len(seqs) == searchRound {
+				return store.ErrStop
+			}
+			if len(k) == 8 {
+				seqs = append(seqs, binary.BigEndian.Uint64(k))
+			}
+			return nil
+		}); err != nil && !errors.Is(err, store.ErrStop) {
+			return err
+		}
+		more = len(seqs) == searchRound
+		for _, seq := range seqs {
+			r, err := f.get(tx, seq)
+			if err != nil {
+				return err
+			}
+			res, err := f.search(tx, r)
+			if err != nil {
+				return err
+			}
+			results = append(results, res)
+		}
+		return nil
+	})
+	if err != nil || len(results) == 0 {
+		return false, err
+	}
+	err = f.s.db.Update(func(tx store.Tx) error {
+		for _, res := range results {
+			if err := f.mark(tx, res); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return more, err
 }
 
 // load reads every stored face into the index (opening them on every
@@ -399,7 +475,7 @@ func (f *faceSearch) load() (uint64, error) {
 						failMu.Unlock()
 						continue
 					}
-					refs[r.Model] = append(refs[r.Model], faceindex.Ref{Seq: r.Seq, Person: f.person(r.IDNumber)})
+					refs[r.Model] = append(refs[r.Model], faceindex.Ref{Seq: r.Seq})
 					vecs[r.Model] = append(vecs[r.Model], r.Vec)
 				}
 				for model := range refs {
@@ -446,60 +522,32 @@ func (f *faceSearch) load() (uint64, error) {
 	return next, nil
 }
 
-// resolvePending searches up to limit faces stored while the index was
-// loading and marks their matches; more reports whether some remain.
-func (f *faceSearch) resolvePending(limit int) (more bool, err error) {
-	err = f.s.db.Update(func(tx store.Tx) error {
-		f.mu.Lock()
-		defer f.mu.Unlock()
-		f.tx, f.txFirst, f.txFaces = tx, 0, nil
-		if err := f.catchUp(tx); err != nil {
+// SettleFaceSearch waits until this node's face index is loaded and no
+// stored face waits for its search (tests, tools).
+func (s *Server) SettleFaceSearch(ctx context.Context) error {
+	if err := s.WaitFaceIndex(ctx); err != nil {
+		return err
+	}
+	for {
+		if _, err := s.faces.round(); err != nil {
 			return err
 		}
-		var seqs []uint64
-		more = false
-		if err := tx.Bucket(bFacePending).ForEach(func(k, _ []byte) error {
-			if len(seqs) == limit {
-				more = true
-				return store.ErrStop
-			}
-			if len(k) == 8 {
-				seqs = append(seqs, binary.BigEndian.Uint64(k))
-			}
+		n := 0
+		if err := s.db.View(func(tx store.Tx) (err error) { n, err = tx.Bucket(bFacePending).Count(); return err }); err != nil {
+			return err
+		}
+		if n == 0 {
 			return nil
-		}); err != nil && !errors.Is(err, store.ErrStop) {
-			return err
 		}
-		for _, seq := range seqs {
-			if err := tx.Bucket(bFacePending).Delete(seqKey(seq)); err != nil {
-				return err
-			}
-			r, err := f.get(tx, seq)
-			if err != nil {
-				return err
-			}
-			rec, err := f.s.loadReg(tx, r.RegID)
-			if errors.Is(err, errNotFound) {
-				continue
-			}
-			if err != nil {
-				return err
-			}
-			if err := f.searchAndMark(tx, &rec, r); err != nil {
-				return err
-			}
-			rec.FaceSearchPending = false
-			if err := f.s.storeReg(tx, rec); err != nil {
-				return err
-			}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%d faces still wait for their duplicate search: %w", n, ctx.Err())
+		case <-time.After(10 * time.Millisecond):
 		}
-		return nil
-	})
-	return more, err
+	}
 }
 
-// WaitFaceIndex waits until this node's face index is loaded and the
-// faces stored while it loaded have been searched.
+// WaitFaceIndex waits until this node's face index is loaded.
 func (s *Server) WaitFaceIndex(ctx context.Context) error {
 	select {
 	case <-s.faces.loaded:

@@ -50,11 +50,12 @@ func (fx faceFixture) descriptor(person, photo int) *wire.FaceDescriptor {
 	return &wire.FaceDescriptor{Model: fx.Model, Kind: fx.Kind, Vec: fx.People[person].Faces[photo]}
 }
 
-func waitFaceIndex(t *testing.T, s *central.Server) {
+// settle waits until the node has searched every stored face.
+func settle(t *testing.T, s *central.Server) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if err := s.WaitFaceIndex(ctx); err != nil {
+	if err := s.SettleFaceSearch(ctx); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -97,6 +98,7 @@ func registerEveryone(t *testing.T, s *central.Server, fx faceFixture, kiosks ..
 	for i := range fx.People {
 		accepted(t, kiosks[i%len(kiosks)].pushRegs(faceReg(fx, kiosks[i%len(kiosks)], fmt.Sprintf("person-%d", i), 100+i, i, 0)))
 	}
+	settle(t, s)
 	for id, r := range byID(t, s) {
 		if len(r.FaceMatches) != 0 || r.FaceSearchPending {
 			t.Errorf("%s (%s): flagged among different people: %+v pending %v", id, r.Name, r.FaceMatches, r.FaceSearchPending)
@@ -108,6 +110,7 @@ func registerEveryone(t *testing.T, s *central.Server, fx faceFixture, kiosks ..
 // duplicates, both still under review.
 func checkPair(t *testing.T, s *central.Server, fx faceFixture, a, b string, p int) {
 	t.Helper()
+	settle(t, s)
 	regs := byID(t, s)
 	m, _ := calib.Lookup(fx.Model)
 	k, _ := calib.LookupKind(m.Kind)
@@ -134,7 +137,6 @@ func TestCrossKioskDuplicateSearch(t *testing.T) {
 	fx := loadFaces(t)
 	testbed.EachStore(t, func(t *testing.T, cfg central.Config) {
 		c := testbed.StartCentral(t, cfg)
-		waitFaceIndex(t, c.Server())
 		k1, k2 := enrol(t, c), enrol(t, c)
 		registerEveryone(t, c.Server(), fx, k1, k2)
 
@@ -171,7 +173,7 @@ func TestCrossKioskDuplicateSearch(t *testing.T) {
 
 // TestDuplicateSearchWhileIndexLoads: registrations delivered while the
 // node's index is still loading are accepted at once, shown as "search
-// pending", and searched and marked when the load ends.
+// pending", and searched and marked once it is loaded.
 func TestDuplicateSearchWhileIndexLoads(t *testing.T) {
 	fx := loadFaces(t)
 	testbed.EachStore(t, func(t *testing.T, cfg central.Config) {
@@ -188,7 +190,6 @@ func TestDuplicateSearchWhileIndexLoads(t *testing.T) {
 			}
 		}
 		close(gate)
-		waitFaceIndex(t, c.Server())
 		checkPair(t, c.Server(), fx, a.ID, b.ID, 1)
 		if r := byID(t, c.Server())[other.ID]; r.FaceSearchPending || len(r.FaceMatches) != 0 {
 			t.Errorf("another person after loading: pending %v marks %+v", r.FaceSearchPending, r.FaceMatches)
@@ -205,8 +206,6 @@ func TestCrossKioskDuplicateTwoNodes(t *testing.T) {
 	testbed.UseStore(t, &cfg, storetest.Postgres)
 	a := testbed.StartCentral(t, cfg)
 	b := testbed.StartCentral(t, cfg)
-	waitFaceIndex(t, a.Server())
-	waitFaceIndex(t, b.Server())
 	onA, onB := enrol(t, a), enrol(t, b)
 	registerEveryone(t, a.Server(), fx, onA, onB)
 	dup := faceReg(fx, onB, "two-nodes-dup", 901, 3, 1)
@@ -218,4 +217,10 @@ func TestCrossKioskDuplicateTwoNodes(t *testing.T) {
 	dup2 := faceReg(fx, onA, "two-nodes-dup2", 902, 4, 1)
 	accepted(t, onA.pushRegs(dup2))
 	checkPair(t, b.Server(), fx, testbed.RegID("person-4"), dup2.ID, 4)
+	// Each node's index holds the faces both ingested.
+	for _, n := range []*testbed.Central{a, b} {
+		if st, err := n.Server().FaceIndex(); err != nil || st.Faces != len(fx.People)+2 {
+			t.Errorf("node %s: face index %+v (%v), want %d faces", n.URL, st, err, len(fx.People)+2)
+		}
+	}
 }

@@ -110,7 +110,10 @@ func Open(cfg Config, opts ...Option) (*Server, error) {
 }
 
 // Close closes the store.
-func (s *Server) Close() error { return s.db.Close() }
+func (s *Server) Close() error {
+	s.faces.stop()
+	return s.db.Close()
+}
 
 // SealPublicKey returns the X25519 key kiosks seal documents to.
 func (s *Server) SealPublicKey() [seal.KeySize]byte { return s.keys.seal.Public }

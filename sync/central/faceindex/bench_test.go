@@ -23,7 +23,7 @@ func BenchmarkSearch1M(b *testing.B) {
 	for i := range n {
 		v := batch[i%len(batch)]
 		v[i%k.Size] += 0.01 // a different vector each time
-		if err := x.Add(calib.MobileFaceNet, Ref{Seq: uint64(i), Person: uint64(i)}, v); err != nil {
+		if err := x.Add(calib.MobileFaceNet, Ref{Seq: uint64(i)}, v); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -33,7 +33,7 @@ func BenchmarkSearch1M(b *testing.B) {
 	b.ResetTimer()
 	i := 0
 	for b.Loop() {
-		if _, err := x.Search(calib.MobileFaceNet, queries[i%len(queries)], th, 0); err != nil {
+		if _, err := x.Search(calib.MobileFaceNet, queries[i%len(queries)], th); err != nil {
 			b.Fatal(err)
 		}
 		i++

@@ -26,13 +26,11 @@ import (
 	"examkiosk/device/face/calib"
 )
 
-// Ref identifies an indexed face.
+// Ref identifies an indexed face: its key in the store it was loaded
+// from. (What the face belongs to stays in the store: the caller reads it
+// for the few faces a search returns.)
 type Ref struct {
-	// Seq is the face's key in the store it was loaded from.
 	Seq uint64
-	// Person is a keyed hash of the candidate's ID number: faces of one
-	// person are never reported as matches of each other.
-	Person uint64
 }
 
 // Hit is a face Search found, with its distance to the query estimated
@@ -182,7 +180,7 @@ func (x *Index) Bytes() int {
 	defer x.mu.RUnlock()
 	n := 0
 	for _, s := range x.shards {
-		n += cap(s.codes) + 4*cap(s.inv) + 4*cap(s.norm) + 16*cap(s.refs)
+		n += cap(s.codes) + 4*cap(s.inv) + 4*cap(s.norm) + 8*cap(s.refs)
 	}
 	return n
 }
@@ -191,11 +189,11 @@ func (x *Index) Bytes() int {
 const block = 512
 
 // Search returns the faces of model whose distance to vec (the model's
-// distance: cosine or Euclidean) may be at most maxDist, closest first,
-// leaving out faces of person skip. Every face within maxDist is returned;
+// distance: cosine or Euclidean) may be at most maxDist, closest first.
+// Every face within maxDist is returned;
 // faces up to the quantisation error bound beyond it may be too, so the
 // caller decides on exact distances.
-func (x *Index) Search(model string, vec []float32, maxDist float64, skip uint64) ([]Hit, error) {
+func (x *Index) Search(model string, vec []float32, maxDist float64) ([]Hit, error) {
 	k, err := kindOf(model)
 	if err != nil {
 		return nil, err
@@ -274,7 +272,7 @@ func (x *Index) Search(model string, vec []float32, maxDist float64, skip uint64
 					} else {
 						dist = qnorm*qnorm + float64(s.norm[r])*float64(s.norm[r]) - 2*est
 					}
-					if dist <= limit && s.refs[r].Person != skip {
+					if dist <= limit {
 						if !k.Cosine {
 							dist = math.Sqrt(max(dist, 0))
 						}

@@ -59,7 +59,7 @@ func TestSearchFindsEveryFaceWithinThreshold(t *testing.T) {
 		}
 		x := New(2)
 		for i, v := range faces {
-			if err := x.Add(model, Ref{Seq: uint64(i), Person: uint64(i)}, v); err != nil {
+			if err := x.Add(model, Ref{Seq: uint64(i)}, v); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -70,7 +70,7 @@ func TestSearchFindsEveryFaceWithinThreshold(t *testing.T) {
 		for qi := range 200 {
 			query := near(rng, faces[qi], 0.1)
 			for _, th := range []float64{m.ThresholdAt(1e-2), m.ThresholdAt(1e-4), 0.05} {
-				hits, err := x.Search(model, query, th, math.MaxUint64)
+				hits, err := x.Search(model, query, th)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -100,26 +100,23 @@ func TestSearchFindsEveryFaceWithinThreshold(t *testing.T) {
 	}
 }
 
-// TestSearchKeepsModelsAndPeopleApart: a query finds nothing of another
-// model, of an unknown model or of the same person.
-func TestSearchKeepsModelsAndPeopleApart(t *testing.T) {
+// TestSearchKeepsModelsApart: a query finds nothing of another model or
+// of an unknown model.
+func TestSearchKeepsModelsApart(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	k, _ := calib.LookupKind(calib.KindMobileFaceNet)
 	v := randomFaces(rng, k, 1)[0]
 	x := New(1)
-	if err := x.Add(calib.MobileFaceNet, Ref{Seq: 1, Person: 42}, v); err != nil {
+	if err := x.Add(calib.MobileFaceNet, Ref{Seq: 1}, v); err != nil {
 		t.Fatal(err)
 	}
-	if hits, _ := x.Search(calib.MobileFaceNet, v, 0.3, 0); len(hits) != 1 || hits[0].Seq != 1 || hits[0].Distance > 1e-3 {
+	if hits, _ := x.Search(calib.MobileFaceNet, v, 0.3); len(hits) != 1 || hits[0].Seq != 1 || hits[0].Distance > 1e-3 {
 		t.Fatalf("the same vector: %+v", hits)
 	}
-	if hits, _ := x.Search(calib.MobileFaceNet, v, 0.3, 42); len(hits) != 0 {
-		t.Errorf("the same person was reported: %+v", hits)
-	}
-	if hits, err := x.Search(calib.Dlib, v[:128], 10, 0); err != nil || len(hits) != 0 {
+	if hits, err := x.Search(calib.Dlib, v[:128], 10); err != nil || len(hits) != 0 {
 		t.Errorf("dlib query found a MobileFaceNet face: %+v %v", hits, err)
 	}
-	if _, err := x.Search("other.onnx", v, 0.3, 0); err == nil {
+	if _, err := x.Search("other.onnx", v, 0.3); err == nil {
 		t.Error("a model without calibration was searched")
 	}
 	if err := x.Add(calib.MobileFaceNet, Ref{}, v[:100]); err == nil {
