@@ -100,8 +100,14 @@ func quantise(k calib.Kind, v []float32, codes []int8) (inv, norm float32) {
 		return 1, norm
 	}
 	s := 127 / m
+	f := unit * s
 	for i, x := range v {
-		codes[i] = int8(math.Round(float64(x * unit * s)))
+		// Round half away from zero; |x·f| ≤ 127.
+		if y := x * f; y >= 0 {
+			codes[i] = int8(y + 0.5)
+		} else {
+			codes[i] = int8(y - 0.5)
+		}
 	}
 	return 1 / s, norm
 }
