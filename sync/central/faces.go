@@ -167,20 +167,13 @@ func (f *faceSearch) get(tx store.Tx, seq uint64) (faceRecord, error) {
 	return f.open(k, v)
 }
 
-// searchable says why a descriptor cannot be searched ("" when it can): a
-// model without calibration has no 1:N threshold.
+// searchable says why a descriptor cannot be searched (nil when it can).
 func searchable(d *wire.FaceDescriptor) error {
-	m, ok := calib.Lookup(d.Model)
-	if !ok {
-		return fmt.Errorf("recognition model %q has no calibration", d.Model)
+	if err := faceindex.Check(d.Model, d.Vec); err != nil {
+		return err
 	}
-	if d.Kind != m.Kind || len(d.Vec) != m.Size {
-		return fmt.Errorf("descriptor of %s is %q with %d values, want %q with %d", d.Model, d.Kind, len(d.Vec), m.Kind, m.Size)
-	}
-	for _, v := range d.Vec {
-		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-			return fmt.Errorf("descriptor of %s has a value that is not a finite number", d.Model)
-		}
+	if m, _ := calib.Lookup(d.Model); d.Kind != m.Kind {
+		return fmt.Errorf("descriptor of %s says kind %q, want %q", d.Model, d.Kind, m.Kind)
 	}
 	return nil
 }

@@ -151,6 +151,16 @@ func TestCrossKioskDuplicateSearch(t *testing.T) {
 		}
 		checkPair(t, c.Server(), fx, first, dup.ID, 0)
 
+		// A face of a model without calibration is not searched (logged),
+		// and the registration is accepted all the same.
+		odd := faceReg(fx, k1, "uncalibrated", 901, 0, 1)
+		odd.Face.Model = "custom.onnx"
+		accepted(t, k1.pushRegs(odd))
+		settle(t, c.Server())
+		if r := byID(t, c.Server())[odd.ID]; r.FaceSearchPending || len(r.FaceMatches) != 0 {
+			t.Errorf("uncalibrated model: pending %v marks %+v", r.FaceSearchPending, r.FaceMatches)
+		}
+
 		resp, err := http.Get(c.URL + "/review")
 		if err != nil {
 			t.Fatal(err)

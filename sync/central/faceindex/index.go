@@ -114,6 +114,17 @@ func quantise(k calib.Kind, v []float32, codes []int8) (inv, norm float32) {
 
 func abs32(x float32) float32 { return math.Float32frombits(math.Float32bits(x) &^ (1 << 31)) }
 
+// Check says why a descriptor of model cannot be indexed or searched (nil
+// when it can): a model without calibration, a vector of the wrong size
+// or with a value that is not a finite number.
+func Check(model string, vec []float32) error {
+	k, err := kindOf(model)
+	if err != nil {
+		return err
+	}
+	return checkVec(model, k, vec)
+}
+
 // checkVec refuses a vector of the wrong size or with NaN or infinite
 // values.
 func checkVec(model string, k calib.Kind, v []float32) error {
