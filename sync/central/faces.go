@@ -133,7 +133,7 @@ type FaceIndexStats struct {
 }
 
 func newFaceSearch(s *Server) *faceSearch {
-	return &faceSearch{s: s, idx: faceindex.New(0), target: calib.DefaultTargetFAR,
+	return &faceSearch{s: s, idx: faceindex.New(0), target: s.cfg.DuplicateTargetFAR,
 		loaded: make(chan struct{}), wake: make(chan struct{}, 1), done: make(chan struct{})}
 }
 
