@@ -40,8 +40,8 @@ type Registration struct {
 	Duplicate *wire.DuplicateSuspect `json:"duplicate_suspected,omitempty"`
 	// FaceMatches are the central's own "duplicate suspected" marks: its
 	// search across every kiosk found this face under another ID number
-	// (faces.go). FaceSearchPending is set while that search waits for the
-	// node's face index to load.
+	// (faces.go). FaceSearchPending is set until a node has searched this
+	// face: milliseconds, longer while a node's face index loads at start.
 	FaceMatches       []wire.DuplicateSuspect `json:"face_matches,omitempty"`
 	FaceSearchPending bool                    `json:"face_search_pending,omitempty"`
 }
@@ -318,7 +318,7 @@ img{width:90px}form{display:inline-block;margin:.2em}.msg{color:#060}.dup{margin
 {{range .FaceMatches}}<div class="dup" data-face-match><b>疑似重复（全省检索）Duplicate suspected across kiosks</b>: 人脸与另一身份证号的报名相同 face matches registration <small>{{.RegistrationID}}</small>
 (distance {{printf "%.3f" .Distance}} ≤ {{printf "%.3f" .Threshold}}, {{.Model}})<br>
 <img src="/admin/registrations/{{seg .RegistrationID}}/photo" alt="matched photo"></div>{{end}}
-{{if .FaceSearchPending}}<div class="dup">重复检索待完成 duplicate search pending (the central's face index is loading)</div>{{end}}</td>
+{{if .FaceSearchPending}}<div class="dup">重复检索待完成 duplicate search pending (searching, or the central's face index is still loading)</div>{{end}}</td>
 <td>{{.ExamID}}<br>{{.PositionID}}</td>
 <td>{{.SubmittedAt.Format "2006-01-02 15:04"}}</td>
 <td data-due>{{.Due.Format "2006-01-02 15:04"}}</td>
