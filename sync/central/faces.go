@@ -47,21 +47,34 @@ var (
 	bFacePending = []byte("faces_pending") // sequence of faces not yet searched
 )
 
-// faceRecord is a registration's face as stored.
+// faceRecord is a registration's face as stored: the descriptor, and its
+// code in the index (so that loading the index decodes only the model and
+// the code).
 type faceRecord struct {
 	Seq      uint64
+	Model    string
+	Code     faceindex.Code
 	RegID    string
 	IDNumber string
-	Model    string
 	Vec      []float32
 }
 
+// faceRecordVersion starts a stored face record: version, then model,
+// code (values, scale, norm), registration id, ID number and vector.
 const faceRecordVersion = 1
 
 func (r faceRecord) marshal() []byte {
-	b := make([]byte, 0, 1+3*binary.MaxVarintLen64+len(r.RegID)+len(r.IDNumber)+len(r.Model)+4*len(r.Vec))
+	b := make([]byte, 0, 1+5*binary.MaxVarintLen64+len(r.Model)+len(r.Code.Q)+8+len(r.RegID)+len(r.IDNumber)+4*len(r.Vec))
 	b = append(b, faceRecordVersion)
-	for _, s := range []string{r.RegID, r.IDNumber, r.Model} {
+	b = binary.AppendUvarint(b, uint64(len(r.Model)))
+	b = append(b, r.Model...)
+	b = binary.AppendUvarint(b, uint64(len(r.Code.Q)))
+	for _, q := range r.Code.Q {
+		b = append(b, byte(q))
+	}
+	b = binary.LittleEndian.AppendUint32(b, math.Float32bits(r.Code.Inv))
+	b = binary.LittleEndian.AppendUint32(b, math.Float32bits(r.Code.Norm))
+	for _, s := range []string{r.RegID, r.IDNumber} {
 		b = binary.AppendUvarint(b, uint64(len(s)))
 		b = append(b, s...)
 	}
@@ -72,30 +85,53 @@ func (r faceRecord) marshal() []byte {
 	return b
 }
 
-func (r *faceRecord) unmarshal(b []byte) error {
+// unmarshal decodes a stored face record; with codeOnly, only its model
+// and code (what loading the index needs).
+func (r *faceRecord) unmarshal(b []byte, codeOnly bool) error {
 	if len(b) < 1 || b[0] != faceRecordVersion {
 		return errors.New("face record: unknown version")
 	}
 	b = b[1:]
-	next := func() (uint64, error) {
+	bad := errors.New("face record: truncated")
+	field := func() ([]byte, error) {
 		n, k := binary.Uvarint(b)
-		if k <= 0 {
-			return 0, errors.New("face record: truncated")
+		if k <= 0 || n > uint64(len(b)-k) {
+			return nil, bad
 		}
-		b = b[k:]
-		return n, nil
+		f := b[k : k+int(n)]
+		b = b[k+int(n):]
+		return f, nil
 	}
-	for _, s := range []*string{&r.RegID, &r.IDNumber, &r.Model} {
-		n, err := next()
-		if err != nil || n > uint64(len(b)) {
-			return errors.New("face record: truncated")
+	model, err := field()
+	if err != nil {
+		return err
+	}
+	r.Model = string(model)
+	q, err := field()
+	if err != nil || len(b) < 8 {
+		return bad
+	}
+	r.Code = faceindex.Code{Q: make([]int8, len(q)),
+		Inv: math.Float32frombits(binary.LittleEndian.Uint32(b)), Norm: math.Float32frombits(binary.LittleEndian.Uint32(b[4:]))}
+	for i, v := range q {
+		r.Code.Q[i] = int8(v)
+	}
+	b = b[8:]
+	if codeOnly {
+		return nil
+	}
+	for _, s := range []*string{&r.RegID, &r.IDNumber} {
+		f, err := field()
+		if err != nil {
+			return err
 		}
-		*s, b = string(b[:n]), b[n:]
+		*s = string(f)
 	}
-	n, err := next()
-	if err != nil || n*4 != uint64(len(b)) {
+	n, k := binary.Uvarint(b)
+	if k <= 0 || n*4 != uint64(len(b)-k) {
 		return errors.New("face record: vector size")
 	}
+	b = b[k:]
 	r.Vec = make([]float32, n)
 	for i := range r.Vec {
 		r.Vec[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
@@ -142,7 +178,7 @@ func (f *faceSearch) put(tx store.Tx, r faceRecord) error {
 	return tx.Bucket(bFaces).Put(k, f.s.keys.box.Seal(bFaces, k, r.marshal()))
 }
 
-func (f *faceSearch) open(k, v []byte) (faceRecord, error) {
+func (f *faceSearch) open(k, v []byte, codeOnly bool) (faceRecord, error) {
 	var r faceRecord
 	if len(k) != 8 {
 		return r, fmt.Errorf("face record key %x: want 8 bytes", k)
@@ -151,7 +187,7 @@ func (f *faceSearch) open(k, v []byte) (faceRecord, error) {
 	if err != nil {
 		return r, err
 	}
-	if err := r.unmarshal(plain); err != nil {
+	if err := r.unmarshal(plain, codeOnly); err != nil {
 		return r, fmt.Errorf("face %d: %w", binary.BigEndian.Uint64(k), err)
 	}
 	r.Seq = binary.BigEndian.Uint64(k)
@@ -164,18 +200,7 @@ func (f *faceSearch) get(tx store.Tx, seq uint64) (faceRecord, error) {
 	if v == nil {
 		return faceRecord{}, fmt.Errorf("face %d: %w", seq, errNotFound)
 	}
-	return f.open(k, v)
-}
-
-// searchable says why a descriptor cannot be searched (nil when it can).
-func searchable(d *wire.FaceDescriptor) error {
-	if err := faceindex.Check(d.Model, d.Vec); err != nil {
-		return err
-	}
-	if m, _ := calib.Lookup(d.Model); d.Kind != m.Kind {
-		return fmt.Errorf("descriptor of %s says kind %q, want %q", d.Model, d.Kind, m.Kind)
-	}
-	return nil
+	return f.open(k, v, false)
 }
 
 // CheckAndMark stores the face of rec (the registration's current
@@ -187,7 +212,11 @@ func (f *faceSearch) CheckAndMark(tx store.Tx, rec *regRecord, d *wire.FaceDescr
 	if d == nil {
 		return nil
 	}
-	if err := searchable(d); err != nil {
+	code, err := faceindex.Quantise(d.Model, d.Vec)
+	if m, _ := calib.Lookup(d.Model); err == nil && d.Kind != m.Kind {
+		err = fmt.Errorf("descriptor of %s says kind %q, want %q", d.Model, d.Kind, m.Kind)
+	}
+	if err != nil {
 		f.s.log.Warn("face not searched for duplicates", "registration", rec.ID, "err", err)
 		return nil
 	}
@@ -195,7 +224,7 @@ func (f *faceSearch) CheckAndMark(tx store.Tx, rec *regRecord, d *wire.FaceDescr
 	if err != nil {
 		return err
 	}
-	if err := f.put(tx, faceRecord{Seq: seq, RegID: rec.ID, IDNumber: rec.IDNumber, Model: d.Model, Vec: d.Vec}); err != nil {
+	if err := f.put(tx, faceRecord{Seq: seq, Model: d.Model, Code: code, RegID: rec.ID, IDNumber: rec.IDNumber, Vec: d.Vec}); err != nil {
 		return err
 	}
 	rec.FaceSearchPending = true
@@ -211,11 +240,11 @@ func (f *faceSearch) CheckAndMark(tx store.Tx, rec *regRecord, d *wire.FaceDescr
 // committed). f.mu is held.
 func (f *faceSearch) catchUp(tx store.Tx) error {
 	return tx.Bucket(bFaces).Scan(seqKey(f.next), false, func(k, v []byte) error {
-		r, err := f.open(k, v)
+		r, err := f.open(k, v, true)
 		if err != nil {
 			return err
 		}
-		if err := f.idx.Add(r.Model, faceindex.Ref{Seq: r.Seq}, r.Vec); err != nil {
+		if err := f.idx.AddCodes(r.Model, []faceindex.Ref{{Seq: r.Seq}}, []faceindex.Code{r.Code}); err != nil {
 			f.s.log.Warn("face left out of the index", "face", r.Seq, "err", err)
 		}
 		f.next = r.Seq + 1
@@ -459,9 +488,9 @@ func (f *faceSearch) load() (uint64, error) {
 		wg.Go(func() {
 			for b := range work {
 				refs := make(map[string][]faceindex.Ref, 1)
-				vecs := make(map[string][][]float32, 1)
+				codes := make(map[string][]faceindex.Code, 1)
 				for _, kv := range b {
-					r, err := f.open(kv.k, kv.v)
+					r, err := f.open(kv.k, kv.v, true)
 					if err != nil {
 						failMu.Lock()
 						failed = cmp.Or(failed, err)
@@ -469,13 +498,13 @@ func (f *faceSearch) load() (uint64, error) {
 						continue
 					}
 					refs[r.Model] = append(refs[r.Model], faceindex.Ref{Seq: r.Seq})
-					vecs[r.Model] = append(vecs[r.Model], r.Vec)
+					codes[r.Model] = append(codes[r.Model], r.Code)
 				}
 				for model := range refs {
-					if err := f.idx.AddMany(model, refs[model], vecs[model]); err != nil {
+					if err := f.idx.AddCodes(model, refs[model], codes[model]); err != nil {
 						// One refused vector: add the rest one by one.
 						for i := range refs[model] {
-							if err := f.idx.Add(model, refs[model][i], vecs[model][i]); err != nil {
+							if err := f.idx.AddCodes(model, refs[model][i:i+1], codes[model][i:i+1]); err != nil {
 								failMu.Lock()
 								failed = cmp.Or(failed, err)
 								failMu.Unlock()

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"examkiosk/device/face/calib"
+	"examkiosk/sync/central/faceindex"
 	"examkiosk/sync/central/store"
 	"examkiosk/sync/central/store/storetest"
 	"examkiosk/sync/wire"
@@ -81,8 +82,13 @@ func benchFaceIndex(b *testing.B, kind storetest.Kind) {
 				if err != nil {
 					return err
 				}
+				v := randomUnit(rng, 192)
+				code, err := faceindex.Quantise(calib.MobileFaceNet, v)
+				if err != nil {
+					return err
+				}
 				r := faceRecord{Seq: seq, RegID: fmt.Sprintf("00000000-0000-7000-8000-%012d", i), IDNumber: strconv.Itoa(i),
-					Model: calib.MobileFaceNet, Vec: randomUnit(rng, 192)}
+					Model: calib.MobileFaceNet, Code: code, Vec: v}
 				if err := s.faces.put(tx, r); err != nil {
 					return err
 				}

@@ -5,25 +5,31 @@ import (
 	"context"
 	"encoding/binary"
 	"math"
+	"slices"
 	"testing"
 	"time"
 
 	"examkiosk/device/face/calib"
+	"examkiosk/sync/central/faceindex"
 	"examkiosk/sync/central/store"
 	"examkiosk/sync/wire"
 )
 
 func TestFaceRecordEncoding(t *testing.T) {
 	r := faceRecord{RegID: "0193b2c4-7e1f-7000-8000-000000000009", IDNumber: "11010519491231002X", Model: calib.MobileFaceNet,
-		Vec: []float32{0.5, -0.25, float32(math.SmallestNonzeroFloat32), 1}}
+		Vec: []float32{0.5, -0.25, float32(math.SmallestNonzeroFloat32), 1}, Code: faceindex.Code{Q: []int8{-127, 3, 0, 127}, Inv: 0.01, Norm: 1}}
 	var got faceRecord
-	if err := got.unmarshal(r.marshal()); err != nil || got.RegID != r.RegID || got.IDNumber != r.IDNumber || got.Model != r.Model ||
-		len(got.Vec) != len(r.Vec) || got.Vec[2] != r.Vec[2] {
+	if err := got.unmarshal(r.marshal(), false); err != nil || got.RegID != r.RegID || got.IDNumber != r.IDNumber || got.Model != r.Model ||
+		len(got.Vec) != len(r.Vec) || got.Vec[2] != r.Vec[2] || !slices.Equal(got.Code.Q, r.Code.Q) || got.Code.Inv != 0.01 || got.Code.Norm != 1 {
 		t.Fatalf("round trip: %+v %v", got, err)
+	}
+	var light faceRecord
+	if err := light.unmarshal(r.marshal(), true); err != nil || light.Model != r.Model || !slices.Equal(light.Code.Q, r.Code.Q) || light.Vec != nil {
+		t.Fatalf("code only: %+v %v", light, err)
 	}
 	b := r.marshal()
 	for _, bad := range [][]byte{nil, {2}, b[:len(b)-1], b[:10], append(bytes.Clone(b), 0)} {
-		if err := new(faceRecord).unmarshal(bad); err == nil {
+		if err := new(faceRecord).unmarshal(bad, false); err == nil {
 			t.Errorf("%x: accepted", bad)
 		}
 	}

@@ -139,32 +139,65 @@ func checkVec(model string, k calib.Kind, v []float32) error {
 	return nil
 }
 
+// Code is a face descriptor as the index holds it: int8 values, the
+// inverse of their scale and the norm of the vector (1 for cosine kinds,
+// which are L2-normalised first). Quantise makes it; a store may keep it
+// beside the vector, so that loading the index skips the work.
+type Code struct {
+	Q    []int8
+	Inv  float32
+	Norm float32
+}
+
+// Quantise returns the code of a descriptor of model (Check's errors).
+func Quantise(model string, vec []float32) (Code, error) {
+	k, err := kindOf(model)
+	if err != nil {
+		return Code{}, err
+	}
+	if err := checkVec(model, k, vec); err != nil {
+		return Code{}, err
+	}
+	c := Code{Q: make([]int8, k.Size)}
+	c.Inv, c.Norm = quantise(k, vec, c.Q)
+	return c, nil
+}
+
 // Add indexes a face made by model.
 func (x *Index) Add(model string, ref Ref, vec []float32) error {
 	return x.AddMany(model, []Ref{ref}, [][]float32{vec})
 }
 
-// AddMany indexes faces made by model (refs[i] for vecs[i]) under one
-// lock: loading a million faces takes the lock a thousand times, not a
-// million. Nothing is added when one vector is refused.
+// AddMany indexes faces made by model (refs[i] for vecs[i]). Nothing is
+// added when one vector is refused.
 func (x *Index) AddMany(model string, refs []Ref, vecs [][]float32) error {
+	codes := make([]Code, len(vecs))
+	for i, v := range vecs {
+		var err error
+		if codes[i], err = Quantise(model, v); err != nil {
+			return err
+		}
+	}
+	return x.AddCodes(model, refs, codes)
+}
+
+// AddCodes indexes faces of model by their codes (refs[i] for codes[i])
+// under one lock: loading a million faces takes the lock a thousand
+// times, not a million. Nothing is added when one code is refused.
+func (x *Index) AddCodes(model string, refs []Ref, codes []Code) error {
 	k, err := kindOf(model)
 	if err != nil {
 		return err
 	}
-	if len(refs) != len(vecs) {
-		return fmt.Errorf("faceindex: %d references for %d vectors", len(refs), len(vecs))
+	if len(refs) != len(codes) {
+		return fmt.Errorf("faceindex: %d references for %d codes", len(refs), len(codes))
 	}
-	// Quantise outside the lock: loads add from every core.
-	codes := make([]int8, k.Size*len(vecs))
-	invs, norms := make([]float32, len(vecs)), make([]float32, len(vecs))
 	var maxInv, maxNrm float32
-	for i, v := range vecs {
-		if err := checkVec(model, k, v); err != nil {
-			return err
+	for _, c := range codes {
+		if len(c.Q) != k.Size || !(c.Inv > 0) || !(c.Norm >= 0) || math.IsInf(float64(c.Inv), 0) || math.IsInf(float64(c.Norm), 0) {
+			return fmt.Errorf("faceindex: a %s code has %d values, scale %g, norm %g", model, len(c.Q), c.Inv, c.Norm)
 		}
-		invs[i], norms[i] = quantise(k, v, codes[i*k.Size:(i+1)*k.Size])
-		maxInv, maxNrm = max(maxInv, invs[i]), max(maxNrm, norms[i])
+		maxInv, maxNrm = max(maxInv, c.Inv), max(maxNrm, c.Norm)
 	}
 	x.mu.Lock()
 	defer x.mu.Unlock()
@@ -173,9 +206,12 @@ func (x *Index) AddMany(model string, refs []Ref, vecs [][]float32) error {
 		s = &shard{kind: k}
 		x.shards[model] = s
 	}
-	s.codes = append(s.codes, codes...)
-	s.inv = append(s.inv, invs...)
-	s.norm = append(s.norm, norms...)
+	s.codes = slices.Grow(s.codes, k.Size*len(codes))
+	for _, c := range codes {
+		s.codes = append(s.codes, c.Q...)
+		s.inv = append(s.inv, c.Inv)
+		s.norm = append(s.norm, c.Norm)
+	}
 	s.refs = append(s.refs, refs...)
 	s.maxInv, s.maxNrm = max(s.maxInv, maxInv), max(s.maxNrm, maxNrm)
 	return nil
