@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"context"
+	"crypto/rand"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -40,8 +41,9 @@ import (
 // before each round with the faces any node committed since. Two faces of
 // one person committed close together are found either way: each is
 // searched in a snapshot that holds the other, or the later one's search
-// holds the earlier. Several nodes may search the same pending face; the
-// marks are idempotent and the entry is cleared once.
+// holds the earlier. Nodes share the pending faces: each claims up to a
+// round of them at a time (a claim lapses after claimFor, should its node
+// stop); the marks are idempotent and each entry is cleared once.
 var (
 	bFaces       = []byte("faces")         // sequence → sealed face record
 	bFacePending = []byte("faces_pending") // sequence of faces not yet searched
@@ -153,8 +155,10 @@ type faceSearch struct {
 	gate   chan struct{} // tests: the load waits for it when set
 	wake   chan struct{} // a face was stored: search soon
 	done   chan struct{} // closed by stop
+	exited chan struct{} // closed when run returns
 	once   sync.Once
 
+	node  [8]byte    // this node's id in its claims on pending faces
 	mu    sync.Mutex // serialises catch-up and rounds
 	next  uint64     // first sequence not yet read into idx
 	stats FaceIndexStats
@@ -169,8 +173,10 @@ type FaceIndexStats struct {
 }
 
 func newFaceSearch(s *Server) *faceSearch {
-	return &faceSearch{s: s, idx: faceindex.New(0), target: s.cfg.DuplicateTargetFAR,
-		loaded: make(chan struct{}), wake: make(chan struct{}, 1), done: make(chan struct{})}
+	f := &faceSearch{s: s, idx: faceindex.New(0), target: s.cfg.DuplicateTargetFAR,
+		loaded: make(chan struct{}), wake: make(chan struct{}, 1), done: make(chan struct{}), exited: make(chan struct{})}
+	rand.Read(f.node[:])
+	return f
 }
 
 func (f *faceSearch) put(tx store.Tx, r faceRecord) error {
@@ -364,6 +370,7 @@ const searchRound = 64
 // run loads the index, then searches pending faces whenever one is stored
 // (and every pollFaces, for those other nodes stored), until stop.
 func (f *faceSearch) run() {
+	defer close(f.exited)
 	if f.gate != nil {
 		select {
 		case <-f.gate:
@@ -420,7 +427,8 @@ func (f *faceSearch) run() {
 // pollFaces is how often a node looks for faces other nodes stored.
 const pollFaces = 250 * time.Millisecond
 
-// stop ends the searcher (Server.Close).
+// stop ends the searcher (Server.Close); it returns at once (run may
+// finish a round or a load first: f.exited closes then).
 func (f *faceSearch) stop() { f.once.Do(func() { close(f.done) }) }
 
 // round searches up to searchRound pending faces and marks what they
@@ -428,24 +436,15 @@ func (f *faceSearch) stop() { f.once.Do(func() { close(f.done) }) }
 func (f *faceSearch) round() (more bool, err error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	seqs, more, err := f.claim()
+	if err != nil || len(seqs) == 0 {
+		return false, err
+	}
 	var results []found
 	err = f.s.db.View(func(tx store.Tx) error {
 		if err := f.catchUp(tx); err != nil {
 			return err
 		}
-		var seqs []uint64
-		if err := tx.Bucket(bFacePending).ForEach(func(k, _ []byte) error {
-			if len(seqs) == searchRound {
-				return store.ErrStop
-			}
-			if len(k) == 8 {
-				seqs = append(seqs, binary.BigEndian.Uint64(k))
-			}
-			return nil
-		}); err != nil && !errors.Is(err, store.ErrStop) {
-			return err
-		}
-		more = len(seqs) == searchRound
 		for _, seq := range seqs {
 			r, err := f.get(tx, seq)
 			if err != nil {
@@ -459,7 +458,7 @@ func (f *faceSearch) round() (more bool, err error) {
 		}
 		return nil
 	})
-	if err != nil || len(results) == 0 {
+	if err != nil {
 		return false, err
 	}
 	err = f.s.db.Update(func(tx store.Tx) error {
@@ -471,6 +470,54 @@ func (f *faceSearch) round() (more bool, err error) {
 		return nil
 	})
 	return more, err
+}
+
+// claimFor is how long a node's claim on pending faces holds: another node
+// takes them over after it (the first one stopped mid-round).
+const claimFor = 30 * time.Second
+
+// claim takes up to searchRound pending faces that no other node is
+// searching, so that nodes share the work; more reports whether others
+// wait. A pending entry's value is empty, or the claiming node's id and
+// the claim's expiry.
+func (f *faceSearch) claim() (seqs []uint64, more bool, err error) {
+	now := f.s.now()
+	pick := func(tx store.Tx) error {
+		seqs, more = seqs[:0], false
+		err := tx.Bucket(bFacePending).ForEach(func(k, v []byte) error {
+			free := len(v) != 16 || bytes.Equal(v[:8], f.node[:]) || now.UnixNano() > int64(binary.BigEndian.Uint64(v[8:]))
+			if !free || len(k) != 8 {
+				return nil
+			}
+			if len(seqs) == searchRound {
+				more = true
+				return store.ErrStop
+			}
+			seqs = append(seqs, binary.BigEndian.Uint64(k))
+			return nil
+		})
+		if errors.Is(err, store.ErrStop) {
+			return nil
+		}
+		return err
+	}
+	// Look first without the write lock: most rounds find nothing.
+	if err := f.s.db.View(pick); err != nil || len(seqs) == 0 {
+		return nil, false, err
+	}
+	err = f.s.db.Update(func(tx store.Tx) error {
+		if err := pick(tx); err != nil {
+			return err
+		}
+		v := binary.BigEndian.AppendUint64(f.node[:], uint64(now.Add(claimFor).UnixNano()))
+		for _, seq := range seqs {
+			if err := tx.Bucket(bFacePending).Put(seqKey(seq), v); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return seqs, more, err
 }
 
 // load reads every stored face into the index (opening them on every

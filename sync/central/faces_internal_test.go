@@ -84,3 +84,58 @@ func TestFacesSealedAndRotated(t *testing.T) {
 		t.Fatalf("after rotation: %+v %v", st, err)
 	}
 }
+
+// TestPendingClaims: a node leaves alone the pending faces another node
+// has claimed, and takes them over once the claim has lapsed.
+func TestPendingClaims(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.DataDir = t.TempDir()
+	s := quietOpen(t, cfg)
+	defer s.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := s.WaitFaceIndex(ctx); err != nil {
+		t.Fatal(err)
+	}
+	s.faces.stop() // this test runs the rounds itself
+	<-s.faces.exited
+	vec := make([]float32, 192)
+	vec[0] = 1
+	rec := regRecord{Registration: Registration{ID: "0193b2c4-7e1f-7000-8000-00000000000b", IDNumber: "11010519491231002X", Status: StatusUnderReview}}
+	claimed := func(until time.Time) {
+		t.Helper()
+		err := s.db.Update(func(tx store.Tx) error {
+			return tx.Bucket(bFacePending).ForEach(func(k, _ []byte) error {
+				return tx.Bucket(bFacePending).Put(k, binary.BigEndian.AppendUint64([]byte("othernod"), uint64(until.UnixNano())))
+			})
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	pending := func() int {
+		n := 0
+		s.db.View(func(tx store.Tx) (err error) { n, err = tx.Bucket(bFacePending).Count(); return err })
+		return n
+	}
+	err := s.db.Update(func(tx store.Tx) error {
+		if err := s.faces.CheckAndMark(tx, &rec, &wire.FaceDescriptor{Model: calib.MobileFaceNet, Kind: calib.KindMobileFaceNet, Vec: vec}); err != nil {
+			return err
+		}
+		return s.storeReg(tx, rec)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	claimed(time.Now().Add(time.Minute))
+	if _, err := s.faces.round(); err != nil || pending() != 1 {
+		t.Fatalf("a face another node claimed was searched here (%v)", err)
+	}
+	claimed(time.Now().Add(-time.Second))
+	if _, err := s.faces.round(); err != nil || pending() != 0 {
+		t.Fatalf("a lapsed claim was not taken over: %d pending (%v)", pending(), err)
+	}
+	if r, err := s.getReg(rec.ID); err != nil || r.FaceSearchPending {
+		t.Fatalf("after the search: %+v %v", r, err)
+	}
+}
