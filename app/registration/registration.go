@@ -15,6 +15,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"examkiosk/device/face/calib"
 	"examkiosk/exam"
 	"examkiosk/sync/wire"
 )
@@ -399,7 +400,22 @@ func (r *Registration) Wire() wire.Registration {
 		LivenessPassed: r.LivenessPassed,
 		SubmittedAt:    r.SubmittedAt,
 		Duplicate:      r.Duplicate,
+		Face:           r.wireFace(),
 	}
+}
+
+// wireFace is the live-face descriptor (the first kept) with its model,
+// for the central's cross-kiosk duplicate search; nil when none is kept.
+func (r *Registration) wireFace() *wire.FaceDescriptor {
+	if len(r.Descriptors) == 0 {
+		return nil
+	}
+	model := r.DescriptorModel
+	if model == "" {
+		model = calib.Dlib // made before the kiosk recorded the model
+	}
+	m, _ := calib.Lookup(model) // a model without calibration travels without its kind
+	return &wire.FaceDescriptor{Model: model, Kind: m.Kind, Vec: r.Descriptors[0]}
 }
 
 // FromWire converts a received wire registration to the model, with status

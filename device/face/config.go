@@ -6,12 +6,13 @@ import (
 	"path/filepath"
 	"time"
 
+	"examkiosk/device/face/calib"
 	"examkiosk/internal/paths"
 )
 
 // StockRecognitionModel is the file name of dlib's stock face recognition
 // network (dlib_face_recognition_resnet_model_v1.dat).
-const StockRecognitionModel = "dlib_face_recognition_resnet_model_v1.dat"
+const StockRecognitionModel = calib.Dlib
 
 // StockThreshold was the match threshold shipped for StockRecognitionModel
 // before calibration on East Asian faces; the model's curve in the shipped

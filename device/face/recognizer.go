@@ -5,23 +5,24 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"slices"
+
+	"examkiosk/device/face/calib"
 )
 
 // ModelKind says how a recognition model is run and compared.
 type ModelKind string
 
-// Recognition model kinds.
+// Recognition model kinds (package calib describes them).
 const (
 	// KindDlib is dlib's ResNet (go-face): 128-D, Euclidean distance.
-	KindDlib ModelKind = "dlib"
+	KindDlib ModelKind = calib.KindDlib
 	// KindMobileFaceNet is an ONNX MobileFaceNet: 112×112 RGB NHWC input,
 	// (x − 127.5) / 128, 192-D output, L2-normalised, cosine distance.
-	KindMobileFaceNet ModelKind = "mobilefacenet"
+	KindMobileFaceNet ModelKind = calib.KindMobileFaceNet
 	// KindArcFace512 is an ONNX ArcFace-style network with 112×112 RGB
 	// NCHW input, (x − 127) / 128 and a 512-D output, L2-normalised,
 	// cosine distance (faceplugin's fr_feature.onnx).
-	KindArcFace512 ModelKind = "arcface512"
+	KindArcFace512 ModelKind = calib.KindArcFace512
 )
 
 // kindSpec is what the engine needs to know to run and compare a kind.
@@ -33,10 +34,16 @@ type kindSpec struct {
 	scale  float32
 }
 
+// onnxSpec is a kind's description from calib with its ONNX input.
+func onnxSpec(kind string, nchw bool, mean, scale float32) kindSpec {
+	k, _ := calib.LookupKind(kind)
+	return kindSpec{size: k.Size, cosine: k.Cosine, nchw: nchw, mean: mean, scale: scale}
+}
+
 var kinds = map[ModelKind]kindSpec{
-	KindDlib:          {size: 128},
-	KindMobileFaceNet: {size: 192, cosine: true, mean: 127.5, scale: 1.0 / 128},
-	KindArcFace512:    {size: 512, cosine: true, nchw: true, mean: 127, scale: 1.0 / 128},
+	KindDlib:          onnxSpec(calib.KindDlib, false, 0, 0),
+	KindMobileFaceNet: onnxSpec(calib.KindMobileFaceNet, false, 127.5, 1.0/128),
+	KindArcFace512:    onnxSpec(calib.KindArcFace512, true, 127, 1.0/128),
 }
 
 // Model describes a recognition model known to the kiosk: its file, kind
@@ -60,85 +67,39 @@ type Model struct {
 }
 
 // FARPoint is one point of a false-accept curve.
-type FARPoint struct {
-	FAR       float64 `json:"far"`
-	Threshold float64 `json:"threshold"`
-}
+type FARPoint = calib.Point
 
 // DefaultRecognitionModel is the recognition model used when the config
 // names none: MobileFaceNet on ONNX Runtime (see the README for why).
-const DefaultRecognitionModel = "mobilefacenet.onnx"
+const DefaultRecognitionModel = calib.MobileFaceNet
 
 // DefaultTargetFAR is the false-accept rate both operating points aim at:
 // per comparison for 1:1, per search for 1:N.
-const DefaultTargetFAR = 0.001
+const DefaultTargetFAR = calib.DefaultTargetFAR
 
 // DefaultSearchSize is the number of stored faces `facecheck calibrate`
 // reports the 1:N threshold for when --n is not given.
 const DefaultSearchSize = 100
 
-// models are the recognition models the kiosk ships thresholds for.
-// Curves: `facecheck calibrate` on ../shared/faces/eastasia (400 East
-// Asian people), impostor pairs = every pair of photos of different people
-// in the folder, thresholds rounded down to 3 decimals (stricter); the
-// smallest FAR is 1e-4 because 237,654 pairs resolve about 4e-5 (10 false
-// accepts). See docs/BENCHMARKS.md.
-var models = map[string]Model{
-	StockRecognitionModel: {
-		ID: StockRecognitionModel, Kind: KindDlib, Size: 128,
-		Calibrated: eastasiaCalibration,
-		Curve:      []FARPoint{{1e-2, 0.443}, {3e-3, 0.413}, {1e-3, 0.389}, {3e-4, 0.365}, {1e-4, 0.344}},
-	},
-	DefaultRecognitionModel: {
-		ID: DefaultRecognitionModel, Kind: KindMobileFaceNet, Size: 192,
-		SHA256:     "8645b97307ff84ba4a89b860801edff14cf500b7ee50361b7befd5b91680dcb5",
-		Calibrated: eastasiaCalibration,
-		Curve:      []FARPoint{{1e-2, 0.535}, {3e-3, 0.475}, {1e-3, 0.428}, {3e-4, 0.387}, {1e-4, 0.348}},
-	},
-}
-
-// eastasiaCalibration names the data of the shipped curves.
-const eastasiaCalibration = "facecheck calibrate on ../shared/faces/eastasia: 691 photos of 400 East Asian people with a face found, 237,654 impostor pairs"
-
 // LookupModel returns the shipped description of a recognition model
-// file name.
+// file name (the calibration table is package calib's).
 func LookupModel(id string) (Model, bool) {
-	m, ok := models[id]
-	if ok {
-		m.Curve = slices.Clone(m.Curve)
+	c, ok := calib.Lookup(id)
+	if !ok {
+		return Model{}, false
 	}
-	return m, ok
+	return Model{ID: c.ID, Kind: ModelKind(c.Kind), Size: c.Size, SHA256: c.SHA256, Curve: c.Curve, Calibrated: c.Calibrated}, true
 }
 
 // ThresholdAt is the distance threshold for a per-comparison false-accept
-// rate far, interpolated on the curve linearly in log(FAR). Above the
-// curve's first FAR it holds the first threshold. Below its last FAR,
-// which is the smallest the calibration data resolves, the last segment is
-// extended (stricter as FAR falls, never below 0): the tail of the
-// impostor distribution is close to log-linear there.
-func (m Model) ThresholdAt(far float64) float64 {
-	c := m.Curve
-	switch {
-	case len(c) == 0 || !(far > 0):
-		return math.NaN()
-	case far >= c[0].FAR:
-		return c[0].Threshold
-	case len(c) == 1:
-		return c[0].Threshold
-	}
-	i := 1
-	for i < len(c)-1 && far < c[i].FAR {
-		i++
-	}
-	lo, hi := c[i], c[i-1]
-	f := (math.Log(far) - math.Log(lo.FAR)) / (math.Log(hi.FAR) - math.Log(lo.FAR))
-	return math.Max(lo.Threshold+f*(hi.Threshold-lo.Threshold), 0)
-}
+// rate far (calib.ThresholdAt: log-linear on the curve, the last segment
+// extended below the smallest calibrated FAR).
+func (m Model) ThresholdAt(far float64) float64 { return calib.ThresholdAt(m.Curve, far) }
 
 // SearchFAR is the per-comparison false-accept rate that keeps a search
-// over n stored faces at the overall rate target: target / n (the union
-// bound; for small rates 1 − (1 − p)^n ≈ n·p).
-func SearchFAR(target float64, n int) float64 { return target / float64(max(n, 1)) }
+// over n stored faces at the overall rate target: target / n
+// (calib.SearchFAR).
+func SearchFAR(target float64, n int) float64 { return calib.SearchFAR(target, n) }
 
 // Descriptor is a face descriptor with the model that made it.
 // Descriptors of different models are never compared.
@@ -159,24 +120,8 @@ func Distance(a, b Descriptor) (float64, error) {
 	if a.Model != b.Model || a.Kind != b.Kind || len(a.Vec) != len(b.Vec) || len(a.Vec) == 0 {
 		return math.Inf(1), fmt.Errorf("%w: %s (%d-D) and %s (%d-D)", ErrModelMismatch, a.Model, len(a.Vec), b.Model, len(b.Vec))
 	}
-	if kinds[a.Kind].cosine {
-		var dot, na, nb float64
-		for i := range a.Vec {
-			dot += float64(a.Vec[i]) * float64(b.Vec[i])
-			na += float64(a.Vec[i]) * float64(a.Vec[i])
-			nb += float64(b.Vec[i]) * float64(b.Vec[i])
-		}
-		if na == 0 || nb == 0 {
-			return 1, nil
-		}
-		return 1 - dot/math.Sqrt(na*nb), nil
-	}
-	var s float64
-	for i := range a.Vec {
-		d := float64(a.Vec[i] - b.Vec[i])
-		s += d * d
-	}
-	return math.Sqrt(s), nil
+	k, _ := calib.LookupKind(string(a.Kind))
+	return k.Distance(a.Vec, b.Vec), nil
 }
 
 // Fuse averages descriptors of one model into one (the mean of several

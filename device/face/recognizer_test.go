@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"examkiosk/device/face/calib"
 	"examkiosk/device/face/ort"
 	"examkiosk/device/face/ort/orttest"
 	"examkiosk/internal/testenv"
@@ -29,7 +30,8 @@ func TestShippedModelsMatchManifest(t *testing.T) {
 			manifest[name] = sum
 		}
 	}
-	for id, m := range models {
+	for _, id := range calib.Shipped() {
+		m, _ := LookupModel(id)
 		if _, ok := manifest[id]; !ok {
 			t.Errorf("%s is not in build/models.sha256", id)
 		}
@@ -51,7 +53,7 @@ func TestShippedModelsMatchManifest(t *testing.T) {
 }
 
 func TestThresholdAt(t *testing.T) {
-	m := Model{Curve: []FARPoint{{1e-2, 0.6}, {1e-3, 0.5}, {1e-4, 0.4}}}
+	m := Model{Curve: []FARPoint{{FAR: 1e-2, Threshold: 0.6}, {FAR: 1e-3, Threshold: 0.5}, {FAR: 1e-4, Threshold: 0.4}}}
 	for _, tc := range []struct{ far, want float64 }{
 		{0.5, 0.6}, {1e-2, 0.6}, {1e-3, 0.5}, {math.Sqrt(1e-3 * 1e-4), 0.45}, {1e-4, 0.4}, {1e-5, 0.3}, {1e-12, 0},
 	} {

@@ -21,6 +21,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"reflect"
 	"runtime"
 	"strings"
 	"sync"
@@ -247,7 +248,7 @@ func TestAttackRow6RevisionsFromElsewhereAndAfterPayment(t *testing.T) {
 		}
 	}
 	after, _ := srv.Registrations("")
-	if len(after) != 1 || after[0] != before[0] {
+	if len(after) != 1 || !reflect.DeepEqual(after[0], before[0]) {
 		t.Fatalf("registration changed: %+v -> %+v", before, after)
 	}
 

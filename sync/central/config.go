@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"examkiosk/device/face/calib"
 	"examkiosk/exam"
 )
 
@@ -70,6 +71,12 @@ type Config struct {
 	// LateDeliveryGrace is how long after an exam's registration deadline
 	// a kiosk that was offline may still deliver what was submitted in time.
 	LateDeliveryGrace time.Duration `toml:"late_delivery_grace"`
+	// DuplicateTargetFAR is the false-accept rate of one cross-kiosk
+	// duplicate search: the chance that a new person is flagged as someone
+	// already registered. The per-comparison rate is this over the faces
+	// held (device/face/calib); a higher rate finds more real duplicates
+	// at the cost of more flags for reviewers to clear.
+	DuplicateTargetFAR float64 `toml:"duplicate_target_far"`
 	// EnrolAttempts is how many enrolment attempts one client address may
 	// make per EnrolWindow (the codes are short: this bounds guessing).
 	EnrolAttempts int           `toml:"enrol_attempts"`
@@ -140,6 +147,7 @@ func DefaultConfig() Config {
 		BodyGrace:              15 * time.Second,
 		BodyMinRate:            16 << 10,
 		LateDeliveryGrace:      48 * time.Hour,
+		DuplicateTargetFAR:     calib.DefaultTargetFAR,
 		EnrolAttempts:          10,
 		EnrolWindow:            10 * time.Minute,
 
@@ -190,6 +198,9 @@ func (c Config) Validate() error {
 	}
 	if c.LateDeliveryGrace < 0 {
 		errs = append(errs, fmt.Errorf("central.late_delivery_grace: %s must not be negative", c.LateDeliveryGrace))
+	}
+	if !(c.DuplicateTargetFAR > 0 && c.DuplicateTargetFAR <= 0.5) {
+		errs = append(errs, fmt.Errorf("central.duplicate_target_far: %g must be above 0 and at most 0.5", c.DuplicateTargetFAR))
 	}
 	if c.EnrolAttempts < 1 || c.EnrolWindow < time.Second {
 		errs = append(errs, fmt.Errorf("central.enrol_attempts, enrol_window: %d, %s must be positive, the window at least 1s", c.EnrolAttempts, c.EnrolWindow))

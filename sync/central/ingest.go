@@ -180,6 +180,9 @@ func (s *Server) ingestOne(tx store.Tx, cat *wire.Catalog, device wire.Device, o
 		Source: reg.IdentitySource, Status: StatusUnderReview, SubmittedAt: reg.SubmittedAt,
 		ReceivedAt: now, Duplicate: reg.Duplicate,
 	}, UpdatedAt: now}
+	if err := s.faces.CheckAndMark(tx, &rec, reg.Face); err != nil {
+		return "", err
+	}
 	if err := s.storeReg(tx, rec); err != nil {
 		return "", err
 	}

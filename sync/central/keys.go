@@ -201,7 +201,7 @@ func RotateDataKey(cfg Config) (int, error) {
 		}); err != nil {
 			return err
 		}
-		for _, name := range [][]byte{bRegs, bRevs} {
+		for _, name := range [][]byte{bRegs, bRevs, bFaces} {
 			b := tx.Bucket(name)
 			var resealed [][2][]byte
 			if err := b.ForEach(func(key, v []byte) error {

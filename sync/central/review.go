@@ -38,6 +38,12 @@ type Registration struct {
 	// matched the registration Duplicate.RegistrationID under another ID
 	// number.
 	Duplicate *wire.DuplicateSuspect `json:"duplicate_suspected,omitempty"`
+	// FaceMatches are the central's own "duplicate suspected" marks: its
+	// search across every kiosk found this face under another ID number
+	// (faces.go). FaceSearchPending is set until a node has searched this
+	// face: milliseconds, longer while a node's face index loads at start.
+	FaceMatches       []wire.DuplicateSuspect `json:"face_matches,omitempty"`
+	FaceSearchPending bool                    `json:"face_search_pending,omitempty"`
 }
 
 // Order is a payment order of an approved registration.
@@ -308,7 +314,11 @@ img{width:90px}form{display:inline-block;margin:.2em}.msg{color:#060}.dup{margin
 <td>{{.Name}}<br>{{.IDNumber}}<br><small>{{.ID}} r{{.Revision}} · {{.Source}}</small>
 {{with .Duplicate}}<div class="dup"><b>疑似重复 Duplicate suspected</b>: 人脸与另一身份证号的报名相同 face matches registration <small>{{.RegistrationID}}</small>
 (distance {{printf "%.3f" .Distance}} ≤ {{printf "%.3f" .Threshold}}, {{.Model}})<br>
-<img src="/admin/registrations/{{seg .RegistrationID}}/photo" alt="matched photo"></div>{{end}}</td>
+<img src="/admin/registrations/{{seg .RegistrationID}}/photo" alt="matched photo"></div>{{end}}
+{{range .FaceMatches}}<div class="dup" data-face-match><b>疑似重复（全省检索）Duplicate suspected across kiosks</b>: 人脸与另一身份证号的报名相同 face matches registration <small>{{.RegistrationID}}</small>
+(distance {{printf "%.3f" .Distance}} ≤ {{printf "%.3f" .Threshold}}, {{.Model}})<br>
+<img src="/admin/registrations/{{seg .RegistrationID}}/photo" alt="matched photo"></div>{{end}}
+{{if .FaceSearchPending}}<div class="dup">重复检索待完成 duplicate search pending (searching, or the central's face index is still loading)</div>{{end}}</td>
 <td>{{.ExamID}}<br>{{.PositionID}}</td>
 <td>{{.SubmittedAt.Format "2006-01-02 15:04"}}</td>
 <td data-due>{{.Due.Format "2006-01-02 15:04"}}</td>

@@ -49,6 +49,8 @@ type Server struct {
 	formKey   []byte                   // HMAC key of anonymous form tokens
 
 	captchaAnswer func() string // the next captcha's answer (4 random digits)
+
+	faces *faceSearch // the cross-kiosk duplicate search (faces.go)
 }
 
 // Option adjusts a Server.
@@ -83,6 +85,7 @@ func Open(cfg Config, opts ...Option) (*Server, error) {
 		qrWake: map[string]*qrWaiters{},
 	}
 	s.captchaAnswer = func() string { return randomDigits(4) }
+	s.faces = newFaceSearch(s)
 	for _, o := range opts {
 		o(s)
 	}
@@ -102,11 +105,15 @@ func Open(cfg Config, opts ...Option) (*Server, error) {
 			return nil, err
 		}
 	}
+	go s.faces.run() // loads in the background: start-up does not wait for it
 	return s, nil
 }
 
 // Close closes the store.
-func (s *Server) Close() error { return s.db.Close() }
+func (s *Server) Close() error {
+	s.faces.stop()
+	return s.db.Close()
+}
 
 // SealPublicKey returns the X25519 key kiosks seal documents to.
 func (s *Server) SealPublicKey() [seal.KeySize]byte { return s.keys.seal.Public }

@@ -35,6 +35,21 @@ type Registration struct {
 	// the registration is submitted all the same, for staff and reviewers
 	// to decide.
 	Duplicate *DuplicateSuspect `json:"duplicate_suspected,omitempty"`
+	// Face is the candidate's live-face descriptor with the model that
+	// made it: the central searches it among every kiosk's registrations
+	// for the same face under another ID number. Absent from kiosks that
+	// kept none (or from before this field).
+	Face *FaceDescriptor `json:"face,omitempty"`
+}
+
+// FaceDescriptor is a face descriptor as it travels: the recognition
+// model's id (its file name), its kind ("dlib", "mobilefacenet",
+// "arcface512") and the vector. Descriptors of different models are never
+// compared.
+type FaceDescriptor struct {
+	Model string    `json:"model"`
+	Kind  string    `json:"kind"`
+	Vec   []float32 `json:"vec"`
 }
 
 // DuplicateSuspect is the "duplicate suspected" mark of a registration, as
