@@ -1,0 +1,45 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"testing"
+
+	"examkiosk/app/registration"
+	"examkiosk/sync/wire"
+)
+
+// The admission ticket arrives as a paid update carrying it (after, or with,
+// the payment): the kiosk keeps it once, as it came; a repeat changes nothing.
+func TestApplyPullTicket(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	r, _ := s.Submit(ctx, newReg(t, 1, photo(t, 10<<10, 7)))
+	tk := &wire.Ticket{Number: "2026010010001", Room: "第 1 考场", Seat: 7, SiteName: "第一中学", Photo: []byte{0xff, 0xd8, 1, 2}, VerifyURL: "http://c/tickets/verify/x.y"}
+	pull := func(cursor string, ups ...wire.Update) registration.Registration {
+		t.Helper()
+		if err := s.ApplyPull(ctx, wire.Pull{Updates: ups, Cursor: cursor}); err != nil {
+			t.Fatal(err)
+		}
+		g, err := s.Get(ctx, r.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return g
+	}
+	u := func(status string, tk *wire.Ticket) wire.Update {
+		return wire.Update{RegistrationID: r.ID, Revision: 1, Status: status, Ticket: tk, At: t0}
+	}
+	if g := pull("1", u("under_review", nil), u("approved", nil), u("paid", nil)); g.Status != registration.StatusPaid || g.Ticket != nil {
+		t.Fatalf("paid: %s, ticket %v", g.Status, g.Ticket)
+	}
+	g := pull("2", u("paid", tk))
+	if g.Ticket == nil || g.Ticket.Seat != 7 || g.Ticket.Number != tk.Number || !bytes.Equal(g.Ticket.Photo, tk.Photo) {
+		t.Fatalf("ticket not kept: %+v", g.Ticket)
+	}
+	other := *tk
+	other.Seat = 9
+	if g := pull("3", u("paid", &other)); g.Ticket.Seat != 7 {
+		t.Fatalf("a second ticket replaced the first: seat %d", g.Ticket.Seat)
+	}
+}
