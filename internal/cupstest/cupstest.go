@@ -107,9 +107,6 @@ StateDir %[1]s/state
 AccessLog %[1]s/log/access_log
 ErrorLog %[1]s/log/error_log
 PageLog %[1]s/log/page_log
-User root
-Group root
-SystemGroup root
 Sandboxing Relaxed
 FileDevice Yes
 `, dir),
@@ -130,15 +127,15 @@ FileDevice Yes
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start cupsd: %v", err)
 	}
+	exited := make(chan struct{})
+	go func() { cmd.Wait(); close(exited) }()
 	t.Cleanup(func() {
 		cmd.Process.Signal(os.Interrupt)
-		done := make(chan struct{})
-		go func() { cmd.Wait(); close(done) }()
 		select {
-		case <-done:
+		case <-exited:
 		case <-time.After(5 * time.Second):
 			cmd.Process.Kill()
-			<-done
+			<-exited
 		}
 		os.Remove(conf)
 		if t.Failed() {
@@ -152,6 +149,11 @@ FileDevice Yes
 	for {
 		if _, err := os.Stat(s.Socket); err == nil {
 			break
+		}
+		select {
+		case <-exited:
+			t.Fatalf("cupsd exited: %s", stderr.String())
+		default:
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("cupsd did not start: %s", stderr.String())

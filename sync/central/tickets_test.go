@@ -207,7 +207,7 @@ func TestTicketsTwoNodes(t *testing.T) {
 	cfg := central.DefaultConfig()
 	testbed.UseStore(t, &cfg, storetest.Postgres)
 	plan := ticketPlan(time.Now().Add(time.Hour))
-	plan.Exams[0].Sites[0].Rooms[0].Capacity = 9 // 11 seats
+	plan.Exams[0].Sites[0].Rooms[0].Capacity = 9                    // 11 seats
 	a := testbed.StartCentral(t, cfg, central.WithTicketPlan(plan)) // the window opens in an hour
 	d := enrol(t, a)
 	paidRegistrations(t, a, d, "two", 14)
