@@ -9,8 +9,10 @@ import (
 	"strings"
 
 	"examkiosk/app/store"
+	"examkiosk/app/ticket"
 	"examkiosk/device/camera"
 	"examkiosk/device/face"
+	"examkiosk/device/printer"
 	"examkiosk/exam"
 	"examkiosk/internal/paths"
 	"examkiosk/internal/tomlconf"
@@ -34,6 +36,17 @@ type Config struct {
 	// Review holds the reviewers' working hours, from which the receipt and
 	// the status screen say when the review is due.
 	Review exam.ReviewHours `toml:"review"`
+	// Printer is the CUPS queue admission tickets print on; Ticket the
+	// ticket's font (admission.go).
+	Printer printer.Config `toml:"printer"`
+	Ticket  TicketConfig   `toml:"ticket"`
+}
+
+// TicketConfig configures the admission ticket's PDF.
+type TicketConfig struct {
+	// Font is a TrueType font (.ttf, or a .ttc whose first font is used)
+	// with Chinese and Latin glyphs, embedded in the ticket.
+	Font string `toml:"font"`
 }
 
 // CentreConfig identifies the test centre the kiosk stands in.
@@ -55,12 +68,14 @@ type KioskConfig struct {
 // not set.
 func DefaultConfig() Config {
 	c := Config{
-		Kiosk:  KioskConfig{Language: "zh-CN", IdleSeconds: 120},
-		Camera: camera.DefaultConfig(),
-		Face:   face.DefaultConfig(),
-		Store:  store.DefaultConfig(),
-		Sync:   kiosk.DefaultConfig(),
-		Review: exam.DefaultReviewHours(),
+		Kiosk:   KioskConfig{Language: "zh-CN", IdleSeconds: 120},
+		Camera:  camera.DefaultConfig(),
+		Face:    face.DefaultConfig(),
+		Store:   store.DefaultConfig(),
+		Sync:    kiosk.DefaultConfig(),
+		Review:  exam.DefaultReviewHours(),
+		Printer: printer.DefaultConfig(),
+		Ticket:  TicketConfig{Font: ticket.DefaultFont},
 	}
 	c.Face.ModelsDir = paths.ModelsDir()
 	return c
@@ -129,7 +144,7 @@ func (c Config) Validate() error {
 	for _, t := range []struct {
 		table string
 		v     interface{ Validate() error }
-	}{{"camera", c.Camera}, {"face", c.Face}, {"store", c.Store}, {"sync", c.Sync}, {"review", c.Review}} {
+	}{{"camera", c.Camera}, {"face", c.Face}, {"store", c.Store}, {"sync", c.Sync}, {"review", c.Review}, {"printer", c.Printer}} {
 		table, v := t.table, t.v
 		if err := v.Validate(); err != nil {
 			errs = append(errs, &ConfigError{Key: table, Msg: err.Error()})
@@ -137,6 +152,9 @@ func (c Config) Validate() error {
 	}
 	if !filepath.IsAbs(c.Face.ModelsDir) {
 		bad("face.models_dir", fmt.Sprintf("expected an absolute path, got %q", c.Face.ModelsDir))
+	}
+	if !filepath.IsAbs(c.Ticket.Font) {
+		bad("ticket.font", fmt.Sprintf("expected an absolute path, got %q", c.Ticket.Font))
 	}
 	if !filepath.IsAbs(c.Store.Path) {
 		bad("store.path", fmt.Sprintf("expected an absolute path, got %q", c.Store.Path))
