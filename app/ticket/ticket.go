@@ -175,9 +175,9 @@ func Render(w io.Writer, font *Font, t wire.Ticket, c Candidate, l Labels) error
 	}
 
 	// The fields on the left.
-	when := t.StartsAt.Format("2006-01-02 15:04") + " – " + t.EndsAt.Format("15:04")
+	when := t.StartsAt.Format("2006-01-02 15:04") + " - " + t.EndsAt.Format("15:04")
 	if t.EndsAt.YearDay() != t.StartsAt.YearDay() {
-		when = t.StartsAt.Format("2006-01-02 15:04") + " – " + t.EndsAt.Format("2006-01-02 15:04")
+		when = t.StartsAt.Format("2006-01-02 15:04") + " - " + t.EndsAt.Format("2006-01-02 15:04")
 	}
 	rows := [][2]string{
 		{l.Number, t.Number}, {l.Name, c.Name}, {l.IDNumber, c.MaskedID}, {l.Exam, t.ExamName},
@@ -193,7 +193,13 @@ func Render(w io.Writer, font *Font, t wire.Ticket, c Candidate, l Labels) error
 		pdf.SetFont(family, "", 11)
 		pdf.SetXY(lx, y)
 		pdf.CellFormat(lw, rowH, r[0], "1", 0, "C", false, 0, "")
-		pdf.SetFont(family, "", 12)
+		// Values in plain ASCII (number, ID, seat, time) are set in a
+		// standard font: their text survives a printer's PostScript.
+		if ascii(r[1]) {
+			pdf.SetFont("Helvetica", "", 12)
+		} else {
+			pdf.SetFont(family, "", 12)
+		}
 		lines := pdf.SplitText(r[1], vw-4)
 		h := float64(rowH)
 		if n := len(lines); n > 1 {
@@ -221,4 +227,13 @@ func Render(w io.Writer, font *Font, t wire.Ticket, c Candidate, l Labels) error
 		return fmt.Errorf("ticket PDF: %w", err)
 	}
 	return nil
+}
+
+func ascii(s string) bool {
+	for _, r := range s {
+		if r < ' ' || r > '~' {
+			return false
+		}
+	}
+	return true
 }

@@ -64,7 +64,7 @@ func TestRenderReadBack(t *testing.T) {
 	}
 	text := cupstest.Text(t, pdf.Bytes())
 	for _, want := range []string{"准考证", "2026010020017", "张三丰", "110***********1234", "2026年度事业单位公开招聘考试", "P002 财务会计岗",
-		"第一中学", "人民路 1 号", "第 2 考场", "17", "2026-12-12 09:00 – 11:30", "座位号", "开考 30 分钟后不得入场"} {
+		"第一中学", "人民路 1 号", "第 2 考场", "17", "2026-12-12 09:00 - 11:30", "座位号", "开考 30 分钟后不得入场"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("the PDF does not say %q; it reads:\n%s", want, text)
 		}

@@ -1,4 +1,4 @@
-package printer
+package printer_test
 
 import (
 	"bytes"
@@ -9,6 +9,7 @@ import (
 
 	"github.com/go-pdf/fpdf"
 
+	"examkiosk/device/printer"
 	"examkiosk/internal/cupstest"
 )
 
@@ -28,7 +29,7 @@ func samplePDF(t *testing.T, text string) []byte {
 // it wrote says what was sent. A stopped or rejecting queue is "offline".
 func TestCUPSPrint(t *testing.T) {
 	srv := cupstest.Start(t)
-	p := NewCUPS(Config{Queue: srv.Queue, Server: srv.Socket, TimeoutSeconds: 60})
+	p := printer.NewCUPS(printer.Config{Queue: srv.Queue, Server: srv.Socket, TimeoutSeconds: 60})
 	ctx := context.Background()
 	start := time.Now()
 	if err := p.Print(ctx, "ticket 1", samplePDF(t, "EXAMKIOSK PRINT 4711")); err != nil {
@@ -43,36 +44,17 @@ func TestCUPSPrint(t *testing.T) {
 		if out, err := srv.Command(c.stop, srv.Queue).CombinedOutput(); err != nil {
 			t.Fatalf("%s: %v %s", c.stop, err, out)
 		}
-		if err := p.Print(ctx, "ticket 2", samplePDF(t, "x")); CodeOf(err) != CodeOffline {
-			t.Errorf("after %s: %v, want %s", c.stop, err, CodeOffline)
+		if err := p.Print(ctx, "ticket 2", samplePDF(t, "x")); printer.CodeOf(err) != printer.CodeOffline {
+			t.Errorf("after %s: %v, want %s", c.stop, err, printer.CodeOffline)
 		}
 		if out, err := srv.Command(c.start, srv.Queue).CombinedOutput(); err != nil {
 			t.Fatalf("%s: %v %s", c.start, err, out)
 		}
 	}
-	if err := NewCUPS(Config{Queue: "no-such-queue", Server: srv.Socket, TimeoutSeconds: 5}).Print(ctx, "x", samplePDF(t, "x")); CodeOf(err) != CodeOffline {
-		t.Errorf("unknown queue: %v, want %s", err, CodeOffline)
+	if err := printer.NewCUPS(printer.Config{Queue: "no-such-queue", Server: srv.Socket, TimeoutSeconds: 5}).Print(ctx, "x", samplePDF(t, "x")); printer.CodeOf(err) != printer.CodeOffline {
+		t.Errorf("unknown queue: %v, want %s", err, printer.CodeOffline)
 	}
-	if err := NewCUPS(DefaultConfig()).Print(ctx, "x", nil); CodeOf(err) != CodeNotConfigured {
-		t.Errorf("no queue: %v, want %s", err, CodeNotConfigured)
-	}
-}
-
-func TestReasons(t *testing.T) {
-	for lpstat, want := range map[string]string{
-		"printer p is idle.\n\tAlerts: media-empty-error\n":              CodeNoPaper,
-		"printer p is idle.\n\tAlerts: none media-needed-warning\n":      CodeNoPaper,
-		"printer p now printing.\n\tAlerts: media-jam-error\n":           CodeJammed,
-		"printer p is idle.\n\tAlerts: offline-report\n":                 CodeOffline,
-		"printer p is idle.  enabled since x\n\tAlerts: none\n":          "",
-		"printer p is idle.\n\tAlerts: cups-waiting-for-job-completed\n": "",
-	} {
-		got := ""
-		if e := reasons(lpstat); e != nil {
-			got = e.Code
-		}
-		if got != want {
-			t.Errorf("%q: %q, want %q", lpstat, got, want)
-		}
+	if err := printer.NewCUPS(printer.DefaultConfig()).Print(ctx, "x", nil); printer.CodeOf(err) != printer.CodeNotConfigured {
+		t.Errorf("no queue: %v, want %s", err, printer.CodeNotConfigured)
 	}
 }
