@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -112,6 +113,8 @@ Sandboxing Relaxed
 	l.cmd = exec.Command("cupsd", "-f", "-c", filepath.Join(dir, "cupsd.conf"), "-s", filepath.Join(dir, "cups-files.conf"))
 	l.cmd.Env = append(os.Environ(), "CUPS_SERVERROOT="+dir)
 	l.cmd.Stdout, l.cmd.Stderr = &l.stderr, &l.stderr
+	// The scheduler ends with the process that started it, however that ends.
+	l.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
 	if err := l.cmd.Start(); err != nil {
 		os.Remove(l.conf)
 		return nil, fmt.Errorf("local printer: start cupsd: %w", err)
