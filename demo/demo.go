@@ -87,14 +87,14 @@ func StartCentral(ctx context.Context, cfg app.Config, log *slog.Logger) (stop f
 }
 
 // StartPrinter gives the demo a printer where the machine has none: a
-// private CUPS scheduler in <data>/printer with a cups-pdf queue, which
+// private CUPS scheduler with a cups-pdf queue, which
 // "prints" admission tickets as PDF files into <data>/printer/out (logged
 // at start, so that a reader of the demo finds them). It needs CUPS,
 // cups-pdf and root (build/setup.sh deps); without them the demo has no
 // printer and says so when a candidate prints.
 func StartPrinter(cfg app.Config, log *slog.Logger) (printer.Config, func() error, error) {
-	dir := filepath.Join(filepath.Dir(cfg.Store.Path), "printer")
-	l, err := printer.StartLocal(dir, fmt.Sprintf("examkiosk-demo-%d", os.Getpid()))
+	out := filepath.Join(filepath.Dir(cfg.Store.Path), "printer", "out")
+	l, err := printer.StartLocal(out, fmt.Sprintf("examkiosk-demo-%d", os.Getpid()))
 	if err != nil {
 		return printer.Config{}, nil, err
 	}

@@ -54,19 +54,30 @@ func LocalMissing() string {
 	return strings.Join(missing, ", ")
 }
 
-// StartLocal starts a private cupsd in dir (created; its queue is named
-// queue) and adds the cups-pdf queue. Close stops it.
-func StartLocal(dir, queue string) (*Local, error) {
+// StartLocal starts a private cupsd and adds the cups-pdf queue named
+// queue, which writes what it prints into out (created). The scheduler's own
+// files (configuration, spool, logs, socket) live in a temporary folder
+// that CUPS' filters, which run as the lp user, can reach (out may be under
+// a private home: cups-pdf writes as root). Close stops it and removes them.
+func StartLocal(out, queue string) (*Local, error) {
 	if m := LocalMissing(); m != "" {
 		return nil, fmt.Errorf("local printer: missing %s (build/setup.sh deps installs cups and printer-driver-cups-pdf)", m)
 	}
 	if !queueRE.MatchString(queue) {
 		return nil, fmt.Errorf("local printer: bad queue name %q", queue)
 	}
-	l := &Local{Socket: filepath.Join(dir, "cups.sock"), Queue: queue, Out: filepath.Join(dir, "out"), dir: dir,
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return nil, fmt.Errorf("local printer: %w", err)
+	}
+	dir, err := os.MkdirTemp("", "examkiosk-cupsd-")
+	if err != nil {
+		return nil, fmt.Errorf("local printer: %w", err)
+	}
+	l := &Local{Socket: filepath.Join(dir, "cups.sock"), Queue: queue, Out: out, dir: dir,
 		conf: filepath.Join(cupsPDFConfDir, "cups-pdf-"+queue+".conf")}
-	for _, d := range []string{"", "spool", "spool/tmp", "cache", "state", "log", "out", "ppd"} {
+	for _, d := range []string{"spool", "spool/tmp", "cache", "state", "log", "ppd"} {
 		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
+			os.RemoveAll(dir)
 			return nil, fmt.Errorf("local printer: %w", err)
 		}
 	}
@@ -102,13 +113,18 @@ PageLog %[1]s/log/page_log
 Sandboxing Relaxed
 `, dir),
 	}
+	fail := func(err error) (*Local, error) {
+		os.Remove(l.conf)
+		os.RemoveAll(dir)
+		return nil, fmt.Errorf("local printer: %w", err)
+	}
 	for name, body := range files {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
-			return nil, fmt.Errorf("local printer: %w", err)
+			return fail(err)
 		}
 	}
 	if err := os.WriteFile(l.conf, fmt.Appendf(nil, "Out %s\nAnonDirName %s\nLog %s/log\nGrp root\n", l.Out, l.Out, dir), 0o644); err != nil {
-		return nil, fmt.Errorf("local printer: write %s: %w", l.conf, err)
+		return fail(err)
 	}
 	l.cmd = exec.Command("cupsd", "-f", "-c", filepath.Join(dir, "cupsd.conf"), "-s", filepath.Join(dir, "cups-files.conf"))
 	l.cmd.Env = append(os.Environ(), "CUPS_SERVERROOT="+dir)
@@ -116,8 +132,7 @@ Sandboxing Relaxed
 	// The scheduler ends with the process that started it, however that ends.
 	l.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
 	if err := l.cmd.Start(); err != nil {
-		os.Remove(l.conf)
-		return nil, fmt.Errorf("local printer: start cupsd: %w", err)
+		return fail(fmt.Errorf("start cupsd: %w", err))
 	}
 	l.exited = make(chan struct{})
 	go func() { l.cmd.Wait(); close(l.exited) }()
@@ -128,8 +143,7 @@ Sandboxing Relaxed
 		}
 		select {
 		case <-l.exited:
-			os.Remove(l.conf)
-			return nil, fmt.Errorf("local printer: cupsd exited: %s %s", l.stderr.String(), l.ErrorLog())
+			return fail(fmt.Errorf("cupsd exited: %s %s", l.stderr.String(), l.ErrorLog()))
 		case <-time.After(20 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
@@ -163,9 +177,10 @@ func (l *Local) ErrorLog() string {
 	return string(b)
 }
 
-// Close stops cupsd and removes cups-pdf's configuration of the queue (the
-// folder and what was printed stay).
+// Close stops cupsd and removes its files and cups-pdf's configuration of
+// the queue (what was printed stays in Out).
 func (l *Local) Close() error {
+	defer os.RemoveAll(l.dir)
 	defer os.Remove(l.conf)
 	if l.cmd == nil || l.cmd.Process == nil {
 		return nil

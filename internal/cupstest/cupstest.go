@@ -47,7 +47,7 @@ func Start(t testing.TB) *Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l, err := printer.StartLocal(dir, fmt.Sprintf("examkiosk-test-%d-%d", os.Getpid(), time.Now().UnixNano()%1e6))
+	l, err := printer.StartLocal(filepath.Join(dir, "out"), fmt.Sprintf("examkiosk-test-%d-%d", os.Getpid(), time.Now().UnixNano()%1e6))
 	if err != nil {
 		os.RemoveAll(dir)
 		t.Fatal(err)
