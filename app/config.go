@@ -68,15 +68,14 @@ type KioskConfig struct {
 // not set.
 func DefaultConfig() Config {
 	c := Config{
-		Kiosk:   KioskConfig{Language: "zh-CN", IdleSeconds: 120},
-		Camera:  camera.DefaultConfig(),
-		Face:    face.DefaultConfig(),
-		Store:   store.DefaultConfig(),
-		Sync:    kiosk.DefaultConfig(),
-		Review:  exam.DefaultReviewHours(),
-		Printer: printer.DefaultConfig(),
-		Ticket:  TicketConfig{Font: ticket.DefaultFont},
+		Kiosk:  KioskConfig{Language: "zh-CN", IdleSeconds: 120},
+		Camera: camera.DefaultConfig(),
+		Face:   face.DefaultConfig(),
+		Store:  store.DefaultConfig(),
+		Sync:   kiosk.DefaultConfig(),
+		Review: exam.DefaultReviewHours(),
 	}
+	c.Printer, c.Ticket = printer.DefaultConfig(), TicketConfig{Font: ticket.DefaultFont}
 	c.Face.ModelsDir = paths.ModelsDir()
 	return c
 }

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"time"
@@ -69,6 +71,7 @@ func StartLocal(out, queue string) (*Local, error) {
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return nil, fmt.Errorf("local printer: %w", err)
 	}
+	removeStale()
 	dir, err := os.MkdirTemp("", "examkiosk-cupsd-")
 	if err != nil {
 		return nil, fmt.Errorf("local printer: %w", err)
@@ -193,4 +196,26 @@ func (l *Local) Close() error {
 		<-l.exited
 	}
 	return nil
+}
+
+// staleRE matches the cups-pdf configurations of the queues this package
+// names for the demo and the tests: examkiosk-<use>-<pid>[-<n>].
+var staleRE = regexp.MustCompile(`^cups-pdf-examkiosk-(?:demo|test)-(\d+)(?:-\d+)?\.conf$`)
+
+// removeStale removes the cups-pdf configurations left by processes that
+// ended without Close (killed): the queue died with their cupsd.
+func removeStale() {
+	ents, err := os.ReadDir(cupsPDFConfDir)
+	if err != nil {
+		return
+	}
+	for _, e := range ents {
+		m := staleRE.FindStringSubmatch(e.Name())
+		if m == nil {
+			continue
+		}
+		if _, err := os.Stat("/proc/" + m[1]); errors.Is(err, fs.ErrNotExist) {
+			os.Remove(filepath.Join(cupsPDFConfDir, e.Name()))
+		}
+	}
 }
