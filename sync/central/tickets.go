@@ -297,9 +297,16 @@ func (s *Server) AssignTickets() (int, error) {
 		if err != nil {
 			return err
 		}
-		taken := map[string]map[string]bool{} // by exam: seat keys in use
+		free := map[string]*seatCursor{} // by exam, made at its first candidate
 		for _, id := range due {
 			rec, err := s.loadReg(tx, id)
+			if errors.Is(err, errNotFound) || (err == nil && rec.Status != StatusPaid) {
+				s.log.Warn("admission ticket: registration no longer paid or gone", "registration", id)
+				if err := tx.Bucket(bTicketDue).Delete([]byte(id)); err != nil {
+					return err
+				}
+				continue
+			}
 			if err != nil {
 				return fmt.Errorf("ticket for %s: %w", id, err)
 			}
@@ -313,18 +320,21 @@ func (s *Server) AssignTickets() (int, error) {
 				}
 				continue
 			}
-			if taken[rec.ExamID] == nil {
-				if taken[rec.ExamID], err = seatsTaken(tx, rec.ExamID); err != nil {
+			c := free[rec.ExamID]
+			if c == nil {
+				taken, err := seatsTaken(tx, rec.ExamID)
+				if err != nil {
 					return err
 				}
+				c = &seatCursor{seats: seatsOf(*sit), taken: taken}
+				free[rec.ExamID] = c
 			}
-			t, ok := s.freeSeat(*sit, taken[rec.ExamID])
+			t, ok := c.next()
 			if !ok {
 				unseated[rec.ExamID]++
 				continue
 			}
 			t.RegID, t.Revision, t.IssuedAt = rec.ID, rec.Revision, now
-			taken[rec.ExamID][string(seatKey(t.ExamID, t.SiteID, t.RoomID, t.Seat))] = true
 			if err := s.issueTicket(tx, cat, *sit, rec, t); err != nil {
 				return fmt.Errorf("ticket for %s: %w", id, err)
 			}
@@ -394,17 +404,36 @@ func seatsTaken(tx store.Tx, examID string) (map[string]bool, error) {
 	return taken, err
 }
 
-// freeSeat returns the first free seat of the sitting in plan order.
-func (s *Server) freeSeat(sit ExamSitting, taken map[string]bool) (ticketRecord, bool) {
+// seatsOf lists the sitting's seats in plan order: sites, their rooms, seat
+// 1, 2, … of each.
+func seatsOf(sit ExamSitting) []ticketRecord {
+	var out []ticketRecord
 	for i, site := range sit.Sites {
 		for j, room := range site.Rooms {
 			for seat := 1; seat <= room.Capacity; seat++ {
-				if taken[string(seatKey(sit.ExamID, site.ID, room.ID, seat))] {
-					continue
-				}
-				return ticketRecord{ExamID: sit.ExamID, SiteID: site.ID, RoomID: room.ID, Seat: seat,
-					Number: fmt.Sprintf("%s%02d%03d%03d", sit.NumberPrefix, i+1, j+1, seat)}, true
+				out = append(out, ticketRecord{ExamID: sit.ExamID, SiteID: site.ID, RoomID: room.ID, Seat: seat,
+					Number: fmt.Sprintf("%s%02d%03d%03d", sit.NumberPrefix, i+1, j+1, seat)})
 			}
+		}
+	}
+	return out
+}
+
+// seatCursor hands out the free seats of one exam in plan order, once
+// each: one pass over the seats per assignment round.
+type seatCursor struct {
+	seats []ticketRecord
+	taken map[string]bool // seat keys in use
+	pos   int
+}
+
+func (c *seatCursor) next() (ticketRecord, bool) {
+	for ; c.pos < len(c.seats); c.pos++ {
+		t := c.seats[c.pos]
+		if k := string(seatKey(t.ExamID, t.SiteID, t.RoomID, t.Seat)); !c.taken[k] {
+			c.taken[k] = true
+			c.pos++
+			return t, true
 		}
 	}
 	return ticketRecord{}, false
