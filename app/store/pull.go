@@ -100,6 +100,10 @@ func (s *Store) applyUpdate(tx *bolt.Tx, u wire.Update, now time.Time) error {
 			if err := s.putReg(tx, reg, false); err != nil {
 				return err
 			}
+			// The ticket's photo is kept to print it until the exam is over.
+			if err := tx.Bucket(bktPurgeDue).Put(purgeKey(u.Ticket.EndsAt, reg.ID), nil); err != nil {
+				return err
+			}
 			return s.appendAudit(tx, now, "ticket", reg.ID, fmt.Sprintf("revision %d: admission ticket %s", reg.Revision, u.Ticket.Number))
 		}
 		return nil
@@ -119,7 +123,11 @@ func (s *Store) applyUpdate(tx *bolt.Tx, u wire.Update, now time.Time) error {
 	case registration.StatusApproved:
 		reg.PaymentURL, reg.PayBy = u.PaymentURL, u.PayBy
 	case registration.StatusPaid:
-		reg.Ticket = u.Ticket
+		if reg.Ticket = u.Ticket; u.Ticket != nil {
+			if err := tx.Bucket(bktPurgeDue).Put(purgeKey(u.Ticket.EndsAt, reg.ID), nil); err != nil {
+				return err
+			}
+		}
 	}
 	for _, st := range path {
 		if err := s.advance(tx, &reg, st, now, "central "+u.At.UTC().Format(time.RFC3339)); err != nil {

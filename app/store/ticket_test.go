@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"testing"
+	"time"
 
 	"examkiosk/app/registration"
 	"examkiosk/sync/wire"
@@ -41,5 +42,29 @@ func TestApplyPullTicket(t *testing.T) {
 	other.Seat = 9
 	if g := pull("3", u("paid", &other)); g.Ticket.Seat != 7 {
 		t.Fatalf("a second ticket replaced the first: seat %d", g.Ticket.Seat)
+	}
+
+	// The retention purge keeps the ticket's photo until the exam is over
+	// (plus the retention days), then removes it; the ticket stays.
+	ends := time.Date(2026, 12, 12, 11, 30, 0, 0, time.UTC)
+	tk.EndsAt = ends
+	r2, _ := s.Submit(ctx, newReg(t, 2, photo(t, 10<<10, 8)))
+	if err := s.ApplyPull(ctx, wire.Pull{Cursor: "4", Updates: []wire.Update{
+		{RegistrationID: r2.ID, Revision: 1, Status: "under_review", At: t0}, {RegistrationID: r2.ID, Revision: 1, Status: "approved", At: t0},
+		{RegistrationID: r2.ID, Revision: 1, Status: "paid", Ticket: tk, At: t0}}}); err != nil {
+		t.Fatal(err)
+	}
+	days := time.Duration(s.cfg.RetentionDays) * 24 * time.Hour
+	for _, c := range []struct {
+		at        time.Time
+		wantPhoto bool
+	}{{ends.Add(days - time.Hour), true}, {ends.Add(days + time.Hour), false}} {
+		if _, err := s.Purge(ctx, c.at); err != nil {
+			t.Fatal(err)
+		}
+		g, _ := s.Get(ctx, r2.ID)
+		if g.Ticket == nil || (len(g.Ticket.Photo) > 0) != c.wantPhoto {
+			t.Fatalf("purge at %s: ticket %v, photo kept %v, want %v", c.at, g.Ticket != nil, g.Ticket != nil && len(g.Ticket.Photo) > 0, c.wantPhoto)
+		}
 	}
 }
