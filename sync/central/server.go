@@ -191,6 +191,7 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("GET /devices", s.admin(s.handleDevicesPage))
 	s.fleetRoutes(mux) // fleet.go: /fleet, /fleet/alerts, /metrics
 	mux.Handle("GET /tickets/verify/{token}", s.page(s.handleVerifyTicket))
+	mux.Handle("GET /admin/exams/{exam}/seats", s.reviewer(s.handleSeatList))
 	mux.Handle("GET /{$}", s.reviewer(func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/review", http.StatusSeeOther)
 	}))

@@ -2,6 +2,7 @@ package central
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/ed25519"
 	"encoding/base64"
 	"encoding/json"
@@ -10,6 +11,7 @@ import (
 	"html/template"
 	"net/http"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -619,4 +621,52 @@ func (s *Server) handleVerifyTicket(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
 	verifyPage.Execute(w, c)
+}
+
+// SeatEntry is one issued ticket in an exam's seat list.
+type SeatEntry struct {
+	Number         string    `json:"number"`
+	RegistrationID string    `json:"registration_id"`
+	Site           string    `json:"site_id"`
+	Room           string    `json:"room_id"`
+	Seat           int       `json:"seat"`
+	IssuedAt       time.Time `json:"issued_at"`
+}
+
+// SeatList returns the tickets issued for an exam in seat order (site,
+// room, seat): the door lists of the exam's rooms.
+func (s *Server) SeatList(examID string) ([]SeatEntry, error) {
+	out := []SeatEntry{}
+	prefix := []byte(examID + "\x00")
+	err := s.db.View(func(tx store.Tx) error {
+		return tx.Bucket(bSeats).Scan(prefix, false, func(k, v []byte) error {
+			if !bytes.HasPrefix(k, prefix) {
+				return store.ErrStop
+			}
+			var t ticketRecord
+			if err := getJSON(tx.Bucket(bAdmission), string(v), &t); err != nil {
+				return fmt.Errorf("ticket of seat %q: %w", k, err)
+			}
+			out = append(out, SeatEntry{Number: t.Number, RegistrationID: t.RegID, Site: t.SiteID, Room: t.RoomID, Seat: t.Seat, IssuedAt: t.IssuedAt})
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("seat list of %s: %w", examID, err)
+	}
+	// Seat keys sort seats as text (0010 after 0009): order them as numbers.
+	slices.SortStableFunc(out, func(a, b SeatEntry) int {
+		return cmp.Or(strings.Compare(a.Site, b.Site), strings.Compare(a.Room, b.Room), cmp.Compare(a.Seat, b.Seat))
+	})
+	return out, nil
+}
+
+// handleSeatList answers GET /admin/exams/{exam}/seats (reviewers).
+func (s *Server) handleSeatList(w http.ResponseWriter, r *http.Request) {
+	list, err := s.SeatList(r.PathValue("exam"))
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, wire.ErrCodeInternal, err.Error())
+		return
+	}
+	writeJSON(w, http.StatusOK, list)
 }

@@ -144,6 +144,17 @@ func ticketAssignment(t *testing.T, cfg central.Config) {
 	if _, ok := got[ids[4]]; ok {
 		t.Fatalf("a fifth candidate was seated in a plan of 4 seats")
 	}
+	// The seat list for the door staff, in seat order (admin API).
+	var list []central.SeatEntry
+	if resp, err := http.Get(c.URL + "/admin/exams/" + central.DemoExamID + "/seats"); err != nil {
+		t.Fatal(err)
+	} else {
+		json.NewDecoder(resp.Body).Decode(&list)
+		resp.Body.Close()
+	}
+	if len(list) != 4 || list[0].RegistrationID != ids[0] || list[3].Site != "B" || list[2].Room != "r2" || list[1].Seat != 2 {
+		t.Fatalf("seat list: %+v", list)
+	}
 
 	// Stable: again, and after a restart, nothing changes.
 	if n, err := c.Server().AssignTickets(); err != nil || n != 0 {
