@@ -203,6 +203,14 @@ func run(args []string) int {
 		}
 		defer stop()
 		opts.EnrolCode = demo.EnrolCode
+		if cfg.Printer.Queue == "" { // admission tickets print into files
+			if pcfg, stopPrinter, err := demo.StartPrinter(cfg, logger); err != nil {
+				logger.Warn("demo: no printer for admission tickets", "err", err)
+			} else {
+				defer stopPrinter()
+				cfg.Printer = pcfg
+			}
+		}
 	}
 	kiosk, err := app.Open(ctx, cfg, opts)
 	if err != nil {

@@ -22,6 +22,7 @@ import (
 	"examkiosk/app/store"
 	"examkiosk/device/camera"
 	"examkiosk/device/face"
+	"examkiosk/device/printer"
 	"examkiosk/sync/kiosk"
 	"examkiosk/sync/wire"
 )
@@ -51,6 +52,7 @@ type Options struct {
 	Quit          func()           // closes the window (the staff console's restart); nil: cannot
 	Follow        *camera.Follower // demo: the replay camera's person, told the liveness prompts
 	PAD           *face.PAD        // passive presentation-attack detector fused with the liveness challenge
+	Printer       printer.Printer  // admission tickets; Open makes the CUPS one of [printer]; nil: none
 }
 
 // App is the kiosk application: it owns the parts Open opened and offers the

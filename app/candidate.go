@@ -60,6 +60,8 @@ type RegistrationView struct {
 	Delivered   bool      `json:"delivered"`
 	ReviewBy    time.Time `json:"reviewBy,omitzero"` // when the review is due (12 working hours after delivery)
 	ReceiptQR   string    `json:"receiptQr"`         // data: URL of a QR code of the registration number
+	// Ticket is the admission ticket once the central issued it (admission.go).
+	Ticket *TicketView `json:"ticket,omitempty"`
 }
 
 // Journey returns the candidate's session as the UI shows it.
@@ -434,6 +436,7 @@ func viewOf(r registration.Registration, cat wire.Catalog, review exam.ReviewHou
 	v := RegistrationView{ID: r.ID, Revision: r.Revision, Exam: r.ExamID, Position: r.PositionID, Status: string(r.Status),
 		Reason: r.Reason, PaymentURL: r.PaymentURL, PayBy: r.PayBy, SubmittedAt: r.SubmittedAt, Delivered: !r.DeliveredAt.IsZero()}
 	v.ReceiptQR = qrDataURL(receiptCode(r))
+	v.Ticket = ticketViewOf(r)
 	if !r.DeliveredAt.IsZero() && (r.Status == registration.StatusDelivered || r.Status == registration.StatusUnderReview) {
 		v.ReviewBy = review.Due(r.DeliveredAt.Local())
 	}

@@ -6,16 +6,16 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"strconv"
 	"strings"
 
-	"github.com/BurntSushi/toml"
-
 	"examkiosk/app/store"
+	"examkiosk/app/ticket"
 	"examkiosk/device/camera"
 	"examkiosk/device/face"
+	"examkiosk/device/printer"
 	"examkiosk/exam"
 	"examkiosk/internal/paths"
+	"examkiosk/internal/tomlconf"
 	"examkiosk/sync/kiosk"
 )
 
@@ -36,6 +36,17 @@ type Config struct {
 	// Review holds the reviewers' working hours, from which the receipt and
 	// the status screen say when the review is due.
 	Review exam.ReviewHours `toml:"review"`
+	// Printer is the CUPS queue admission tickets print on; Ticket the
+	// ticket's font (admission.go).
+	Printer printer.Config `toml:"printer"`
+	Ticket  TicketConfig   `toml:"ticket"`
+}
+
+// TicketConfig configures the admission ticket's PDF.
+type TicketConfig struct {
+	// Font is a TrueType font (.ttf, or a .ttc whose first font is used)
+	// with Chinese and Latin glyphs, embedded in the ticket.
+	Font string `toml:"font"`
 }
 
 // CentreConfig identifies the test centre the kiosk stands in.
@@ -64,30 +75,14 @@ func DefaultConfig() Config {
 		Sync:   kiosk.DefaultConfig(),
 		Review: exam.DefaultReviewHours(),
 	}
+	c.Printer, c.Ticket = printer.DefaultConfig(), TicketConfig{Font: ticket.DefaultFont}
 	c.Face.ModelsDir = paths.ModelsDir()
 	return c
 }
 
 // ConfigError names the file, the key (or, for a syntax error, the line and
 // the header's text) and what was expected.
-type ConfigError struct {
-	File string
-	Line int // a syntax error's line
-	Key  string
-	Msg  string
-}
-
-func (e *ConfigError) Error() string {
-	if e.Line > 0 {
-		return fmt.Sprintf("config %s line %d: %s: %s", e.File, e.Line, e.Key, e.Msg)
-	}
-	if e.Key == "" || strings.HasPrefix(e.Msg, e.Key) {
-		return fmt.Sprintf("config %s: %s", e.File, e.Msg)
-	}
-	return fmt.Sprintf("config %s: key %s: %s", e.File, e.Key, e.Msg)
-}
-
-var lastKeyRE = regexp.MustCompile(`^toml: line (\d+) \(last key "([^"]*)"\): (.*)$`)
+type ConfigError = tomlconf.Error
 
 // LoadConfig reads the TOML file at path over the defaults and validates
 // the result. Unknown keys are errors, so that a typo never silently leaves
@@ -98,31 +93,9 @@ func LoadConfig(path string) (Config, error) {
 	if err != nil {
 		return Config{}, &ConfigError{File: path, Msg: fmt.Sprintf("cannot read it (%v); copy build/config.example.toml there or pass --config PATH", err)}
 	}
-	md, err := toml.Decode(string(data), &cfg)
+	md, err := tomlconf.Decode(path, data, &cfg)
 	if err != nil {
-		var perr toml.ParseError
-		if errors.As(err, &perr) {
-			// The line is where the parser stopped; the key is that line's
-			// text (LastKey would name the table before a bad header).
-			line := perr.Position.Line
-			if st := perr.Position.Start; st > 0 && st <= len(data) {
-				line = strings.Count(string(data[:st]), "\n") + 1
-			}
-			text := ""
-			if ls := strings.Split(string(data), "\n"); line >= 1 && line <= len(ls) {
-				text = strings.TrimSpace(ls[line-1])
-			}
-			key := perr.LastKey
-			if strings.HasPrefix(text, "[") || key == "" {
-				key = strconv.Quote(text) // a table header: LastKey is the table before it
-			}
-			return Config{}, &ConfigError{File: path, Line: line, Key: key, Msg: perr.Message}
-		}
-		// Type mismatches come as plain errors: "toml: line N (last key "k"): msg".
-		if m := lastKeyRE.FindStringSubmatch(err.Error()); m != nil {
-			return Config{}, &ConfigError{File: path, Key: fmt.Sprintf("%s (line %s)", m[2], m[1]), Msg: m[3]}
-		}
-		return Config{}, &ConfigError{File: path, Msg: err.Error()}
+		return Config{}, err
 	}
 	if md.IsDefined("kiosk", "staff_pin") {
 		return Config{}, &ConfigError{File: path, Key: "kiosk.staff_pin", Msg: "the PIN is not kept in the clear any more: run `examkiosk --hash-pin`, type the PIN, and put the line it prints in [kiosk] instead (kiosk.staff_pin_hash)"}
@@ -137,23 +110,10 @@ func LoadConfig(path string) (Config, error) {
 	}
 	if len(errs) > 0 {
 		err := errors.Join(errs...)
-		setFile(err, path)
+		tomlconf.SetFile(err, path)
 		return Config{}, err
 	}
 	return cfg, nil
-}
-
-// setFile names the file in every *ConfigError of err.
-func setFile(err error, path string) {
-	var ce *ConfigError
-	if errors.As(err, &ce) && ce.File == "" {
-		ce.File = path
-	}
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		for _, e := range j.Unwrap() {
-			setFile(e, path)
-		}
-	}
 }
 
 // Validate checks every key and reports every bad one at once (errors.Join
@@ -183,7 +143,7 @@ func (c Config) Validate() error {
 	for _, t := range []struct {
 		table string
 		v     interface{ Validate() error }
-	}{{"camera", c.Camera}, {"face", c.Face}, {"store", c.Store}, {"sync", c.Sync}, {"review", c.Review}} {
+	}{{"camera", c.Camera}, {"face", c.Face}, {"store", c.Store}, {"sync", c.Sync}, {"review", c.Review}, {"printer", c.Printer}} {
 		table, v := t.table, t.v
 		if err := v.Validate(); err != nil {
 			errs = append(errs, &ConfigError{Key: table, Msg: err.Error()})
@@ -191,6 +151,9 @@ func (c Config) Validate() error {
 	}
 	if !filepath.IsAbs(c.Face.ModelsDir) {
 		bad("face.models_dir", fmt.Sprintf("expected an absolute path, got %q", c.Face.ModelsDir))
+	}
+	if !filepath.IsAbs(c.Ticket.Font) {
+		bad("ticket.font", fmt.Sprintf("expected an absolute path, got %q", c.Ticket.Font))
 	}
 	if !filepath.IsAbs(c.Store.Path) {
 		bad("store.path", fmt.Sprintf("expected an absolute path, got %q", c.Store.Path))

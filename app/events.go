@@ -93,10 +93,14 @@ func (a *core) registrationsKey() string {
 		ID, Status, Reason, PaymentURL string
 		Revision                       int
 		Delivered                      time.Time
+		Ticket                         string // the admission ticket's number once issued
 	}
 	ks := make([]key, len(regs))
 	for i, r := range regs {
-		ks[i] = key{r.ID, string(r.Status), r.Reason, r.PaymentURL, r.Revision, r.DeliveredAt}
+		ks[i] = key{r.ID, string(r.Status), r.Reason, r.PaymentURL, r.Revision, r.DeliveredAt, ""}
+		if r.Ticket != nil {
+			ks[i].Ticket = r.Ticket.Number
+		}
 	}
 	b, _ := json.Marshal(ks)
 	return c.IDNumber + string(b)

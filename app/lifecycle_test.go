@@ -155,6 +155,12 @@ func TestRegistrationLifecycle(t *testing.T) {
 	if r := status(); r.PaymentQR != "" {
 		t.Fatal("a paid registration shows no payment QR")
 	}
+	// The demo exam's ticket window is open: paying seats the candidate,
+	// and the admission ticket reaches the status screen (admission.go).
+	wait("the admission ticket", func() bool { return status().Ticket != nil })
+	if r := status(); r.Ticket.SiteName != central.DemoCentreName || r.Ticket.Seat != 1 || r.Ticket.StartsAt.IsZero() {
+		t.Fatalf("admission ticket: %+v", r.Ticket)
+	}
 }
 
 // A kiosk started without enrolment is enrolled from the staff console and

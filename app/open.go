@@ -13,6 +13,7 @@ import (
 	"examkiosk/app/store"
 	"examkiosk/device/camera"
 	"examkiosk/device/face"
+	"examkiosk/device/printer"
 	"examkiosk/sync/kiosk"
 	"examkiosk/sync/wire"
 )
@@ -95,6 +96,9 @@ func Open(ctx context.Context, cfg Config, opts Options) (*App, error) {
 	opts.Preview, opts.PreviewServer = pv, srv
 	closers = append(closers, srv.Close)
 
+	if opts.Printer == nil && cfg.Printer.Queue != "" {
+		opts.Printer = printer.NewCUPS(cfg.Printer)
+	}
 	opts.Config = cfg
 	a, err := New(opts)
 	if err != nil {

@@ -42,6 +42,9 @@ APT_PACKAGES=(
   postgresql
   # build/tflite2onnx.py converts the TFLite face models to ONNX
   python3-onnx python3-numpy
+  # admission tickets (app/ticket, device/printer; the font is wqy-microhei):
+  # CUPS with a PDF printer, pdftotext/pdftoppm to read prints back
+  cups printer-driver-cups-pdf poppler-utils
 )
 
 MODELS_NPM=face-recognition-models@0.0.0

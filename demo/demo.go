@@ -11,10 +11,12 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"time"
 
 	"examkiosk/app"
+	"examkiosk/device/printer"
 	"examkiosk/internal/paths"
 	"examkiosk/sync/central"
 )
@@ -82,4 +84,20 @@ func StartCentral(ctx context.Context, cfg app.Config, log *slog.Logger) (stop f
 		}
 		return err
 	}, nil
+}
+
+// StartPrinter gives the demo a printer where the machine has none: a
+// private CUPS scheduler with a cups-pdf queue, which
+// "prints" admission tickets as PDF files into <data>/printer/out (logged
+// at start, so that a reader of the demo finds them). It needs CUPS,
+// cups-pdf and root (build/setup.sh deps); without them the demo has no
+// printer and says so when a candidate prints.
+func StartPrinter(cfg app.Config, log *slog.Logger) (printer.Config, func() error, error) {
+	out := filepath.Join(filepath.Dir(cfg.Store.Path), "printer", "out")
+	l, err := printer.StartLocal(out, fmt.Sprintf("examkiosk-demo-%d", os.Getpid()))
+	if err != nil {
+		return printer.Config{}, nil, err
+	}
+	log.Info("demo: printer (CUPS, cups-pdf) prints admission tickets as PDF files", "queue", l.Queue, "out", l.Out)
+	return l.Config(), l.Close, nil
 }

@@ -108,6 +108,10 @@ type Registration struct {
 	Duplicate           *wire.DuplicateSuspect `json:"duplicate_suspected,omitempty"`
 	DuplicateReview     string                 `json:"duplicate_review,omitempty"`
 	DuplicateReviewedAt time.Time              `json:"duplicate_reviewed_at,omitzero"`
+
+	// Ticket is the admission ticket the central issued once paid (seat,
+	// time, verification link, the approved photo); the kiosk prints it.
+	Ticket *wire.Ticket `json:"ticket,omitempty"`
 }
 
 // Staff decisions on a "duplicate suspected" registration.

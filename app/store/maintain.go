@@ -44,6 +44,9 @@ func (s *Store) Purge(ctx context.Context, now time.Time) (int, error) {
 			if err := deleteBlob(tx, []byte(id)); err != nil {
 				return err
 			}
+			if t := reg.Ticket; t != nil && cutoff.After(t.EndsAt) {
+				t.Photo = nil // the exam is over: the ticket's photo goes too
+			}
 			reg.PurgedAt = now.UTC()
 			if err := s.putReg(tx, reg, false); err != nil {
 				return err

@@ -94,6 +94,18 @@ func (s *Store) applyUpdate(tx *bolt.Tx, u wire.Update, now time.Time) error {
 			reg.Reason, reg.PaymentURL, reg.PayBy = u.Reason, u.PaymentURL, u.PayBy
 			return s.putReg(tx, reg, false)
 		}
+		if to == registration.StatusPaid && u.Ticket != nil && reg.Ticket == nil {
+			// The admission ticket: issued once, kept as it came.
+			reg.Ticket, reg.UpdatedAt = u.Ticket, now
+			if err := s.putReg(tx, reg, false); err != nil {
+				return err
+			}
+			// The ticket's photo is kept to print it until the exam is over.
+			if err := tx.Bucket(bktPurgeDue).Put(purgeKey(u.Ticket.EndsAt, reg.ID), nil); err != nil {
+				return err
+			}
+			return s.appendAudit(tx, now, "ticket", reg.ID, fmt.Sprintf("revision %d: admission ticket %s", reg.Revision, u.Ticket.Number))
+		}
 		return nil
 	}
 	path := registration.Path(reg.Status, to)
@@ -110,6 +122,12 @@ func (s *Store) applyUpdate(tx *bolt.Tx, u wire.Update, now time.Time) error {
 		reg.Reason = u.Reason
 	case registration.StatusApproved:
 		reg.PaymentURL, reg.PayBy = u.PaymentURL, u.PayBy
+	case registration.StatusPaid:
+		if reg.Ticket = u.Ticket; u.Ticket != nil {
+			if err := tx.Bucket(bktPurgeDue).Put(purgeKey(u.Ticket.EndsAt, reg.ID), nil); err != nil {
+				return err
+			}
+		}
 	}
 	for _, st := range path {
 		if err := s.advance(tx, &reg, st, now, "central "+u.At.UTC().Format(time.RFC3339)); err != nil {

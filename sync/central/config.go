@@ -118,6 +118,11 @@ type Config struct {
 	AllowedHosts []string `toml:"allowed_hosts"`
 	// SessionTTL is how long a reviewer's login session lasts.
 	SessionTTL time.Duration `toml:"session_ttl"`
+	// TicketsFile is the admission-ticket plan (TOML): for each exam, when
+	// tickets open, when it sits, its sites and rooms with their seats
+	// (tickets.go, TicketPlan). Without it no tickets are issued (the demo
+	// uses DemoTicketPlan).
+	TicketsFile string `toml:"tickets_file"`
 }
 
 // ProviderConfig names the central's application at an outside provider

@@ -39,7 +39,14 @@ func (s *Server) ApplyPaymentNotification(params url.Values) (Order, error) {
 		s.log.Info("payment notification without payment", "order", n.OutTradeNo, "trade_status", n.TradeStatus)
 		return s.order(n.OutTradeNo)
 	}
-	return s.pay(n)
+	o, err := s.pay(n)
+	if err == nil && o.Status == "paid" {
+		// A ticket window already open seats the candidate at once.
+		if _, terr := s.AssignTickets(); terr != nil {
+			s.log.Error("assign admission tickets", "err", terr)
+		}
+	}
+	return o, err
 }
 
 // pay records a verified payment of an order.

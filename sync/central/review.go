@@ -187,6 +187,11 @@ func (s *Server) setRegStatus(tx store.Tx, o orderRecord, status string, now tim
 	if err := s.storeReg(tx, rec); err != nil {
 		return err
 	}
+	if status == StatusPaid {
+		if err := queueTicket(tx, rec.ID); err != nil { // tickets.go
+			return err
+		}
+	}
 	return appendUpdate(tx, rec.DeviceID, wire.Update{RegistrationID: rec.ID, Revision: rec.Revision, Status: status, At: now})
 }
 

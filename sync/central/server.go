@@ -51,6 +51,7 @@ type Server struct {
 	captchaAnswer func() string // the next captcha's answer (4 random digits)
 
 	faces *faceSearch // the cross-kiosk duplicate search (faces.go)
+	plan *TicketPlan // admission-ticket plan (tickets.go); nil: no tickets
 }
 
 // Option adjusts a Server.
@@ -92,6 +93,10 @@ func Open(cfg Config, opts ...Option) (*Server, error) {
 	if err := s.loadProviders(); err != nil {
 		db.Close()
 		return nil, err
+	}
+	if err := s.loadTicketPlan(); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("central ticket plan: %w", err)
 	}
 	if s.formKey, err = s.formSecret(); err != nil {
 		db.Close()
@@ -142,6 +147,9 @@ func (s *Server) RunMaintenance(ctx context.Context, interval time.Duration) {
 		} else if n > 0 {
 			s.log.Info("expired unpaid registrations", "count", n)
 		}
+		if _, err := s.AssignTickets(); err != nil {
+			s.log.Error("assign admission tickets", "err", err)
+		}
 	}
 }
 
@@ -188,6 +196,8 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("POST /review/{id}", s.reviewer(s.handleReviewForm))
 	mux.Handle("GET /devices", s.admin(s.handleDevicesPage))
 	s.fleetRoutes(mux) // fleet.go: /fleet, /fleet/alerts, /metrics
+	mux.Handle("GET /tickets/verify/{token}", s.page(s.handleVerifyTicket))
+	mux.Handle("GET /admin/exams/{exam}/seats", s.reviewer(s.handleSeatList))
 	mux.Handle("GET /{$}", s.reviewer(func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/review", http.StatusSeeOther)
 	}))
@@ -508,6 +518,9 @@ func (s *Server) handleHeartbeat(w http.ResponseWriter, r *http.Request, dev str
 
 const pullLimit = 500
 
+// pullBytes bounds the updates of one pull (tickets carry a photo).
+const pullBytes = 8 << 20
+
 func (s *Server) handlePull(w http.ResponseWriter, r *http.Request, dev string, _ []byte) {
 	seq, catV, err := parseCursor(r.URL.Query().Get("cursor"))
 	if err != nil {
@@ -517,15 +530,21 @@ func (s *Server) handlePull(w http.ResponseWriter, r *http.Request, dev string, 
 	var p wire.Pull
 	err = s.db.View(func(tx store.Tx) error {
 		p.Updates = []wire.Update{}
-		last := seq
+		last, size := seq, 0
 		if err := tx.Bucket(bUpdates, []byte(dev)).Scan(binary.BigEndian.AppendUint64(nil, seq+1), false, func(k, v []byte) error {
-			if len(p.Updates) == pullLimit {
+			if len(p.Updates) == pullLimit || size > pullBytes {
 				p.More = true
 				return store.ErrStop
 			}
 			var u wire.Update
 			if err := json.Unmarshal(v, &u); err != nil {
 				return err
+			}
+			if err := s.fillTicketPhoto(tx, &u); err != nil {
+				return err
+			}
+			if size += len(v); u.Ticket != nil {
+				size += len(u.Ticket.Photo) * 4 / 3
 			}
 			p.Updates = append(p.Updates, u)
 			last = binary.BigEndian.Uint64(k)

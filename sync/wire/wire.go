@@ -97,6 +97,34 @@ type Update struct {
 	PaymentURL     string    `json:"payment_url,omitempty"`
 	PayBy          time.Time `json:"pay_by,omitzero"`
 	At             time.Time `json:"at"`
+	// Ticket is the admission ticket of a paid registration, once the
+	// central assigned its seat (an update with status paid).
+	Ticket *Ticket `json:"ticket,omitempty"`
+}
+
+// Ticket is an admission ticket (准考证): where and when the candidate sits
+// the exam. The central assigns it once the exam's ticket window opens and
+// the registration is paid; it never changes afterwards.
+type Ticket struct {
+	Number       string    `json:"number"` // 准考证号, unique within the exam
+	ExamID       string    `json:"exam_id"`
+	ExamName     string    `json:"exam_name"`
+	PositionID   string    `json:"position_id"`
+	PositionName string    `json:"position_name"`
+	SiteName     string    `json:"site_name"`
+	SiteAddress  string    `json:"site_address,omitempty"`
+	Room         string    `json:"room"`
+	Seat         int       `json:"seat"`
+	StartsAt     time.Time `json:"starts_at"`
+	EndsAt       time.Time `json:"ends_at"`
+	IssuedAt     time.Time `json:"issued_at"`
+	// VerifyURL is what the ticket's QR code holds: the central's
+	// verification page for this ticket, carrying the central's Ed25519
+	// signature of the ticket (sync/PROTOCOL.md, "Admission tickets").
+	VerifyURL string `json:"verify_url"`
+	// Photo is the ID photo of the approved revision (JPEG), as the
+	// central holds it: the kiosk may have purged its own copy by now.
+	Photo []byte `json:"photo,omitempty"`
 }
 
 // Position is a post that candidates can apply for within an exam.

@@ -3,7 +3,7 @@
 import { EventsOn } from '../../wailsjs/runtime/runtime'
 
 /** The event names of app/events.go. */
-export type KioskEvent = 'journey' | 'status' | 'sync' | 'staff'
+export type KioskEvent = 'journey' | 'status' | 'sync' | 'staff' | 'print'
 
 /** onEvent calls f with every event of that name; it returns the function
  * that stops listening. Outside the Wails window (unit tests) nothing comes. */

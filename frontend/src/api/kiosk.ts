@@ -6,7 +6,7 @@ export * from '../../wailsjs/go/app/JourneyService'
 export * from '../../wailsjs/go/app/StaffService'
 export * from '../../wailsjs/go/app/DeviceService'
 export { onEvent, type KioskEvent } from './events'
-export type { app, face, wire } from '../../wailsjs/go/models'
+export type { app, face, ticket, wire } from '../../wailsjs/go/models'
 
 /** A bound method's rejection (app.Refusal in Go): a code, the field it
  * concerns and the arguments of its words; the words are the UI's

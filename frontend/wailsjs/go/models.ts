@@ -1,5 +1,49 @@
 export namespace app {
 	
+	export class TicketView {
+	    number: string;
+	    siteName: string;
+	    siteAddress?: string;
+	    room: string;
+	    seat: number;
+	    // Go type: time
+	    startsAt: any;
+	    // Go type: time
+	    endsAt: any;
+	
+	    static createFrom(source: any = {}) {
+	        return new TicketView(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.number = source["number"];
+	        this.siteName = source["siteName"];
+	        this.siteAddress = source["siteAddress"];
+	        this.room = source["room"];
+	        this.seat = source["seat"];
+	        this.startsAt = this.convertValues(source["startsAt"], null);
+	        this.endsAt = this.convertValues(source["endsAt"], null);
+	    }
+	
+		convertValues(a: any, classs: any, asMap: boolean = false): any {
+		    if (!a) {
+		        return a;
+		    }
+		    if (a.slice && a.map) {
+		        return (a as any[]).map(elem => this.convertValues(elem, classs));
+		    } else if ("object" === typeof a) {
+		        if (asMap) {
+		            for (const key of Object.keys(a)) {
+		                a[key] = new classs(a[key]);
+		            }
+		            return a;
+		        }
+		        return new classs(a);
+		    }
+		    return a;
+		}
+	}
 	export class RegistrationView {
 	    id: string;
 	    revision: number;
@@ -17,6 +61,7 @@ export namespace app {
 	    // Go type: time
 	    reviewBy: any;
 	    receiptQr: string;
+	    ticket?: TicketView;
 	
 	    static createFrom(source: any = {}) {
 	        return new RegistrationView(source);
@@ -37,6 +82,7 @@ export namespace app {
 	        this.delivered = source["delivered"];
 	        this.reviewBy = this.convertValues(source["reviewBy"], null);
 	        this.receiptQr = source["receiptQr"];
+	        this.ticket = this.convertValues(source["ticket"], TicketView);
 	    }
 	
 		convertValues(a: any, classs: any, asMap: boolean = false): any {
@@ -495,6 +541,22 @@ export namespace app {
 		}
 	}
 	
+	export class PrintState {
+	    registrationId: string;
+	    state: string;
+	    code?: string;
+	
+	    static createFrom(source: any = {}) {
+	        return new PrintState(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.registrationId = source["registrationId"];
+	        this.state = source["state"];
+	        this.code = source["code"];
+	    }
+	}
 	export class QRLogin {
 	    id: string;
 	    channel: string;
@@ -636,6 +698,7 @@ export namespace app {
 		    return a;
 		}
 	}
+	
 	
 	
 	export class WelcomeInfo {
@@ -1007,6 +1070,47 @@ export namespace store {
 	        this.photos = source["photos"];
 	        this.outbox_items = source["outbox_items"];
 	        this.audit_entries = source["audit_entries"];
+	    }
+	}
+
+}
+
+export namespace ticket {
+	
+	export class Labels {
+	    title: string;
+	    number: string;
+	    name: string;
+	    idNumber: string;
+	    exam: string;
+	    position: string;
+	    site: string;
+	    address: string;
+	    room: string;
+	    seat: string;
+	    time: string;
+	    verify: string;
+	    notes: string;
+	
+	    static createFrom(source: any = {}) {
+	        return new Labels(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.title = source["title"];
+	        this.number = source["number"];
+	        this.name = source["name"];
+	        this.idNumber = source["idNumber"];
+	        this.exam = source["exam"];
+	        this.position = source["position"];
+	        this.site = source["site"];
+	        this.address = source["address"];
+	        this.room = source["room"];
+	        this.seat = source["seat"];
+	        this.time = source["time"];
+	        this.verify = source["verify"];
+	        this.notes = source["notes"];
 	    }
 	}
 

@@ -62,6 +62,10 @@ export function PollQRLogin(arg1) {
   return window['go']['app']['JourneyService']['PollQRLogin'](arg1);
 }
 
+export function PrintTicket(arg1, arg2) {
+  return window['go']['app']['JourneyService']['PrintTicket'](arg1, arg2);
+}
+
 export function Resubmit(arg1) {
   return window['go']['app']['JourneyService']['Resubmit'](arg1);
 }
