@@ -51,7 +51,7 @@ type Server struct {
 	captchaAnswer func() string // the next captcha's answer (4 random digits)
 
 	faces *faceSearch // the cross-kiosk duplicate search (faces.go)
-	plan *TicketPlan // admission-ticket plan (tickets.go); nil: no tickets
+	plan  *TicketPlan // admission-ticket plan (tickets.go); nil: no tickets
 }
 
 // Option adjusts a Server.
