@@ -28,6 +28,7 @@ log="$E2E_ARTIFACTS/kiosk.log"
 # reference central on 127.0.0.1:8700, enrolment with the demo code.
 centre=$("$BIN" --demo --print-config | sed -n 's/^  name = "\(.*\)"$/\1/p' | head -n 1)
 clip=$("$BIN" --demo --print-config | sed -n 's/^  device = "replay:\(.*\)"$/\1/p' | head -n 1)
+central=$("$BIN" --demo --print-config | sed -n 's/^  central_url = "\(.*\)"$/\1/p' | head -n 1)
 [ -s "$clip" ] || { echo "e2e: the demo clip $clip is missing: run build/setup.sh media" >&2; exit 1; }
 
 # Wails' dev build reads these from the environment: serve the built UI
@@ -36,13 +37,14 @@ devserver="127.0.0.1:$port" assetdir="$ROOT/frontend/dist" loglevel=Warning \
   "$BIN" --demo --data "$work/data" >"$log" 2>&1 &
 pids+=($!)
 
-export E2E_URL="http://127.0.0.1:$port/" E2E_CENTRE="$centre" E2E_CLIP="$(basename "$clip")"
+export E2E_URL="http://127.0.0.1:$port/" E2E_CENTRE="$centre" E2E_CLIP="$(basename "$clip")" E2E_CENTRAL="$central"
 E2E_VERSION=$("$BIN" --version)
 export E2E_VERSION
 # Every Playwright call is logged (DEBUG=pw:api) to a file, so a failure or
 # a hang shows the last thing the test asked of the browser. No test may run
-# longer than 150 s: a hang fails instead of holding CI.
-if ! (cd "$ROOT/frontend" && DEBUG=pw:api DEBUG_FILE="$E2E_ARTIFACTS/playwright.log" node --test --test-timeout=150000 e2e/); then
+# longer than 150 s: a hang fails instead of holding CI. The files run one
+# after the other (--test-concurrency=1): they share the one kiosk.
+if ! (cd "$ROOT/frontend" && DEBUG=pw:api DEBUG_FILE="$E2E_ARTIFACTS/playwright.log" node --test --test-concurrency=1 --test-timeout=150000 e2e/); then
   echo "--- last Playwright calls ($E2E_ARTIFACTS/playwright.log)" >&2
   tail -n 40 "$E2E_ARTIFACTS/playwright.log" >&2
   echo "--- kiosk log" >&2
