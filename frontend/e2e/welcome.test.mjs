@@ -36,16 +36,21 @@ async function waitForServer(url, ms) {
   }
 }
 
-// otherBrowser runs f with a page of a browser of its own: another device
-// (the candidate's phone, a reviewer's desk), another process.
+// The other devices (the candidate's phone, a reviewer's desk) run in a
+// browser process of their own, each visit in a fresh context: no cookies
+// or pages shared with the kiosk's browser or with each other.
+let devices
+
+// otherBrowser runs f with a page of another device.
 async function otherBrowser(f) {
-  const b = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: chromiumArgs })
+  devices ??= await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: chromiumArgs })
+  const c = await devices.newContext()
   try {
-    const p = await b.newPage()
+    const p = await c.newPage()
     p.setDefaultTimeout(30_000)
     return await f(p)
   } finally {
-    await b.close()
+    await c.close()
   }
 }
 
@@ -117,6 +122,7 @@ before(async () => {
 })
 
 after(async () => {
+  await devices?.close()
   await context?.close()
   if (profile) rmSync(profile, { recursive: true, force: true })
 })
@@ -167,20 +173,15 @@ test('a QR login confirmed on the phone leads, past the optional password step, 
   // The phone's part, in a browser of its own (another device, another
   // process): the central's confirm page names the test centre before the
   // user confirms (against QR-login hijacking).
-  const phoneBrowser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: chromiumArgs })
-  try {
-    const phone = await phoneBrowser.newPage()
-    phone.setDefaultTimeout(30_000)
+  await otherBrowser(async (phone) => {
     await phone.goto(url)
     assert.match(await phone.textContent('body'), new RegExp(E2E_CENTRE.replace(/[()（）]/g, '.')))
     await page.locator('[data-testid=qr][data-state=scanned]').waitFor({ timeout: 30_000 })
-    await phone.fill('input[name=name]', '张三')
-    await phone.fill('input[name=id_number]', '11010519491231002X')
+    await phone.fill('input[name=name]', CANDIDATE.name)
+    await phone.fill('input[name=id_number]', CANDIDATE.id)
     await Promise.all([phone.waitForNavigation({ waitUntil: 'load' }), phone.click('button[type=submit]')])
     assert.match(await phone.textContent('body'), /已确认/)
-  } finally {
-    await phoneBrowser.close()
-  }
+  })
 
   // The kiosk's long poll sees the confirmation and offers to set an
   // account password (optional): skipping it moves on to the face step.
@@ -317,23 +318,76 @@ test('a QR login confirmed on the phone leads, past the optional password step, 
   await page.getByTestId('welcome').waitFor({ timeout: 10_000 })
 })
 
-test('the central approves, the candidate pays through the simulated Alipay and the kiosk shows it paid', async () => {
-  assert.ok(journeyReg, 'needs the registration submitted by the journey test')
-  // A reviewer approves it on the demo central's review page.
+// decide has a reviewer decide on the registration on the demo central's
+// review page: approve, or reject with a reason.
+async function decide(id, reason) {
   await otherBrowser(async (desk) => {
     await desk.goto(`${E2E_CENTRAL}/review`)
-    const row = desk.locator('tr', { hasText: journeyReg })
-    await row.getByRole('button', { name: /Approve/ }).click()
-    await desk.waitForLoadState('load')
+    const row = desk.locator('tr', { hasText: id })
+    if (reason) {
+      await row.locator('input[name=reason]').fill(reason)
+      await Promise.all([desk.waitForNavigation({ waitUntil: 'load' }), row.getByRole('button', { name: /Reject/ }).click()])
+    } else {
+      await Promise.all([desk.waitForNavigation({ waitUntil: 'load' }), row.getByRole('button', { name: /Approve/ }).click()])
+    }
   })
-  await until('the central approved it', async () => (await centralReg(journeyReg))?.status === 'approved', 10_000)
+}
+
+test('the central rejects, the candidate chooses another position, the central approves, the candidate pays through the simulated Alipay and the kiosk shows it paid', async () => {
+  assert.ok(journeyReg, 'needs the registration submitted by the journey test')
+  const first = await centralReg(journeyReg)
+  // A reviewer rejects it on the demo central's review page, with a reason.
+  const reason = '报考岗位专业不符'
+  await decide(journeyReg, reason)
+  await until('the central rejected it', async () => (await centralReg(journeyReg))?.status === 'rejected', 10_000)
 
   // The kiosk learns it on its next pull (staff start one at once); the
-  // candidate logs in again and sees it approved, with the payment QR.
+  // candidate logs in again, sees the reason and the two ways on, and
+  // chooses another position: face check and ID photo again, the form with
+  // the position cleared, review, submit.
   await staffSyncNow()
   await qrLogin()
   await page.getByTestId('status').waitFor({ timeout: 10_000 })
   const card = page.locator(`[data-testid=registration]`).filter({ hasText: journeyReg })
+  await card.and(page.locator('[data-status=rejected]')).waitFor({ timeout: 30_000 })
+  assert.match(await card.textContent(), new RegExp(reason))
+  await card.getByTestId('resubmit').waitFor()
+  await page.screenshot({ path: join(E2E_ARTIFACTS, 'e2e-rejected.png') })
+  await card.getByTestId('change-position').click()
+  await page.getByTestId('face').waitFor({ timeout: 10_000 })
+  const photo = page.getByTestId('photo')
+  const failed = page.locator('[data-testid=face-hint][data-phase=failed]')
+  await Promise.race([photo.waitFor({ timeout: 90_000 }), failed.waitFor({ timeout: 90_000 })])
+  if (!(await photo.isVisible())) assert.fail(`the face step failed: ${await failed.textContent()}`)
+  await page.getByTestId('photo-ok').waitFor({ timeout: 10_000 })
+  await page.getByTestId('photo-accept').click()
+  await page.getByTestId('form').waitFor({ timeout: 10_000 })
+  assert.equal(await page.getByTestId('f-position').inputValue(), '', 'another position: the old one is cleared')
+  assert.equal(await page.getByTestId('f-major').inputValue(), '计算机科学与技术', 'the rest of the form is kept')
+  await page.getByTestId('f-position').selectOption({ index: 2 })
+  const newPosition = await page.getByTestId('f-position').inputValue()
+  assert.notEqual(newPosition, first.position_id)
+  await page.getByTestId('f-next').click()
+  await page.getByTestId('review').waitFor({ timeout: 10_000 })
+  await page.getByTestId('r-submit').click()
+  await page.getByTestId('receipt').waitFor({ timeout: 15_000 })
+  assert.equal(await page.getByTestId('registration').getAttribute('data-status'), 'resubmitted')
+  const resubmitted = await until('the central has the new position under review', async () => {
+    const r = await centralReg(journeyReg)
+    return r && r.status === 'under_review' && r.revision > first.revision ? r : null
+  }, 30_000)
+  assert.equal(resubmitted.position_id, newPosition)
+  await page.getByTestId('receipt-done').click()
+  await page.getByTestId('welcome').waitFor({ timeout: 10_000 })
+
+  // The reviewer approves the new position.
+  await decide(journeyReg)
+  await until('the central approved it', async () => (await centralReg(journeyReg))?.status === 'approved', 10_000)
+
+  // The candidate sees it approved, with the payment QR.
+  await staffSyncNow()
+  await qrLogin()
+  await page.getByTestId('status').waitFor({ timeout: 10_000 })
   await card.and(page.locator('[data-status=approved]')).waitFor({ timeout: 30_000 })
   await card.getByTestId('pay').waitFor()
   await page.screenshot({ path: join(E2E_ARTIFACTS, 'e2e-approved.png') })
