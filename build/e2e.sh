@@ -25,19 +25,35 @@ mkdir -p "$E2E_ARTIFACTS"
 log="$E2E_ARTIFACTS/kiosk.log"
 # The embedded demo, as `make run` starts it, with its data in a scratch
 # folder: replay camera (the demo clip from build/setup.sh media), the
-# reference central on 127.0.0.1:8700, enrolment with the demo code.
+# reference central (below), enrolment with the demo code.
 centre=$("$BIN" --demo --print-config | sed -n 's/^  name = "\(.*\)"$/\1/p' | head -n 1)
 clip=$("$BIN" --demo --print-config | sed -n 's/^  device = "replay:\(.*\)"$/\1/p' | head -n 1)
-central=$("$BIN" --demo --print-config | sed -n 's/^  central_url = "\(.*\)"$/\1/p' | head -n 1)
 [ -s "$clip" ] || { echo "e2e: the demo clip $clip is missing: run build/setup.sh media" >&2; exit 1; }
+
+# The reference central runs as a process of its own, with its demo data,
+# on a free port: the demo kiosk uses a central already answering at its
+# central URL (--central), a test can stop it and start it again (the
+# offline path), and e2e runs elsewhere on the machine do not share it.
+(cd "$ROOT" && go build -o "$work/central" ./cmd/central)
+cport=$(free_port)
+central="http://127.0.0.1:$cport"
+central_cmd=("$work/central" serve --demo --addr "127.0.0.1:$cport" --public-url "$central" --data "$work/central-data")
+"${central_cmd[@]}" >"$E2E_ARTIFACTS/central.log" 2>&1 &
+echo $! >"$work/central.pid"
+# The test may have replaced it with a central of its own: stop whichever runs.
+trap 'kill "$(cat "$work/central.pid" 2>/dev/null)" 2>/dev/null || true; cleanup' EXIT
+up() { node -e 'fetch(process.argv[1]).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))' "$central/healthz"; }
+for _ in $(seq 1 100); do up && break; sleep 0.1; done
+up || { echo "e2e: the central did not start: $(tail -n 5 "$E2E_ARTIFACTS/central.log")" >&2; exit 1; }
 
 # Wails' dev build reads these from the environment: serve the built UI
 # from disk with the bindings on this address.
 devserver="127.0.0.1:$port" assetdir="$ROOT/frontend/dist" loglevel=Warning \
-  "$BIN" --demo --data "$work/data" >"$log" 2>&1 &
+  "$BIN" --demo --central "$central" --data "$work/data" >"$log" 2>&1 &
 pids+=($!)
 
-export E2E_URL="http://127.0.0.1:$port/" E2E_CENTRE="$centre" E2E_CLIP="$(basename "$clip")" E2E_CENTRAL="$central"
+export E2E_URL="http://127.0.0.1:$port/" E2E_CENTRE="$centre" E2E_CLIP="$(basename "$clip")" E2E_CENTRAL="$central" \
+  E2E_CENTRAL_PIDFILE="$work/central.pid" E2E_CENTRAL_CMD="$(printf '%s\n' "${central_cmd[@]}")"
 E2E_VERSION=$("$BIN" --version)
 export E2E_VERSION
 # Every Playwright call is logged (DEBUG=pw:api) to a file, so a failure or
@@ -49,5 +65,7 @@ if ! (cd "$ROOT/frontend" && DEBUG=pw:api DEBUG_FILE="$E2E_ARTIFACTS/playwright.
   tail -n 40 "$E2E_ARTIFACTS/playwright.log" >&2
   echo "--- kiosk log" >&2
   tail -n 80 "$log" >&2
+  echo "--- central log" >&2
+  tail -n 20 "$E2E_ARTIFACTS/central.log" >&2
   exit 1
 fi

@@ -3,12 +3,13 @@
 // dev-tag kiosk and sets E2E_URL, E2E_CENTRE, E2E_CLIP and E2E_VERSION.
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { spawn } from 'node:child_process'
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { chromium } from 'playwright-core'
 
-const { E2E_URL, E2E_CENTRE, E2E_CLIP, E2E_VERSION, E2E_ARTIFACTS, E2E_CENTRAL } = process.env
+const { E2E_URL, E2E_CENTRE, E2E_CLIP, E2E_VERSION, E2E_ARTIFACTS, E2E_CENTRAL, E2E_CENTRAL_PIDFILE, E2E_CENTRAL_CMD } = process.env
 // The candidate of the journey tests: the demo identity provider signs
 // whatever name and ID number the phone page is given.
 const CANDIDATE = { name: '张三', id: '11010519491231002X' }
@@ -94,6 +95,40 @@ async function staffSyncNow() {
 async function centralReg(id) {
   const r = await fetch(`${E2E_CENTRAL}/admin/registrations/${encodeURIComponent(id)}`)
   return r.ok ? r.json() : null
+}
+
+// stopCentral stops the central process build/e2e.sh started (or the one
+// startCentral started since), as a power cut or a network fault would
+// take it away from the kiosk; startCentral starts it again on the same
+// data and address, and writes its pid where build/e2e.sh stops it.
+async function stopCentral() {
+  process.kill(Number(readFileSync(E2E_CENTRAL_PIDFILE, 'utf8')), 'SIGKILL')
+  await until('the central is down', async () => {
+    try {
+      await fetch(`${E2E_CENTRAL}/healthz`)
+      return false
+    } catch {
+      return true
+    }
+  }, 10_000)
+}
+
+async function startCentral() {
+  const [cmd, ...args] = E2E_CENTRAL_CMD.trim().split('\n')
+  const out = openSync(join(E2E_ARTIFACTS, 'central.log'), 'a')
+  // Detached and unreferenced: this test file ends without waiting for it;
+  // build/e2e.sh stops it by the pid file.
+  const c = spawn(cmd, args, { stdio: ['ignore', out, out], detached: true })
+  c.unref()
+  closeSync(out)
+  writeFileSync(E2E_CENTRAL_PIDFILE, String(c.pid))
+  await until('the central is up again', async () => {
+    try {
+      return (await fetch(`${E2E_CENTRAL}/healthz`)).ok
+    } catch {
+      return false
+    }
+  }, 15_000)
 }
 
 async function until(what, f, ms) {
@@ -333,7 +368,7 @@ async function decide(id, reason) {
   })
 }
 
-test('the central rejects, the candidate chooses another position, the central approves, the candidate pays through the simulated Alipay and the kiosk shows it paid', async () => {
+test('the central rejects; the candidate chooses another position and submits while the central is down; delivered when it returns; approved; paid through the simulated Alipay, and the kiosk shows it paid', async () => {
   assert.ok(journeyReg, 'needs the registration submitted by the journey test')
   const first = await centralReg(journeyReg)
   // A reviewer rejects it on the demo central's review page, with a reason.
@@ -369,16 +404,32 @@ test('the central rejects, the candidate chooses another position, the central a
   assert.notEqual(newPosition, first.position_id)
   await page.getByTestId('f-next').click()
   await page.getByTestId('review').waitFor({ timeout: 10_000 })
+
+  // The central goes down before the candidate submits: the kiosk stores
+  // the submission and says it is not delivered yet; the status strip
+  // shows the central unreachable.
+  await stopCentral()
   await page.getByTestId('r-submit').click()
   await page.getByTestId('receipt').waitFor({ timeout: 15_000 })
-  assert.equal(await page.getByTestId('registration').getAttribute('data-status'), 'resubmitted')
+  const receipt = page.getByTestId('registration')
+  assert.equal(await receipt.getAttribute('data-status'), 'resubmitted')
+  assert.match(await receipt.textContent(), /尚未报送/)
+  await page.locator('[data-testid=status-central]:not([data-state=ok])').waitFor({ timeout: 30_000 })
+  await page.screenshot({ path: join(E2E_ARTIFACTS, 'e2e-offline-receipt.png') })
+  await page.getByTestId('receipt-done').click()
+  await page.getByTestId('welcome').waitFor({ timeout: 10_000 })
+
+  // It comes back: the next round (staff start one at once) delivers the
+  // stored submission, exactly once, with the new position.
+  await startCentral()
+  await staffSyncNow()
   const resubmitted = await until('the central has the new position under review', async () => {
     const r = await centralReg(journeyReg)
     return r && r.status === 'under_review' && r.revision > first.revision ? r : null
   }, 30_000)
   assert.equal(resubmitted.position_id, newPosition)
-  await page.getByTestId('receipt-done').click()
-  await page.getByTestId('welcome').waitFor({ timeout: 10_000 })
+  assert.equal(resubmitted.revision, first.revision + 1)
+  await page.locator('[data-testid=status-central][data-state=ok]').waitFor({ timeout: 30_000 })
 
   // The reviewer approves the new position.
   await decide(journeyReg)
