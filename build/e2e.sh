@@ -52,6 +52,24 @@ devserver="127.0.0.1:$port" assetdir="$ROOT/frontend/dist" loglevel=Warning \
   "$BIN" --demo --central "$central" --data "$work/data" >"$log" 2>&1 &
 pids+=($!)
 
+# A second kiosk, left alone on its login screen, for the idle timeout: the
+# demo's configuration with kiosk.idle_seconds at its smallest, 15 s (the
+# journeys need the default: a face check is no input). It runs at the
+# lowest priority, so that it takes no time from the first kiosk's face
+# checks; its test only waits. It has a demo central of its own (a demo
+# central's enrolment code enrols one kiosk).
+idle=15
+icport=$(free_port)
+nice -n 19 "$work/central" serve --demo --addr "127.0.0.1:$icport" --public-url "http://127.0.0.1:$icport" \
+  --data "$work/central-idle" >"$E2E_ARTIFACTS/central-idle.log" 2>&1 &
+pids+=($!)
+"$BIN" --demo --print-config | sed -e "s/^  idle_seconds = .*/  idle_seconds = $idle/" -e 's/^  staff_pin_hash = .*/  staff_pin_hash = ""/' >"$work/idle.toml"
+iport=$(free_port)
+devserver="127.0.0.1:$iport" assetdir="$ROOT/frontend/dist" loglevel=Warning \
+  nice -n 19 "$BIN" --demo --config "$work/idle.toml" --central "http://127.0.0.1:$icport" --data "$work/data-idle" >"$E2E_ARTIFACTS/kiosk-idle.log" 2>&1 &
+pids+=($!)
+
+export E2E_IDLE_URL="http://127.0.0.1:$iport/" E2E_IDLE_SECONDS=$idle
 export E2E_URL="http://127.0.0.1:$port/" E2E_CENTRE="$centre" E2E_CLIP="$(basename "$clip")" E2E_CENTRAL="$central" \
   E2E_CENTRAL_PIDFILE="$work/central.pid" E2E_CENTRAL_CMD="$(printf '%s\n' "${central_cmd[@]}")"
 E2E_VERSION=$("$BIN" --version)

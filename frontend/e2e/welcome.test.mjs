@@ -10,6 +10,12 @@ import { join } from 'node:path'
 import { chromium } from 'playwright-core'
 
 const { E2E_URL, E2E_CENTRE, E2E_CLIP, E2E_VERSION, E2E_ARTIFACTS, E2E_CENTRAL, E2E_CENTRAL_PIDFILE, E2E_CENTRAL_CMD } = process.env
+// A second kiosk with kiosk.idle_seconds = E2E_IDLE_SECONDS, for the idle
+// timeout: a session is started on it early and left alone while the other
+// tests run (idleSession), and the last test checks it ended.
+const { E2E_IDLE_URL, E2E_IDLE_SECONDS } = process.env
+let idleSession
+let idleBrowser
 // The candidate of the journey tests: the demo identity provider signs
 // whatever name and ID number the phone page is given.
 const CANDIDATE = { name: '张三', id: '11010519491231002X' }
@@ -141,6 +147,28 @@ async function until(what, f, ms) {
   }
 }
 
+// startIdleSession opens the idle kiosk's welcome screen, starts a login
+// and leaves it; the page records when the welcome screen comes back.
+async function startIdleSession() {
+  await waitForServer(E2E_IDLE_URL, 120_000)
+  // A browser of its own: a second page in the kiosk's browser would take
+  // the front and stall the first one's animation frames.
+  idleBrowser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: chromiumArgs })
+  const p = await idleBrowser.newPage()
+  p.setDefaultTimeout(30_000)
+  await p.goto(E2E_IDLE_URL)
+  await p.getByTestId('start').waitFor({ timeout: 60_000 })
+  await p.evaluate(() => (window.__idleFrom = Date.now())) // the click below is the last touch
+  await p.getByTestId('start').click()
+  await p.getByTestId('login').waitFor({ timeout: 10_000 })
+  await p.evaluate(() => {
+    new MutationObserver(() => {
+      if (!window.__welcomeAt && document.querySelector('[data-testid=welcome]')) window.__welcomeAt = Date.now()
+    }).observe(document.body, { subtree: true, childList: true })
+  })
+  return p
+}
+
 before(async () => {
   assert.ok(E2E_URL && E2E_CENTRE && E2E_VERSION && E2E_CENTRAL, 'run through build/e2e.sh (make e2e)')
   await waitForServer(E2E_URL, 90_000)
@@ -157,6 +185,7 @@ before(async () => {
 })
 
 after(async () => {
+  await idleBrowser?.close()
   await devices?.close()
   await context?.close()
   if (profile) rmSync(profile, { recursive: true, force: true })
@@ -169,6 +198,8 @@ test('welcome screen shows the centre and the open exam from the central', async
   // The demo central's catalog reaches the kiosk through a real signed pull.
   await page.getByTestId('exam-list').waitFor({ timeout: 60_000 })
   assert.match(await page.getByTestId('exam-list').textContent(), /3 个岗位/)
+  // The idle kiosk's session starts now and runs alongside the tests below.
+  idleSession = startIdleSession().catch((e) => e)
 })
 
 test('the status strip reads the device status from Go', async () => {
@@ -511,4 +542,21 @@ test('a touch-only login: the pinyin keyboard types a Chinese name, the keypad a
   await pad.locator('[data-key=done]').click()
   await page.getByTestId('logout').click()
   await page.getByTestId('welcome').waitFor({ timeout: 10_000 })
+})
+
+test('a session left alone goes back to the welcome screen after kiosk.idle_seconds, the candidate forgotten', async () => {
+  const p = await idleSession
+  if (p instanceof Error) throw p
+  const limit = Number(E2E_IDLE_SECONDS)
+  await p.getByTestId('welcome').waitFor({ timeout: (limit + 30) * 1000 })
+  const { from, at } = await p.evaluate(() => ({ from: window.__idleFrom, at: window.__welcomeAt }))
+  const s = (at - from) / 1000
+  // Not before the limit; within one check of the watchdog (every 5 s)
+  // after it, with room for a loaded machine.
+  assert.ok(s >= limit, `back to the welcome screen after ${s} s, before the ${limit} s limit`)
+  assert.ok(s <= limit + 15, `back to the welcome screen only after ${s} s (limit ${limit} s)`)
+  const j = await p.evaluate(() => window.go.app.JourneyService.Journey())
+  assert.equal(j.step, 'welcome')
+  assert.ok(!j.candidate, 'the candidate is forgotten')
+  console.log(`idle: back to the welcome screen ${s.toFixed(1)} s after the last touch (limit ${limit} s)`)
 })
