@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # End-to-end test: the kiosk built with the Wails dev tag serves its web UI
 # with the real Go bindings on 127.0.0.1 (the same server `wails dev` uses),
-# and headless Debian Chromium, driven by playwright-core, checks the welcome
-# screen and the device status read from Go (frontend/e2e/*.test.mjs).
+# and headless Debian Chromium, driven by playwright-core, walks the
+# candidate's journey from the welcome screen to the receipt and on to paid,
+# with the reference central as a process of its own (frontend/e2e/*.test.mjs).
 #
 #   build/e2e.sh [path to a dev-tag binary]   (default bin/examkiosk-dev)
 set -euo pipefail
