@@ -35,7 +35,7 @@ clip=$("$BIN" --demo --print-config | sed -n 's/^  device = "replay:\(.*\)"$/\1/
 # on a free port: the demo kiosk uses a central already answering at its
 # central URL (--central), a test can stop it and start it again (the
 # offline path), and e2e runs elsewhere on the machine do not share it.
-(cd "$ROOT" && go build -o "$work/central" ./cmd/central)
+(cd "$ROOT" && GOFLAGS=${GOFLAGS:--trimpath} go build -o "$work/central" ./cmd/central) # -trimpath: the Makefile's build cache
 cport=$(free_port)
 central="http://127.0.0.1:$cport"
 central_cmd=("$work/central" serve --demo --addr "127.0.0.1:$cport" --public-url "$central" --data "$work/central-data")
