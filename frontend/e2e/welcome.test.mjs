@@ -17,8 +17,10 @@ const { E2E_IDLE_URL, E2E_IDLE_SECONDS } = process.env
 let idleSession
 let idleBrowser
 // The candidate of the journey tests: the demo identity provider signs
-// whatever name and ID number the phone page is given.
-const CANDIDATE = { name: '张三', id: '11010519491231002X' }
+// whatever name and ID number the phone page is given. Other test files
+// that share the kiosk and its central use other candidates (a candidate
+// registers once per exam).
+const CANDIDATE = { name: '李四', id: '110108199003071238' }
 // The registration the journey test submitted (its id on the receipt).
 let journeyReg = ''
 // Debian Chromium as this machine runs it: no sandbox as root, no GPU, no
@@ -389,7 +391,9 @@ test('a QR login confirmed on the phone leads, past the optional password step, 
 async function decide(id, reason) {
   await otherBrowser(async (desk) => {
     await desk.goto(`${E2E_CENTRAL}/review`)
-    const row = desk.locator('tr', { hasText: id })
+    // Its row names it "<id> r<revision>"; another row may name it too, as
+    // the registration a duplicate-suspected one matched.
+    const row = desk.locator('tr', { hasText: new RegExp(`${id} r\\d`) })
     if (reason) {
       await row.locator('input[name=reason]').fill(reason)
       await Promise.all([desk.waitForNavigation({ waitUntil: 'load' }), row.getByRole('button', { name: /Reject/ }).click()])
