@@ -228,8 +228,8 @@ func TestFaceStepOnReplay(t *testing.T) {
 // actions in the order asked, after a human reaction delay) it passes; the
 // same clip looped as recorded is refused.
 func TestFaceStepLivenessOnClip(t *testing.T) {
-	clip := filepath.Join(testenv.FacesDir(t), "live", "cap13_blink_turn", "cap13_blink_turn.mjpeg")
-	eng := engine(t)
+	clip := installedDemoClip(t) // the clip DemoFollowScript annotates
+	eng := demoEngine(t)
 	script, err := DemoFollowScript()
 	if err != nil {
 		t.Fatal(err)

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"examkiosk/device/camera"
+	"examkiosk/device/face"
 	"examkiosk/internal/paths"
 )
 
@@ -30,6 +31,24 @@ func DemoFollowScript() (camera.Script, error) {
 		return camera.Script{}, fmt.Errorf("demo clip annotations: %w", err)
 	}
 	return s, nil
+}
+
+// DemoFollowActions are the liveness actions the demo clip's person can
+// follow: the actions of the default pool that its annotations mark. The
+// demo asks only for these (demo.Config), so that every challenge can be
+// answered; a real kiosk's pool is its configuration's.
+func DemoFollowActions() ([]face.Action, error) {
+	s, err := DemoFollowScript()
+	if err != nil {
+		return nil, err
+	}
+	var out []face.Action
+	for _, a := range face.DefaultConfig().Liveness.Actions {
+		if _, ok := s.Actions[string(a)]; ok {
+			out = append(out, a)
+		}
+	}
+	return out, nil
 }
 
 // openCamera opens the configured camera. In the demo, when the camera is

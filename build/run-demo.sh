@@ -29,6 +29,8 @@ take() { import -display "$DISPLAY" -window root "$shot.tmp.png" && mv "$shot.tm
 sleep 2
 take
 echo "demo: the kiosk is running. Screenshot of its screen: $shot (refreshed every 5 s; Ctrl-C stops the demo)"
+echo "demo: a QR login is confirmed on the phone page whose link the kiosk logs ('demo: to log in, open ...');"
+echo "demo: the central's review page is http://127.0.0.1:8700/review, and the payment QR's link opens its simulated Alipay"
 while kill -0 "$kiosk" 2>/dev/null; do
   sleep 5
   take || true

