@@ -135,7 +135,7 @@ type MotionDetector struct {
 	baseEye  float64 // median eye-state logit of the open-eye history
 	prevEye  float64 // eye-state logit of the previous frame (NaN: none)
 	peakEye  float64 // highest eye-state logit of the current closure
-	turn     int // +1/-1 while a turn is held, 0 otherwise
+	turn     int     // +1/-1 while a turn is held, 0 otherwise
 	turnHold int
 	turnOn   bool // the current frame's yaw is past the turn threshold
 	turned   bool
