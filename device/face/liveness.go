@@ -8,6 +8,7 @@ import (
 	"math"
 	mrand "math/rand/v2"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -141,6 +142,7 @@ type MotionDetector struct {
 	turned   bool
 	mouth    int
 	mouthOn  bool
+	turnPeak float64      // highest residual of a frame past the turn's yaw
 	last     motionSample // for tests and logs
 }
 
@@ -227,6 +229,9 @@ func (d *MotionDetector) Observe(f *Face, at time.Time) []Event {
 	}
 
 	// Turns: yaw away from the reference, with a non-rigid residual.
+	if math.Abs(s.yaw) >= turnYaw {
+		d.turnPeak = math.Max(d.turnPeak, s.residual)
+	}
 	dir := 0
 	if math.Abs(s.yaw) >= turnYaw && s.residual >= turnResidual {
 		dir = 1
@@ -451,6 +456,8 @@ type Liveness struct {
 	pad    *PAD      // the passive detector, when used
 	fed    int       // frames fed through Feed
 	scores []float64 // its live scores over the session
+	cuer   *CueScorer
+	cues   []Cues // the hand-built cues of the frames scored
 }
 
 // UsePAD makes the session also ask the passive presentation-attack
@@ -467,6 +474,26 @@ func (l *Liveness) PADScore() float64 {
 		return -1
 	}
 	return median(l.scores)
+}
+
+// Cues returns the session's hand-built cues (the median of each over the
+// frames scored; the turn residual is the peak of any turn seen) and the
+// names of those past their limit (PADCueLimits).
+func (l *Liveness) Cues() (SessionCues, []string) {
+	sc := SessionCues{Frames: len(l.cues), TurnResidual: l.det.turnPeak}
+	if len(l.cues) > 0 {
+		pick := func(f func(Cues) float64) float64 {
+			v := make([]float64, len(l.cues))
+			for i, c := range l.cues {
+				v[i] = f(c)
+			}
+			return median(v)
+		}
+		sc.Moire = pick(func(c Cues) float64 { return c.Moire })
+		sc.Glare = pick(func(c Cues) float64 { return c.Glare })
+		sc.Edges = pick(func(c Cues) float64 { return c.Edges })
+	}
+	return sc, sc.Over()
 }
 
 // NewLiveness starts a session. A nil rng draws from crypto/rand.
@@ -631,14 +658,22 @@ func (l *Liveness) Feed(e *Engine, frame image.Image, at time.Time) (LivenessSta
 				return l.status(at), g, err
 			}
 			l.scores = append(l.scores, s)
+			if l.cuer == nil {
+				l.cuer = NewCueScorer()
+			}
+			l.cues = append(l.cues, l.cuer.Score(frame, g.Face.Rect))
 		}
 		l.fed++
 	}
 	st := l.Observe(g, at)
 	if st.State == LivenessPassed && l.pad != nil {
-		if m := l.PADScore(); m < PADThreshold {
+		cues, over := l.Cues()
+		if m := FuseCues(l.PADScore(), cues); m < PADThreshold {
 			l.state = LivenessFailed
 			l.reason = fmt.Sprintf("presentation_attack:%.2f", m)
+			if len(over) > 0 {
+				l.reason += ":" + strings.Join(over, ",")
+			}
 			st = l.status(at)
 		}
 	}
