@@ -120,3 +120,20 @@ func RestingFrames(frames []Guidance) []bool {
 	}
 	return out
 }
+
+// TurnResidualPeak is the flat-depth cue of a clip played in order: the
+// highest non-rigid residual of a frame turned past the turn's yaw (0 when
+// none is). A real turn of 10–20° measures 0.08–0.14; a photo turned in
+// front of the camera stays near landmark noise.
+func TurnResidualPeak(frames []Guidance) float64 {
+	d := NewMotionDetector()
+	t0 := time.Unix(1_700_000_000, 0)
+	for i, g := range frames {
+		var f *Face
+		if g.Faces == 1 {
+			f = g.Face
+		}
+		d.Observe(f, t0.Add(time.Duration(i)*time.Second/15))
+	}
+	return d.turnPeak
+}
