@@ -120,23 +120,24 @@ func NewCueScorer() *CueScorer {
 	return c
 }
 
-// Score computes the cues of the face in box of img. Only the network's
-// crop around the face is converted.
+// Score computes the cues of the face in box of img. Only the face box is
+// converted to RGB; the crop around it is read as luma and shrunk first.
 func (c *CueScorer) Score(img image.Image, box image.Rectangle) Cues {
 	b := img.Bounds()
 	box = box.Sub(b.Min)
-	x0, y0, w, h := padRect(b.Dx(), b.Dy(), box)
-	r := image.Rect(int(x0), int(y0), int(math.Ceil(x0+w))+1, int(math.Ceil(y0+h))+1).Intersect(image.Rect(0, 0, b.Dx(), b.Dy()))
+	all := image.Rect(0, 0, b.Dx(), b.Dy())
+	fr := box.Intersect(all)
+	var px *rgbImage
 	if sub, ok := img.(interface {
 		SubImage(image.Rectangle) image.Image
 	}); ok {
-		img = sub.SubImage(r.Add(b.Min))
+		px = toRGB(sub.SubImage(fr.Add(b.Min)))
 	} else {
-		r = image.Rect(0, 0, b.Dx(), b.Dy())
+		px = toRGB(img)
+		fr = all
 	}
-	px := toRGB(img)
-	box = box.Sub(r.Min)
-	return Cues{Moire: c.moire(px, box), Glare: glare(px, box), Edges: c.edges(px, box, x0-float64(r.Min.X), y0-float64(r.Min.Y), w, h)}
+	inFace := box.Sub(fr.Min)
+	return Cues{Moire: c.moire(px, inFace), Glare: glare(px, inFace), Edges: c.edges(img, box)}
 }
 
 // moire is log10 of the strongest high-frequency bin of the face window's
@@ -217,16 +218,14 @@ func glare(px *rgbImage, box image.Rectangle) float64 {
 
 // edges is the longest straight edge around the face, as a fraction of the
 // side of the network's crop.
-func (c *CueScorer) edges(px *rgbImage, box image.Rectangle, x0, y0, w, h float64) float64 {
+func (c *CueScorer) edges(img image.Image, box image.Rectangle) float64 {
 	if box.Dx() < 8 || box.Dy() < 8 {
 		return 0
 	}
+	b := img.Bounds()
+	x0, y0, w, h := padRect(b.Dx(), b.Dy(), box)
 	const n = edgeSide
-	g := px.sample(x0, y0, w/n, 0, 0, h/n, n, n)
-	lum := make([]float64, n*n)
-	for i := range lum {
-		lum[i] = 0.299*float64(g.Pix[3*i]) + 0.587*float64(g.Pix[3*i+1]) + 0.114*float64(g.Pix[3*i+2])
-	}
+	lum := lumaCrop(img, x0, y0, w, h, n)
 	// The face box inside the crop, left out: its own contours are not a
 	// bezel.
 	fx0, fy0 := (float64(box.Min.X)-x0)*n/w, (float64(box.Min.Y)-y0)*n/h
@@ -265,4 +264,60 @@ func (c *CueScorer) edges(px *rgbImage, box image.Rectangle, x0, y0, w, h float6
 		}
 	}
 	return float64(slices.Max(append(acc, 0))) / n
+}
+
+// lumaCrop samples the w×h region at (x0, y0) of img (origin-relative) as an
+// n×n luma grid: box-filtered by the whole part of the step, then
+// bilinear, as rgbImage.sample does. JPEG frames (YCbCr) are read from
+// their luma plane; other images through their colour model.
+func lumaCrop(img image.Image, x0, y0, w, h float64, n int) []float64 {
+	b := img.Bounds()
+	step := w / float64(n)
+	f := max(int(step), 1)
+	// The shrunk grid covering the region (with a pixel of margin).
+	gx0, gy0 := max(int(x0)/f-1, 0), max(int(y0)/f-1, 0)
+	gx1, gy1 := min(int(x0+w)/f+2, b.Dx()/f), min(int(y0+h)/f+2, b.Dy()/f)
+	gw, gh := gx1-gx0, gy1-gy0
+	if gw <= 0 || gh <= 0 {
+		return make([]float64, n*n)
+	}
+	grid := make([]float64, gw*gh)
+	yc, isYCbCr := img.(*image.YCbCr)
+	for gy := range gh {
+		for gx := range gw {
+			var sum float64
+			for dy := range f {
+				for dx := range f {
+					x, y := b.Min.X+(gx0+gx)*f+dx, b.Min.Y+(gy0+gy)*f+dy
+					if isYCbCr {
+						sum += float64(yc.Y[yc.YOffset(x, y)])
+					} else {
+						r, g, bl, _ := img.At(x, y).RGBA()
+						sum += (0.299*float64(r) + 0.587*float64(g) + 0.114*float64(bl)) / 257
+					}
+				}
+			}
+			grid[gy*gw+gx] = sum / float64(f*f)
+		}
+	}
+	at := func(x, y int) float64 {
+		x, y = min(max(x, 0), gw-1), min(max(y, 0), gh-1)
+		return grid[y*gw+x]
+	}
+	ff := float64(f)
+	sx0, sy0 := (x0+0.5)/ff-0.5-float64(gx0), (y0+0.5)/ff-0.5-float64(gy0)
+	su, sv := step/ff, h/float64(n)/ff
+	out := make([]float64, n*n)
+	for v := range n {
+		sy := sy0 + (float64(v)+0.5)*sv - 0.5
+		iy := int(math.Floor(sy))
+		fy := sy - float64(iy)
+		for u := range n {
+			sx := sx0 + (float64(u)+0.5)*su - 0.5
+			ix := int(math.Floor(sx))
+			fx := sx - float64(ix)
+			out[v*n+u] = (at(ix, iy)*(1-fx)+at(ix+1, iy)*fx)*(1-fy) + (at(ix, iy+1)*(1-fx)+at(ix+1, iy+1)*fx)*fy
+		}
+	}
+	return out
 }
