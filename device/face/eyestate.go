@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"image"
 	"math"
-	"path/filepath"
-	"slices"
 
 	"examkiosk/device/face/ort"
 )
@@ -40,17 +38,9 @@ type EyeState struct {
 // OpenEyeState loads the eye-state model from modelsDir with the ONNX
 // Runtime library at ortLib ("" for the installed one).
 func OpenEyeState(modelsDir, ortLib string) (*EyeState, error) {
-	if err := ort.Init(ortLib); err != nil {
-		return nil, fmt.Errorf("eye state: %w", err)
-	}
-	s, err := ort.Open(filepath.Join(modelsDir, EyeModel), EyeModelSHA256, ort.Options{InstallHint: InstallModelsHint})
+	s, err := openModel("eye state", modelsDir, ortLib, EyeModel, EyeModelSHA256, []int64{1, 1, eyeSize, eyeSize}, []int64{1, 2})
 	if err != nil {
-		return nil, fmt.Errorf("eye state: %w", err)
-	}
-	in, out := s.Inputs(), s.Outputs()
-	if len(in) != 1 || !slices.Equal(in[0].Shape, []int64{1, 1, eyeSize, eyeSize}) || len(out) != 1 || !slices.Equal(out[0].Shape, []int64{1, 2}) {
-		s.Close()
-		return nil, fmt.Errorf("eye state %s: want input [1 1 %d %d] and output [1 2], got %+v and %+v", EyeModel, eyeSize, eyeSize, in, out)
+		return nil, err
 	}
 	return &EyeState{sess: s}, nil
 }
@@ -99,20 +89,10 @@ func (e *EyeState) logit(px *rgbImage, p []pt, eye int) (float64, error) {
 	// Bilinear, without the box filter of rgbImage.sample: the package
 	// resizes with OpenCV's INTER_LINEAR, which does not filter either.
 	step := side / eyeSize
-	x0, y0 := c.X-side/2, c.Y-side/2
-	data := make([]float32, eyeSize*eyeSize)
-	for v := range eyeSize {
-		sy := y0 + (float64(v)+0.5)*step - 0.5
-		iy := int(math.Floor(sy))
-		fy := sy - float64(iy)
-		for u := range eyeSize {
-			sx := x0 + (float64(u)+0.5)*step - 0.5
-			ix := int(math.Floor(sx))
-			fx := sx - float64(ix)
-			a, b := px.luma(ix, iy), px.luma(ix+1, iy)
-			cc, d := px.luma(ix, iy+1), px.luma(ix+1, iy+1)
-			data[v*eyeSize+u] = float32(((a*(1-fx)+b*fx)*(1-fy) + (cc*(1-fx)+d*fx)*fy) / 255)
-		}
+	grey := bilinearGrid(px.luma, c.X-side/2, c.Y-side/2, step, step, eyeSize, eyeSize)
+	data := make([]float32, len(grey))
+	for i, v := range grey {
+		data[i] = float32(v / 255)
 	}
 	out, err := e.sess.Run(ort.Tensor{Shape: []int64{1, 1, eyeSize, eyeSize}, Data: data})
 	if err != nil {

@@ -307,16 +307,22 @@ func lumaCrop(img image.Image, x0, y0, w, h float64, n int) []float64 {
 	ff := float64(f)
 	sx0, sy0 := (x0+0.5)/ff-0.5-float64(gx0), (y0+0.5)/ff-0.5-float64(gy0)
 	su, sv := step/ff, h/float64(n)/ff
-	out := make([]float64, n*n)
-	for v := range n {
-		sy := sy0 + (float64(v)+0.5)*sv - 0.5
+	return bilinearGrid(at, sx0, sy0, su, sv, n, n)
+}
+
+// bilinearGrid samples a w×h grid from the grey function at (edge handling
+// is at's): grid pixel (u, v) comes from (x0 + (u+½)·su − ½, y0 + (v+½)·sv − ½).
+func bilinearGrid(at func(x, y int) float64, x0, y0, su, sv float64, w, h int) []float64 {
+	out := make([]float64, w*h)
+	for v := range h {
+		sy := y0 + (float64(v)+0.5)*sv - 0.5
 		iy := int(math.Floor(sy))
 		fy := sy - float64(iy)
-		for u := range n {
-			sx := sx0 + (float64(u)+0.5)*su - 0.5
+		for u := range w {
+			sx := x0 + (float64(u)+0.5)*su - 0.5
 			ix := int(math.Floor(sx))
 			fx := sx - float64(ix)
-			out[v*n+u] = (at(ix, iy)*(1-fx)+at(ix+1, iy)*fx)*(1-fy) + (at(ix, iy+1)*(1-fx)+at(ix+1, iy+1)*fx)*fy
+			out[v*w+u] = (at(ix, iy)*(1-fx)+at(ix+1, iy)*fx)*(1-fy) + (at(ix, iy+1)*(1-fx)+at(ix+1, iy+1)*fx)*fy
 		}
 	}
 	return out
