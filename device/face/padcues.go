@@ -65,7 +65,7 @@ type SessionCues struct {
 
 // Over names the cues past their limits.
 func (s SessionCues) Over() []string {
-	var out []string
+	out := []string{}
 	if s.Frames == 0 {
 		return out
 	}
