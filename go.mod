@@ -17,6 +17,7 @@ require (
 	go.etcd.io/bbolt v1.5.0
 	golang.org/x/crypto v0.23.0
 	golang.org/x/sys v0.45.0
+	gonum.org/v1/gonum v0.17.0
 )
 
 require (

@@ -79,7 +79,8 @@ SEG_TGZ_SHA256=7767b33eaa68990ee06c28bbb89f39a13a47ebb07ff0f1fd4947d9e817bb9bf9
 SEG_TFLITE_SHA256=8d13b7fae74af625c641226813616a2117bd6bca19eb3b75574621fc08557f27
 
 # Passive presentation-attack detector (device/face/pad.go): fr_liveness.onnx
-# from faceplugin-face-recognition-js (package licence MIT), used as shipped.
+# from faceplugin-face-recognition-js (package licence MIT), used as shipped;
+# fr_eye.onnx (eye state, device/face/eyestate.go) from the same package.
 PAD_NPM=faceplugin-face-recognition-js@0.0.1
 PAD_TGZ_SHA256=7ea06031d9a3f83753254fcff60506a07b81b46fc84d4ee024cd041f260ec1ba
 
@@ -194,6 +195,11 @@ onnx_model() {
       tgz=$(npm_fetch "$PAD_NPM" "$PAD_TGZ_SHA256")
       tar -xzf "$tgz" -C "$tmp" package/model/fr_liveness.onnx
       mv "$tmp/package/model/fr_liveness.onnx" "$tmp/$name"
+      ;;
+    fr_eye.onnx)
+      tgz=$(npm_fetch "$PAD_NPM" "$PAD_TGZ_SHA256")
+      tar -xzf "$tgz" -C "$tmp" package/model/fr_eye.onnx
+      mv "$tmp/package/model/fr_eye.onnx" "$tmp/$name"
       ;;
     selfie_segmentation.onnx)
       tgz=$(npm_fetch "$SEG_NPM" "$SEG_TGZ_SHA256")

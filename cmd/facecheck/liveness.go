@@ -15,8 +15,10 @@ package main
 //     refused (BPCER). The challenge draws from the actions annotated.
 //
 // With the passive detector's model installed, "pad" gives its live score
-// on every frame with a face (min, median, time per frame) and whether the
-// median reaches the threshold a session needs.
+// on every frame with a face (min, median, time per frame), the hand-built
+// cues beside it (moiré, glare, edges: medians over those frames, their
+// limits and which are past them; the turn residual's peak over the clip),
+// the fused score and whether it reaches the threshold a session needs.
 //
 // Exit status 0 on a readable clip whatever the figures, 2 on a bad clip
 // or bad flags.
@@ -96,8 +98,18 @@ type padSummary struct {
 	Min       float64 `json:"min"`
 	Median    float64 `json:"median"`
 	Threshold float64 `json:"threshold"`
-	Live      bool    `json:"live"` // median ≥ threshold
+	Live      bool    `json:"live"` // fused ≥ threshold
 	MsPerFrm  float64 `json:"ms_per_frame"`
+	// Cues are the hand-built cues: medians over the same frames, the
+	// turn residual's peak over the clip played in order.
+	Cues face.SessionCues `json:"cues"`
+	// CueLimits are their limits; CuesOver names those past them.
+	CueLimits face.Cues `json:"cue_limits"`
+	CuesOver  []string  `json:"cues_over"`
+	// CueMsPerFrm is the cues' time per frame.
+	CueMsPerFrm float64 `json:"cues_ms_per_frame"`
+	// Fused is the median live score with the cues (face.FuseCues).
+	Fused float64 `json:"fused"`
 }
 
 func (lc livenessRun) run(ctx context.Context, e *face.Engine, cfg face.LivenessConfig) (any, bool, error) {
@@ -117,7 +129,9 @@ func (lc livenessRun) run(ctx context.Context, e *face.Engine, cfg face.Liveness
 	gs := make([]face.Guidance, len(frames))
 	faces := 0
 	var scores []float64
-	var padTime time.Duration
+	var cues []face.Cues
+	cuer := face.NewCueScorer()
+	var padTime, cueTime time.Duration
 	for i, f := range frames {
 		img, err := f.Image()
 		if err != nil {
@@ -138,6 +152,9 @@ func (lc livenessRun) run(ctx context.Context, e *face.Engine, cfg face.Liveness
 				return nil, false, fmt.Errorf("liveness: frame %d of %s: %w", i+1, lc.clip, err)
 			}
 			scores = append(scores, s)
+			start = time.Now()
+			cues = append(cues, cuer.Score(img, gs[i].Face.Rect))
+			cueTime += time.Since(start)
 		}
 	}
 	res := livenessResult{Clip: lc.clip, Frames: len(frames), Faces: faces, FPS: lc.fps, Seed: lc.seed}
@@ -145,7 +162,22 @@ func (lc livenessRun) run(ctx context.Context, e *face.Engine, cfg face.Liveness
 		sorted := slices.Sorted(slices.Values(scores))
 		res.PAD = &padSummary{Frames: len(scores), Min: sorted[0], Median: sorted[len(sorted)/2], Threshold: face.PADThreshold,
 			MsPerFrm: float64(padTime.Microseconds()) / 1000 / float64(len(scores))}
-		res.PAD.Live = res.PAD.Median >= face.PADThreshold
+		sc := face.SessionCues{Frames: len(cues), TurnResidual: face.TurnResidualPeak(gs)}
+		med := func(f func(face.Cues) float64) float64 {
+			v := make([]float64, len(cues))
+			for i, c := range cues {
+				v[i] = f(c)
+			}
+			slices.Sort(v)
+			return v[len(v)/2]
+		}
+		sc.Moire = med(func(c face.Cues) float64 { return c.Moire })
+		sc.Glare = med(func(c face.Cues) float64 { return c.Glare })
+		sc.Edges = med(func(c face.Cues) float64 { return c.Edges })
+		res.PAD.Cues, res.PAD.CueLimits, res.PAD.CuesOver = sc, face.PADCueLimits, sc.Over()
+		res.PAD.CueMsPerFrm = float64(cueTime.Microseconds()) / 1000 / float64(len(cues))
+		res.PAD.Fused = face.FuseCues(res.PAD.Median, sc)
+		res.PAD.Live = res.PAD.Fused >= face.PADThreshold
 	}
 	var player func(*mrand.Rand) face.Player
 	if lc.replay {

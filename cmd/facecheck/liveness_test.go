@@ -58,6 +58,22 @@ func TestLivenessCLI(t *testing.T) {
 			if rate > tc.max {
 				t.Errorf("%s = %g, want ≤ %g: %s", tc.key, rate, tc.max, out)
 			}
+			// With the passive detector installed, its cues are reported
+			// beside it: a live clip is under every limit and live.
+			if pad, ok := r["pad"].(map[string]any); ok {
+				cues, _ := pad["cues"].(map[string]any)
+				for _, k := range []string{"moire", "glare", "edges", "turn_residual", "frames"} {
+					if _, ok := cues[k].(float64); !ok {
+						t.Errorf("pad.cues lacks %s: %s", k, out)
+					}
+				}
+				if over, _ := pad["cues_over"].([]any); len(over) > 0 || pad["live"] != true || pad["fused"] == nil {
+					t.Errorf("live clip: cues over %v, live %v, fused %v", over, pad["live"], pad["fused"])
+				}
+				if tr, _ := cues["turn_residual"].(float64); tr < 0.06 {
+					t.Errorf("cap13 turns, but its turn residual peaks at %g", tr)
+				}
+			}
 		})
 	}
 }

@@ -40,6 +40,7 @@ type Engine struct {
 	cnn *goface.Recognizer // go-face: CNN detector fallback, dlib descriptors
 	rec recognizer
 	seg *segmenter // nil unless cfg.Photo.MakeBackground is set
+	eye *EyeState  // eye state of live frames (liveness blinks)
 }
 
 // Face is one detected face.
@@ -148,6 +149,10 @@ func NewEngine(cfg Config, log *slog.Logger) (*Engine, error) {
 		}
 		e.rec = rec
 	}
+	if e.eye, err = OpenEyeState(cfg.ModelsDir, cfg.ONNXRuntime); err != nil {
+		e.Close()
+		return nil, err
+	}
 	if cfg.Photo.MakeBackground != "" {
 		if e.seg, err = newSegmenter(cfg, cfg.Photo.SegmentationModel); err != nil {
 			e.Close()
@@ -225,6 +230,10 @@ func (e *Engine) Close() error {
 	}
 	e.seg.close()
 	e.seg = nil
+	if e.eye != nil {
+		e.eye.Close()
+		e.eye = nil
+	}
 	return nil
 }
 
@@ -391,7 +400,13 @@ func (e *Engine) analyze(px *rgbImage) (Guidance, error) {
 	if err != nil {
 		return Guidance{}, fmt.Errorf("analyze frame: %w", err)
 	}
-	return assess(px, faces, e.cfg.Live, liveGuide(px.W, px.H, e.cfg.Live.GuideHeight), true), nil
+	g := assess(px, faces, e.cfg.Live, liveGuide(px.W, px.H, e.cfg.Live.GuideHeight), true)
+	if g.Face != nil {
+		if c, err := e.eye.eyesClosed(px, toPts(g.Face.Landmarks)); err == nil {
+			g.Face.Measures.EyesClosed = c
+		}
+	}
+	return g, nil
 }
 
 // assess measures the main face and applies l.
@@ -438,6 +453,7 @@ func measure(px *rgbImage, p []pt, guide image.Rectangle, vertical bool) Measure
 	m.Inside = left >= -slack && right <= float64(px.W-1)+slack && bottom <= float64(px.H-1)+slack && top >= -slack
 	m.Pose = estimatePose(p)
 	m.EyeOpen = eyesOpen(p)
+	m.EyesClosed = -1 // measured by Analyze on live frames only
 	m.MouthOpen = mouthOpen(p)
 	m.Brightness, m.Imbalance = lighting(px, p)
 	m.Sharpness = sharpness(px, p)

@@ -161,6 +161,10 @@ type Measures struct {
 	Imbalance  float64 `json:"imbalance"`
 	Sharpness  float64 `json:"sharpness"`
 	EyeOpen    float64 `json:"eye_open"`
+	// EyesClosed is the eye-state network's probability that both eyes
+	// are closed (eyestate.go), from the eyes' pixels; -1 when not
+	// measured (photos, eyes too small).
+	EyesClosed float64 `json:"eyes_closed"`
 	MouthOpen  float64 `json:"mouth_open"`
 	Occlusion  float64 `json:"occlusion"`
 	Inside     bool    `json:"inside"` // the whole head lies inside the image

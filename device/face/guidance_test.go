@@ -258,7 +258,7 @@ func TestNewEngineErrors(t *testing.T) {
 func TestSwappedModelName(t *testing.T) {
 	cfg := testConfig(t)
 	dir := t.TempDir()
-	for _, n := range []string{cfg.LandmarkModel, cfg.AlignModel, cfg.CNNDetectorModel, cfg.Photo.SegmentationModel} {
+	for _, n := range []string{cfg.LandmarkModel, cfg.AlignModel, cfg.CNNDetectorModel, cfg.Photo.SegmentationModel, EyeModel} {
 		if err := symlink(filepath.Join(cfg.ModelsDir, n), filepath.Join(dir, n)); err != nil {
 			t.Fatal(err)
 		}

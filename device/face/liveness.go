@@ -8,6 +8,7 @@ import (
 	"math"
 	mrand "math/rand/v2"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -72,6 +73,19 @@ const (
 	mouthOpenMAR = 0.35
 	// minHold is how many consecutive frames a turn or open mouth must hold.
 	minHold = 2
+	// blinkEyeShut: during a blink the eye-state network (eyestate.go)
+	// must see both eyes shut, the logit of its Measures.EyesClosed at or
+	// above this (probability ≥ 0.993), in a frame from the one before the
+	// landmarks closed to the one they opened again; blinkEyeOpen: and the
+	// median logit of the open-eye history before must lie below this (the
+	// network saw the eyes open). The landmarks of a photo moved in front
+	// of the camera can jitter shut; the eyes it shows do not change, and
+	// the network's verdict on them stays "open". Measured on the shared
+	// files: the live clips' blinks peak at logits 13.6–22.3 after open
+	// histories of -16 to -5.5; photos moved as an attacker would stay at
+	// -1.4 and below in every frame (TestMovedPhotosMakeNoBlink logs them).
+	blinkEyeShut = 5.0
+	blinkEyeOpen = 0.0
 )
 
 // rigidIdx are the landmarks that move with the skull.
@@ -88,6 +102,7 @@ type motionSample struct {
 	at       time.Time
 	ear, mar float64
 	lid      float64 // lidRatio
+	eye      float64 // logit of Measures.EyesClosed; NaN when not measured
 	yaw      float64
 	residual float64
 }
@@ -118,32 +133,43 @@ type MotionDetector struct {
 	closedF  int       // frame the eyes closed at
 	baseEAR  float64
 	baseLid  float64
-	turn     int // +1/-1 while a turn is held, 0 otherwise
+	baseEye  float64 // median eye-state logit of the open-eye history
+	prevEye  float64 // eye-state logit of the previous frame (NaN: none)
+	peakEye  float64 // highest eye-state logit of the current closure
+	turn     int     // +1/-1 while a turn is held, 0 otherwise
 	turnHold int
 	turnOn   bool // the current frame's yaw is past the turn threshold
 	turned   bool
 	mouth    int
 	mouthOn  bool
+	turnPeak float64      // highest residual of a frame past the turn's yaw
 	last     motionSample // for tests and logs
 }
 
 // NewMotionDetector returns a detector with no reference yet: the first
 // frontal face it sees becomes the reference.
-func NewMotionDetector() *MotionDetector { return &MotionDetector{} }
+func NewMotionDetector() *MotionDetector { return &MotionDetector{prevEye: math.NaN()} }
 
-// Observe feeds the landmarks of one frame (nil when there is no single
-// face) and returns the events completed at this frame.
-func (d *MotionDetector) Observe(landmarks []image.Point, at time.Time) []Event {
+// Observe feeds the analysed face of one frame (nil when there is no
+// single face): its landmarks and its eye state (Measures.EyesClosed), and
+// returns the events completed at this frame.
+func (d *MotionDetector) Observe(f *Face, at time.Time) []Event {
 	defer func() { d.frame++ }()
 	d.seen = false
 	d.times = append(d.times, at)
 	if len(d.times) > 256 { // an onset lies at most ~0.7 s back (a blink)
 		d.times = slices.Clone(d.times[len(d.times)-128:])
 	}
-	if len(landmarks) != 68 {
+	eye := math.NaN()
+	if f != nil && f.Measures.EyesClosed >= 0 {
+		eye = logit(f.Measures.EyesClosed)
+	}
+	prevEye := d.prevEye
+	d.prevEye = eye
+	if f == nil || len(f.Landmarks) != 68 {
 		return nil
 	}
-	p := toPts(landmarks)
+	p := toPts(f.Landmarks)
 	if interOcular(p) < minMotionIOD {
 		return nil // too small: landmark noise would swamp the motion
 	}
@@ -154,13 +180,13 @@ func (d *MotionDetector) Observe(landmarks []image.Point, at time.Time) []Event 
 		}
 		d.ref, d.refYaw, d.refIOD = p, pose.Yaw, interOcular(p)
 	}
-	f, ok := fitAffine(p, d.ref, rigidIdx)
+	fit, ok := fitAffine(p, d.ref, rigidIdx)
 	if !ok || d.refIOD < 1 {
 		return nil
 	}
 	al := make([]pt, len(p))
 	for i := range p {
-		al[i] = f.apply(p[i])
+		al[i] = fit.apply(p[i])
 	}
 	var res float64
 	for _, i := range rigidIdx {
@@ -168,7 +194,7 @@ func (d *MotionDetector) Observe(landmarks []image.Point, at time.Time) []Event 
 		res += dx*dx + dy*dy
 	}
 	s := motionSample{
-		at: at, ear: eyesOpen(al), mar: mouthOpen(al), lid: lidRatio(p), yaw: pose.Yaw - d.refYaw,
+		at: at, ear: eyesOpen(al), mar: mouthOpen(al), lid: lidRatio(p), eye: eye, yaw: pose.Yaw - d.refYaw,
 		residual: math.Sqrt(res/float64(len(rigidIdx))) / d.refIOD,
 	}
 	d.last, d.seen = s, true
@@ -177,17 +203,20 @@ func (d *MotionDetector) Observe(landmarks []image.Point, at time.Time) []Event 
 		evs = append(evs, Event{Action: a, At: at, Frame: frame, Start: d.timeOf(frame)})
 	}
 
-	// Blink: a short drop of the aligned eye opening below the baseline.
-	base, baseLid := d.baseline(at)
+	// Blink: a short drop of the aligned eye opening below the baseline,
+	// which the eye-state network sees as the eyes closing.
+	base, baseLid, baseEye := d.baseline(at)
 	switch {
 	case base == 0:
 	case d.closedAt.IsZero():
 		if s.ear < blinkClose*base && base-s.ear >= blinkMinDrop && s.lid < blinkLid*baseLid && math.Abs(s.yaw) < turnYaw {
-			d.closedAt, d.closedF, d.baseEAR, d.baseLid = at, d.frame, base, baseLid
+			d.closedAt, d.closedF, d.baseEAR, d.baseLid, d.baseEye = at, d.frame, base, baseLid, baseEye
+			d.peakEye = maxLogit(prevEye, s.eye)
 		}
 	default:
+		d.peakEye = maxLogit(d.peakEye, s.eye)
 		if s.ear > blinkReopen*d.baseEAR {
-			if at.Sub(d.closedAt) <= blinkMaxClosed {
+			if at.Sub(d.closedAt) <= blinkMaxClosed && d.eyesShut() {
 				emit(ActionBlink, d.closedF)
 			}
 			d.closedAt = time.Time{}
@@ -200,6 +229,9 @@ func (d *MotionDetector) Observe(landmarks []image.Point, at time.Time) []Event 
 	}
 
 	// Turns: yaw away from the reference, with a non-rigid residual.
+	if math.Abs(s.yaw) >= turnYaw {
+		d.turnPeak = math.Max(d.turnPeak, s.residual)
+	}
 	dir := 0
 	if math.Abs(s.yaw) >= turnYaw && s.residual >= turnResidual {
 		dir = 1
@@ -253,26 +285,54 @@ func (d *MotionDetector) Neutral() bool {
 }
 
 // baseline is the open-eye level: a high quantile of the aligned eye
-// opening (and of the lid ratio) over the recent frontal, open-eye history.
-func (d *MotionDetector) baseline(now time.Time) (ear, lid float64) {
+// opening (and of the lid ratio) over the recent frontal, open-eye
+// history, and the median eye-state logit there (NaN when no frame of it
+// was measured).
+func (d *MotionDetector) baseline(now time.Time) (ear, lid, eye float64) {
 	cut := 0
 	for cut < len(d.hist) && now.Sub(d.hist[cut].at) > baselineWindow {
 		cut++
 	}
 	d.hist = d.hist[cut:]
-	var v, w []float64
+	var v, w, x []float64
 	for _, s := range d.hist {
 		if math.Abs(s.yaw) < turnYaw {
 			v = append(v, s.ear)
 			w = append(w, s.lid)
+			if !math.IsNaN(s.eye) {
+				x = append(x, s.eye)
+			}
 		}
 	}
 	if len(v) < 3 {
-		return 0, 0
+		return 0, 0, math.NaN()
 	}
 	slices.Sort(v)
 	slices.Sort(w)
-	return v[len(v)*3/4], w[len(w)*3/4]
+	eye = math.NaN()
+	if len(x) > 0 {
+		eye = median(x)
+	}
+	return v[len(v)*3/4], w[len(w)*3/4], eye
+}
+
+// eyesShut reports whether the eye-state network saw the eyes of the
+// current closure shut, and not already shut before it: a blink is a
+// change of the eyes' pixels, not of their landmarks alone.
+func (d *MotionDetector) eyesShut() bool {
+	return !math.IsNaN(d.peakEye) && !math.IsNaN(d.baseEye) &&
+		d.peakEye >= blinkEyeShut && d.baseEye < blinkEyeOpen
+}
+
+// maxLogit is the larger of two eye-state logits, NaN only when both are.
+func maxLogit(a, b float64) float64 {
+	switch {
+	case math.IsNaN(a):
+		return b
+	case math.IsNaN(b):
+		return a
+	}
+	return math.Max(a, b)
 }
 
 // lidRatio is the mean lid gap of both eyes divided by the distance from
@@ -396,6 +456,8 @@ type Liveness struct {
 	pad    *PAD      // the passive detector, when used
 	fed    int       // frames fed through Feed
 	scores []float64 // its live scores over the session
+	cuer   *CueScorer
+	cues   []Cues // the hand-built cues of the frames scored
 }
 
 // UsePAD makes the session also ask the passive presentation-attack
@@ -412,6 +474,26 @@ func (l *Liveness) PADScore() float64 {
 		return -1
 	}
 	return median(l.scores)
+}
+
+// Cues returns the session's hand-built cues (the median of each over the
+// frames scored; the turn residual is the peak of any turn seen) and the
+// names of those past their limit (PADCueLimits).
+func (l *Liveness) Cues() (SessionCues, []string) {
+	sc := SessionCues{Frames: len(l.cues), TurnResidual: l.det.turnPeak}
+	if len(l.cues) > 0 {
+		pick := func(f func(Cues) float64) float64 {
+			v := make([]float64, len(l.cues))
+			for i, c := range l.cues {
+				v[i] = f(c)
+			}
+			return median(v)
+		}
+		sc.Moire = pick(func(c Cues) float64 { return c.Moire })
+		sc.Glare = pick(func(c Cues) float64 { return c.Glare })
+		sc.Edges = pick(func(c Cues) float64 { return c.Edges })
+	}
+	return sc, sc.Over()
 }
 
 // NewLiveness starts a session. A nil rng draws from crypto/rand.
@@ -473,11 +555,11 @@ func (l *Liveness) Observe(g Guidance, at time.Time) LivenessStatus {
 	if l.phaseStart.IsZero() {
 		l.hold(at)
 	}
-	var lms []image.Point
-	if g.Face != nil && g.Faces == 1 {
-		lms = g.Face.Landmarks
+	var f *Face
+	if g.Faces == 1 {
+		f = g.Face
 	}
-	evs := l.det.Observe(lms, at)
+	evs := l.det.Observe(f, at)
 	rest := l.det.Neutral()
 	want := l.challenge[l.step]
 	switch l.phase {
@@ -576,14 +658,22 @@ func (l *Liveness) Feed(e *Engine, frame image.Image, at time.Time) (LivenessSta
 				return l.status(at), g, err
 			}
 			l.scores = append(l.scores, s)
+			if l.cuer == nil {
+				l.cuer = NewCueScorer()
+			}
+			l.cues = append(l.cues, l.cuer.Score(frame, g.Face.Rect))
 		}
 		l.fed++
 	}
 	st := l.Observe(g, at)
 	if st.State == LivenessPassed && l.pad != nil {
-		if m := l.PADScore(); m < PADThreshold {
+		cues, over := l.Cues()
+		if m := FuseCues(l.PADScore(), cues); m < PADThreshold {
 			l.state = LivenessFailed
 			l.reason = fmt.Sprintf("presentation_attack:%.2f", m)
+			if len(over) > 0 {
+				l.reason += ":" + strings.Join(over, ",")
+			}
 			st = l.status(at)
 		}
 	}

@@ -64,13 +64,17 @@ func motionEvents(gs []Guidance) []Event {
 	d := NewMotionDetector()
 	var evs []Event
 	for i, g := range gs {
-		var lm []image.Point
-		if g.Face != nil && g.Faces == 1 {
-			lm = g.Face.Landmarks
-		}
-		evs = append(evs, d.Observe(lm, frameTime(i))...)
+		evs = append(evs, d.Observe(singleFace(g), frameTime(i))...)
 	}
 	return evs
+}
+
+// singleFace is the face of g when it shows exactly one.
+func singleFace(g Guidance) *Face {
+	if g.Faces != 1 {
+		return nil
+	}
+	return g.Face
 }
 
 type clipNotes struct {
@@ -475,11 +479,11 @@ func TestPhotoAttacksFailLiveness(t *testing.T) {
 				if g.Face == nil || g.Faces != 1 {
 					continue
 				}
-				d.Observe(g.Face.Landmarks, frameTime(i))
+				d.Observe(g.Face, frameTime(i))
 				if d.ref != nil && d.last.ear > 0 {
 					maxRes = math.Max(maxRes, d.last.residual)
 					maxYaw = math.Max(maxYaw, math.Abs(d.last.yaw))
-					be, bl := d.baseline(frameTime(i))
+					be, bl, _ := d.baseline(frameTime(i))
 					minEAR = math.Min(minEAR, d.last.ear/math.Max(be, 1e-9))
 					minLid = math.Min(minLid, d.last.lid/math.Max(bl, 1e-9))
 				}

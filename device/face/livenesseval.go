@@ -2,7 +2,6 @@ package face
 
 import (
 	"fmt"
-	"image"
 	"math"
 	mrand "math/rand/v2"
 	"strings"
@@ -111,13 +110,30 @@ func RestingFrames(frames []Guidance) []bool {
 	t0 := time.Unix(1_700_000_000, 0)
 	out := make([]bool, len(frames))
 	for i, g := range frames {
-		var lms []image.Point
-		if g.Face != nil && g.Faces == 1 {
-			lms = g.Face.Landmarks
+		var f *Face
+		if g.Faces == 1 {
+			f = g.Face
 		}
-		d.Observe(lms, t0.Add(time.Duration(i)*time.Second/15))
+		d.Observe(f, t0.Add(time.Duration(i)*time.Second/15))
 		// Clearly at rest: well inside the thresholds of Neutral.
 		out[i] = d.Neutral() && d.last.mar < mouthClosedMAR*2/3 && math.Abs(d.last.yaw) < neutralYaw*2/3
 	}
 	return out
+}
+
+// TurnResidualPeak is the flat-depth cue of a clip played in order: the
+// highest non-rigid residual of a frame turned past the turn's yaw (0 when
+// none is). A real turn of 10–20° measures 0.08–0.14; a photo turned in
+// front of the camera stays near landmark noise.
+func TurnResidualPeak(frames []Guidance) float64 {
+	d := NewMotionDetector()
+	t0 := time.Unix(1_700_000_000, 0)
+	for i, g := range frames {
+		var f *Face
+		if g.Faces == 1 {
+			f = g.Face
+		}
+		d.Observe(f, t0.Add(time.Duration(i)*time.Second/15))
+	}
+	return d.turnPeak
 }

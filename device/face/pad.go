@@ -56,19 +56,30 @@ type PAD struct {
 // OpenPAD loads the PAD model from modelsDir with the ONNX Runtime library
 // at ortLib ("" for the installed one).
 func OpenPAD(modelsDir, ortLib string) (*PAD, error) {
-	if err := ort.Init(ortLib); err != nil {
-		return nil, fmt.Errorf("presentation-attack detector: %w", err)
-	}
-	s, err := ort.Open(filepath.Join(modelsDir, PADModel), PADModelSHA256, ort.Options{InstallHint: InstallModelsHint})
+	s, err := openModel("presentation-attack detector", modelsDir, ortLib, PADModel, PADModelSHA256, []int64{1, 3, padSize, padSize}, []int64{1, 3})
 	if err != nil {
-		return nil, fmt.Errorf("presentation-attack detector: %w", err)
-	}
-	in, out := s.Inputs(), s.Outputs()
-	if len(in) != 1 || !slices.Equal(in[0].Shape, []int64{1, 3, padSize, padSize}) || len(out) != 1 || !slices.Equal(out[0].Shape, []int64{1, 3}) {
-		s.Close()
-		return nil, fmt.Errorf("presentation-attack detector %s: want input [1 3 %d %d] and output [1 3], got %+v and %+v", PADModel, padSize, padSize, in, out)
+		return nil, err
 	}
 	return &PAD{sess: s}, nil
+}
+
+// openModel loads the single-input, single-output ONNX model file of
+// modelsDir, checked against sha256 and against the input and output
+// shapes the caller feeds and reads; what names it in errors.
+func openModel(what, modelsDir, ortLib, file, sha256 string, in, out []int64) (*ort.Session, error) {
+	if err := ort.Init(ortLib); err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	s, err := ort.Open(filepath.Join(modelsDir, file), sha256, ort.Options{InstallHint: InstallModelsHint})
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	ins, outs := s.Inputs(), s.Outputs()
+	if len(ins) != 1 || !slices.Equal(ins[0].Shape, in) || len(outs) != 1 || !slices.Equal(outs[0].Shape, out) {
+		s.Close()
+		return nil, fmt.Errorf("%s %s: want input %v and output %v, got %+v and %+v", what, file, in, out, ins, outs)
+	}
+	return s, nil
 }
 
 // Close releases the model.
