@@ -3,9 +3,11 @@ package central_test
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"slices"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -21,33 +23,49 @@ import (
 // BenchmarkIngest measures the central's ingest of signed push requests of
 // 100 sealed registrations with 40 KB photos over loopback HTTP (signature
 // check, nonce record, unsealing, validation, one store transaction per
-// batch), on each store. Building the batches is not timed.
+// group of concurrent batches), on each store: one kiosk pushing batch
+// after batch (kiosks=1), and 8 kiosks pushing at once as after an outage
+// (kiosks=8), on one central node or, on PostgreSQL, two (nodes=2, the
+// kiosks split between them). b.N is the number of batches; building and
+// signing them is not timed.
 //
 //	go test -run '^$' -bench Ingest -benchtime 100x ./sync/central/
 func BenchmarkIngest(b *testing.B) {
 	for _, kind := range storetest.Kinds {
-		b.Run(string(kind), func(b *testing.B) { benchIngest(b, kind) })
+		for _, kiosks := range []int{1, 8} {
+			b.Run(fmt.Sprintf("%s/nodes=1/kiosks=%d", kind, kiosks), func(b *testing.B) { benchIngest(b, kind, 1, kiosks) })
+		}
+		if kind == storetest.Postgres {
+			b.Run(fmt.Sprintf("%s/nodes=2/kiosks=8", kind), func(b *testing.B) { benchIngest(b, kind, 2, 8) })
+		}
 	}
 }
 
-func benchIngest(b *testing.B, kind storetest.Kind) {
+func benchIngest(b *testing.B, kind storetest.Kind, nodes, kiosks int) {
 	const batch = 100
 	cfg := central.DefaultConfig()
 	testbed.UseStore(b, &cfg, kind)
-	c := testbed.StartCentral(b, cfg)
-	d := enrol(b, c)
+	var cs []*testbed.Central
+	for range nodes {
+		cs = append(cs, testbed.StartCentral(b, cfg))
+	}
+	devs := make([]rawDevice, kiosks)
+	for i := range devs {
+		devs[i] = enrol(b, cs[0])
+	}
 	photo := testbed.Photo(400, 560, 60, 5)
 	b.Logf("photo %d bytes", len(photo))
-	var lat []time.Duration
-	var busy, cpu time.Duration
-	next := 0
-	for b.Loop() {
-		b.StopTimer()
+
+	// The batches, signed (a signature is valid for minutes), kiosk by kiosk.
+	queues := make([][]*http.Request, kiosks)
+	for i := range b.N {
+		k := i % kiosks
+		d := devs[k]
 		var req wire.PushRequest
-		for range batch {
-			rid := testbed.RegNum(next)
-			r := testbed.Registration(rid, 1, d.id.DeviceID, testbed.IDNumber(next), photo)
-			next++
+		for j := range batch {
+			n := i*batch + j
+			rid := testbed.RegNum(n)
+			r := testbed.Registration(rid, 1, d.id.DeviceID, testbed.IDNumber(n), photo)
 			sealed, err := seal.Seal(testbed.Doc(r), d.seal)
 			if err != nil {
 				b.Fatal(err)
@@ -55,35 +73,60 @@ func benchIngest(b *testing.B, kind storetest.Kind) {
 			req.Items = append(req.Items, wire.SealedItem{ID: rid, Revision: 1, Sealed: sealed})
 		}
 		body, _ := req.MarshalBinary()
-		hr, _ := http.NewRequest("POST", c.URL+"/v1/push", bytes.NewReader(body))
+		hr, _ := http.NewRequest("POST", cs[k%nodes].URL+"/v1/push", bytes.NewReader(body))
 		hr.Header.Set("Content-Type", wire.PushContentType)
 		signing.Sign(hr, d.id.DeviceID, d.id.PrivateKey, body, time.Now())
-		b.StartTimer()
-		cpu0 := cpuTime()
-		start := time.Now()
-		resp, err := http.DefaultClient.Do(hr)
-		if err != nil {
-			b.Fatal(err)
-		}
-		var pr wire.PushResponse
-		err = json.NewDecoder(resp.Body).Decode(&pr)
-		io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		el := time.Since(start)
-		if err != nil || len(pr.Results) != batch || pr.Results[0].Status != wire.StatusAccepted {
-			b.Fatalf("push: %v %+v", err, pr.Results[:min(1, len(pr.Results))])
-		}
-		lat = append(lat, el)
-		busy += el
-		cpu += cpuTime() - cpu0
+		queues[k] = append(queues[k], hr)
+	}
+
+	var mu sync.Mutex
+	var lat []time.Duration
+	var wg sync.WaitGroup
+	cpu0 := cpuTime()
+	b.ResetTimer()
+	start := time.Now()
+	for _, q := range queues {
+		wg.Go(func() {
+			for _, hr := range q {
+				t0 := time.Now()
+				resp, err := http.DefaultClient.Do(hr)
+				if err != nil {
+					b.Error(err)
+					return
+				}
+				var pr wire.PushResponse
+				err = json.NewDecoder(resp.Body).Decode(&pr)
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				el := time.Since(t0)
+				if err != nil || len(pr.Results) != batch || pr.Results[0].Status != wire.StatusAccepted {
+					b.Errorf("push: %d %v %+v", resp.StatusCode, err, pr.Results[:min(1, len(pr.Results))])
+					return
+				}
+				mu.Lock()
+				lat = append(lat, el)
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	wall := time.Since(start)
+	b.StopTimer()
+	cpu := cpuTime() - cpu0
+	if b.Failed() {
+		return
+	}
+	if got, err := cs[0].Server().RevisionCount(); err != nil || got != b.N*batch {
+		b.Fatalf("central holds %d revisions (%v), want %d", got, err, b.N*batch)
 	}
 	slices.Sort(lat)
-	b.ReportMetric(float64(batch*b.N)/busy.Seconds(), "regs/s")
+	b.ReportMetric(float64(batch*b.N)/wall.Seconds(), "regs/s")
 	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-batch-ms")
 	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-batch-ms")
 	// CPU time of the whole process (central and the benchmark's HTTP
-	// client) per registration: the capacity of an idle 2-core machine is
-	// about 2 s / cpu-ms-per-reg, whatever else shares the CPU now.
+	// client, not PostgreSQL's) per registration: the capacity of an idle
+	// 2-core machine is about 2 s / cpu-ms-per-reg, whatever else shares
+	// the CPU now.
 	b.ReportMetric(float64(cpu.Microseconds())/1000/float64(batch*b.N), "cpu-ms/reg")
 	b.ReportMetric(0, "ns/op")
 }

@@ -255,8 +255,18 @@ func (s *Server) loadRevision(tx store.Tx, id string, rev int) ([32]byte, []byte
 
 // storeRevision stores one revision: value is hash ‖ document.
 func (s *Server) storeRevision(tx store.Tx, id string, rev int, value []byte) error {
-	k := revKey(id, rev)
-	return tx.Bucket(bRevs).Put(k, s.keys.box.Seal(bRevs, k, value))
+	return s.putSealedRevision(tx, id, rev, s.sealRevision(id, rev, value))
+}
+
+// sealRevision seals a revision's value (hash ‖ document) for storage,
+// which ingest does before its transaction.
+func (s *Server) sealRevision(id string, rev int, value []byte) []byte {
+	return s.keys.box.Seal(bRevs, revKey(id, rev), value)
+}
+
+// putSealedRevision stores a revision sealed by sealRevision.
+func (s *Server) putSealedRevision(tx store.Tx, id string, rev int, sealed []byte) error {
+	return tx.Bucket(bRevs).Put(revKey(id, rev), sealed)
 }
 
 // candidateReg returns the id of the candidate's registration for an exam
@@ -342,7 +352,9 @@ type storeNonces struct {
 func (n *storeNonces) Use(_ context.Context, deviceID, nonce string, expires time.Time) (bool, error) {
 	fresh := false
 	now := n.now()
-	err := n.db.Update(func(tx store.Tx) error {
+	// A Batch: every signed request records its nonce, so concurrent
+	// requests share the commit.
+	err := n.db.Batch(func(tx store.Tx) error {
 		fresh = false
 		b := tx.Bucket(bNonces)
 		k := []byte(deviceID + "\x00" + nonce)
