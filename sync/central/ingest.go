@@ -139,6 +139,9 @@ func (s *Server) prefetchIngest(tx store.Tx, ops []opened) error {
 	if err := tx.Bucket(bRegs).Prefetch(regs...); err != nil {
 		return err
 	}
+	if err := tx.Bucket(bRegPos).Prefetch(regs...); err != nil {
+		return err
+	}
 	if err := tx.Bucket(bRevs).Prefetch(revs...); err != nil {
 		return err
 	}

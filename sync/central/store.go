@@ -118,7 +118,8 @@ func openDB(cfg Config) (store.DB, *keys, error) {
 			if _, err := k.box.Open(bMeta, kKeyCheck, check); err != nil {
 				return fmt.Errorf("data key in %s does not match this store (restore the key directory that belongs to it): %w", keyDir, err)
 			}
-			return nil
+			_, err := ensureRegIndex(tx, k)
+			return err
 		}
 		// New store, or one written before sealing at rest: seal it now.
 		for _, name := range [][]byte{bRegs, bRevs} {
@@ -171,6 +172,9 @@ func openDB(cfg Config) (store.DB, *keys, error) {
 		if err := meta.Delete(kSealKey); err != nil {
 			return err
 		}
+		if _, err := ensureRegIndex(tx, k); err != nil {
+			return err
+		}
 		return meta.Put(kKeyCheck, k.box.Seal(bMeta, kKeyCheck, keyCheckMsg))
 	})
 	if err != nil {
@@ -210,7 +214,10 @@ func (s *Server) storeReg(tx store.Tx, rec regRecord) error {
 	if err != nil {
 		return err
 	}
-	return tx.Bucket(bRegs).Put([]byte(rec.ID), s.keys.box.Seal(bRegs, []byte(rec.ID), data))
+	if err := tx.Bucket(bRegs).Put([]byte(rec.ID), s.keys.box.Seal(bRegs, []byte(rec.ID), data)); err != nil {
+		return err
+	}
+	return indexReg(tx, rec) // regindex.go
 }
 
 // eachReg calls f with every registration record.
