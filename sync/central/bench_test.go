@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/cookiejar"
+	"os"
 	"slices"
 	"sync"
 	"syscall"
@@ -135,4 +137,107 @@ func cpuTime() time.Duration {
 	var ru syscall.Rusage
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkMillion builds a store of 1,000,000 generated registrations
+// ($EXAMKIOSK_BENCH_REGS overrides the count) on each store through
+// Server.Generate (not timed, reported as gen-s), then measures on it: a
+// start of the central (Open, the store's open and everything the central
+// does before serving; Close not timed), the first page of the review
+// queue over HTTP (200 of the 400,000 under review, with the count), and
+// one push of 100 new registrations with 40 KB photos.
+//
+//	go test -run '^$' -bench Million -benchtime 1x -timeout 60m ./sync/central/
+func BenchmarkMillion(b *testing.B) {
+	n := 1_000_000
+	if v := os.Getenv("EXAMKIOSK_BENCH_REGS"); v != "" {
+		fmt.Sscan(v, &n)
+	}
+	for _, kind := range storetest.Kinds {
+		b.Run(string(kind), func(b *testing.B) { benchMillion(b, kind, n) })
+	}
+}
+
+func benchMillion(b *testing.B, kind storetest.Kind, n int) {
+	cfg := central.DefaultConfig()
+	testbed.UseStore(b, &cfg, kind)
+	cfg.Demo = true
+	s, err := central.Open(cfg, central.WithLogger(testbed.Quiet()))
+	if err != nil {
+		b.Fatal(err)
+	}
+	t0 := time.Now()
+	if err := s.Generate(n, 10000, nil); err != nil {
+		b.Fatal(err)
+	}
+	gen := time.Since(t0)
+	s.Close()
+	b.Logf("%s: %d registrations generated in %s", kind, n, gen.Round(time.Second))
+
+	var opens, pages []time.Duration
+	for b.Loop() {
+		b.StopTimer()
+		for range 3 {
+			t0 := time.Now()
+			s, err := central.Open(cfg, central.WithLogger(testbed.Quiet()))
+			opens = append(opens, time.Since(t0))
+			if err != nil {
+				b.Fatal(err)
+			}
+			s.Close()
+		}
+		c := testbed.StartCentral(b, cfg)
+		jar, _ := cookiejar.New(nil)
+		browser := &http.Client{Jar: jar}
+		for range 5 {
+			t0 := time.Now()
+			resp, err := browser.Get(c.URL + "/review")
+			if err != nil {
+				b.Fatal(err)
+			}
+			page, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			pages = append(pages, time.Since(t0))
+			if want := fmt.Sprintf("%d 待审核", n*4/10); resp.StatusCode != 200 || !bytes.Contains(page, []byte(want)) ||
+				bytes.Count(page, []byte(`alt="photo"`)) != 200 {
+				b.Fatalf("review page: %d, %d rows, lacks %q", resp.StatusCode, bytes.Count(page, []byte(`alt="photo"`)), want)
+			}
+		}
+		d := enrol(b, c)
+		photo := testbed.Photo(400, 560, 60, 5)
+		var req wire.PushRequest
+		for j := range 100 {
+			rid := testbed.RegNum(j)
+			r := testbed.Registration(rid, 1, d.id.DeviceID, testbed.IDNumber(j), photo)
+			sealed, err := seal.Seal(testbed.Doc(r), d.seal)
+			if err != nil {
+				b.Fatal(err)
+			}
+			req.Items = append(req.Items, wire.SealedItem{ID: rid, Revision: 1, Sealed: sealed})
+		}
+		body, _ := req.MarshalBinary()
+		hr, _ := http.NewRequest("POST", c.URL+"/v1/push", bytes.NewReader(body))
+		hr.Header.Set("Content-Type", wire.PushContentType)
+		signing.Sign(hr, d.id.DeviceID, d.id.PrivateKey, body, time.Now())
+		t0 := time.Now()
+		resp, err := http.DefaultClient.Do(hr)
+		if err != nil {
+			b.Fatal(err)
+		}
+		var pr wire.PushResponse
+		json.NewDecoder(resp.Body).Decode(&pr)
+		resp.Body.Close()
+		b.ReportMetric(float64(time.Since(t0).Microseconds())/1000, "push100-ms")
+		if len(pr.Results) != 100 || pr.Results[99].Status != wire.StatusAccepted {
+			b.Fatalf("push to the full store: %+v", pr.Results[:min(1, len(pr.Results))])
+		}
+		c.Stop()
+		b.StartTimer()
+	}
+	slices.Sort(opens)
+	slices.Sort(pages)
+	b.ReportMetric(gen.Seconds(), "gen-s")
+	b.ReportMetric(float64(opens[len(opens)/2].Microseconds())/1000, "open-ms")
+	b.ReportMetric(float64(pages[len(pages)/2].Microseconds())/1000, "review-page-ms")
+	b.ReportMetric(0, "ns/op")
 }
