@@ -377,7 +377,11 @@ func (b *bucket) Prefetch(keys ...[]byte) error {
 	if len(want) == 0 {
 		return nil
 	}
-	rows, err := b.t.tx.Query(b.t.ctx, "SELECT key, value FROM kv WHERE bucket = $1 AND key = ANY($2::bytea[])", b.name, want)
+	// A join with the keys unnested looks each up in the primary key; the
+	// planner turns "key = ANY($2)" into a bitmap scan that compares every
+	// row it visits with every key of the array.
+	rows, err := b.t.tx.Query(b.t.ctx, `SELECT kv.key, kv.value FROM unnest($2::bytea[]) AS k(key)
+		JOIN kv ON kv.bucket = $1 AND kv.key = k.key`, b.name, want)
 	if err != nil {
 		return fmt.Errorf("prefetch %q: %w", b.name, err)
 	}
