@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"time"
 
@@ -93,13 +94,15 @@ func addRegCount(tx store.Tx, status string, d int64) error {
 // the index's counters (no scan).
 func (s *Server) RegistrationCount(status string) (int, error) {
 	n := 0
-	err := s.db.View(func(tx store.Tx) error {
-		if v := tx.Bucket(bRegCounts).Get([]byte(status)); len(v) == 8 {
-			n = int(binary.BigEndian.Uint64(v))
-		}
-		return nil
-	})
+	err := s.db.View(func(tx store.Tx) error { n = regCount(tx, status); return nil })
 	return n, err
+}
+
+func regCount(tx store.Tx, status string) int {
+	if v := tx.Bucket(bRegCounts).Get([]byte(status)); len(v) == 8 {
+		return int(binary.BigEndian.Uint64(v))
+	}
+	return 0
 }
 
 // RegistrationsPage returns up to limit registrations with a status in
@@ -107,52 +110,62 @@ func (s *Server) RegistrationCount(status string) (int, error) {
 // ("" for the first page), and the cursor of the next page ("" at the
 // end). It reads the index and the records of the page only.
 func (s *Server) RegistrationsPage(status, after string, limit int) ([]Registration, string, error) {
+	var out []Registration
+	next := ""
+	err := s.db.View(func(tx store.Tx) (err error) {
+		out, next, err = s.regsPage(tx, status, after, limit)
+		return err
+	})
+	return out, next, err
+}
+
+// errBadCursor is a page cursor that is not one RegistrationsPage gave.
+var errBadCursor = errors.New("bad page cursor")
+
+// regsPage is RegistrationsPage in a transaction.
+func (s *Server) regsPage(tx store.Tx, status, after string, limit int) ([]Registration, string, error) {
 	prefix := append([]byte(status), 0)
 	from := prefix
 	if after != "" {
 		k, err := hex.DecodeString(after)
 		if err != nil || !bytes.HasPrefix(k, prefix) {
-			return nil, "", fmt.Errorf("page cursor %q is not one of status %q", after, status)
+			return nil, "", fmt.Errorf("page cursor %q is not one of status %q: %w", after, status, errBadCursor)
 		}
 		from = append(k, 0) // the first key after k
 	}
-	var out []Registration
 	next := ""
-	err := s.db.View(func(tx store.Tx) error {
-		out, next = out[:0], ""
-		var ids [][]byte
-		var last []byte
-		if err := tx.Bucket(bRegIndex).Scan(from, false, func(k, _ []byte) error {
-			if !bytes.HasPrefix(k, prefix) {
-				return store.ErrStop
-			}
-			if len(ids) == limit {
-				next = hex.EncodeToString(last)
-				return store.ErrStop
-			}
-			_, id, ok := splitRegIndexKey(k)
-			if !ok {
-				return fmt.Errorf("registration index key %x malformed", k)
-			}
-			ids = append(ids, []byte(id))
-			last = bytes.Clone(k)
-			return nil
-		}); err != nil {
-			return err
+	var ids [][]byte
+	var last []byte
+	if err := tx.Bucket(bRegIndex).Scan(from, false, func(k, _ []byte) error {
+		if !bytes.HasPrefix(k, prefix) {
+			return store.ErrStop
 		}
-		if err := tx.Bucket(bRegs).Prefetch(ids...); err != nil {
-			return err
+		if len(ids) == limit {
+			next = hex.EncodeToString(last)
+			return store.ErrStop
 		}
-		for _, id := range ids {
-			rec, err := s.loadReg(tx, string(id))
-			if err != nil {
-				return fmt.Errorf("registration %s in the index: %w", id, err)
-			}
-			out = append(out, toRegistration(rec))
+		_, id, ok := splitRegIndexKey(k)
+		if !ok {
+			return fmt.Errorf("registration index key %x malformed", k)
 		}
+		ids = append(ids, []byte(id))
+		last = bytes.Clone(k)
 		return nil
-	})
-	return out, next, err
+	}); err != nil {
+		return nil, "", err
+	}
+	if err := tx.Bucket(bRegs).Prefetch(ids...); err != nil {
+		return nil, "", err
+	}
+	out := make([]Registration, 0, len(ids))
+	for _, id := range ids {
+		rec, err := s.loadReg(tx, string(id))
+		if err != nil {
+			return nil, "", fmt.Errorf("registration %s in the index: %w", id, err)
+		}
+		out = append(out, toRegistration(rec))
+	}
+	return out, next, nil
 }
 
 // ensureRegIndex builds the index of a store written without it (or with

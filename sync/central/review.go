@@ -269,8 +269,12 @@ func (s *Server) handleListRegs(w http.ResponseWriter, r *http.Request) {
 		limit = n
 	}
 	regs, next, err := s.RegistrationsPage(status, q.Get("after"), limit)
-	if err != nil {
+	if errors.Is(err, errBadCursor) {
 		writeError(w, http.StatusBadRequest, wire.ErrCodeBadRequest, err.Error())
+		return
+	}
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, wire.ErrCodeInternal, err.Error())
 		return
 	}
 	if regs == nil {
@@ -373,12 +377,18 @@ img{width:90px}form{display:inline-block;margin:.2em}.msg{color:#060}.dup{margin
 const reviewPageSize = 200
 
 func (s *Server) handleReviewPage(w http.ResponseWriter, r *http.Request) {
-	regs, next, err := s.RegistrationsPage(StatusUnderReview, r.URL.Query().Get("after"), reviewPageSize)
-	if err != nil {
+	var regs []Registration
+	var next string
+	var count int
+	err := s.db.View(func(tx store.Tx) (err error) {
+		count = regCount(tx, StatusUnderReview)
+		regs, next, err = s.regsPage(tx, StatusUnderReview, r.URL.Query().Get("after"), reviewPageSize)
+		return err
+	})
+	if errors.Is(err, errBadCursor) {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
-	count, err := s.RegistrationCount(StatusUnderReview)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
