@@ -174,7 +174,7 @@ func serverCPU(tb testing.TB, dir string) time.Duration {
 
 // signedPush builds the signed push request of registrations from to
 // from+n-1 (testbed numbering) of device d to the central at url.
-func signedPush(b *testing.B, d rawDevice, url string, from, n int, photo []byte) *http.Request {
+func signedPush(b testing.TB, d rawDevice, url string, from, n int, photo []byte) *http.Request {
 	var req wire.PushRequest
 	for i := from; i < from+n; i++ {
 		rid := testbed.RegNum(i)
