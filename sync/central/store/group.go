@@ -1,6 +1,9 @@
 package store
 
-import "sync"
+import (
+	"fmt"
+	"sync"
+)
 
 // GroupCalls is how many calls the stores' Batch commits together at most.
 const GroupCalls = 16
@@ -44,7 +47,28 @@ func (g *Group) Do(f func(Tx) error) error {
 	if lead {
 		g.lead()
 	}
-	return <-c.done
+	err := <-c.done
+	if p, ok := err.(panicked); ok {
+		panic(p.v) // in the caller's goroutine, as Update would
+	}
+	return err
+}
+
+// panicked carries a panic of a call's f to its caller, so that a panic
+// neither kills the goroutine leading the group nor leaves the group
+// stuck.
+type panicked struct{ v any }
+
+func (p panicked) Error() string { return fmt.Sprintf("panic: %v", p.v) }
+
+// call runs f, turning a panic into a panicked error.
+func call(f func(Tx) error, tx Tx) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = panicked{v}
+		}
+	}()
+	return f(tx)
 }
 
 // lead commits one group and hands on: the calls that arrived meanwhile
@@ -76,7 +100,7 @@ func (g *Group) run(calls []*groupCall) {
 		err := g.update(func(tx Tx) error {
 			failed = -1
 			for i, c := range calls {
-				if err := c.f(tx); err != nil {
+				if err := call(c.f, tx); err != nil {
 					failed = i
 					return err
 				}
@@ -90,7 +114,7 @@ func (g *Group) run(calls []*groupCall) {
 			return
 		}
 		c := calls[failed]
-		c.done <- g.update(c.f)
+		c.done <- g.update(func(tx Tx) error { return call(c.f, tx) })
 		calls = append(calls[:failed:failed], calls[failed+1:]...)
 	}
 }

@@ -74,3 +74,28 @@ func TestGroupCommitsTogether(t *testing.T) {
 		}
 	}
 }
+
+// A call that panics panics in its caller (as Update would) and leaves the
+// group working for the others.
+func TestGroupPanicReachesCaller(t *testing.T) {
+	var mu sync.Mutex
+	g := store.NewGroup(func(f func(store.Tx) error) error { mu.Lock(); defer mu.Unlock(); return f(nil) }, 16)
+	func() {
+		defer func() {
+			if v := recover(); v != "boom" {
+				t.Fatalf("recovered %v, want the call's panic", v)
+			}
+		}()
+		g.Do(func(store.Tx) error { panic("boom") })
+	}()
+	done := make(chan error, 1)
+	go func() { done <- g.Do(func(store.Tx) error { return nil }) }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the group is stuck after a panic")
+	}
+}
