@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -108,7 +109,9 @@ func regCount(tx store.Tx, status string) int {
 // RegistrationsPage returns up to limit registrations with a status in
 // queue order (oldest received first), starting after the cursor after
 // ("" for the first page), and the cursor of the next page ("" at the
-// end). It reads the index and the records of the page only.
+// end). It reads the index and the records of the page only. Status ""
+// pages through every registration in id order (kiosks make time-ordered
+// ids).
 func (s *Server) RegistrationsPage(status, after string, limit int) ([]Registration, string, error) {
 	var out []Registration
 	next := ""
@@ -124,6 +127,9 @@ var errBadCursor = errors.New("bad page cursor")
 
 // regsPage is RegistrationsPage in a transaction.
 func (s *Server) regsPage(tx store.Tx, status, after string, limit int) ([]Registration, string, error) {
+	if status == "" {
+		return s.allRegsPage(tx, after, limit)
+	}
 	prefix := append([]byte(status), 0)
 	from := prefix
 	if after != "" {
@@ -166,6 +172,34 @@ func (s *Server) regsPage(tx store.Tx, status, after string, limit int) ([]Regis
 		out = append(out, toRegistration(rec))
 	}
 	return out, next, nil
+}
+
+// allRegsPage is a page of every registration in id order; the cursor is
+// the last id of the page.
+func (s *Server) allRegsPage(tx store.Tx, after string, limit int) ([]Registration, string, error) {
+	from := []byte{}
+	if after != "" {
+		from = append([]byte(after), 0) // the first id after it
+	}
+	var out []Registration
+	next := ""
+	err := tx.Bucket(bRegs).Scan(from, false, func(k, v []byte) error {
+		if len(out) == limit {
+			next = out[len(out)-1].ID
+			return store.ErrStop
+		}
+		plain, err := s.keys.box.Open(bRegs, k, v)
+		if err != nil {
+			return err
+		}
+		var rec regRecord
+		if err := json.Unmarshal(plain, &rec); err != nil {
+			return fmt.Errorf("registration %s: %w", k, err)
+		}
+		out = append(out, toRegistration(rec))
+		return nil
+	})
+	return out, next, err
 }
 
 // ensureRegIndex builds the index of a store written without it (or with

@@ -99,6 +99,28 @@ func registrationIndex(t *testing.T, cfg central.Config) {
 		t.Fatalf("second list page: %+v, next %q", list, resp.Header.Get("X-Next-After"))
 	}
 
+	// Without a status: every registration, in pages by id.
+	var ids []string
+	after = ""
+	for range 5 {
+		resp, err := http.Get(c.URL + "/admin/registrations?limit=2&after=" + after)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var page []central.Registration
+		json.NewDecoder(resp.Body).Decode(&page)
+		resp.Body.Close()
+		for _, r := range page {
+			ids = append(ids, r.ID)
+		}
+		if after = resp.Header.Get("X-Next-After"); after == "" {
+			break
+		}
+	}
+	if len(ids) != 5 || !slices.IsSorted(ids) {
+		t.Fatalf("all registrations in pages: %v", ids)
+	}
+
 	// A new revision of the rejected registration is under review again.
 	r := regs[3]
 	r.Revision = 2
