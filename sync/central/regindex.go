@@ -214,14 +214,19 @@ func ensureRegIndex(tx store.Tx, k *keys) (bool, error) {
 			return false, err
 		}
 	}
-	var recs []regRecord
+	type entry struct {
+		id, status string
+		at         time.Time
+	}
+	var all []entry // a scan must not run while the store changes
 	if err := eachRegWith(tx, k.box, func(rec regRecord) error {
-		recs = append(recs, regRecord{Registration: Registration{ID: rec.ID, Status: rec.Status, ReceivedAt: rec.ReceivedAt}})
+		all = append(all, entry{rec.ID, rec.Status, rec.ReceivedAt})
 		return nil
 	}); err != nil {
 		return false, fmt.Errorf("index registrations: %w", err)
 	}
-	for _, rec := range recs {
+	for _, e := range all {
+		rec := regRecord{Registration: Registration{ID: e.id, Status: e.status, ReceivedAt: e.at}}
 		if err := indexReg(tx, rec); err != nil {
 			return false, fmt.Errorf("index registrations: %w", err)
 		}
