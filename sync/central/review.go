@@ -60,18 +60,21 @@ func toRegistration(r regRecord) Registration { return r.Registration }
 func (s *Server) Registrations(status string) ([]Registration, error) {
 	if status != "" {
 		var out []Registration
-		after := ""
-		for {
-			page, next, err := s.RegistrationsPage(status, after, 1000)
-			if err != nil {
-				return nil, err
+		err := s.db.View(func(tx store.Tx) error {
+			out = out[:0]
+			for after := ""; ; {
+				page, next, err := s.regsPage(tx, status, after, 1000)
+				if err != nil {
+					return err
+				}
+				out = append(out, page...)
+				if next == "" {
+					return nil
+				}
+				after = next
 			}
-			out = append(out, page...)
-			if next == "" {
-				return out, nil
-			}
-			after = next
-		}
+		})
+		return out, err
 	}
 	var out []Registration
 	err := s.db.View(func(tx store.Tx) error {
