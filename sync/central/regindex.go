@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -188,13 +187,9 @@ func (s *Server) allRegsPage(tx store.Tx, after string, limit int) ([]Registrati
 			next = out[len(out)-1].ID
 			return store.ErrStop
 		}
-		plain, err := s.keys.box.Open(bRegs, k, v)
+		rec, err := openReg(s.keys.box, k, v)
 		if err != nil {
 			return err
-		}
-		var rec regRecord
-		if err := json.Unmarshal(plain, &rec); err != nil {
-			return fmt.Errorf("registration %s: %w", k, err)
 		}
 		out = append(out, toRegistration(rec))
 		return nil

@@ -228,16 +228,25 @@ func (s *Server) eachReg(tx store.Tx, f func(regRecord) error) error {
 // eachRegWith is eachReg with a given box (key rotation has two).
 func eachRegWith(tx store.Tx, box *seal.Box, f func(regRecord) error) error {
 	return tx.Bucket(bRegs).ForEach(func(k, v []byte) error {
-		plain, err := box.Open(bRegs, k, v)
+		rec, err := openReg(box, k, v)
 		if err != nil {
 			return err
 		}
-		var rec regRecord
-		if err := json.Unmarshal(plain, &rec); err != nil {
-			return fmt.Errorf("registration %s: %w", k, err)
-		}
 		return f(rec)
 	})
+}
+
+// openReg unseals and decodes the stored registration record v of key k.
+func openReg(box *seal.Box, k, v []byte) (regRecord, error) {
+	var rec regRecord
+	plain, err := box.Open(bRegs, k, v)
+	if err != nil {
+		return rec, err
+	}
+	if err := json.Unmarshal(plain, &rec); err != nil {
+		return rec, fmt.Errorf("registration %s: %w", k, err)
+	}
+	return rec, nil
 }
 
 // loadRevision returns the SHA-256 and the plaintext document of one
