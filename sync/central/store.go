@@ -196,16 +196,11 @@ func openDB(cfg Config) (store.DB, *keys, error) {
 
 // loadReg returns the current record of a registration (errNotFound).
 func (s *Server) loadReg(tx store.Tx, id string) (regRecord, error) {
-	var rec regRecord
 	v := tx.Bucket(bRegs).Get([]byte(id))
 	if v == nil {
-		return rec, errNotFound
+		return regRecord{}, errNotFound
 	}
-	plain, err := s.keys.box.Open(bRegs, []byte(id), v)
-	if err != nil {
-		return rec, err
-	}
-	return rec, json.Unmarshal(plain, &rec)
+	return openReg(s.keys.box, []byte(id), v)
 }
 
 // storeReg writes the current record of a registration.
