@@ -55,6 +55,8 @@ func main() {
 		err = rotate(os.Args[2:])
 	case "migrate":
 		err = migrate(os.Args[2:])
+	case "generate":
+		err = generate(os.Args[2:])
 	case "seed", "code", "centre", "revoke", "keys", "reviewer":
 		err = offline(os.Args[1], os.Args[2:])
 	case "-h", "--help", "help":
@@ -74,6 +76,7 @@ func usage() {
 	fmt.Fprintln(os.Stderr, `usage:
   central serve [--addr 127.0.0.1:8700] [--data DIR] [--db postgres://...] [--public-url URL] [--config FILE] [--demo]
   central migrate [--data DIR] [--db postgres://...]
+  central generate [--data DIR] [--db postgres://...] -n 1000000   (synthetic registrations, load tests only)
   central seed --data DIR
   central code --data DIR --centre ID
   central centre --data DIR --id ID --name NAME
@@ -180,6 +183,34 @@ func migrate(args []string) error {
 		return err
 	}
 	fmt.Printf("store up to date (%d schema migrations applied now)\n", len(applied))
+	return nil
+}
+
+// generate writes synthetic registrations to the demo exam for load tests
+// and the 1,000,000-registration figures (see central.Server.Generate).
+func generate(args []string) error {
+	fs := flag.NewFlagSet("generate", flag.ContinueOnError)
+	n := fs.Int("n", 1_000_000, "how many registrations")
+	cfg, err := loadConfig(fs, args)
+	if err != nil {
+		return err
+	}
+	cfg.Demo = true // the demo exam the registrations are for
+	s, err := central.Open(cfg, central.WithLogger(slog.New(slog.DiscardHandler)))
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	start := time.Now()
+	err = s.Generate(*n, 10000, func(done int) {
+		if done%100000 == 0 || done == *n {
+			fmt.Printf("%d registrations (%s)\n", done, time.Since(start).Round(time.Second))
+		}
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Printf("%d synthetic registrations written to the %s store in %s\n", *n, central.StoreKind(cfg), time.Since(start).Round(time.Second))
 	return nil
 }
 

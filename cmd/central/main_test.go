@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"examkiosk/idnumber"
 	"examkiosk/sync/central"
 	"examkiosk/sync/central/store/storetest"
 )
@@ -161,5 +162,38 @@ func TestMigratePostgres(t *testing.T) {
 	}
 	if _, err := loadConfig(flag.NewFlagSet("serve", flag.ContinueOnError), []string{"--db", "mysql://x"}); err == nil || !strings.Contains(err.Error(), "central.database") {
 		t.Fatalf("a non-PostgreSQL --db: %v", err)
+	}
+}
+
+// central generate fills a store with valid registrations under review and
+// others, counted by the registration index.
+func TestGenerate(t *testing.T) {
+	dir := t.TempDir()
+	if err := generate([]string{"--data", dir, "-n", "250"}); err != nil {
+		t.Fatal(err)
+	}
+	cfg := central.DefaultConfig()
+	cfg.DataDir = dir
+	s, err := central.Open(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	all, err := s.Registrations("")
+	if err != nil || len(all) != 250 {
+		t.Fatalf("%d registrations (%v), want 250", len(all), err)
+	}
+	if n, _ := s.RegistrationCount(central.StatusUnderReview); n != 100 {
+		t.Fatalf("%d under review, want 100 (40 %%)", n)
+	}
+	seen := map[string]bool{}
+	for _, r := range all {
+		if seen[r.IDNumber] {
+			t.Fatalf("ID number %s twice", r.IDNumber)
+		}
+		if _, err := idnumber.Parse(r.IDNumber, time.Now()); err != nil {
+			t.Fatalf("generated %s: %v", r.IDNumber, err)
+		}
+		seen[r.IDNumber] = true
 	}
 }

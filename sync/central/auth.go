@@ -151,6 +151,9 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request, limit int64) (
 	rc.SetReadDeadline(deadline)
 	defer rc.SetReadDeadline(time.Time{})
 	var buf bytes.Buffer
+	if r.ContentLength >= 0 {
+		buf.Grow(int(expect) + bytes.MinRead) // one buffer, not doublings and copies of a 4 MB push
+	}
 	_, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, limit))
 	return buf.Bytes(), err
 }

@@ -22,7 +22,8 @@ import (
 type opened struct {
 	item   wire.SealedItem
 	doc    []byte
-	value  []byte // hash ‖ doc, as stored
+	value  []byte // hash ‖ doc
+	sealed []byte // value sealed at rest, as stored
 	hash   [32]byte
 	reg    wire.Registration
 	reason string // non-empty: reject
@@ -58,6 +59,12 @@ func (s *Server) handlePush(w http.ResponseWriter, r *http.Request, dev string, 
 // item: accepted (new revision stored), duplicate (this exact revision was
 // stored before; nothing changes) or rejected with a reason. Delivering the
 // same items again changes nothing.
+//
+// Everything that needs no store (unsealing, validation, sealing at rest)
+// runs before the transaction, on every core; the transaction is a Batch,
+// so the batches of kiosks pushing at the same time share one commit. It
+// returns once that commit is durable: the kiosk's acknowledgement never
+// precedes it.
 func (s *Server) Ingest(dev string, items []wire.SealedItem) ([]wire.Result, error) {
 	now := s.now()
 	ops := make([]opened, len(items))
@@ -73,7 +80,8 @@ func (s *Server) Ingest(dev string, items []wire.SealedItem) ([]wire.Result, err
 	}
 	wg.Wait()
 	results := make([]wire.Result, len(items))
-	err := s.db.Update(func(tx store.Tx) error {
+	// Batch may run this more than once: it sets every result afresh.
+	err := s.db.Batch(func(tx store.Tx) error {
 		cat, err := loadCatalog(tx)
 		if err != nil {
 			return err
@@ -82,22 +90,26 @@ func (s *Server) Ingest(dev string, items []wire.SealedItem) ([]wire.Result, err
 		if err := getJSON(tx.Bucket(bDevices), dev, &device); err != nil {
 			return fmt.Errorf("device %s: %w", dev, err)
 		}
+		if err := s.prefetchIngest(tx, ops); err != nil {
+			return err
+		}
 		for i := range ops {
 			op := &ops[i]
 			results[i] = wire.Result{ID: op.item.ID, Revision: op.item.Revision}
-			if op.reason == "" {
-				op.reason, err = s.ingestOne(tx, cat, device, op, now)
+			reason := op.reason
+			if reason == "" {
+				reason, err = s.ingestOne(tx, cat, device, op, now)
 				if err != nil {
 					return err
 				}
 			}
-			switch op.reason {
+			switch reason {
 			case "":
 				results[i].Status = wire.StatusAccepted
 			case duplicate:
 				results[i].Status = wire.StatusDuplicate
 			default:
-				results[i].Status, results[i].Reason = wire.StatusRejected, op.reason
+				results[i].Status, results[i].Reason = wire.StatusRejected, reason
 			}
 		}
 		return nil
@@ -106,6 +118,34 @@ func (s *Server) Ingest(dev string, items []wire.SealedItem) ([]wire.Result, err
 		return nil, err
 	}
 	return results, nil
+}
+
+// prefetchIngest asks the store for the records ingestOne reads of every
+// valid item, in one round trip per bucket.
+func (s *Server) prefetchIngest(tx store.Tx, ops []opened) error {
+	var regs, revs, cands [][]byte
+	for i := range ops {
+		op := &ops[i]
+		if op.reason != "" {
+			continue
+		}
+		regs = append(regs, []byte(op.item.ID))
+		revs = append(revs, revKey(op.item.ID, op.item.Revision))
+		cands = append(cands, s.keys.blind(op.reg.IDNumber, op.reg.ExamID))
+	}
+	if len(regs) == 0 {
+		return nil
+	}
+	if err := tx.Bucket(bRegs).Prefetch(regs...); err != nil {
+		return err
+	}
+	if err := tx.Bucket(bRegPos).Prefetch(regs...); err != nil {
+		return err
+	}
+	if err := tx.Bucket(bRevs).Prefetch(revs...); err != nil {
+		return err
+	}
+	return tx.Bucket(bCandidates).Prefetch(cands...)
 }
 
 // duplicate is ingestOne's answer for a revision stored before with the
@@ -160,7 +200,7 @@ func (s *Server) ingestOne(tx store.Tx, cat *wire.Catalog, device wire.Device, o
 			return "报名已" + statusWords[rec.Status] + "，不能再修改 / registration is " + rec.Status + " and can no longer be revised", nil
 		}
 	}
-	if err := s.storeRevision(tx, id, rev, op.value); err != nil {
+	if err := s.putSealedRevision(tx, id, rev, op.sealed); err != nil {
 		return "", err
 	}
 	if !current {
@@ -224,6 +264,9 @@ func (s *Server) open(dev string, it wire.SealedItem) opened {
 		op.reason = "身份证号码无效，请核对后重新提交 / ID number is not a valid 18-digit resident ID number"
 	default:
 		op.reason = s.checkPhoto(reg.Photo)
+	}
+	if op.reason == "" {
+		op.sealed = s.sealRevision(it.ID, it.Revision, op.value)
 	}
 	return op
 }

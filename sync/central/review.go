@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -60,8 +61,27 @@ type Order struct {
 func toRegistration(r regRecord) Registration { return r.Registration }
 
 // Registrations lists registrations with the given status ("" for all),
-// oldest first.
+// oldest first. A status reads its index (see RegistrationsPage); all
+// registrations are a scan of every record.
 func (s *Server) Registrations(status string) ([]Registration, error) {
+	if status != "" {
+		var out []Registration
+		err := s.db.View(func(tx store.Tx) error {
+			out = out[:0]
+			for after := ""; ; {
+				page, next, err := s.regsPage(tx, status, after, 1000)
+				if err != nil {
+					return err
+				}
+				out = append(out, page...)
+				if next == "" {
+					return nil
+				}
+				after = next
+			}
+		})
+		return out, err
+	}
 	var out []Registration
 	err := s.db.View(func(tx store.Tx) error {
 		return s.eachReg(tx, func(r regRecord) error {
@@ -233,11 +253,41 @@ func (s *Server) ExpireOverdue() (int, error) {
 	return n, err
 }
 
+// Pages of GET /admin/registrations[?status=…]: limit registrations (1000
+// unless ?limit= says otherwise, at most 10000) in queue order (without a
+// status: every registration in id order), the next page's cursor in the
+// X-Next-After header, passed back as ?after=.
+const (
+	listPage    = 1000
+	maxListPage = 10000
+)
+
 func (s *Server) handleListRegs(w http.ResponseWriter, r *http.Request) {
-	regs, err := s.Registrations(r.URL.Query().Get("status"))
+	q := r.URL.Query()
+	status := q.Get("status")
+	limit := listPage
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > maxListPage {
+			writeError(w, http.StatusBadRequest, wire.ErrCodeBadRequest, fmt.Sprintf("limit must be 1 to %d", maxListPage))
+			return
+		}
+		limit = n
+	}
+	regs, next, err := s.RegistrationsPage(status, q.Get("after"), limit)
+	if errors.Is(err, errBadCursor) {
+		writeError(w, http.StatusBadRequest, wire.ErrCodeBadRequest, err.Error())
+		return
+	}
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, wire.ErrCodeInternal, err.Error())
 		return
+	}
+	if regs == nil {
+		regs = []Registration{}
+	}
+	if next != "" {
+		w.Header().Set("X-Next-After", next)
 	}
 	writeJSON(w, http.StatusOK, regs)
 }
@@ -311,7 +361,7 @@ var reviewPage = template.Must(template.New("review").Funcs(pageFuncs).Parse(`<!
 img{width:90px}form{display:inline-block;margin:.2em}.msg{color:#060}.dup{margin-top:.4em;padding:.3em;background:#fff3cd;border:1px solid #e0a800}</style></head><body>
 <h1>报名审核 Review queue</h1>
 <p>{{.Reviewer}}{{if eq .Reviewer "demo"}}（演示模式，未登录 demo mode, no login）{{else}} <form method="post" action="/logout"><input type="hidden" name="csrf" value="{{.CSRF}}"><button>退出 Log out</button></form>{{end}}</p>
-<p><a href="/devices">设备 Devices</a> · {{len .Regs}} 待审核 under review · reviewers work {{range .Hours.Windows}}{{.}} {{end}}on weekdays and review within {{.Hours.Within}} of working time</p>
+<p><a href="/devices">设备 Devices</a> · {{.Count}} 待审核 under review{{if .Next}} · <a href="/review?after={{.Next}}">下一页 next page</a>{{end}} · reviewers work {{range .Hours.Windows}}{{.}} {{end}}on weekdays and review within {{.Hours.Within}} of working time</p>
 {{if .Msg}}<p class="msg">{{.Msg}}</p>{{end}}
 <table><tr><th>照片 Photo</th><th>考生 Candidate</th><th>报考 Exam / position</th><th>提交 Submitted</th><th>审核截止 Review due</th><th>审核 Decision</th></tr>
 {{range .Regs}}<tr>
@@ -332,14 +382,26 @@ img{width:90px}form{display:inline-block;margin:.2em}.msg{color:#060}.dup{margin
 <input name="reason" required placeholder="驳回原因 reason"><button>驳回 Reject</button></form></td>
 </tr>{{end}}</table></body></html>`))
 
+// reviewPageSize is how many registrations a page of the review queue
+// shows.
+const reviewPageSize = 200
+
 func (s *Server) handleReviewPage(w http.ResponseWriter, r *http.Request) {
-	regs, err := s.Registrations(StatusUnderReview)
+	var regs []Registration
+	var next string
+	var count int
+	err := s.db.View(func(tx store.Tx) (err error) {
+		count = regCount(tx, StatusUnderReview)
+		regs, next, err = s.regsPage(tx, StatusUnderReview, r.URL.Query().Get("after"), reviewPageSize)
+		return err
+	})
+	if errors.Is(err, errBadCursor) {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
-	}
-	if len(regs) > 200 {
-		regs = regs[:200]
 	}
 	type row struct {
 		Registration
@@ -351,7 +413,7 @@ func (s *Server) handleReviewPage(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	p := principalFrom(r.Context())
-	reviewPage.Execute(w, map[string]any{"Regs": rows, "Hours": s.cfg.Review, "Msg": r.URL.Query().Get("msg"), "Reviewer": p.name, "CSRF": p.csrf})
+	reviewPage.Execute(w, map[string]any{"Regs": rows, "Count": count, "Next": next, "Hours": s.cfg.Review, "Msg": r.URL.Query().Get("msg"), "Reviewer": p.name, "CSRF": p.csrf})
 }
 
 // gigabytes writes a byte count for people: "12.3 GB".

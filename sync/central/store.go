@@ -118,7 +118,8 @@ func openDB(cfg Config) (store.DB, *keys, error) {
 			if _, err := k.box.Open(bMeta, kKeyCheck, check); err != nil {
 				return fmt.Errorf("data key in %s does not match this store (restore the key directory that belongs to it): %w", keyDir, err)
 			}
-			return nil
+			_, err := ensureRegIndex(tx, k)
+			return err
 		}
 		// New store, or one written before sealing at rest: seal it now.
 		for _, name := range [][]byte{bRegs, bRevs} {
@@ -171,6 +172,9 @@ func openDB(cfg Config) (store.DB, *keys, error) {
 		if err := meta.Delete(kSealKey); err != nil {
 			return err
 		}
+		if _, err := ensureRegIndex(tx, k); err != nil {
+			return err
+		}
 		return meta.Put(kKeyCheck, k.box.Seal(bMeta, kKeyCheck, keyCheckMsg))
 	})
 	if err != nil {
@@ -192,16 +196,11 @@ func openDB(cfg Config) (store.DB, *keys, error) {
 
 // loadReg returns the current record of a registration (errNotFound).
 func (s *Server) loadReg(tx store.Tx, id string) (regRecord, error) {
-	var rec regRecord
 	v := tx.Bucket(bRegs).Get([]byte(id))
 	if v == nil {
-		return rec, errNotFound
+		return regRecord{}, errNotFound
 	}
-	plain, err := s.keys.box.Open(bRegs, []byte(id), v)
-	if err != nil {
-		return rec, err
-	}
-	return rec, json.Unmarshal(plain, &rec)
+	return openReg(s.keys.box, []byte(id), v)
 }
 
 // storeReg writes the current record of a registration.
@@ -210,7 +209,10 @@ func (s *Server) storeReg(tx store.Tx, rec regRecord) error {
 	if err != nil {
 		return err
 	}
-	return tx.Bucket(bRegs).Put([]byte(rec.ID), s.keys.box.Seal(bRegs, []byte(rec.ID), data))
+	if err := tx.Bucket(bRegs).Put([]byte(rec.ID), s.keys.box.Seal(bRegs, []byte(rec.ID), data)); err != nil {
+		return err
+	}
+	return indexReg(tx, rec) // regindex.go
 }
 
 // eachReg calls f with every registration record.
@@ -221,16 +223,25 @@ func (s *Server) eachReg(tx store.Tx, f func(regRecord) error) error {
 // eachRegWith is eachReg with a given box (key rotation has two).
 func eachRegWith(tx store.Tx, box *seal.Box, f func(regRecord) error) error {
 	return tx.Bucket(bRegs).ForEach(func(k, v []byte) error {
-		plain, err := box.Open(bRegs, k, v)
+		rec, err := openReg(box, k, v)
 		if err != nil {
 			return err
 		}
-		var rec regRecord
-		if err := json.Unmarshal(plain, &rec); err != nil {
-			return fmt.Errorf("registration %s: %w", k, err)
-		}
 		return f(rec)
 	})
+}
+
+// openReg unseals and decodes the stored registration record v of key k.
+func openReg(box *seal.Box, k, v []byte) (regRecord, error) {
+	var rec regRecord
+	plain, err := box.Open(bRegs, k, v)
+	if err != nil {
+		return rec, err
+	}
+	if err := json.Unmarshal(plain, &rec); err != nil {
+		return rec, fmt.Errorf("registration %s: %w", k, err)
+	}
+	return rec, nil
 }
 
 // loadRevision returns the SHA-256 and the plaintext document of one
@@ -255,8 +266,18 @@ func (s *Server) loadRevision(tx store.Tx, id string, rev int) ([32]byte, []byte
 
 // storeRevision stores one revision: value is hash ‖ document.
 func (s *Server) storeRevision(tx store.Tx, id string, rev int, value []byte) error {
-	k := revKey(id, rev)
-	return tx.Bucket(bRevs).Put(k, s.keys.box.Seal(bRevs, k, value))
+	return s.putSealedRevision(tx, id, rev, s.sealRevision(id, rev, value))
+}
+
+// sealRevision seals a revision's value (hash ‖ document) for storage,
+// which ingest does before its transaction.
+func (s *Server) sealRevision(id string, rev int, value []byte) []byte {
+	return s.keys.box.Seal(bRevs, revKey(id, rev), value)
+}
+
+// putSealedRevision stores a revision sealed by sealRevision.
+func (s *Server) putSealedRevision(tx store.Tx, id string, rev int, sealed []byte) error {
+	return tx.Bucket(bRevs).Put(revKey(id, rev), sealed)
 }
 
 // candidateReg returns the id of the candidate's registration for an exam
@@ -342,7 +363,9 @@ type storeNonces struct {
 func (n *storeNonces) Use(_ context.Context, deviceID, nonce string, expires time.Time) (bool, error) {
 	fresh := false
 	now := n.now()
-	err := n.db.Update(func(tx store.Tx) error {
+	// A Batch: every signed request records its nonce, so concurrent
+	// requests share the commit.
+	err := n.db.Batch(func(tx store.Tx) error {
 		fresh = false
 		b := tx.Bucket(bNonces)
 		k := []byte(deviceID + "\x00" + nonce)

@@ -29,6 +29,14 @@ type DB interface {
 	// Update runs f in a read-write transaction, committed when f returns
 	// nil and rolled back otherwise. Updates are serialised.
 	Update(f func(Tx) error) error
+	// Batch is Update for writers that run concurrently (ingest, nonces):
+	// calls made while another commit is in flight share the next
+	// transaction, and so one commit (one fsync), and each returns only
+	// once that commit is durable. f may run more than once: when a call of
+	// a group fails, the group runs again without it and the failing call
+	// runs on its own for its own error, so f must set what it reports
+	// outside the transaction afresh on every run.
+	Batch(f func(Tx) error) error
 	// Compact rewrites the store so that values deleted or overwritten
 	// leave nothing behind on disk (as far as the store can ensure).
 	Compact() error
@@ -53,6 +61,10 @@ type Bucket interface {
 	// non-nil). The value is valid until the transaction ends. A failure
 	// to read fails the transaction: View and Update return it.
 	Get(key []byte) []byte
+	// Prefetch says that Get will soon be called for keys in this
+	// transaction: a store across a network reads them in one round trip.
+	// Get answers the same with or without it.
+	Prefetch(keys ...[]byte) error
 	// Put sets key to value.
 	Put(key, value []byte) error
 	// Delete removes key (absent keys are no error).

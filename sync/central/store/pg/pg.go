@@ -40,6 +40,7 @@ const scanPage = 256
 type DB struct {
 	pool   *pgxpool.Pool
 	closed atomic.Bool
+	group  *store.Group
 }
 
 var _ store.DB = (*DB)(nil)
@@ -55,7 +56,9 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		pool.Close()
 		return nil, err
 	}
-	return &DB{pool: pool}, nil
+	d := &DB{pool: pool}
+	d.group = store.NewGroup(d.Update, store.GroupCalls)
+	return d, nil
 }
 
 // Migration is one versioned schema change.
@@ -191,6 +194,11 @@ func (d *DB) Update(f func(store.Tx) error) error {
 	return d.run(pgx.ReadWrite, pgx.ReadCommitted, true, f)
 }
 
+// Batch implements store.DB: a store.Group over Update, so that
+// concurrent pushes share one commit (one WAL flush) and one hold of the
+// write lock.
+func (d *DB) Batch(f func(store.Tx) error) error { return d.group.Do(f) }
+
 // Compact implements store.DB: VACUUM FULL rewrites the tables without the
 // dead row versions that held old values.
 func (d *DB) Compact() error {
@@ -210,17 +218,31 @@ func (d *DB) Close() error {
 
 // tx is one transaction; err is the first failure of a Get (which has no
 // error result), returned by View or Update. Puts and deletes wait in
-// pending (read back by Get) and go to the server in one batch before a
-// scan, a count, a bucket deletion or the commit: an ingest batch of 100
-// registrations is then a few round trips instead of hundreds.
+// pending (read back by Get) and go to the server in one statement each
+// before a scan, a count, a bucket deletion or the commit; values read by
+// Prefetch wait in cache; sequences count in seqs (the write lock makes
+// this transaction their only writer) and are written with the rest. An
+// ingest batch of 100 registrations is then a few round trips instead of
+// hundreds.
 type tx struct {
 	ctx      context.Context
 	tx       pgx.Tx
 	err      error
 	pending  map[string]*write
 	order    []*write
+	cache    map[string][]byte // nil value: absent
+	seqs     map[string]*seq
 	readOnly bool
 }
+
+// seq is a bucket's sequence as this transaction advanced it.
+type seq struct {
+	bucket []byte
+	n      int64
+}
+
+// cacheKey is the key of a bucket's key in pending and cache.
+func cacheKey(bucket, key []byte) string { return string(bucket) + "\x00\x00" + string(key) }
 
 // write is a pending put (value non-nil) or delete (value nil).
 type write struct {
@@ -231,7 +253,8 @@ func (t *tx) stage(bucket, key, value []byte) {
 	if t.pending == nil {
 		t.pending = map[string]*write{}
 	}
-	k := string(bucket) + "\x00\x00" + string(key)
+	k := cacheKey(bucket, key)
+	delete(t.cache, k)
 	if w, ok := t.pending[k]; ok {
 		w.value = value
 		return
@@ -241,21 +264,40 @@ func (t *tx) stage(bucket, key, value []byte) {
 	t.order = append(t.order, w)
 }
 
-// flush sends the pending writes in one batch.
+// flush sends the pending writes and sequences in one round trip: one
+// statement for the deletes, one for the puts (arrays unnested on the
+// server), one for the sequences. Each key is pending once, so the order of
+// the statements does not matter.
 func (t *tx) flush() error {
-	if len(t.order) == 0 {
+	if len(t.order) == 0 && len(t.seqs) == 0 {
 		return nil
 	}
-	var b pgx.Batch
+	var pb, pk, pv, db, dk, sb [][]byte
+	var sn []int64
 	for _, w := range t.order {
 		if w.value == nil {
-			b.Queue("DELETE FROM kv WHERE bucket = $1 AND key = $2", w.bucket, w.key)
+			db, dk = append(db, w.bucket), append(dk, w.key)
 		} else {
-			b.Queue(`INSERT INTO kv (bucket, key, value) VALUES ($1, $2, $3)
-				ON CONFLICT (bucket, key) DO UPDATE SET value = EXCLUDED.value`, w.bucket, w.key, w.value)
+			pb, pk, pv = append(pb, w.bucket), append(pk, w.key), append(pv, w.value)
 		}
 	}
-	t.pending, t.order = nil, nil
+	for _, q := range t.seqs {
+		sb, sn = append(sb, q.bucket), append(sn, q.n)
+	}
+	var b pgx.Batch
+	if len(db) > 0 {
+		b.Queue(`DELETE FROM kv USING unnest($1::bytea[], $2::bytea[]) AS d(bucket, key)
+			WHERE kv.bucket = d.bucket AND kv.key = d.key`, db, dk)
+	}
+	if len(pb) > 0 {
+		b.Queue(`INSERT INTO kv (bucket, key, value) SELECT * FROM unnest($1::bytea[], $2::bytea[], $3::bytea[])
+			ON CONFLICT (bucket, key) DO UPDATE SET value = EXCLUDED.value`, pb, pk, pv)
+	}
+	if len(sb) > 0 {
+		b.Queue(`INSERT INTO kv_seq (bucket, n) SELECT * FROM unnest($1::bytea[], $2::bigint[])
+			ON CONFLICT (bucket) DO UPDATE SET n = EXCLUDED.n`, sb, sn)
+	}
+	t.pending, t.order, t.seqs = nil, nil, nil
 	if err := t.tx.SendBatch(t.ctx, &b).Close(); err != nil {
 		return fmt.Errorf("write: %w", err)
 	}
@@ -286,6 +328,7 @@ func (t *tx) DeleteBucket(name []byte) error {
 			return fmt.Errorf("delete bucket %q: %w", name, err)
 		}
 	}
+	t.cache = nil // may hold keys of the bucket
 	return nil
 }
 
@@ -295,8 +338,12 @@ type bucket struct {
 }
 
 func (b *bucket) Get(key []byte) []byte {
-	if w, ok := b.t.pending[string(b.name)+"\x00\x00"+string(key)]; ok {
+	k := cacheKey(b.name, key)
+	if w, ok := b.t.pending[k]; ok {
 		return w.value
+	}
+	if v, ok := b.t.cache[k]; ok {
+		return v
 	}
 	var v []byte
 	err := b.t.tx.QueryRow(b.t.ctx, "SELECT value FROM kv WHERE bucket = $1 AND key = $2", b.name, key).Scan(&v)
@@ -311,6 +358,55 @@ func (b *bucket) Get(key []byte) []byte {
 		v = []byte{}
 	}
 	return v
+}
+
+// Prefetch implements store.Bucket: the keys not yet read or written are
+// read in one query and answered from memory by Get.
+func (b *bucket) Prefetch(keys ...[]byte) error {
+	var want [][]byte
+	for _, k := range keys {
+		ck := cacheKey(b.name, k)
+		if _, ok := b.t.pending[ck]; ok {
+			continue
+		}
+		if _, ok := b.t.cache[ck]; ok {
+			continue
+		}
+		want = append(want, k)
+	}
+	if len(want) == 0 {
+		return nil
+	}
+	// A join with the keys unnested looks each up in the primary key; the
+	// planner turns "key = ANY($2)" into a bitmap scan that compares every
+	// row it visits with every key of the array.
+	rows, err := b.t.tx.Query(b.t.ctx, `SELECT kv.key, kv.value FROM unnest($2::bytea[]) AS k(key)
+		JOIN kv ON kv.bucket = $1 AND kv.key = k.key`, b.name, want)
+	if err != nil {
+		return fmt.Errorf("prefetch %q: %w", b.name, err)
+	}
+	if b.t.cache == nil {
+		b.t.cache = map[string][]byte{}
+	}
+	for _, k := range want {
+		b.t.cache[cacheKey(b.name, k)] = nil
+	}
+	for rows.Next() {
+		var k, v []byte
+		if err := rows.Scan(&k, &v); err != nil {
+			rows.Close()
+			return fmt.Errorf("prefetch %q: %w", b.name, err)
+		}
+		if v == nil {
+			v = []byte{}
+		}
+		b.t.cache[cacheKey(b.name, k)] = v
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("prefetch %q: %w", b.name, err)
+	}
+	return nil
 }
 
 func (b *bucket) Put(key, value []byte) error {
@@ -393,14 +489,26 @@ func (b *bucket) Scan(from []byte, descending bool, f func(k, v []byte) error) e
 	}
 }
 
+// NextSequence reads the bucket's sequence once per transaction (after a
+// flush, again) and counts on in memory; flush writes it.
 func (b *bucket) NextSequence() (uint64, error) {
-	var n int64
-	err := b.t.tx.QueryRow(b.t.ctx, `INSERT INTO kv_seq (bucket, n) VALUES ($1, 1)
-		ON CONFLICT (bucket) DO UPDATE SET n = kv_seq.n + 1 RETURNING n`, b.name).Scan(&n)
-	if err != nil {
-		return 0, fmt.Errorf("next sequence of %q: %w", b.name, err)
+	if b.t.readOnly {
+		return 0, errors.New("next sequence in a read-only transaction")
 	}
-	return uint64(n), nil
+	q, ok := b.t.seqs[string(b.name)]
+	if !ok {
+		q = &seq{bucket: b.name}
+		err := b.t.tx.QueryRow(b.t.ctx, "SELECT n FROM kv_seq WHERE bucket = $1", b.name).Scan(&q.n)
+		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			return 0, fmt.Errorf("next sequence of %q: %w", b.name, err)
+		}
+		if b.t.seqs == nil {
+			b.t.seqs = map[string]*seq{}
+		}
+		b.t.seqs[string(b.name)] = q
+	}
+	q.n++
+	return uint64(q.n), nil
 }
 
 func (b *bucket) Count() (int, error) {

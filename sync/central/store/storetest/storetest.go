@@ -401,6 +401,126 @@ func Run(t *testing.T, open func(t *testing.T) (db store.DB, reopen func() store
 		}
 	})
 
+	t.Run("batch: concurrent calls share commits, a failing call fails alone", func(t *testing.T) {
+		db, reopen := open(t)
+		const calls, bad = 40, 7
+		boom := errors.New("boom")
+		var wg sync.WaitGroup
+		errs := make([]error, calls)
+		var runs sync.Map
+		for i := range calls {
+			wg.Go(func() {
+				errs[i] = db.Batch(func(tx store.Tx) error {
+					n, _ := runs.LoadOrStore(i, new(int))
+					*n.(*int)++
+					b := tx.Bucket(bk)
+					if err := b.Put(fmt.Appendf(nil, "k%02d", i), []byte("v")); err != nil {
+						return err
+					}
+					if i == bad {
+						return boom
+					}
+					c := 0
+					if v := b.Get([]byte("n")); v != nil {
+						fmt.Sscan(string(v), &c)
+					}
+					return b.Put([]byte("n"), fmt.Append(nil, c+1))
+				})
+			})
+		}
+		wg.Wait()
+		for i, err := range errs {
+			if i == bad && !errors.Is(err, boom) {
+				t.Fatalf("the failing call returned %v, want boom", err)
+			}
+			if i != bad && err != nil {
+				t.Fatalf("call %d returned %v", i, err)
+			}
+		}
+		db.Close()
+		db = reopen()
+		defer db.Close()
+		if v := get(t, db, [][]byte{bk}, "n"); string(v) != fmt.Sprint(calls-1) {
+			t.Fatalf("counter %s after reopen, want %d (lost or doubled calls)", v, calls-1)
+		}
+		for i := range calls {
+			if v := get(t, db, [][]byte{bk}, fmt.Sprintf("k%02d", i)); (v == nil) != (i == bad) {
+				t.Fatalf("key of call %d: %q", i, v)
+			}
+		}
+		if n, _ := runs.Load(bad); *n.(*int) < 1 {
+			t.Fatal("the failing call never ran")
+		}
+	})
+
+	t.Run("prefetch answers as get does", func(t *testing.T) {
+		db, _ := open(t)
+		put(t, db, [][]byte{bk}, "a", "1", "b", "2", "e", "")
+		if err := db.Update(func(tx store.Tx) error {
+			b := tx.Bucket(bk)
+			b.Put([]byte("c"), []byte("3"))
+			b.Delete([]byte("a"))
+			if err := b.Prefetch([]byte("a"), []byte("b"), []byte("c"), []byte("d"), []byte("e")); err != nil {
+				return err
+			}
+			got := func() string {
+				var out []string
+				for _, k := range []string{"a", "b", "c", "d", "e"} {
+					v := b.Get([]byte(k))
+					out = append(out, fmt.Sprintf("%s=%q/%v", k, v, v == nil))
+				}
+				return fmt.Sprint(out)
+			}
+			want := `[a=""/true b="2"/false c="3"/false d=""/true e=""/false]`
+			if g := got(); g != want {
+				return fmt.Errorf("after prefetch %s, want %s", g, want)
+			}
+			b.Put([]byte("b"), []byte("22"))
+			b.Put([]byte("d"), []byte("4"))
+			if err := b.Scan(nil, false, func(k, v []byte) error { return nil }); err != nil { // writes what is pending
+				return err
+			}
+			b.Prefetch([]byte("b"), []byte("d"))
+			want = `[a=""/true b="22"/false c="3"/false d="4"/false e=""/false]`
+			if g := got(); g != want {
+				return fmt.Errorf("after writes %s, want %s", g, want)
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	})
+
+	t.Run("sequences across writes in one transaction", func(t *testing.T) {
+		db, _ := open(t)
+		var got []uint64
+		if err := db.Update(func(tx store.Tx) error {
+			b := tx.Bucket(bk)
+			for range 2 {
+				n, err := b.NextSequence()
+				if err != nil {
+					return err
+				}
+				got = append(got, n)
+				b.Put(fmt.Append(nil, n), nil)
+				if _, err := b.Count(); err != nil { // writes what is pending
+					return err
+				}
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		db.Update(func(tx store.Tx) error {
+			n, err := tx.Bucket(bk).NextSequence()
+			got = append(got, n)
+			return err
+		})
+		if fmt.Sprint(got) != "[1 2 3]" {
+			t.Fatalf("sequences %v, want [1 2 3]", got)
+		}
+	})
+
 	t.Run("compact, close and reopen", func(t *testing.T) {
 		db, reopen := open(t)
 		big := bytes.Repeat([]byte("secret-"), 1000)
