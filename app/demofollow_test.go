@@ -58,8 +58,11 @@ func TestDemoCameraFollowsPrompts(t *testing.T) {
 				time.Sleep(20 * time.Millisecond)
 			}
 			it := cameraItem(cam)
-			if says := strings.Contains(it.Detail, camera.FollowName); says != tc.follow {
-				t.Errorf("status detail %q: saying it follows the prompts = %v, want %v", it.Detail, says, tc.follow)
+			if says := it.Code == CodeCameraFollowReplay; says != tc.follow || it.State != StateOK {
+				t.Errorf("status %+v: saying it follows the prompts = %v, want %v (state ok)", it, says, tc.follow)
+			}
+			if strings.Contains(it.Detail, " ") {
+				t.Errorf("status detail %q: words in Go (the UI words the code)", it.Detail)
 			}
 		})
 	}

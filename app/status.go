@@ -43,6 +43,11 @@ type StatusReport struct {
 	At      time.Time    `json:"at"`
 }
 
+// CodeCameraFollowReplay is the camera item's code when the camera works and
+// is the demo's recording that follows the liveness prompts (the UI words
+// it: status.camera.follow_replay).
+const CodeCameraFollowReplay = "follow_replay"
+
 // MinFreeBytes is the free space below which storage reports a warning.
 const MinFreeBytes = 1 << 30
 
@@ -65,7 +70,7 @@ func cameraItem(cam *camera.Camera) StatusItem {
 		if strings.HasPrefix(st.Device, "replay:") {
 			it.Detail = filepath.Base(strings.TrimPrefix(st.Device, "replay:"))
 			if st.Name == camera.FollowName {
-				it.Detail += " (" + st.Name + ")"
+				it.Code = CodeCameraFollowReplay
 			}
 		}
 	case camera.StateStarting:
