@@ -162,7 +162,7 @@ export default {
     month: { 1: 'Jan', 2: 'Feb', 3: 'Mar', 4: 'Apr', 5: 'May', 6: 'Jun', 7: 'Jul', 8: 'Aug', 9: 'Sep', 10: 'Oct', 11: 'Nov', 12: 'Dec' },
   },
   keypad: { back: 'Delete', clear: 'Clear', done: 'Done' },
-  keyboard: { pinyinHint: 'Type the pinyin, tap the character' },
+  keyboard: { pinyinHint: 'Type the pinyin, tap the character', shift: 'Shift' },
   duplicates: {
     title: 'Duplicate suspected',
     none: 'No registration waits for a decision.',
