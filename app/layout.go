@@ -72,3 +72,13 @@ func (a *DeviceService) ReportLayout(r LayoutReport) error {
 	}
 	return os.Rename(path+".tmp", path)
 }
+
+// Element returns the report's element with the id, or nil.
+func (r *LayoutReport) Element(id string) *LayoutElement {
+	for i := range r.Elements {
+		if r.Elements[i].ID == id {
+			return &r.Elements[i]
+		}
+	}
+	return nil
+}

@@ -44,5 +44,8 @@ describe('layoutProblems', () => {
     const key = document.createElement('button')
     kb.appendChild(key)
     expect(layoutProblems([a], () => key)).toEqual([])
+    document.body.appendChild(kb)
+    const k = { id: 'q', el: key, box: { x: 10, y: 1800, w: 60, h: 60 }, visible: screen }
+    expect(layoutProblems([a, k], () => null)).toEqual([])
   })
 })

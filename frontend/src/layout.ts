@@ -88,6 +88,7 @@ export function layoutProblems(items: Tappable[], hit: (x: number, y: number) =>
       const a = items[i]
       const b = items[j]
       if (a.el.contains(b.el) || b.el.contains(a.el)) continue
+      if (!a.el.closest(KEYBOARDS) !== !b.el.closest(KEYBOARDS)) continue // a docked keyboard covers the page while open
       const o = intersect(a.box, b.box)
       if (o.w > 2 && o.h > 2) out.push({ code: 'overlap', ids: [a.id, b.id] })
     }
@@ -133,7 +134,10 @@ export function measure(screen: string, lang: string): LayoutReport {
   const scope: ParentNode = document.querySelector('[role=dialog]') ?? document
   const els = new Set<Element>()
   scope.querySelectorAll(`[data-testid], h1, h2, ${TAPPABLE}`).forEach((el) => shown(el) && els.add(el))
-  document.querySelectorAll(KEYBOARDS).forEach((k) => k.querySelectorAll(TAPPABLE).forEach((el) => shown(el) && els.add(el)))
+  document.querySelectorAll(KEYBOARDS).forEach((k) => {
+    if (shown(k)) els.add(k)
+    k.querySelectorAll(TAPPABLE).forEach((el) => shown(el) && els.add(el))
+  })
   const elements: LayoutElement[] = []
   const tappable: Tappable[] = []
   let n = 0
@@ -142,6 +146,9 @@ export function measure(screen: string, lang: string): LayoutReport {
     const box = boxOf(el)
     const data: Record<string, string> = {}
     for (const [k, v] of Object.entries((el as HTMLElement).dataset ?? {})) if (v !== undefined && k !== 'testid') data[k] = v
+    // How much a field holds, never what (it may be a password).
+    if (el instanceof HTMLInputElement) data.chars = String(el.value.length)
+    if ((el as HTMLButtonElement).disabled) data.disabled = 'true'
     elements.push({ id, tag: el.tagName.toLowerCase(), text: textOf(el), ...box, data })
     if (el.matches(TAPPABLE) && !(el as HTMLButtonElement).disabled) tappable.push({ id, el, box, visible: visibleBox(el) })
   }
@@ -182,11 +189,13 @@ export function watchLayout(
     attributeFilter: ['class', 'style', 'disabled', 'data-state', 'data-phase', 'data-url'],
   })
   window.addEventListener('resize', schedule)
+  document.addEventListener('input', schedule, true) // a field's value is no attribute
   document.fonts?.addEventListener?.('loadingdone', schedule)
   schedule()
   return () => {
     obs.disconnect()
     window.removeEventListener('resize', schedule)
+    document.removeEventListener('input', schedule, true)
     document.fonts?.removeEventListener?.('loadingdone', schedule)
     if (timer) clearTimeout(timer)
   }
