@@ -32,6 +32,7 @@ import (
 // kiosk, and the smaller 1280×800 of a desk box.
 var (
 	landscape = image.Pt(1920, 1080)
+	staffPIN  = "246810"
 	portrait  = image.Pt(1080, 1920)
 	desk      = image.Pt(1280, 800)
 )
@@ -88,6 +89,14 @@ func TestScreensInBothOrientations(t *testing.T) {
 			t.Errorf("welcome %v: no centre name %q in %+v", size, centreName, h)
 		}
 	}
+	// The language switch: the same screen in English, then back.
+	k.tap(t, "lang-switch")
+	r, _ := k.show(t, "welcome", portrait, func(r *app.LayoutReport) bool { return r.Lang == "en" })
+	if s := r.Element("start"); s == nil || !strings.Contains(s.Text, "Start registration") {
+		t.Errorf("welcome in English: start button %+v", s)
+	}
+	k.tap(t, "lang-switch")
+	k.show(t, "welcome", portrait, func(r *app.LayoutReport) bool { return r.Lang == "zh-CN" })
 	k.tap(t, "start")
 
 	// Login: the two QR channels and the other ways in.
@@ -127,7 +136,7 @@ func TestScreensInBothOrientations(t *testing.T) {
 		k.tap(t, key)
 		time.Sleep(50 * time.Millisecond)
 	}
-	r, _ := k.show(t, "password", portrait, func(r *app.LayoutReport) bool { e := r.Element("pw-new"); return e != nil && e.Data["chars"] == "8" })
+	r, _ = k.show(t, "password", portrait, func(r *app.LayoutReport) bool { e := r.Element("pw-new"); return e != nil && e.Data["chars"] == "8" })
 	if r.Element("text-keyboard") == nil {
 		t.Errorf("the keyboard closed while typing")
 	}
@@ -155,6 +164,32 @@ func TestScreensInBothOrientations(t *testing.T) {
 		r, img := k.show(t, "staff", size, has("keypad", "staff-login"))
 		k.drawn(t, r, img, "keypad", "staff-login")
 	}
+	for _, key := range strings.Split(staffPIN, "") {
+		k.tap(t, key)
+		time.Sleep(50 * time.Millisecond)
+	}
+	k.show(t, "staff", landscape, func(r *app.LayoutReport) bool { e := r.Element("staff-pin"); return e != nil && e.Data["chars"] == "6" })
+	k.tap(t, "done")
+	k.show(t, "staff", landscape, func(r *app.LayoutReport) bool { return r.Element("keypad") == nil })
+	k.tap(t, "staff-login")
+
+	// The console: health, delivery, store. A message after an action
+	// appears in room kept for it: the buttons stay where they were (a
+	// tap aimed at one must not miss because the layout moved).
+	var before *app.LayoutElement
+	for _, size := range []image.Point{landscape, portrait} {
+		r, img := k.show(t, "staff", size, has("staff-sync", "staff-sync-now"))
+		k.drawn(t, r, img, "staff-sync", "staff-sync-now")
+		before = r.Element("staff-sync-now")
+	}
+	k.tap(t, "staff-sync-now")
+	r, _ = k.show(t, "staff", portrait, func(r *app.LayoutReport) bool {
+		n := r.Element("staff-notice")
+		return n != nil && strings.Contains(n.Text, "已开始报送")
+	})
+	if after := r.Element("staff-sync-now"); after.X != before.X || after.Y != before.Y {
+		t.Errorf("the staff console's message moved the sync button from %d,%d to %d,%d", before.X, before.Y, after.X, after.Y)
+	}
 }
 
 // kiosk is the running production binary and its window.
@@ -170,8 +205,12 @@ func startKiosk(t *testing.T, bin, display, work, models, centralURL string) *ki
 	os.MkdirAll(clip, 0o755)
 	writeFrames(t, clip)
 	cfg := filepath.Join(work, "config.toml")
-	os.WriteFile(cfg, []byte(fmt.Sprintf("[centre]\nname = %q\ncode = %q\n[store]\npath = %q\n[face]\nmodels_dir = %q\n[camera]\ndevice = \"replay:%s\"\n[sync]\ncentral_url = %q\n",
-		centreName, central.DemoCentreID, filepath.Join(work, "data", "kiosk.db"), models, clip, centralURL)), 0o600)
+	pin, err := app.HashPIN(staffPIN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(cfg, []byte(fmt.Sprintf("[centre]\nname = %q\ncode = %q\n[kiosk]\nstaff_pin_hash = %q\n[store]\npath = %q\n[face]\nmodels_dir = %q\n[camera]\ndevice = \"replay:%s\"\n[sync]\ncentral_url = %q\n",
+		centreName, central.DemoCentreID, pin, filepath.Join(work, "data", "kiosk.db"), models, clip, centralURL)), 0o600)
 	ready := filepath.Join(work, "ready")
 	ctx, cancel := context.WithCancel(context.Background())
 	cmd := exec.CommandContext(ctx, bin, "--config", cfg, "--ready-file", ready, "--enrol", central.DemoEnrolmentCode)
@@ -248,6 +287,27 @@ func (k *kiosk) resize(t *testing.T, size image.Point) {
 	k.size = size
 }
 
+// placed waits until X has the window at the top left with size (the page
+// may report its new size before the window moved).
+func (k *kiosk) placed(t *testing.T, size image.Point) {
+	t.Helper()
+	want := fmt.Sprintf("X=0\nY=0\nWIDTH=%d\nHEIGHT=%d\n", size.X, size.Y)
+	var got []byte
+	for i := 0; i < 50; i++ {
+		cmd := exec.Command("xdotool", "getwindowgeometry", "--shell", k.window)
+		cmd.Env = append(os.Environ(), "DISPLAY="+k.display)
+		got, _ = cmd.Output()
+		if strings.Contains(string(got), want) {
+			return
+		}
+		if i%10 == 9 {
+			k.resize(t, size)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("the window is not at 0,0 with size %v after 5 s:\n%s", size, got)
+}
+
 // layout waits for the page's layout report on screen at size that
 // satisfies ok.
 func (k *kiosk) layout(t *testing.T, screen string, size image.Point, ok func(*app.LayoutReport) bool) *app.LayoutReport {
@@ -292,6 +352,7 @@ func (k *kiosk) show(t *testing.T, screen string, size image.Point, ok func(*app
 	for _, p := range r.Problems {
 		t.Errorf("%s %v: %s %v", screen, size, p.Code, p.IDs)
 	}
+	k.placed(t, size)
 	time.Sleep(150 * time.Millisecond) // the frame after the measured one
 	k.last = filepath.Join(k.shots, fmt.Sprintf("window-%s-%dx%d.png", screen, size.X, size.Y))
 	if n := 1; fileExists(k.last) {
