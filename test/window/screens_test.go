@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"image"
 	"image/color"
+	"image/draw"
 	"image/png"
 	"io"
 	"math"
@@ -48,6 +49,7 @@ var (
 // elements the screen must have) and by its screenshot (not blank; the
 // elements drawn where the page says they are).
 func TestScreensInBothOrientations(t *testing.T) {
+	t.Parallel() // its own Xvfb and kiosk: it overlaps the welcome test's start
 	for _, tool := range []string{"Xvfb", "import", "xdotool"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			t.Skipf("%s is not installed: run build/setup.sh deps (apt xvfb imagemagick xdotool)", tool)
@@ -91,12 +93,12 @@ func TestScreensInBothOrientations(t *testing.T) {
 	}
 	// The language switch: the same screen in English, then back.
 	k.tap(t, "lang-switch")
-	r, _ := k.show(t, "welcome", portrait, func(r *app.LayoutReport) bool { return r.Lang == "en" })
+	r := k.arrange(t, "welcome", portrait, func(r *app.LayoutReport) bool { return r.Lang == "en" })
 	if s := r.Element("start"); s == nil || !strings.Contains(s.Text, "Start registration") {
 		t.Errorf("welcome in English: start button %+v", s)
 	}
 	k.tap(t, "lang-switch")
-	k.show(t, "welcome", portrait, func(r *app.LayoutReport) bool { return r.Lang == "zh-CN" })
+	k.arrange(t, "welcome", portrait, func(r *app.LayoutReport) bool { return r.Lang == "zh-CN" })
 	k.tap(t, "start")
 
 	// Login: the two QR channels and the other ways in.
@@ -136,7 +138,7 @@ func TestScreensInBothOrientations(t *testing.T) {
 		k.tap(t, key)
 		time.Sleep(50 * time.Millisecond)
 	}
-	r, _ = k.show(t, "password", portrait, func(r *app.LayoutReport) bool { e := r.Element("pw-new"); return e != nil && e.Data["chars"] == "8" })
+	r = k.arrange(t, "password", portrait, func(r *app.LayoutReport) bool { e := r.Element("pw-new"); return e != nil && e.Data["chars"] == "8" })
 	if r.Element("text-keyboard") == nil {
 		t.Errorf("the keyboard closed while typing")
 	}
@@ -153,7 +155,9 @@ func TestScreensInBothOrientations(t *testing.T) {
 		}
 	}
 
-	// The staff console's PIN.
+	// Exit (the face analysis stops), then the staff console's PIN.
+	k.tap(t, "logout")
+	k.arrange(t, "welcome", portrait, has("staff-open"))
 	k.tap(t, "staff-open")
 	for _, size := range []image.Point{landscape, portrait} {
 		r, img := k.show(t, "staff", size, has("staff-pin", "staff-login"))
@@ -168,9 +172,9 @@ func TestScreensInBothOrientations(t *testing.T) {
 		k.tap(t, key)
 		time.Sleep(50 * time.Millisecond)
 	}
-	k.show(t, "staff", landscape, func(r *app.LayoutReport) bool { e := r.Element("staff-pin"); return e != nil && e.Data["chars"] == "6" })
+	k.arrange(t, "staff", landscape, func(r *app.LayoutReport) bool { e := r.Element("staff-pin"); return e != nil && e.Data["chars"] == "6" })
 	k.tap(t, "done")
-	k.show(t, "staff", landscape, func(r *app.LayoutReport) bool { return r.Element("keypad") == nil })
+	k.arrange(t, "staff", landscape, func(r *app.LayoutReport) bool { return r.Element("keypad") == nil })
 	k.tap(t, "staff-login")
 
 	// The console: health, delivery, store. A message after an action
@@ -183,7 +187,7 @@ func TestScreensInBothOrientations(t *testing.T) {
 		before = r.Element("staff-sync-now")
 	}
 	k.tap(t, "staff-sync-now")
-	r, _ = k.show(t, "staff", portrait, func(r *app.LayoutReport) bool {
+	r = k.arrange(t, "staff", portrait, func(r *app.LayoutReport) bool {
 		n := r.Element("staff-notice")
 		return n != nil && strings.Contains(n.Text, "已开始报送")
 	})
@@ -233,6 +237,7 @@ func startKiosk(t *testing.T, bin, display, work, models, centralURL string) *ki
 		}
 	})
 	k := &kiosk{display: display, ready: ready}
+	defer func(start time.Time) { t.Logf("kiosk window up in %s", time.Since(start).Round(time.Millisecond)) }(time.Now())
 	deadline := time.Now().Add(90 * time.Second)
 	for k.window == "" {
 		search := exec.Command("xdotool", "search", "--onlyvisible", "--name", "^ExamKiosk$")
@@ -329,7 +334,29 @@ func (k *kiosk) layout(t *testing.T, screen string, size image.Point, ok func(*a
 
 // show sizes the window, waits for the screen and checks its layout and
 // its screenshot.
-func (k *kiosk) show(t *testing.T, screen string, size image.Point, ok func(*app.LayoutReport) bool) (*app.LayoutReport, image.Image) {
+func (k *kiosk) show(t *testing.T, screen string, size image.Point, ok func(*app.LayoutReport) bool) (*app.LayoutReport, *image.RGBA) {
+	t.Helper()
+	start := time.Now()
+	defer func() { t.Logf("%s %v: shown and checked in %s", screen, size, time.Since(start).Round(time.Millisecond)) }()
+	r := k.arrange(t, screen, size, ok)
+	k.placed(t, size)
+	time.Sleep(150 * time.Millisecond) // the frame after the measured one
+	img := k.screenshot(t, screen, size)
+	// Not blank: no colour fills the screen, and the page's background
+	// (frontend/src/style.css) is there.
+	bg := color.RGBA{0xf5, 0xf7, 0xfa, 255}
+	if screen == "staff" {
+		bg = color.RGBA{0xee, 0xf2, 0xf6, 255} // the console covers the page (style.css .staff)
+	}
+	if s := shareOf(img, img.Bounds(), bg, 6); s > 0.97 || s < 0.05 {
+		t.Errorf("%s %v: the page background covers %.0f%% of the screen: blank or not the kiosk's page (see %s)", screen, size, s*100, k.last)
+	}
+	return r, img
+}
+
+// arrange sizes the window and waits for the screen, and checks its layout
+// report: nothing off the screen, covered or overlapping.
+func (k *kiosk) arrange(t *testing.T, screen string, size image.Point, ok func(*app.LayoutReport) bool) *app.LayoutReport {
 	t.Helper()
 	resized := time.Time{}
 	if size != k.size {
@@ -352,8 +379,12 @@ func (k *kiosk) show(t *testing.T, screen string, size image.Point, ok func(*app
 	for _, p := range r.Problems {
 		t.Errorf("%s %v: %s %v", screen, size, p.Code, p.IDs)
 	}
-	k.placed(t, size)
-	time.Sleep(150 * time.Millisecond) // the frame after the measured one
+	return r
+}
+
+// screenshot takes the window's picture (an artifact) and decodes it.
+func (k *kiosk) screenshot(t *testing.T, screen string, size image.Point) *image.RGBA {
+	t.Helper()
 	k.last = filepath.Join(k.shots, fmt.Sprintf("window-%s-%dx%d.png", screen, size.X, size.Y))
 	if n := 1; fileExists(k.last) {
 		for fileExists(strings.TrimSuffix(k.last, ".png") + "-" + strconv.Itoa(n) + ".png") {
@@ -361,7 +392,8 @@ func (k *kiosk) show(t *testing.T, screen string, size image.Point, ok func(*app
 		}
 		k.last = strings.TrimSuffix(k.last, ".png") + "-" + strconv.Itoa(n) + ".png"
 	}
-	cmd := exec.Command("import", "-display", k.display, "-window", "root", "-crop", fmt.Sprintf("%dx%d+0+0", size.X, size.Y), "+repage", k.last)
+	cmd := exec.Command("import", "-display", k.display, "-window", "root", "-crop", fmt.Sprintf("%dx%d+0+0", size.X, size.Y), "+repage",
+		"-define", "png:compression-level=1", k.last)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("screenshot: %v\n%s", err, out)
 	}
@@ -377,22 +409,17 @@ func (k *kiosk) show(t *testing.T, screen string, size image.Point, ok func(*app
 	if b := img.Bounds(); b.Dx() != size.X || b.Dy() != size.Y {
 		t.Fatalf("screenshot %s is %v, want %v", k.last, b, size)
 	}
-	// Not blank: no colour fills the screen, and the page's background
-	// (frontend/src/style.css) is there.
-	whole := img.Bounds()
-	bg := color.RGBA{0xf5, 0xf7, 0xfa, 255}
-	if screen == "staff" {
-		bg = color.RGBA{0xee, 0xf2, 0xf6, 255} // the console covers the page (style.css .staff)
+	rgba, ok := img.(*image.RGBA)
+	if !ok {
+		rgba = image.NewRGBA(img.Bounds())
+		draw.Draw(rgba, rgba.Bounds(), img, img.Bounds().Min, draw.Src)
 	}
-	if s := share(img, whole, func(p color.RGBA) bool { return near(p, bg, 6) }); s > 0.97 || s < 0.05 {
-		t.Errorf("%s %v: the page background covers %.0f%% of the screen: blank or not the kiosk's page (see %s)", screen, size, s*100, k.last)
-	}
-	return r, img
+	return rgba
 }
 
 // drawn checks that each element is drawn where the page says it is: its
 // box is on the screenshot and not one flat colour.
-func (k *kiosk) drawn(t *testing.T, r *app.LayoutReport, img image.Image, ids ...string) {
+func (k *kiosk) drawn(t *testing.T, r *app.LayoutReport, img *image.RGBA, ids ...string) {
 	t.Helper()
 	for _, id := range ids {
 		e := r.Element(id)
@@ -422,12 +449,12 @@ func (k *kiosk) tap(t *testing.T, id string) {
 }
 
 // spread is the standard deviation of the brightness in r.
-func spread(img image.Image, r image.Rectangle) float64 {
+func spread(img *image.RGBA, r image.Rectangle) float64 {
 	var n, sum, sq float64
 	for y := r.Min.Y; y < r.Max.Y; y++ {
-		for x := r.Min.X; x < r.Max.X; x++ {
-			p := color.GrayModel.Convert(img.At(x, y)).(color.Gray)
-			v := float64(p.Y)
+		row := img.Pix[img.PixOffset(r.Min.X, y):img.PixOffset(r.Max.X, y)]
+		for i := 0; i < len(row); i += 4 {
+			v := (299*float64(row[i]) + 587*float64(row[i+1]) + 114*float64(row[i+2])) / 1000
 			n++
 			sum += v
 			sq += v * v
@@ -438,6 +465,24 @@ func spread(img image.Image, r image.Rectangle) float64 {
 	}
 	m := sum / n
 	return math.Sqrt(math.Max(0, sq/n-m*m))
+}
+
+// shareOf is the share of the pixels in r within tol of c.
+func shareOf(img *image.RGBA, r image.Rectangle, c color.RGBA, tol int) float64 {
+	n, hit := 0, 0
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		row := img.Pix[img.PixOffset(r.Min.X, y):img.PixOffset(r.Max.X, y)]
+		for i := 0; i < len(row); i += 4 {
+			n++
+			if near(color.RGBA{row[i], row[i+1], row[i+2], 255}, c, tol) {
+				hit++
+			}
+		}
+	}
+	if n == 0 {
+		return 0
+	}
+	return float64(hit) / float64(n)
 }
 
 func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
