@@ -267,7 +267,7 @@ func (s *Server) staff(role string, h http.HandlerFunc) http.Handler {
 				!strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded")
 			if !s.sameOrigin(r) || (!demoProgram && !hmac.Equal([]byte(given), []byte(p.csrf))) {
 				s.auditNow(auditEntry{Actor: p.name, Action: "csrf_refused", Target: r.URL.Path, Remote: r.RemoteAddr})
-				writeError(w, http.StatusForbidden, wire.ErrCodeForbidden, "表单已过期或来自其他网站，请刷新页面 / the form expired or came from another site: reload the page")
+				writeError(w, http.StatusForbidden, wire.ErrCodeForbidden, words{}.Both("form.expired")) // programs and pages alike
 				return
 			}
 		}

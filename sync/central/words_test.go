@@ -20,7 +20,7 @@ import (
 func TestPageWords(t *testing.T) {
 	files, _ := filepath.Glob("*.go")
 	used := map[string]bool{}
-	keyRe := regexp.MustCompile(`(?:\bT |\bT\(|Message = |Err"\] = |assertionError\{http\.Status\w+, |data\.Message = http\.Status\w+, )"([a-z][A-Za-z_]*\.[A-Za-z_.]+)"`)
+	keyRe := regexp.MustCompile(`(?:\bT |\bT\(|\bBoth\(|Message = |Err"\] = |assertionError\{http\.Status\w+, |data\.Message = http\.Status\w+, )"([a-z][A-Za-z_]*\.[A-Za-z_.]+)"`)
 	for _, f := range files {
 		if strings.HasSuffix(f, "_test.go") {
 			continue
