@@ -47,5 +47,7 @@ describe('layoutProblems', () => {
     document.body.appendChild(kb)
     const k = { id: 'q', el: key, box: { x: 10, y: 1800, w: 60, h: 60 }, visible: screen }
     expect(layoutProblems([a, k], () => null)).toEqual([])
+    // ... but the field being typed in must not be under it.
+    expect(layoutProblems([a], () => key, a.el)).toEqual([{ code: 'under_keyboard', ids: ['pw-set'] }])
   })
 })

@@ -68,11 +68,21 @@ function inside(a: Box, b: Box): boolean {
 
 /** layoutProblems finds what a person could not tap: an element not wholly
  * inside the visible part of the screen (off_screen), one whose centre is
- * under another element (covered), two that overlap (overlap). hit is
+ * under another element (covered), two that overlap (overlap), and the
+ * focused field hidden under a docked keyboard (under_keyboard). hit is
  * document.elementFromPoint. */
-export function layoutProblems(items: Tappable[], hit: (x: number, y: number) => Element | null): LayoutProblem[] {
+export function layoutProblems(
+  items: Tappable[],
+  hit: (x: number, y: number) => Element | null,
+  focused: Element | null = null,
+): LayoutProblem[] {
   const out: LayoutProblem[] = []
   for (const it of items) {
+    if (it.el === focused) {
+      // The field being typed in must show above a docked keyboard.
+      const top = hit(it.box.x + it.box.w / 2, it.box.y + it.box.h / 2)
+      if (top?.closest(KEYBOARDS)) out.push({ code: 'under_keyboard', ids: [it.id] })
+    }
     if (!inside(it.box, it.visible)) {
       out.push({ code: 'off_screen', ids: [it.id] })
       continue
@@ -152,7 +162,7 @@ export function measure(screen: string, lang: string): LayoutReport {
     elements.push({ id, tag: el.tagName.toLowerCase(), text: textOf(el), ...box, data })
     if (el.matches(TAPPABLE) && !(el as HTMLButtonElement).disabled) tappable.push({ id, el, box, visible: visibleBox(el) })
   }
-  const problems = layoutProblems(tappable, (x, y) => document.elementFromPoint(x, y))
+  const problems = layoutProblems(tappable, (x, y) => document.elementFromPoint(x, y), document.activeElement)
   return { screen, lang, width: window.innerWidth, height: window.innerHeight, elements, problems }
 }
 

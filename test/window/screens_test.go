@@ -130,7 +130,7 @@ func TestScreensInBothOrientations(t *testing.T) {
 		k.drawn(t, r, img, "pw-set", "password-skip", "pw-captcha")
 	}
 	k.tap(t, "pw-new")
-	for _, size := range []image.Point{landscape, portrait} {
+	for _, size := range []image.Point{desk, landscape, portrait} {
 		r, img := k.show(t, "password", size, has("text-keyboard", "shift", "done"))
 		k.drawn(t, r, img, "text-keyboard", "q", "1")
 	}

@@ -1,4 +1,4 @@
-import { onMounted, onUnmounted, ref } from 'vue'
+import { nextTick, onMounted, onUnmounted, ref, watch } from 'vue'
 
 // What the kiosk's on-screen keyboards share (a touch-only kiosk has no
 // physical keyboard): the field that has the focus, and typing into it as a
@@ -49,7 +49,22 @@ export function useDockedField(accepts: (el: HTMLInputElement) => boolean, own: 
     left?.()
   }
 
+  // While docked, the keyboard covers the bottom of the screen: the page
+  // gets room below (class keyboard-open, style.css) and the field scrolls
+  // to where the candidate sees what they type.
+  watch(target, async (el) => {
+    document.body.classList.toggle('keyboard-open', !!el)
+    await nextTick()
+    const kb = document.querySelector(own)
+    if (!el || !kb) return
+    const over = el.getBoundingClientRect().bottom + 24 - kb.getBoundingClientRect().top
+    if (over > 0) el.closest('.screen, .staff')?.scrollBy?.({ top: over })
+  })
+
   onMounted(() => document.addEventListener('focusin', focused))
-  onUnmounted(() => document.removeEventListener('focusin', focused))
+  onUnmounted(() => {
+    document.removeEventListener('focusin', focused)
+    if (target.value) document.body.classList.remove('keyboard-open')
+  })
   return { target, put, back, clear, done }
 }
