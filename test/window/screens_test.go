@@ -337,7 +337,9 @@ func (k *kiosk) layout(t *testing.T, screen string, size image.Point, ok func(*a
 func (k *kiosk) show(t *testing.T, screen string, size image.Point, ok func(*app.LayoutReport) bool) (*app.LayoutReport, *image.RGBA) {
 	t.Helper()
 	start := time.Now()
-	defer func() { t.Logf("%s %v: shown and checked in %s", screen, size, time.Since(start).Round(time.Millisecond)) }()
+	defer func() {
+		t.Logf("%s %v: shown and checked in %s", screen, size, time.Since(start).Round(time.Millisecond))
+	}()
 	r := k.arrange(t, screen, size, ok)
 	k.placed(t, size)
 	time.Sleep(150 * time.Millisecond) // the frame after the measured one
