@@ -184,7 +184,9 @@ export function watchLayout(
       const key = JSON.stringify(r)
       if (key === last) return
       last = key
-      send(r).catch(() => {})
+      Promise.resolve()
+        .then(() => send(r)) // a binding missing (a browser without Go) throws at once
+        .catch(() => {})
     })
   }
   const schedule = () => {
