@@ -58,7 +58,7 @@ func TestDemoCameraFollowsPrompts(t *testing.T) {
 				time.Sleep(20 * time.Millisecond)
 			}
 			it := cameraItem(cam)
-			if says := it.Code == CodeCameraFollowReplay; says != tc.follow || it.State != StateOK {
+			if says := it.Source == SourceCameraFollowReplay; says != tc.follow || it.State != StateOK || it.Code != string(camera.StateOK) {
 				t.Errorf("status %+v: saying it follows the prompts = %v, want %v (state ok)", it, says, tc.follow)
 			}
 			if strings.Contains(it.Detail, " ") {

@@ -183,7 +183,7 @@ export default {
       label: 'Camera',
       starting: 'starting',
       ok: 'ok',
-      follow_replay: 'demo recording (follows the prompts)',
+      source: { follow_replay: 'demo recording (follows the prompts)' },
       disconnected: 'disconnected',
       busy: 'busy',
       no_device: 'not connected',

@@ -183,7 +183,7 @@ export default {
       label: '摄像头',
       starting: '启动中',
       ok: '正常',
-      follow_replay: '演示录像（随提示动作）',
+      source: { follow_replay: '演示录像（随提示动作）' },
       disconnected: '已断开',
       busy: '被占用',
       no_device: '未连接',

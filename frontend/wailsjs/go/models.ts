@@ -623,6 +623,7 @@ export namespace app {
 	    code: string;
 	    detail: string;
 	    figures?: string;
+	    source?: string;
 	
 	    static createFrom(source: any = {}) {
 	        return new StatusItem(source);
@@ -635,6 +636,7 @@ export namespace app {
 	        this.code = source["code"];
 	        this.detail = source["detail"];
 	        this.figures = source["figures"];
+	        this.source = source["source"];
 	    }
 	}
 	export class StatusReport {
