@@ -41,8 +41,8 @@ var (
 // TestScreensInBothOrientations walks the production kiosk under Xvfb
 // from the welcome screen through a QR login (confirmed on the demo
 // provider's phone page of a central on loopback), the password step with
-// its on-screen keyboard, the face step (frames from Go's replay camera)
-// and the staff PIN, tapping with real X pointer events. Each screen is
+// its on-screen keyboard, the face step (frames from Go's replay camera),
+// the account login and the staff console with its PIN, tapping with real X pointer events. Each screen is
 // shown at 1920×1080 and at 1080×1920 (the password step also at 1280×800)
 // and checked twice: by the page's own layout report (every button wholly
 // on the screen and under no other element, none overlapping; the
@@ -155,8 +155,29 @@ func TestScreensInBothOrientations(t *testing.T) {
 		}
 	}
 
-	// Exit (the face analysis stops), then the staff console's PIN.
+	// Exit (the face analysis stops); the account login: its password
+	// takes the letters keyboard, its captcha the keypad.
 	k.tap(t, "logout")
+	k.arrange(t, "welcome", portrait, has("start"))
+	k.tap(t, "start")
+	k.arrange(t, "login", portrait, has("account-mode"))
+	k.tap(t, "account-mode")
+	for _, size := range []image.Point{landscape, portrait} {
+		r, img := k.show(t, "login", size, has("account-form", "acc-id", "acc-password", "acc-answer", "acc-submit", "acc-captcha"))
+		k.drawn(t, r, img, "acc-submit", "acc-captcha")
+	}
+	k.tap(t, "acc-password")
+	k.arrange(t, "login", portrait, has("text-keyboard"))
+	k.tap(t, "acc-answer")
+	r = k.arrange(t, "login", portrait, has("keypad"))
+	if r.Element("text-keyboard") != nil {
+		t.Errorf("the captcha field has the letters keyboard, not the keypad")
+	}
+	k.tap(t, "done")
+	k.arrange(t, "login", portrait, func(r *app.LayoutReport) bool { return r.Element("keypad") == nil })
+	k.tap(t, "logout")
+
+	// The staff console's PIN.
 	k.arrange(t, "welcome", portrait, has("staff-open"))
 	k.tap(t, "staff-open")
 	for _, size := range []image.Point{landscape, portrait} {
