@@ -226,13 +226,16 @@ func run(args []string) int {
 		logger.Info("systemd watchdog on", "interval", wd)
 		go app.RunWatchdog(ctx, wd, app.SystemdNotifier, app.WatchdogProbes(kiosk), logger.Warn)
 	}
+	// The window stays resizable (no DisableResize): a GTK window that is
+	// not keeps its 1280-pixel default width as its minimum, and a portrait
+	// screen (1080 wide) would cut it; the window smoke test sizes it
+	// 1080×1920. Frameless and fullscreen, nobody resizes it by hand.
 	err = wails.Run(&options.App{
 		Title:                    "ExamKiosk",
 		Width:                    1280,
 		Height:                   800,
 		Fullscreen:               true,
 		Frameless:                true,
-		DisableResize:            true,
 		WindowStartState:         options.Fullscreen,
 		BackgroundColour:         &options.RGBA{R: 245, G: 247, B: 250, A: 255},
 		AssetServer:              &assetserver.Options{Assets: assets},

@@ -105,6 +105,8 @@ type core struct {
 
 	readyOnce sync.Once   // READY=1 to systemd (watchdog.go)
 	restart   atomic.Bool // staff asked for a restart (staffops.go)
+
+	layoutLogged []string // "screen WxH" whose layout problems were logged (layout.go)
 }
 
 // New checks what the kiosk cannot start without and returns the App.

@@ -119,10 +119,67 @@ func TestEveryCodeHasWords(t *testing.T) {
 	}
 }
 
+// shownFields are the struct fields whose text reaches a screen as it is
+// (the status strip's detail, a camera's name, ...).
+var shownFields = map[string]bool{"Name": true, "Detail": true, "Hint": true, "Message": true, "Label": true, "Title": true, "Text": true}
+
+// shownEnglish returns the string literals of a file that are English
+// sentences on their way to a screen: a constant, or a value of a field
+// in shownFields, of three words or more (codes are one word; error
+// texts for logs are made with fmt and errors, not kept there).
+func shownEnglish(file *ast.File) []*ast.BasicLit {
+	sentence := func(e ast.Expr) *ast.BasicLit {
+		lit, ok := e.(*ast.BasicLit)
+		if !ok || lit.Kind != token.STRING {
+			return nil
+		}
+		v, err := strconv.Unquote(lit.Value)
+		if err != nil || strings.ContainsAny(v, "%=/\\{") {
+			return nil // a format, a path, a pattern: not words
+		}
+		words := 0
+		for _, w := range strings.Fields(v) {
+			if strings.IndexFunc(w, unicode.IsLetter) >= 0 {
+				words++
+			}
+		}
+		if words < 3 {
+			return nil
+		}
+		return lit
+	}
+	var out []*ast.BasicLit
+	ast.Inspect(file, func(n ast.Node) bool {
+		switch n := n.(type) {
+		case *ast.GenDecl:
+			if n.Tok != token.CONST {
+				return true
+			}
+			for _, spec := range n.Specs {
+				for _, v := range spec.(*ast.ValueSpec).Values {
+					if lit := sentence(v); lit != nil {
+						out = append(out, lit)
+					}
+				}
+			}
+		case *ast.KeyValueExpr:
+			if k, ok := n.Key.(*ast.Ident); ok && shownFields[k.Name] {
+				if lit := sentence(n.Value); lit != nil {
+					out = append(out, lit)
+				}
+			}
+		}
+		return true
+	})
+	return out
+}
+
 // No Go file of the kiosk application or its devices holds a sentence a
 // candidate or staff member reads: those are the UI's (vue-i18n). A string
 // literal with Chinese characters is such a sentence; the province names
 // of the ID-number rules are data, not words of the UI.
+// An English sentence kept as a constant or given to a shown field (a
+// camera's name in the status strip) is one too (shownEnglish).
 func TestNoSentencesInGo(t *testing.T) {
 	allowed := map[string]bool{filepath.Join("registration", "idnumber.go"): true}
 	fset := token.NewFileSet()
@@ -145,6 +202,9 @@ func TestNoSentencesInGo(t *testing.T) {
 				}
 				return true
 			})
+			for _, lit := range shownEnglish(file) {
+				t.Errorf("%s: an English sentence the UI would show: %s (give the UI a code; its words go in frontend/src/i18n)", fset.Position(lit.Pos()), lit.Value)
+			}
 			return nil
 		})
 		if err != nil {

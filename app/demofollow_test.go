@@ -61,8 +61,11 @@ func TestDemoCameraFollowsPrompts(t *testing.T) {
 				time.Sleep(20 * time.Millisecond)
 			}
 			it := cameraItem(cam)
-			if says := strings.Contains(it.Detail, camera.FollowName); says != tc.follow {
-				t.Errorf("status detail %q: saying it follows the prompts = %v, want %v", it.Detail, says, tc.follow)
+			if says := it.Source == SourceCameraFollowReplay; says != tc.follow || it.State != StateOK || it.Code != string(camera.StateOK) {
+				t.Errorf("status %+v: saying it follows the prompts = %v, want %v (state ok)", it, says, tc.follow)
+			}
+			if strings.Contains(it.Detail, " ") {
+				t.Errorf("status detail %q: words in Go (the UI words the code)", it.Detail)
 			}
 		})
 	}

@@ -34,6 +34,10 @@ type StatusItem struct {
 	// Figures are the item's numbers for staff, worded by the UI
 	// (status.<key>.figures); a comparable string of name=value pairs.
 	Figures string `json:"figures,omitempty"`
+	// Source is a code for what the item is when that is not the usual
+	// (the camera: follow_replay, the demo's recording that follows the
+	// prompts), worded by the UI (status.<key>.source.<source>).
+	Source string `json:"source,omitempty"`
 }
 
 // StatusReport is what the status strip shows.
@@ -42,6 +46,11 @@ type StatusReport struct {
 	Version string       `json:"version"`
 	At      time.Time    `json:"at"`
 }
+
+// SourceCameraFollowReplay is the camera item's Source when the camera is
+// the demo's recording that follows the liveness prompts (the UI words it:
+// status.camera.source.follow_replay).
+const SourceCameraFollowReplay = "follow_replay"
 
 // MinFreeBytes is the free space below which storage reports a warning.
 const MinFreeBytes = 1 << 30
@@ -65,7 +74,7 @@ func cameraItem(cam *camera.Camera) StatusItem {
 		if strings.HasPrefix(st.Device, "replay:") {
 			it.Detail = filepath.Base(strings.TrimPrefix(st.Device, "replay:"))
 			if st.Name == camera.FollowName {
-				it.Detail += " (" + st.Name + ")"
+				it.Source = SourceCameraFollowReplay
 			}
 		}
 	case camera.StateStarting:

@@ -289,9 +289,10 @@ func OpenFollow(ctx context.Context, path string, f *Follower, cfg Config) (Sour
 	}, nil
 }
 
-// FollowName is the Name in the SourceInfo of a prompt-following replay:
-// the status says the camera is a recording that follows the prompts.
-const FollowName = "demo: recorded person following the liveness prompts"
+// FollowName is the Name in the SourceInfo of a prompt-following replay: an
+// identifier, not words; the kiosk's status strip says in the UI's language
+// that the camera is a recording that follows the prompts.
+const FollowName = "follow_replay"
 
 func (s *followSource) Info() SourceInfo { return s.info }
 

@@ -78,7 +78,7 @@ async function qrLogin() {
     await phone.fill('input[name=name]', CANDIDATE.name)
     await phone.fill('input[name=id_number]', CANDIDATE.id)
     await Promise.all([phone.waitForNavigation({ waitUntil: 'load' }), phone.click('button[type=submit]')])
-    assert.match(await phone.textContent('body'), /已确认/)
+    assert.match(await phone.textContent('body'), /已确认|Confirmed/)
   })
   const password = page.getByTestId('password')
   const status = page.getByTestId('status')
@@ -248,7 +248,7 @@ test('a QR login confirmed on the phone leads, past the optional password step, 
     await phone.fill('input[name=name]', CANDIDATE.name)
     await phone.fill('input[name=id_number]', CANDIDATE.id)
     await Promise.all([phone.waitForNavigation({ waitUntil: 'load' }), phone.click('button[type=submit]')])
-    assert.match(await phone.textContent('body'), /已确认/)
+    assert.match(await phone.textContent('body'), /已确认|Confirmed/)
   })
 
   // The kiosk's long poll sees the confirmation and offers to set an

@@ -238,17 +238,7 @@ func (s *Server) handleFleetAlerts(w http.ResponseWriter, r *http.Request) {
 	}{f.At, f.CurrentVersion, f.Alerts})
 }
 
-// alertWords are the page's bilingual names of the alert kinds.
-var alertWords = map[string]string{
-	AlertNoHeartbeat:        "无心跳 No heartbeat",
-	AlertQueueOld:           "队列积压 Queue waiting",
-	AlertCameraDisconnected: "摄像头断开 Camera down",
-	AlertLowDisk:            "磁盘不足 Low disk",
-	AlertVersionBehind:      "版本落后 Version behind",
-}
-
 var fleetPage = template.Must(template.New("fleet").Funcs(template.FuncMap{
-	"alertWord": func(k string) string { return alertWords[k] },
 	"ago": func(now, t time.Time) string {
 		if t.IsZero() {
 			return "—"
@@ -270,19 +260,20 @@ var fleetPage = template.Must(template.New("fleet").Funcs(template.FuncMap{
 		return ""
 	},
 }).Parse(`<!doctype html>
-<html lang="zh-CN"><head><meta charset="utf-8"><meta http-equiv="refresh" content="30"><title>设备监控 Fleet</title>
-<style>body{font-family:sans-serif;margin:1em 2em}table{border-collapse:collapse;margin-bottom:1.5em}td,th{border:1px solid #ccc;padding:.3em .5em}.alert{color:#b00;font-weight:bold}.ok{color:#2e9d57}</style></head><body>
-<h1>自助机监控 Kiosk fleet</h1>
-<p><a href="/review">审核 Review</a> · <a href="/devices">设备 Devices</a> · <a href="/fleet/alerts">告警 JSON</a> · <a href="/metrics">metrics</a> · {{.At.Format "2006-01-02 15:04:05"}}{{with .CurrentVersion}} · 当前版本 current version {{.}}{{end}}</p>
-<h2 id="alerts">告警 Alerts ({{len .Alerts}})</h2>
-{{if .Alerts}}<table><tr><th>告警 Alert</th><th>考点 Centre</th><th>设备 Kiosk</th><th>详情 Detail</th></tr>
-{{range .Alerts}}<tr class="alert" data-kind="{{.Kind}}" data-device="{{.Device}}"><td>{{alertWord .Kind}}</td><td>{{.CentreName}}</td><td>{{.Device}}{{with .Hostname}} ({{.}}){{end}}</td><td>{{detail .}}</td></tr>
-{{end}}</table>{{else}}<p class="ok">无告警 No alerts</p>{{end}}
+<html lang="{{.W.Lang}}"><head><meta charset="utf-8"><meta http-equiv="refresh" content="30"><title>{{.W.T "fleet.title"}}</title>
+<style>body{font-family:sans-serif;margin:1em 2em}table{border-collapse:collapse;margin-bottom:1.5em}td,th{border:1px solid #ccc;padding:.3em .5em}.alert{color:#b00;font-weight:bold}.ok{color:#2e9d57}.lang{float:right}</style></head><body>
+{{.W.Switch}}
+<h1>{{.W.T "fleet.title"}}</h1>
+<p><a href="/review">{{.W.T "nav.review"}}</a> · <a href="/devices">{{.W.T "nav.devices"}}</a> · <a href="/fleet/alerts">{{.W.T "nav.alerts"}}</a> · <a href="/metrics">metrics</a> · {{.At.Format "2006-01-02 15:04:05"}}{{with .CurrentVersion}} · {{$.W.T "fleet.current"}} {{.}}{{end}}</p>
+<h2 id="alerts">{{.W.T "fleet.alerts" (len .Alerts)}}</h2>
+{{if .Alerts}}<table><tr><th>{{.W.T "col.alert"}}</th><th>{{.W.T "col.centre"}}</th><th>{{.W.T "col.kiosk"}}</th><th>{{.W.T "col.detail"}}</th></tr>
+{{range .Alerts}}<tr class="alert" data-kind="{{.Kind}}" data-device="{{.Device}}"><td>{{$.W.T (printf "alert.%s" .Kind)}}</td><td>{{.CentreName}}</td><td>{{.Device}}{{with .Hostname}} ({{.}}){{end}}</td><td>{{detail .}}</td></tr>
+{{end}}</table>{{else}}<p class="ok">{{.W.T "fleet.noAlerts"}}</p>{{end}}
 {{$now := .At}}{{range .Centres}}<h2>{{.Name}} <small>{{.ID}}</small></h2>
-<table><tr><th>设备 Kiosk</th><th>最后心跳 Last heartbeat</th><th>队列 Queue</th><th>最早 Oldest</th><th>隔离 Quarantined</th><th>摄像头 Camera</th><th>版本 Version</th><th>模型 Model</th><th>磁盘 Disk free</th><th>告警 Alerts</th></tr>
-{{range .Kiosks}}<tr><td>{{.ID}}{{with .Hostname}}<br><small>{{.}}</small>{{end}}{{if .Revoked}}<br><small>已吊销 revoked</small>{{end}}</td><td>{{ago $now .LastHeartbeat}}</td>
+<table><tr><th>{{$.W.T "col.kiosk"}}</th><th>{{$.W.T "col.heartbeat"}}</th><th>{{$.W.T "col.queue"}}</th><th>{{$.W.T "col.oldest"}}</th><th>{{$.W.T "col.quarantined"}}</th><th>{{$.W.T "col.camera"}}</th><th>{{$.W.T "col.version"}}</th><th>{{$.W.T "col.model"}}</th><th>{{$.W.T "col.disk"}}</th><th>{{$.W.T "col.alerts"}}</th></tr>
+{{range .Kiosks}}<tr><td>{{.ID}}{{with .Hostname}}<br><small>{{.}}</small>{{end}}{{if .Revoked}}<br><small>{{$.W.T "state.revoked"}}</small>{{end}}</td><td>{{ago $now .LastHeartbeat}}</td>
 {{with .Health}}<td>{{.QueueDepth}}</td><td>{{if .OldestQueued.IsZero}}—{{else}}{{ago $now .OldestQueued}}{{end}}</td><td>{{.Quarantined}}</td><td>{{.Camera}}</td><td>{{.Version}}</td><td>{{.Model}}</td><td>{{gib .DiskFreeBytes}}</td>{{else}}<td colspan="7">—</td>{{end}}
-<td>{{range .Alerts}}<span class="alert">{{alertWord .}}</span> {{else}}<span class="ok">正常 OK</span>{{end}}</td></tr>
+<td>{{range .Alerts}}<span class="alert">{{$.W.T (printf "alert.%s" .)}}</span> {{else}}<span class="ok">{{$.W.T "state.ok"}}</span>{{end}}</td></tr>
 {{end}}</table>{{end}}
 </body></html>`))
 
@@ -292,7 +283,10 @@ func (s *Server) handleFleetPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	if err := fleetPage.Execute(w, f); err != nil {
+	if err := fleetPage.Execute(w, struct {
+		FleetReport
+		W words
+	}{f, pageWords(w, r)}); err != nil {
 		s.log.Error("fleet page", "err", err)
 	}
 }

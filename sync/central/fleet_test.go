@@ -176,7 +176,7 @@ func TestFleetAlerts(t *testing.T) {
 	}
 
 	page := getBody(t, c.URL+"/fleet")
-	for _, want := range []string{"第二考点", "无心跳 No heartbeat", `data-kind="no_heartbeat" data-device="` + quiet.id.DeviceID + `"`,
+	for _, want := range []string{"第二考点", "无心跳", `data-kind="no_heartbeat" data-device="` + quiet.id.DeviceID + `"`,
 		`data-kind="camera_disconnected" data-device="` + broken.id.DeviceID + `"`, "0.1.0&#43;9.g0000001 &lt; 0.1.0&#43;60.g1a2b3c4"} {
 		if !strings.Contains(page, want) {
 			t.Errorf("fleet page lacks %q", want)

@@ -27,10 +27,16 @@ import (
 // errAssertion marks an assertion refused (4xx); the session is unchanged.
 type assertionError struct {
 	status int
-	msg    string
+	msg    string // a catalog key (words.go) or, from the provider's checks, a message
 }
 
-func (e *assertionError) Error() string { return e.msg }
+// Error is the message in both languages, for the provider's API and logs.
+func (e *assertionError) Error() string {
+	if _, ok := pageText[e.msg]; ok {
+		return words{}.Both(e.msg)
+	}
+	return e.msg
+}
 
 // applyAssertion verifies a provider's signed assertion for a QR login and
 // moves its session on: scan (waiting → scanned) or confirm (scanned →
@@ -57,7 +63,7 @@ func (s *Server) applyAssertion(channel string, params url.Values) (string, erro
 		centre, refused, changed = "", nil, ""
 		q, err := s.qrByToken(tx, a.QRToken)
 		if errors.Is(err, errNotFound) || (err == nil && q.Channel != channel) {
-			refused = &assertionError{http.StatusNotFound, "二维码无效，请在自助机上刷新二维码 / this QR code is not valid: refresh it on the kiosk"}
+			refused = &assertionError{http.StatusNotFound, "qr.invalid"}
 			return nil
 		}
 		if err != nil {
@@ -67,18 +73,18 @@ func (s *Server) applyAssertion(channel string, params url.Values) (string, erro
 		st := q.effectiveState(now)
 		switch {
 		case st == wire.QRExpired:
-			refused = &assertionError{http.StatusGone, "二维码已过期，请在自助机上刷新 / the QR code expired: refresh it on the kiosk"}
+			refused = &assertionError{http.StatusGone, "qr.expired"}
 		case st != wire.QRWaiting && st != wire.QRScanned:
-			refused = &assertionError{http.StatusConflict, "该二维码已使用 / this QR code was already used"}
+			refused = &assertionError{http.StatusConflict, "qr.used"}
 		case a.Method == provider.MethodScan:
 			if st == wire.QRWaiting {
 				q.State = wire.QRScanned
 				changed = q.ID
 			}
 		case st != wire.QRScanned:
-			refused = &assertionError{http.StatusConflict, "请先扫码 / the code was not scanned yet"}
+			refused = &assertionError{http.StatusConflict, "qr.notScanned"}
 		case name == "" || utf8.RuneCountInString(name) > 50 || !validIDNumber(idn):
-			refused = &assertionError{http.StatusBadRequest, "姓名或身份证号码无效 / name or ID number is not valid"}
+			refused = &assertionError{http.StatusBadRequest, "qr.badIdentity"}
 		default:
 			src := exam.SourceAlipayQR
 			if q.Channel == wire.ChannelSocialSecurity {
@@ -116,8 +122,8 @@ func (s *Server) handleProviderAssertion(w http.ResponseWriter, r *http.Request)
 	}
 	centre, err := s.applyAssertion(r.PathValue("channel"), params)
 	if ae := (*assertionError)(nil); errors.As(err, &ae) {
-		s.log.Warn("identity assertion refused", "channel", r.PathValue("channel"), "err", ae.msg, "remote", r.RemoteAddr)
-		writeError(w, ae.status, wire.ErrCodeForbidden, ae.msg)
+		s.log.Warn("identity assertion refused", "channel", r.PathValue("channel"), "err", ae.Error(), "remote", r.RemoteAddr)
+		writeError(w, ae.status, wire.ErrCodeForbidden, ae.Error())
 		return
 	}
 	if err != nil {
@@ -129,38 +135,42 @@ func (s *Server) handleProviderAssertion(w http.ResponseWriter, r *http.Request)
 }
 
 var qrPage = template.Must(template.New("qr").Parse(`<!doctype html>
-<html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
-<title>扫码登录确认</title>
+<html lang="{{.W.Lang}}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
+<title>{{.W.T "qr.title"}}</title>
 <style>body{font-family:sans-serif;max-width:28em;margin:2em auto;padding:0 1em}
 .centre{font-size:1.4em;font-weight:bold;color:#b00}.demo{background:#fee;border:1px solid #b00;padding:.5em}label{display:block;margin:.6em 0}
-input{font-size:1em;width:100%}button{font-size:1.2em;padding:.4em 1.2em;margin-top:1em}</style></head>
+input{font-size:1em;width:100%}button{font-size:1.2em;padding:.4em 1.2em;margin-top:1em}.lang{float:right}</style></head>
 <body>
-<p>{{.ChannelName}}</p>
-{{if .Demo}}<p class="demo">演示模式：此页面代替{{.ChannelName}}的手机应用。模拟的身份提供方（本机密钥）为下面填写的姓名和身份证号码签名，它们未经核验。<br>
-Demo mode: this page stands in for the provider's phone app. A simulated identity provider (a local key pair) signs the name and ID number typed below; they are not verified.</p>{{end}}
-{{if .Message}}<p><strong>{{.Message}}</strong></p>{{end}}
+{{.W.Switch}}
+{{with .Channel}}<p>{{$.W.T "qr.heading" ($.W.T .)}}</p>{{end}}
+{{if .Demo}}<p class="demo">{{.W.T "qr.demo" (.W.T .Channel)}}</p>{{end}}
+{{if .Message}}<p><strong>{{.W.T .Message}}</strong></p>{{end}}
 {{if .CanConfirm}}
-<p>您正在登录以下考点的报名自助机：</p>
+<p>{{.W.T "qr.at"}}</p>
 <p class="centre">{{.Centre}}</p>
-<p>如果您不在该考点的自助机前，请不要确认。<br>If you are not standing at a kiosk of this test centre, do not confirm.</p>
+<p>{{.W.T "qr.notHere"}}</p>
 <form method="post"><input type="hidden" name="csrf" value="{{.CSRF}}">
-<label>姓名 Name <input name="name" required></label>
-<label>身份证号码 ID number <input name="id_number" required pattern="[0-9]{17}[0-9Xx]"></label>
-<button type="submit">确认登录 Confirm login</button>
+<label>{{.W.T "qr.name"}} <input name="name" required></label>
+<label>{{.W.T "qr.idNumber"}} <input name="id_number" required pattern="[0-9]{17}[0-9Xx]"></label>
+<button type="submit">{{.W.T "qr.confirm"}}</button>
 </form>
-{{else if .ScanWith}}<p>请使用{{.ChannelName}}扫描自助机上的二维码。<br>Scan the code on the kiosk with the provider's app.</p>{{end}}
+{{else if .ScanWith}}<p>{{.W.T "qr.scanWith" (.W.T .Channel)}}</p>{{end}}
 </body></html>`))
 
+// qrPageData is what the phone's QR page shows: Channel and Message are
+// catalog keys (words.go).
 type qrPageData struct {
-	ChannelName, Centre, Message, CSRF string
-	CanConfirm, Demo, ScanWith         bool
+	W                              words
+	Channel, Centre, Message, CSRF string
+	CanConfirm, Demo, ScanWith     bool
 }
 
-func channelName(ch string) string {
+// channelKey is the catalog key of a QR login channel's name.
+func channelKey(ch string) string {
 	if ch == wire.ChannelSocialSecurity {
-		return "电子社保卡扫码登录"
+		return "channel.social_security"
 	}
-	return "支付宝扫码登录"
+	return "channel.alipay"
 }
 
 // qrChannel returns the channel of a QR token ("" when unknown).
@@ -180,12 +190,12 @@ func (s *Server) qrChannel(token string) string {
 func (s *Server) handleQRPage(w http.ResponseWriter, r *http.Request) {
 	token := r.PathValue("token")
 	ch := s.qrChannel(token)
-	data := qrPageData{ChannelName: channelName(ch)}
+	data := qrPageData{W: pageWords(w, r), Channel: channelKey(ch)}
 	status := http.StatusOK
 	sim := s.DemoProvider(ch)
 	switch {
 	case ch == "":
-		status, data.ChannelName, data.Message = http.StatusNotFound, "", "二维码无效，请在自助机上刷新二维码。 This QR code is not valid; refresh it on the kiosk."
+		status, data.Channel, data.Message = http.StatusNotFound, "", "qr.invalid"
 	case sim == nil:
 		data.ScanWith = true
 	default:
@@ -219,10 +229,10 @@ func (s *Server) handleQRConfirm(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	data := qrPageData{ChannelName: channelName(ch), Demo: true}
+	data := qrPageData{W: pageWords(w, r), Channel: channelKey(ch), Demo: true}
 	status := http.StatusOK
 	if !s.checkFormToken(r) {
-		status, data.Message = http.StatusForbidden, "表单已过期或来自其他网站，请重新扫码 / the form expired or came from another site: scan the code again"
+		status, data.Message = http.StatusForbidden, "form.expired.rescan"
 	} else {
 		name, idn := r.PostFormValue("name"), r.PostFormValue("id_number")
 		params, err := sim.Assertion(provider.MethodConfirm, token, strings.TrimSpace(name), strings.ToUpper(strings.TrimSpace(idn)))
@@ -240,7 +250,7 @@ func (s *Server) handleQRConfirm(w http.ResponseWriter, r *http.Request) {
 		case err != nil:
 			status, data.Message = http.StatusInternalServerError, err.Error()
 		default:
-			data.Message = "已确认，请回到自助机继续。 Confirmed; continue at the kiosk."
+			data.Message = "qr.confirmed"
 		}
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")

@@ -126,23 +126,24 @@ func (s *Server) handleAlipayNotify(w http.ResponseWriter, r *http.Request) {
 }
 
 var payPage = template.Must(template.New("pay").Parse(`<!doctype html>
-<html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>报名缴费 Payment</title>
-<style>body{font-family:sans-serif;max-width:28em;margin:2em auto;padding:0 1em}button{font-size:1.2em;padding:.4em 1.2em}.demo{color:#b00}</style></head><body>
-<p>考试报名费 Exam fee</p>
-{{if .Err}}<p><strong>{{.Err}}</strong></p>{{else}}
-<p>订单 Order {{.O.ID}}<br>金额 Amount ¥{{.Yuan}}<br>缴费截止 Pay by {{.O.PayBy.Format "2006-01-02 15:04"}}<br>状态 Status: {{.O.Status}}</p>
-{{if eq .O.Status "unpaid"}}{{if .Demo}}<p class="demo">演示：没有真实的支付宝。下面的按钮让模拟的支付宝（本机的密钥）签发付款通知，中心系统照常验签。<br>Demo: no real Alipay here. The button has the simulated Alipay (a local key pair) sign a payment notification, which the central verifies as usual.</p>
-<form method="post" action="/pay/{{.O.ID}}/demo"><input type="hidden" name="csrf" value="{{.CSRF}}"><button>模拟支付 Pay (simulated)</button></form>
-{{else}}<p>请使用支付宝完成支付；到账后状态自动更新。 Pay with Alipay; the status updates when Alipay confirms.</p>{{end}}{{end}}{{end}}
+<html lang="{{.W.Lang}}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>{{.W.T "pay.title"}}</title>
+<style>body{font-family:sans-serif;max-width:28em;margin:2em auto;padding:0 1em}button{font-size:1.2em;padding:.4em 1.2em}.demo{color:#b00}.lang{float:right}</style></head><body>
+{{.W.Switch}}
+<p>{{.W.T "pay.fee"}}</p>
+{{if .Err}}<p><strong>{{.W.T .Err}}</strong></p>{{else}}
+<p>{{.W.T "pay.order"}} {{.O.ID}}<br>{{.W.T "pay.amount"}} ¥{{.Yuan}}<br>{{.W.T "pay.by"}} {{.W.Time .O.PayBy}}<br>{{.W.T "pay.status"}}: {{.W.T (printf "pay.st.%s" .O.Status)}}</p>
+{{if eq .O.Status "unpaid"}}{{if .Demo}}<p class="demo">{{.W.T "pay.demo"}}</p>
+<form method="post" action="/pay/{{.O.ID}}/demo"><input type="hidden" name="csrf" value="{{.CSRF}}"><button>{{.W.T "pay.simulate"}}</button></form>
+{{else}}<p>{{.W.T "pay.withAli"}}</p>{{end}}{{end}}{{end}}
 </body></html>`))
 
 func (s *Server) handlePayPage(w http.ResponseWriter, r *http.Request) {
 	o, err := s.order(r.PathValue("order"))
-	data := map[string]any{"O": o, "Yuan": provider.FormatYuan(int64(o.AmountCents)),
+	data := map[string]any{"W": pageWords(w, r), "O": o, "Yuan": provider.FormatYuan(int64(o.AmountCents)),
 		"Demo": s.DemoProvider(wire.ChannelAlipay) != nil, "CSRF": s.formToken(w, r)}
 	if err != nil {
 		w.WriteHeader(http.StatusNotFound)
-		data["Err"] = "订单不存在 / no such order"
+		data["Err"] = "pay.noOrder"
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	payPage.Execute(w, data)
@@ -157,7 +158,7 @@ func (s *Server) handleDemoPay(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !s.checkFormToken(r) {
-		http.Error(w, "表单已过期，请刷新页面 / the form expired or came from another site: reload the page", http.StatusForbidden)
+		http.Error(w, pageWords(w, r).T("form.expired"), http.StatusForbidden)
 		return
 	}
 	o, err := s.order(r.PathValue("order"))

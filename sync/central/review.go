@@ -353,33 +353,34 @@ func (s *Server) handleReviewAPI(w http.ResponseWriter, r *http.Request) {
 
 // pageFuncs escape what kiosks supplied before it becomes part of a link:
 // an id is one path segment, whatever it contains.
-var pageFuncs = template.FuncMap{"seg": url.PathEscape}
+var pageFuncs = template.FuncMap{"seg": url.PathEscape, "join": func(ws []string) string { return strings.Join(ws, " ") }}
 
 var reviewPage = template.Must(template.New("review").Funcs(pageFuncs).Parse(`<!doctype html>
-<html lang="zh-CN"><head><meta charset="utf-8"><title>报名审核 Review</title>
+<html lang="{{.W.Lang}}"><head><meta charset="utf-8"><title>{{.W.T "review.title"}}</title>
 <style>body{font-family:sans-serif;margin:1em 2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.4em;vertical-align:top}
-img{width:90px}form{display:inline-block;margin:.2em}.msg{color:#060}.dup{margin-top:.4em;padding:.3em;background:#fff3cd;border:1px solid #e0a800}</style></head><body>
-<h1>报名审核 Review queue</h1>
-<p>{{.Reviewer}}{{if eq .Reviewer "demo"}}（演示模式，未登录 demo mode, no login）{{else}} <form method="post" action="/logout"><input type="hidden" name="csrf" value="{{.CSRF}}"><button>退出 Log out</button></form>{{end}}</p>
-<p><a href="/devices">设备 Devices</a> · {{.Count}} 待审核 under review{{if .Next}} · <a href="/review?after={{.Next}}">下一页 next page</a>{{end}} · reviewers work {{range .Hours.Windows}}{{.}} {{end}}on weekdays and review within {{.Hours.Within}} of working time</p>
+img{width:90px}form{display:inline-block;margin:.2em}.msg{color:#060}.dup{margin-top:.4em;padding:.3em;background:#fff3cd;border:1px solid #e0a800}.lang{float:right}</style></head><body>
+{{.W.Switch}}
+<h1>{{.W.T "review.title"}}</h1>
+<p>{{.Reviewer}}{{if eq .Reviewer "demo"}}{{.W.T "review.demo"}}{{else}} <form method="post" action="/logout"><input type="hidden" name="csrf" value="{{.CSRF}}"><button>{{.W.T "review.logout"}}</button></form>{{end}}</p>
+<p><a href="/devices">{{.W.T "nav.devices"}}</a> · <a href="/fleet">{{.W.T "nav.fleet"}}</a> · {{.W.T "review.count" .Count}}{{if .Next}} · <a href="/review?after={{.Next}}">{{.W.T "review.next"}}</a>{{end}} · {{.W.T "review.hours" (join .Hours.Windows) .Hours.Within}}</p>
 {{if .Msg}}<p class="msg">{{.Msg}}</p>{{end}}
-<table><tr><th>照片 Photo</th><th>考生 Candidate</th><th>报考 Exam / position</th><th>提交 Submitted</th><th>审核截止 Review due</th><th>审核 Decision</th></tr>
+<table><tr><th>{{.W.T "review.photo"}}</th><th>{{.W.T "review.candidate"}}</th><th>{{.W.T "review.exam"}}</th><th>{{.W.T "review.submitted"}}</th><th>{{.W.T "review.due"}}</th><th>{{.W.T "review.decision"}}</th></tr>
 {{range .Regs}}<tr>
 <td><img src="/admin/registrations/{{seg .ID}}/photo" alt="photo"></td>
 <td>{{.Name}}<br>{{.IDNumber}}<br><small>{{.ID}} r{{.Revision}} · {{.Source}}</small>
-{{with .Duplicate}}<div class="dup"><b>疑似重复 Duplicate suspected</b>: 人脸与另一身份证号的报名相同 face matches registration <small>{{.RegistrationID}}</small>
-(distance {{printf "%.3f" .Distance}} ≤ {{printf "%.3f" .Threshold}}, {{.Model}})<br>
+{{with .Duplicate}}<div class="dup"><b>{{$.W.T "review.dup"}}</b>: {{$.W.T "review.dupText"}} <small>{{.RegistrationID}}</small>
+({{$.W.T "review.distance"}} {{printf "%.3f" .Distance}} ≤ {{printf "%.3f" .Threshold}}, {{.Model}})<br>
 <img src="/admin/registrations/{{seg .RegistrationID}}/photo" alt="matched photo"></div>{{end}}
-{{range .FaceMatches}}<div class="dup" data-face-match><b>疑似重复（全省检索）Duplicate suspected across kiosks</b>: 人脸与另一身份证号的报名相同 face matches registration <small>{{.RegistrationID}}</small>
-(distance {{printf "%.3f" .Distance}} ≤ {{printf "%.3f" .Threshold}}, {{.Model}})<br>
+{{range .FaceMatches}}<div class="dup" data-face-match><b>{{$.W.T "review.dupAcross"}}</b>: {{$.W.T "review.dupText"}} <small>{{.RegistrationID}}</small>
+({{$.W.T "review.distance"}} {{printf "%.3f" .Distance}} ≤ {{printf "%.3f" .Threshold}}, {{.Model}})<br>
 <img src="/admin/registrations/{{seg .RegistrationID}}/photo" alt="matched photo"></div>{{end}}
-{{if .FaceSearchPending}}<div class="dup">重复检索待完成 duplicate search pending (searching, or the central's face index is still loading)</div>{{end}}</td>
+{{if .FaceSearchPending}}<div class="dup">{{$.W.T "review.dupPending"}}</div>{{end}}</td>
 <td>{{.ExamID}}<br>{{.PositionID}}</td>
-<td>{{.SubmittedAt.Format "2006-01-02 15:04"}}</td>
-<td data-due>{{.Due.Format "2006-01-02 15:04"}}</td>
-<td><form method="post" action="/review/{{seg .ID}}"><input type="hidden" name="csrf" value="{{$.CSRF}}"><input type="hidden" name="decision" value="approve"><button>通过 Approve</button></form>
+<td>{{$.W.Time .SubmittedAt}}</td>
+<td data-due>{{$.W.Time .Due}}</td>
+<td><form method="post" action="/review/{{seg .ID}}"><input type="hidden" name="csrf" value="{{$.CSRF}}"><input type="hidden" name="decision" value="approve"><button>{{$.W.T "review.approve"}}</button></form>
 <form method="post" action="/review/{{seg .ID}}"><input type="hidden" name="csrf" value="{{$.CSRF}}"><input type="hidden" name="decision" value="reject">
-<input name="reason" required placeholder="驳回原因 reason"><button>驳回 Reject</button></form></td>
+<input name="reason" required placeholder="{{$.W.T "review.reason"}}"><button>{{$.W.T "review.reject"}}</button></form></td>
 </tr>{{end}}</table></body></html>`))
 
 // reviewPageSize is how many registrations a page of the review queue
@@ -413,7 +414,7 @@ func (s *Server) handleReviewPage(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	p := principalFrom(r.Context())
-	reviewPage.Execute(w, map[string]any{"Regs": rows, "Count": count, "Next": next, "Hours": s.cfg.Review, "Msg": r.URL.Query().Get("msg"), "Reviewer": p.name, "CSRF": p.csrf})
+	reviewPage.Execute(w, map[string]any{"W": pageWords(w, r), "Regs": rows, "Count": count, "Next": next, "Hours": s.cfg.Review, "Msg": r.URL.Query().Get("msg"), "Reviewer": p.name, "CSRF": p.csrf})
 }
 
 // gigabytes writes a byte count for people: "12.3 GB".
@@ -422,24 +423,26 @@ func gigabytes(b uint64) string { return fmt.Sprintf("%.1f GB", float64(b)/1e9) 
 func (s *Server) handleReviewForm(w http.ResponseWriter, r *http.Request) {
 	approve := r.FormValue("decision") == "approve"
 	reg, err := s.ReviewBy(principalFrom(r.Context()).name, r.PathValue("id"), approve, r.PostFormValue("reason"))
+	words := pageWords(w, r)
 	msg := ""
 	if err != nil {
-		msg = "失败 failed: " + err.Error()
+		msg = words.T("review.failed", err.Error())
 	} else {
-		msg = fmt.Sprintf("%s %s: %s", reg.Name, reg.ID, reg.Status)
+		msg = words.T("review.done", reg.Name, reg.ID, words.T("status."+reg.Status))
 	}
 	http.Redirect(w, r, "/review?msg="+template.URLQueryEscaper(msg), http.StatusSeeOther)
 }
 
 var devicesPage = template.Must(template.New("devices").Funcs(template.FuncMap{"gb": gigabytes}).Parse(`<!doctype html>
-<html lang="zh-CN"><head><meta charset="utf-8"><meta http-equiv="refresh" content="30"><title>设备 Devices</title>
-<style>body{font-family:sans-serif;margin:1em 2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.4em}.bad{color:#b00}</style></head><body>
-<h1>自助机 Kiosks</h1><p><a href="/review">审核 Review</a></p>
-<table><tr><th>设备 Device</th><th>考点 Centre</th><th>最后心跳 Last heartbeat</th><th>队列 Queue</th><th>隔离 Quarantined</th><th>摄像头 Camera</th><th>磁盘 Disk free</th><th>版本 Version</th><th>状态 State</th></tr>
-{{range .}}<tr><td>{{.ID}}<br><small>{{.Hostname}}</small></td><td>{{.CentreName}}</td>
+<html lang="{{.W.Lang}}"><head><meta charset="utf-8"><meta http-equiv="refresh" content="30"><title>{{.W.T "devices.title"}}</title>
+<style>body{font-family:sans-serif;margin:1em 2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.4em}.bad{color:#b00}.lang{float:right}</style></head><body>
+{{.W.Switch}}
+<h1>{{.W.T "devices.title"}}</h1><p><a href="/review">{{.W.T "nav.review"}}</a> · <a href="/fleet">{{.W.T "nav.fleet"}}</a></p>
+<table><tr><th>{{.W.T "col.device"}}</th><th>{{.W.T "col.centre"}}</th><th>{{.W.T "col.heartbeat"}}</th><th>{{.W.T "col.queue"}}</th><th>{{.W.T "col.quarantined"}}</th><th>{{.W.T "col.camera"}}</th><th>{{.W.T "col.disk"}}</th><th>{{.W.T "col.version"}}</th><th>{{.W.T "col.state"}}</th></tr>
+{{range .Devices}}<tr><td>{{.ID}}<br><small>{{.Hostname}}</small></td><td>{{.CentreName}}</td>
 <td>{{if .LastHeartbeat.IsZero}}—{{else}}{{.LastHeartbeat.Format "2006-01-02 15:04:05"}}{{end}}</td>
 {{with .Health}}<td>{{.QueueDepth}}</td><td{{if .Quarantined}} class="bad"{{end}}>{{.Quarantined}}</td><td>{{.Camera}}</td><td>{{gb .DiskFreeBytes}}</td><td>{{.Version}}</td>{{else}}<td colspan="5">—</td>{{end}}
-<td>{{if .Revoked}}<span class="bad">已吊销 revoked</span>{{else}}有效 active{{end}}</td></tr>{{end}}
+<td>{{if .Revoked}}<span class="bad">{{$.W.T "state.revoked"}}</span>{{else}}{{$.W.T "state.active"}}{{end}}</td></tr>{{end}}
 </table></body></html>`))
 
 func (s *Server) handleDevicesPage(w http.ResponseWriter, r *http.Request) {
@@ -449,5 +452,5 @@ func (s *Server) handleDevicesPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	devicesPage.Execute(w, ds)
+	devicesPage.Execute(w, map[string]any{"W": pageWords(w, r), "Devices": ds})
 }

@@ -267,7 +267,7 @@ func (s *Server) staff(role string, h http.HandlerFunc) http.Handler {
 				!strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded")
 			if !s.sameOrigin(r) || (!demoProgram && !hmac.Equal([]byte(given), []byte(p.csrf))) {
 				s.auditNow(auditEntry{Actor: p.name, Action: "csrf_refused", Target: r.URL.Path, Remote: r.RemoteAddr})
-				writeError(w, http.StatusForbidden, wire.ErrCodeForbidden, "表单已过期或来自其他网站，请刷新页面 / the form expired or came from another site: reload the page")
+				writeError(w, http.StatusForbidden, wire.ErrCodeForbidden, words{}.Both("form.expired")) // programs and pages alike
 				return
 			}
 		}
@@ -297,30 +297,32 @@ func (s *Server) authenticateStaff(w http.ResponseWriter, r *http.Request) (prin
 }
 
 var loginPage = template.Must(template.New("login").Parse(`<!doctype html>
-<html lang="zh-CN"><head><meta charset="utf-8"><title>审核人员登录 Staff login</title>
-<style>body{font-family:sans-serif;max-width:24em;margin:3em auto}label{display:block;margin:.6em 0}input{width:100%;font-size:1em}</style></head><body>
-<h1>审核人员登录 Staff login</h1>
+<html lang="{{.W.Lang}}"><head><meta charset="utf-8"><title>{{.W.T "login.title"}}</title>
+<style>body{font-family:sans-serif;max-width:24em;margin:3em auto}label{display:block;margin:.6em 0}input{width:100%;font-size:1em}.lang{float:right}</style></head><body>
+{{.W.Switch}}
+<h1>{{.W.T "login.title"}}</h1>
 {{if .Msg}}<p><strong>{{.Msg}}</strong></p>{{end}}
 <form method="post" action="/login"><input type="hidden" name="csrf" value="{{.CSRF}}"><input type="hidden" name="next" value="{{.Next}}">
-<label>用户名 Name <input name="name" autocomplete="username" required></label>
-<label>密码 Password <input name="password" type="password" autocomplete="current-password" required></label>
-<button>登录 Log in</button></form></body></html>`))
+<label>{{.W.T "login.name"}} <input name="name" autocomplete="username" required></label>
+<label>{{.W.T "login.password"}} <input name="password" type="password" autocomplete="current-password" required></label>
+<button>{{.W.T "login.submit"}}</button></form></body></html>`))
 
 func (s *Server) handleLoginPage(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	loginPage.Execute(w, map[string]string{"CSRF": s.formToken(w, r), "Next": r.URL.Query().Get("next")})
+	loginPage.Execute(w, map[string]any{"W": pageWords(w, r), "CSRF": s.formToken(w, r), "Next": r.URL.Query().Get("next")})
 }
 
 // handleLogin checks a reviewer's name and password. Unknown names and
 // wrong passwords answer alike and cost alike; each name is throttled.
 func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
+	words := pageWords(w, r)
 	fail := func(status int, msg string) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		w.WriteHeader(status)
-		loginPage.Execute(w, map[string]string{"CSRF": s.formToken(w, r), "Next": r.PostFormValue("next"), "Msg": msg})
+		loginPage.Execute(w, map[string]any{"W": words, "CSRF": s.formToken(w, r), "Next": r.PostFormValue("next"), "Msg": msg})
 	}
 	if !s.checkFormToken(r) {
-		fail(http.StatusForbidden, "表单已过期或来自其他网站，请重试 / the form expired or came from another site: try again")
+		fail(http.StatusForbidden, words.T("form.expired"))
 		return
 	}
 	name := strings.ToLower(strings.TrimSpace(r.PostFormValue("name")))
@@ -328,7 +330,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		name = name[:64]
 	}
 	if wait, err := s.throttled(tkStaff(name)); err != nil || wait > 0 {
-		fail(http.StatusTooManyRequests, fmt.Sprintf("尝试次数过多，请%d分钟后再试 / too many attempts: try again in %d min", retryMinutes(wait), retryMinutes(wait)))
+		fail(http.StatusTooManyRequests, words.T("login.tooMany", retryMinutes(wait)))
 		return
 	}
 	acc, err := s.getReviewer(name)
@@ -339,14 +341,14 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	if !checkPassword(hash, r.PostFormValue("password")) || err != nil || acc.Disabled {
 		s.throttleFailed(map[string]throttlePolicy{tkStaff(name): staffThrottle})
 		s.auditNow(auditEntry{Actor: name, Action: "login_failed", Remote: r.RemoteAddr})
-		fail(http.StatusUnauthorized, "用户名或密码错误 / wrong name or password")
+		fail(http.StatusUnauthorized, words.T("login.wrong"))
 		return
 	}
 	s.throttleClear(tkStaff(name))
 	id, csrf := randomID(32), randomID(32)
 	now := s.now()
 	if err := s.putSession(id, sessionRecord{Reviewer: acc.Name, Role: acc.Role, CSRF: csrf, CreatedAt: now, ExpiresAt: now.Add(s.cfg.SessionTTL)}); err != nil {
-		fail(http.StatusInternalServerError, "session not stored")
+		fail(http.StatusInternalServerError, words.T("login.failed"))
 		return
 	}
 	s.auditNow(auditEntry{Actor: acc.Name, Action: "login", Remote: r.RemoteAddr})

@@ -589,15 +589,16 @@ func (s *Server) VerifyTicket(token string) (TicketCheck, error) {
 }
 
 var verifyPage = template.Must(template.New("verify").Parse(`<!doctype html>
-<html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>准考证核验 Admission ticket check</title>
-<style>body{font-family:sans-serif;max-width:28em;margin:2em auto;padding:0 1em}.ok{color:#070}.bad{color:#b00}th{text-align:left;padding-right:1em}</style></head><body>
-{{if .Valid}}<h1 class="ok">准考证有效 Valid admission ticket</h1>
-<table><tr><th>准考证号 Number</th><td>{{.Number}}</td></tr><tr><th>姓名 Name</th><td>{{.Name}}</td></tr>
-<tr><th>身份证号 ID number</th><td>{{.IDNumber}}</td></tr><tr><th>考试 Exam</th><td>{{.Exam}}</td></tr>
-<tr><th>考点 Site</th><td>{{.Site}}</td></tr><tr><th>考场 Room</th><td>{{.Room}}</td></tr><tr><th>座位 Seat</th><td>{{.Seat}}</td></tr>
-{{if not .StartsAt.IsZero}}<tr><th>时间 Time</th><td>{{.StartsAt.Format "2006-01-02 15:04"}}</td></tr>{{end}}</table>
-<p>请核对考生本人与证件照片。Check the candidate against the photo and the ID card.</p>
-{{else}}<h1 class="bad">准考证无效 Not a valid admission ticket</h1><p>此二维码不是本中心签发的准考证，或已被篡改。This QR code is not a ticket this central issued, or it was altered.</p>{{end}}
+<html lang="{{.W.Lang}}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>{{.W.T "ticket.title"}}</title>
+<style>body{font-family:sans-serif;max-width:28em;margin:2em auto;padding:0 1em}.ok{color:#070}.bad{color:#b00}th{text-align:left;padding-right:1em}.lang{float:right}</style></head><body>
+{{.W.Switch}}
+{{with .C}}{{if .Valid}}<h1 class="ok">{{$.W.T "ticket.valid"}}</h1>
+<table><tr><th>{{$.W.T "ticket.number"}}</th><td>{{.Number}}</td></tr><tr><th>{{$.W.T "ticket.name"}}</th><td>{{.Name}}</td></tr>
+<tr><th>{{$.W.T "ticket.idNumber"}}</th><td>{{.IDNumber}}</td></tr><tr><th>{{$.W.T "ticket.exam"}}</th><td>{{.Exam}}</td></tr>
+<tr><th>{{$.W.T "ticket.site"}}</th><td>{{.Site}}</td></tr><tr><th>{{$.W.T "ticket.room"}}</th><td>{{.Room}}</td></tr><tr><th>{{$.W.T "ticket.seat"}}</th><td>{{.Seat}}</td></tr>
+{{if not .StartsAt.IsZero}}<tr><th>{{$.W.T "ticket.time"}}</th><td>{{$.W.Time .StartsAt}}</td></tr>{{end}}</table>
+<p>{{$.W.T "ticket.check"}}</p>
+{{else}}<h1 class="bad">{{$.W.T "ticket.invalid"}}</h1><p>{{$.W.T "ticket.invalidText"}}</p>{{end}}{{end}}
 </body></html>`))
 
 // handleVerifyTicket answers GET /tickets/verify/{token}: an HTML page for
@@ -620,7 +621,7 @@ func (s *Server) handleVerifyTicket(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
-	verifyPage.Execute(w, c)
+	verifyPage.Execute(w, map[string]any{"W": pageWords(w, r), "C": c})
 }
 
 // SeatEntry is one issued ticket in an exam's seat list.

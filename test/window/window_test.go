@@ -83,6 +83,7 @@ func closedPortURL(t *testing.T) string {
 }
 
 func TestWelcomeWindowRenders(t *testing.T) {
+	t.Parallel() // its own Xvfb and kiosk (TestScreensInBothOrientations runs beside it)
 	for _, tool := range []string{"Xvfb", "import"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			t.Skipf("%s is not installed: run build/setup.sh deps (apt xvfb imagemagick)", tool)

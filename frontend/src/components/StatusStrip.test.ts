@@ -30,3 +30,21 @@ describe('StatusStrip', () => {
     w.unmount()
   })
 })
+
+describe('StatusStrip camera source', () => {
+  it('words the demo recording from its code in each language, not from Go', async () => {
+    vi.mocked(kiosk.Status).mockResolvedValue({
+      version: '1',
+      items: [{ key: 'camera', state: 'ok', code: 'ok', source: 'follow_replay', detail: 'demo-follow.mjpeg' }],
+    } as never)
+    const i18n = makeI18n()
+    const w = mount(StatusStrip, { global: { plugins: [i18n] } })
+    await flushPromises()
+    expect(w.get('[data-testid=status-camera]').text()).toContain('摄像头：正常演示录像（随提示动作） · demo-follow.mjpeg')
+    expect(w.get('[data-testid=status-camera]').attributes('data-state')).toBe('ok')
+    i18n.global.locale.value = 'en'
+    await flushPromises()
+    expect(w.get('[data-testid=status-camera]').text()).toMatch(/^Camera: ok ?demo recording \(follows the prompts\) · demo-follow\.mjpeg/)
+    w.unmount()
+  })
+})

@@ -187,7 +187,7 @@ export default {
     month: { 1: 'Jan', 2: 'Feb', 3: 'Mar', 4: 'Apr', 5: 'May', 6: 'Jun', 7: 'Jul', 8: 'Aug', 9: 'Sep', 10: 'Oct', 11: 'Nov', 12: 'Dec' },
   },
   keypad: { back: 'Delete', clear: 'Clear', done: 'Done' },
-  keyboard: { pinyinHint: 'Type the pinyin, tap the character' },
+  keyboard: { pinyinHint: 'Type the pinyin, tap the character', shift: 'Shift' },
   duplicates: {
     title: 'Duplicate suspected',
     none: 'No registration waits for a decision.',
@@ -208,6 +208,7 @@ export default {
       label: 'Camera',
       starting: 'starting',
       ok: 'ok',
+      source: { follow_replay: 'demo recording (follows the prompts)' },
       disconnected: 'disconnected',
       busy: 'busy',
       no_device: 'not connected',

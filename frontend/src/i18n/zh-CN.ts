@@ -187,7 +187,7 @@ export default {
     month: { 1: '1月', 2: '2月', 3: '3月', 4: '4月', 5: '5月', 6: '6月', 7: '7月', 8: '8月', 9: '9月', 10: '10月', 11: '11月', 12: '12月' },
   },
   keypad: { back: '删除', clear: '清空', done: '完成' },
-  keyboard: { pinyinHint: '输入拼音，点选汉字' },
+  keyboard: { pinyinHint: '输入拼音，点选汉字', shift: '大写' },
   duplicates: {
     title: '疑似重复报名',
     none: '没有等待处理的疑似重复报名。',
@@ -208,6 +208,7 @@ export default {
       label: '摄像头',
       starting: '启动中',
       ok: '正常',
+      source: { follow_replay: '演示录像（随提示动作）' },
       disconnected: '已断开',
       busy: '被占用',
       no_device: '未连接',

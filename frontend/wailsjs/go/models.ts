@@ -541,6 +541,86 @@ export namespace app {
 		}
 	}
 	
+	export class LayoutElement {
+	    id: string;
+	    tag: string;
+	    text: string;
+	    x: number;
+	    y: number;
+	    w: number;
+	    h: number;
+	    data?: {[key: string]: string};
+	
+	    static createFrom(source: any = {}) {
+	        return new LayoutElement(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.id = source["id"];
+	        this.tag = source["tag"];
+	        this.text = source["text"];
+	        this.x = source["x"];
+	        this.y = source["y"];
+	        this.w = source["w"];
+	        this.h = source["h"];
+	        this.data = source["data"];
+	    }
+	}
+	export class LayoutProblem {
+	    code: string;
+	    ids: string[];
+	
+	    static createFrom(source: any = {}) {
+	        return new LayoutProblem(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.code = source["code"];
+	        this.ids = source["ids"];
+	    }
+	}
+	export class LayoutReport {
+	    screen: string;
+	    lang: string;
+	    width: number;
+	    height: number;
+	    elements: LayoutElement[];
+	    problems: LayoutProblem[];
+	
+	    static createFrom(source: any = {}) {
+	        return new LayoutReport(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.screen = source["screen"];
+	        this.lang = source["lang"];
+	        this.width = source["width"];
+	        this.height = source["height"];
+	        this.elements = this.convertValues(source["elements"], LayoutElement);
+	        this.problems = this.convertValues(source["problems"], LayoutProblem);
+	    }
+	
+		convertValues(a: any, classs: any, asMap: boolean = false): any {
+		    if (!a) {
+		        return a;
+		    }
+		    if (a.slice && a.map) {
+		        return (a as any[]).map(elem => this.convertValues(elem, classs));
+		    } else if ("object" === typeof a) {
+		        if (asMap) {
+		            for (const key of Object.keys(a)) {
+		                a[key] = new classs(a[key]);
+		            }
+		            return a;
+		        }
+		        return new classs(a);
+		    }
+		    return a;
+		}
+	}
 	export class PrintState {
 	    registrationId: string;
 	    state: string;
@@ -605,6 +685,7 @@ export namespace app {
 	    code: string;
 	    detail: string;
 	    figures?: string;
+	    source?: string;
 	
 	    static createFrom(source: any = {}) {
 	        return new StatusItem(source);
@@ -617,6 +698,7 @@ export namespace app {
 	        this.code = source["code"];
 	        this.detail = source["detail"];
 	        this.figures = source["figures"];
+	        this.source = source["source"];
 	    }
 	}
 	export class StatusReport {

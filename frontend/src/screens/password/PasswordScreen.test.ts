@@ -101,3 +101,38 @@ describe('PasswordScreen', () => {
     expect(journey.value?.step).toBe('face')
   })
 })
+
+describe('PasswordScreen on a touch-only kiosk', () => {
+  it('is filled in with the on-screen keyboards alone: letters and digits for the password, the keypad for the captcha', async () => {
+    const { default: TextKeyboard } = await import('../../components/TextKeyboard.vue')
+    const { default: Keypad } = await import('../../components/Keypad.vue')
+    vi.mocked(kiosk.AccountCaptcha).mockResolvedValue({ id: 'c1', image: 'data:image/png;base64,' } as never)
+    vi.mocked(kiosk.SetPassword).mockResolvedValue(atFace as never)
+    const journey = ref<Record<string, unknown> | null>(onPassword)
+    const run = vi.fn()
+    const w = mount(
+      { components: { PasswordScreen, TextKeyboard, Keypad }, template: '<div><PasswordScreen /><TextKeyboard /><Keypad /></div>' },
+      { attachTo: document.body, global: { plugins: [makeI18n()], provide: { journey, run } } },
+    )
+    await flushPromises()
+    const typeText = async (field: string, keys: string[]) => {
+      ;(w.get(`[data-testid=${field}]`).element as HTMLInputElement).focus()
+      await w.vm.$nextTick()
+      for (const k of keys) {
+        await w.get(k === '⇧' ? '[data-testid=text-keyboard] [data-key=shift]' : `[data-testid=text-keyboard] [data-letter="${k}"]`).trigger('click')
+      }
+    }
+    const word = ['⇧', 'K', 'a', 'o', 's', 'h', 'i', '#', '⇧', 'L', 'o', 't', 'u', 's', '5', '8']
+    await typeText('pw-new', word)
+    await typeText('pw-repeat', word)
+    ;(w.get('[data-testid=pw-answer]').element as HTMLInputElement).focus()
+    await w.vm.$nextTick()
+    expect(w.find('[data-testid=text-keyboard]').exists()).toBe(false)
+    for (const k of '4821') await w.get(`[data-testid=keypad] [data-key="${k}"]`).trigger('click')
+    await w.get('[data-testid=pw-set]').trigger('click') // submits the form
+    await flushPromises()
+    expect(kiosk.SetPassword).toHaveBeenCalledWith('Kaoshi#Lotus58', 'c1', '4821')
+    expect(journey.value?.step).toBe('face')
+    w.unmount()
+  })
+})
