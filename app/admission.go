@@ -76,7 +76,7 @@ func (a *JourneyService) PrintTicket(id string, labels ticket.Labels) (PrintStat
 		return PrintState{}, refuse("ticket_not_ready")
 	}
 	if a.opts.Printer == nil {
-		return PrintState{}, printRefusal(&printer.Error{Code: printer.CodeNotConfigured, Detail: "printer.queue is empty"})
+		return PrintState{}, printRefusal(&printer.Error{Code: printer.CodeNotConfigured, Cause: "printer.queue is empty"})
 	}
 	font, err := ticket.LoadFont(a.opts.Config.Ticket.Font)
 	if err != nil {

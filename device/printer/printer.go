@@ -26,13 +26,14 @@ const (
 	CodeFailed        = "printer_failed"         // the job was aborted or could not be sent
 )
 
-// Error is a failed print: Code for the UI, Detail for the log.
+// Error is a failed print: Code for the UI, Cause (what CUPS said) for the
+// log only.
 type Error struct {
 	Code   string
-	Detail string
+	Cause string
 }
 
-func (e *Error) Error() string { return "print: " + e.Code + ": " + e.Detail }
+func (e *Error) Error() string { return "print: " + e.Code + ": " + e.Cause }
 
 // CodeOf returns the code of a printing error (CodeFailed for any other).
 func CodeOf(err error) string {
@@ -110,21 +111,21 @@ func (p *CUPS) run(ctx context.Context, stdin []byte, name string, args ...strin
 // CodeOffline, CodeNoPaper or CodeJammed otherwise.
 func (p *CUPS) State(ctx context.Context) error {
 	if p.cfg.Queue == "" {
-		return &Error{Code: CodeNotConfigured, Detail: "printer.queue is empty"}
+		return &Error{Code: CodeNotConfigured, Cause: "printer.queue is empty"}
 	}
 	out, err := p.run(ctx, nil, "lpstat", "-l", "-p", p.cfg.Queue)
 	if err != nil {
-		return &Error{Code: CodeOffline, Detail: err.Error()}
+		return &Error{Code: CodeOffline, Cause: err.Error()}
 	}
 	if e := reasons(out); e != nil {
 		return e
 	}
 	if strings.Contains(out, " disabled") {
-		return &Error{Code: CodeOffline, Detail: strings.TrimSpace(out)}
+		return &Error{Code: CodeOffline, Cause: strings.TrimSpace(out)}
 	}
 	acc, err := p.run(ctx, nil, "lpstat", "-a", p.cfg.Queue)
 	if err != nil || strings.Contains(acc, "not accepting") {
-		return &Error{Code: CodeOffline, Detail: strings.TrimSpace(acc + " " + fmt.Sprint(err))}
+		return &Error{Code: CodeOffline, Cause: strings.TrimSpace(acc + " " + fmt.Sprint(err))}
 	}
 	return nil
 }
@@ -142,11 +143,11 @@ func reasons(lpstat string) *Error {
 			r = strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(r, "-error"), "-warning"), "-report")
 			switch r {
 			case "media-empty", "media-needed":
-				return &Error{Code: CodeNoPaper, Detail: line}
+				return &Error{Code: CodeNoPaper, Cause: line}
 			case "media-jam", "door-open", "cover-open", "toner-empty", "marker-supply-empty":
-				return &Error{Code: CodeJammed, Detail: line}
+				return &Error{Code: CodeJammed, Cause: line}
 			case "offline", "shutdown", "connecting-to-device", "paused":
-				return &Error{Code: CodeOffline, Detail: line}
+				return &Error{Code: CodeOffline, Cause: line}
 			}
 		}
 	}
@@ -165,11 +166,11 @@ func (p *CUPS) Print(ctx context.Context, title string, pdf []byte) error {
 	}
 	out, err := p.run(ctx, pdf, "lp", "-d", p.cfg.Queue, "-t", title, "-o", "media=A4", "-")
 	if err != nil {
-		return &Error{Code: CodeFailed, Detail: err.Error()}
+		return &Error{Code: CodeFailed, Cause: err.Error()}
 	}
 	m := requestRE.FindStringSubmatch(out)
 	if m == nil {
-		return &Error{Code: CodeFailed, Detail: "lp said: " + strings.TrimSpace(out)}
+		return &Error{Code: CodeFailed, Cause: "lp said: " + strings.TrimSpace(out)}
 	}
 	job := m[1]
 	t := time.NewTicker(p.poll)
@@ -190,7 +191,7 @@ func (p *CUPS) Print(ctx context.Context, title string, pdf []byte) error {
 		select {
 		case <-ctx.Done():
 			p.run(context.WithoutCancel(ctx), nil, "cancel", job)
-			return &Error{Code: CodeTimeout, Detail: fmt.Sprintf("job %s not done in %ds", job, p.cfg.TimeoutSeconds)}
+			return &Error{Code: CodeTimeout, Cause: fmt.Sprintf("job %s not done in %ds", job, p.cfg.TimeoutSeconds)}
 		case <-t.C:
 		}
 	}
@@ -215,7 +216,7 @@ func (p *CUPS) jobDone(ctx context.Context, job string) (bool, error) {
 	for _, block := range strings.Split(done, "\n"+p.cfg.Queue+"-") {
 		if strings.HasPrefix(block, strings.TrimPrefix(job, p.cfg.Queue+"-")+" ") || strings.HasPrefix(block, job+" ") {
 			if strings.Contains(block, "aborted") || strings.Contains(block, "canceled") || strings.Contains(block, "cancelled") {
-				return true, &Error{Code: CodeFailed, Detail: "job " + job + ": " + strings.TrimSpace(block)}
+				return true, &Error{Code: CodeFailed, Cause: "job " + job + ": " + strings.TrimSpace(block)}
 			}
 		}
 	}
