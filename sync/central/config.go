@@ -111,6 +111,8 @@ type Config struct {
 	AllowedHosts []string `toml:"allowed_hosts"`
 	// SessionTTL is how long a reviewer's login session lasts.
 	SessionTTL time.Duration `toml:"session_ttl"`
+	// Fleet holds the fleet view's alert thresholds ([central.fleet]).
+	Fleet FleetPolicy `toml:"fleet"`
 }
 
 // ProviderConfig names the central's application at an outside provider
@@ -149,6 +151,7 @@ func DefaultConfig() Config {
 		PaymentWindow:    72 * time.Hour,
 		EnrolmentCodeTTL: 24 * time.Hour,
 		SessionTTL:       8 * time.Hour,
+		Fleet:            DefaultFleetPolicy(),
 	}
 }
 
@@ -219,6 +222,9 @@ func (c Config) Validate() error {
 	}
 	if c.SessionTTL < 5*time.Minute || c.SessionTTL > 24*time.Hour {
 		errs = append(errs, fmt.Errorf("central.session_ttl: %s must be between 5m and 24h", c.SessionTTL))
+	}
+	if err := c.Fleet.Validate(); err != nil {
+		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }
