@@ -42,6 +42,8 @@ APT_PACKAGES=(
   postgresql
   # build/tflite2onnx.py converts the TFLite face models to ONNX
   python3-onnx python3-numpy
+  # make package-check: systemd-analyze verify needs the kiosk unit's ExecStart (cage)
+  cage
 )
 
 MODELS_NPM=face-recognition-models@0.0.0
