@@ -377,7 +377,9 @@ func earlier(prev, dir, files string) (row, section string) {
 		if len(cells) == 11 { // no hand-checked column yet
 			cells = append(cells[:10], "—", cells[10])
 		}
-		cells[len(cells)-1] += " (from " + when + ")"
+		if !strings.Contains(cells[len(cells)-1], "(from ") { // kept before: its date stays
+			cells[len(cells)-1] += " (from " + when + ")"
+		}
 		row = strings.Join(cells, " | ") + " |\n"
 		break
 	}
