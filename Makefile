@@ -158,6 +158,28 @@ package-test: package $(PKG_DIR)/facecheck bin/facecheck-native
 # negative control (it must fail on the emulated older CPU).
 bin/facecheck-native: $(GO_SRC)
 	go build -o $@ ./cmd/facecheck
+
+# make package-check (a step of `make test`): the packaging checks that cost
+# seconds, on packages made from the binary `make build` made (the file
+# list, modes, conffiles and maintainer scripts do not depend on how dlib
+# was compiled) and without compression: each package is installed into a
+# throwaway root (dpkg --root) and the units pass systemd-analyze verify.
+# The portable build, the emulated older CPU and the rendering of the
+# installed kiosk under Xvfb stay in `make package-test` (.ci/package).
+# Warm: about 20 s of CPU (docs/BENCHMARKS.md).
+PKG_CHECK_DIR := bin/pkg-check
+.PHONY: package-check
+TEST_STEPS += package-check
+$(PKG_CHECK_DIR)/examkiosk-central: $(GO_SRC)
+	go build -trimpath -o $@ ./cmd/central
+
+package-check: models bin/examkiosk $(PKG_CHECK_DIR)/examkiosk-central
+	@rm -f $(PKG_CHECK_DIR)/*.deb
+	cd build/package && SOURCE_DATE_EPOCH=$$(git log -1 --format=%ct) go run . --version $(PKG_VERSION) --compression none \
+	  --out $(CURDIR)/$(PKG_CHECK_DIR) --repo $(CURDIR) --kiosk $(CURDIR)/bin/examkiosk --central $(CURDIR)/$(PKG_CHECK_DIR)/examkiosk-central \
+	  --models $(PKG_MODELS) >/dev/null
+	cd build/package && EXAMKIOSK_PKG_DIR=$(CURDIR)/$(PKG_CHECK_DIR) EXAMKIOSK_REPO=$(CURDIR) \
+	  go test -count=1 -run '^Test(KioskPackage|CentralPackage|UnitsVerify)$$' .
 # Mutation testing (docs/MUTATION.md; issue 15). Not part of `make test`:
 # one small package takes about a minute on the 2-core machine (idnumber:
 # 48 s at load 11), the full set well over an hour, and `make test` already

@@ -45,6 +45,8 @@ APT_PACKAGES=(
   # admission tickets (app/ticket, device/printer; the font is wqy-microhei):
   # CUPS with a PDF printer, pdftotext/pdftoppm to read prints back
   cups printer-driver-cups-pdf poppler-utils
+  # make package-check: systemd-analyze verify needs the kiosk unit's ExecStart (cage)
+  cage
 )
 
 MODELS_NPM=face-recognition-models@0.0.0

@@ -38,6 +38,7 @@ const maintainer = "ExamKiosk maintainers <examkiosk@example.org>"
 // opts are the command-line options.
 type opts struct {
 	version, out, repo, kiosk, central, models string
+	compression                                string
 }
 
 func main() {
@@ -48,6 +49,7 @@ func main() {
 	flag.StringVar(&o.kiosk, "kiosk", "", "the portable kiosk binary (built with CXX=build/package/cxx-portable)")
 	flag.StringVar(&o.central, "central", "", "the central binary")
 	flag.StringVar(&o.models, "models", "", "face models directory with models.sha256")
+	flag.StringVar(&o.compression, "compression", "gzip", "data.tar compression: gzip (what ships), or none for a quick check build (make package-check)")
 	flag.Parse()
 	if err := run(o); err != nil {
 		fmt.Fprintln(os.Stderr, "package:", err)
@@ -58,6 +60,9 @@ func main() {
 func run(o opts) error {
 	if o.version == "" || o.out == "" || o.kiosk == "" || o.central == "" || o.models == "" {
 		return errors.New("--version, --out, --kiosk, --central and --models are required")
+	}
+	if o.compression != "gzip" && o.compression != "none" {
+		return fmt.Errorf("--compression %q: want gzip or none", o.compression)
 	}
 	if !regexp.MustCompile(`^[0-9][A-Za-z0-9.+~-]*$`).MatchString(o.version) {
 		return fmt.Errorf("version %q is not a Debian version (starts with a digit; letters, digits, . + ~ -)", o.version)
@@ -218,7 +223,7 @@ func (p pkg) build(o opts, tmp string) (string, error) {
 			Recommends: p.recommends,
 			Contents:   contents,
 			Scripts:    scripts,
-			Deb:        nfpm.Deb{Compression: "gzip"},
+			Deb:        nfpm.Deb{Compression: o.compression},
 		},
 	}
 	info = nfpm.WithDefaults(info)

@@ -36,8 +36,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/BurntSushi/toml"
-
 	"examkiosk/sync/central"
 	"examkiosk/sync/wire"
 )
@@ -98,13 +96,11 @@ func loadConfig(fs *flag.FlagSet, args []string) (central.Config, error) {
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
+	var cf *central.ConfigFile // names file and line in errors about what it set
 	if *file != "" {
-		var f struct {
-			Central *central.Config `toml:"central"`
-		}
-		f.Central = &cfg
-		if _, err := toml.DecodeFile(*file, &f); err != nil {
-			return cfg, fmt.Errorf("read %s: %w", *file, err)
+		var err error
+		if cf, err = central.ReadConfigFile(*file, &cfg); err != nil {
+			return cfg, err
 		}
 	}
 	if *addr != "" {
@@ -125,7 +121,7 @@ func loadConfig(fs *flag.FlagSet, args []string) (central.Config, error) {
 	if *demo {
 		cfg.Demo = true
 	}
-	return cfg, cfg.Validate()
+	return cfg, cf.Annotate(cfg.Validate())
 }
 
 func serve(args []string) error {

@@ -253,3 +253,36 @@ func TestPhotoSpecIsTheNotice(t *testing.T) {
 		}
 	}
 }
+
+// TestDarkPhotoOnce: a photo darker than the notice's light allows is
+// refused as too dark, and the code is reported once however many rules
+// (the face's light, the whole photo's mean) find it.
+func TestDarkPhotoOnce(t *testing.T) {
+	e := testEngine(t)
+	good := passingPhoto(t, e)
+	spec := DefaultPhotoSpec()
+	dark := image.NewRGBA(good.Rect)
+	var sum float64
+	for i := 0; i+3 < len(good.Pix); i += 4 {
+		sum += 0.299*float64(good.Pix[i]) + 0.587*float64(good.Pix[i+1]) + 0.114*float64(good.Pix[i+2])
+	}
+	mean := sum / float64(len(good.Pix)/4)
+	k := 0.7 * spec.MinMeanLuma / mean // the mean well under the limit
+	for i := 0; i+3 < len(good.Pix); i += 4 {
+		for c := range 3 {
+			dark.Pix[i+c] = uint8(float64(good.Pix[i+c])*k + 0.5)
+		}
+		dark.Pix[i+3] = 255
+	}
+	r := validateDefault(t, e, bigJPEG(t, dark))
+	n := 0
+	for _, p := range r.Problems {
+		if p.Code == CodeTooDark {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("photo at %.0f %% of its light (mean luma %.0f, limit %g): too_dark reported %d times, want once (problems %v)",
+			k*100, mean*k, spec.MinMeanLuma, n, codesOf(r.Problems))
+	}
+}

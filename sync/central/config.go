@@ -123,6 +123,8 @@ type Config struct {
 	// (tickets.go, TicketPlan). Without it no tickets are issued (the demo
 	// uses DemoTicketPlan).
 	TicketsFile string `toml:"tickets_file"`
+	// Fleet holds the fleet view's alert thresholds ([central.fleet]).
+	Fleet FleetPolicy `toml:"fleet"`
 }
 
 // ProviderConfig names the central's application at an outside provider
@@ -162,6 +164,7 @@ func DefaultConfig() Config {
 		PaymentWindow:    72 * time.Hour,
 		EnrolmentCodeTTL: 24 * time.Hour,
 		SessionTTL:       8 * time.Hour,
+		Fleet:            DefaultFleetPolicy(),
 	}
 }
 
@@ -235,6 +238,9 @@ func (c Config) Validate() error {
 	}
 	if c.SessionTTL < 5*time.Minute || c.SessionTTL > 24*time.Hour {
 		errs = append(errs, fmt.Errorf("central.session_ttl: %s must be between 5m and 24h", c.SessionTTL))
+	}
+	if err := c.Fleet.Validate(); err != nil {
+		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }

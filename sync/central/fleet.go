@@ -2,10 +2,12 @@ package central
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
 	"html/template"
 	"io"
 	"net/http"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -31,21 +33,52 @@ const (
 	AlertVersionBehind      = "version_behind"      // older app than the fleet's current version
 )
 
-// FleetPolicy holds the alert thresholds.
+// FleetPolicy holds the alert thresholds: the [central.fleet] table of the
+// central's configuration (Config.Fleet).
 type FleetPolicy struct {
-	HeartbeatMissing time.Duration // no heartbeat for this long (kiosks send one a minute)
-	QueueAge         time.Duration // oldest queued item older than this
-	LowDiskBytes     uint64        // free bytes on the kiosk's data file system below this
+	// HeartbeatMissing: no heartbeat for this long (kiosks send one a
+	// minute, sync.heartbeat_interval).
+	HeartbeatMissing time.Duration `toml:"no_heartbeat_after"`
+	// QueueAge: the oldest undelivered item is older than this.
+	QueueAge time.Duration `toml:"queue_age"`
+	// LowDiskBytes: fewer free bytes than this on the kiosk's data file
+	// system; 0 turns the alert off.
+	LowDiskBytes uint64 `toml:"low_disk_bytes"`
 	// CurrentVersion is the app version kiosks should run; empty: the
 	// newest version any active kiosk reports.
-	CurrentVersion string
+	CurrentVersion string `toml:"current_version"`
 }
 
 // DefaultFleetPolicy is what the central alerts on: no heartbeat in 10
-// minutes, a queue older than an hour, less than 1 GiB free.
+// minutes, a queue older than an hour, less than 1 GiB free, a version
+// older than the newest in the fleet.
 func DefaultFleetPolicy() FleetPolicy {
 	return FleetPolicy{HeartbeatMissing: 10 * time.Minute, QueueAge: time.Hour, LowDiskBytes: 1 << 30}
 }
+
+// Validate reports every threshold out of range, each a *ConfigError
+// naming its key (central.fleet.…).
+func (p FleetPolicy) Validate() error {
+	var errs []error
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, &ConfigError{Key: "central.fleet." + key, Msg: fmt.Sprintf(format, args...)})
+	}
+	if p.HeartbeatMissing < 2*time.Minute || p.HeartbeatMissing > 24*time.Hour {
+		bad("no_heartbeat_after", "%s must be between 2m (kiosks beat once a minute) and 24h", p.HeartbeatMissing)
+	}
+	if p.QueueAge < time.Minute || p.QueueAge > 7*24*time.Hour {
+		bad("queue_age", "%s must be between 1m and 168h", p.QueueAge)
+	}
+	if p.LowDiskBytes > 1<<40 {
+		bad("low_disk_bytes", "%d must be at most 1 TiB (1099511627776); 0 turns the alert off", p.LowDiskBytes)
+	}
+	if v := p.CurrentVersion; v != "" && !versionRE.MatchString(v) {
+		bad("current_version", "%q must be a version such as \"1.4.2\" (digits first; letters, digits and .+~- after), or empty for the newest a kiosk reports", v)
+	}
+	return errors.Join(errs...)
+}
+
+var versionRE = regexp.MustCompile(`^[0-9][0-9A-Za-z.+~-]*$`)
 
 // Alert is one condition of one kiosk that needs staff.
 type Alert struct {
@@ -198,13 +231,13 @@ func splitDigits(s string) (string, string) {
 	return n, s[i:]
 }
 
-// Fleet returns the fleet now under the default policy.
+// Fleet returns the fleet now under the configured policy ([central.fleet]).
 func (s *Server) Fleet() (FleetReport, error) {
 	devs, err := s.Devices()
 	if err != nil {
 		return FleetReport{}, fmt.Errorf("fleet: %w", err)
 	}
-	return BuildFleet(devs, s.now(), DefaultFleetPolicy()), nil
+	return BuildFleet(devs, s.now(), s.cfg.Fleet), nil
 }
 
 // fleetRoutes registers the fleet page, its alert feed and /metrics.

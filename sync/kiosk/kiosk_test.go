@@ -5,7 +5,9 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -394,12 +396,24 @@ func TestQRLoginExpires(t *testing.T) {
 }
 
 func TestRunSyncNowAndReconnect(t *testing.T) {
-	var states atomic.Int32
-	env := newEnv(t, smallCentral(), kiosk.Options{OnState: func(kiosk.State) { states.Add(1) }})
+	env := newEnv(t, smallCentral(), kiosk.Options{})
 	// Long idle interval: only SyncNow / SetOnline can make prompt rounds.
 	cfg := testConfig(env.central.URL)
 	cfg.PullInterval, cfg.HeartbeatInterval = time.Hour, time.Hour
-	c, err := kiosk.New(cfg, env.id, env.outbox, env.sink, kiosk.Options{Logger: testbed.Quiet()})
+	var (
+		mu     sync.Mutex
+		states []kiosk.State
+	)
+	seen := func() []kiosk.State {
+		mu.Lock()
+		defer mu.Unlock()
+		return slices.Clone(states)
+	}
+	c, err := kiosk.New(cfg, env.id, env.outbox, env.sink, kiosk.Options{Logger: testbed.Quiet(), OnState: func(s kiosk.State) {
+		mu.Lock()
+		states = append(states, s)
+		mu.Unlock()
+	}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -416,20 +430,68 @@ func TestRunSyncNowAndReconnect(t *testing.T) {
 			time.Sleep(5 * time.Millisecond)
 		}
 	}
-	waitFor("first round", func() bool { return !c.State().LastSuccess.IsZero() })
+	// A round is announced (Syncing) and then reported: a success leaves
+	// no error, no failures, and the next round a PullInterval away.
+	checkSuccess := func(what string, s kiosk.State) {
+		t.Helper()
+		if s.Syncing || s.Failures != 0 || s.LastError != "" || s.LastSuccess.IsZero() || !s.Online {
+			t.Errorf("%s: state %+v, want a finished successful round", what, s)
+		}
+		if d := s.NextAttempt.Sub(s.LastSuccess); d != cfg.PullInterval {
+			t.Errorf("%s: next attempt %s after the success, want the pull interval %s", what, d, cfg.PullInterval)
+		}
+	}
+	// OnState runs after the state is updated: wait for the reports.
+	waitFor("first round", func() bool { return len(seen()) >= 2 })
+	first := seen()
+	if len(first) != 2 || !first[0].Syncing {
+		t.Fatalf("first round reported %d states %+v, want syncing then done", len(first), first)
+	}
+	checkSuccess("first round", first[1])
+	if !first[0].LastSuccess.IsZero() {
+		t.Errorf("syncing state of the first round already has a success: %+v", first[0])
+	}
+
 	env.add(1, 1, nil)
 	c.SyncNow()
 	waitFor("sync now", func() bool { q, _, _ := env.outbox.Depth(ctx); return q == 0 })
+	waitFor("sync now reported", func() bool { return len(seen()) >= 4 })
+	if s := seen()[3]; s.Queued != 0 || !s.LastSuccess.After(first[1].LastSuccess) {
+		t.Errorf("after sync now: state %+v, want queue 0 and a newer success than %s", s, first[1].LastSuccess)
+	} else {
+		checkSuccess("sync now", s)
+	}
 
 	env.central.Stop()
 	env.add(2, 1, nil)
 	c.SyncNow()
-	waitFor("failure noticed", func() bool { return c.State().Failures > 0 && !c.State().Online })
+	var failed kiosk.State
+	waitFor("failure reported", func() bool {
+		for _, s := range seen() {
+			if s.Failures > 0 && !s.Syncing {
+				failed = s
+				return true
+			}
+		}
+		return false
+	})
+	if failed.Failures != 1 || failed.LastError == "" || failed.Online || failed.Queued != 1 {
+		t.Errorf("first failed round: state %+v, want 1 failure, an error, offline, 1 queued", failed)
+	}
+	if wait := time.Until(failed.NextAttempt); wait > cfg.BackoffCap {
+		t.Errorf("after a failure the next attempt is in %s, want within the backoff cap %s", wait, cfg.BackoffCap)
+	}
+	if !failed.LastSuccess.Equal(seen()[3].LastSuccess) {
+		t.Errorf("a failed round changed the last success: %+v", failed)
+	}
 	if err := env.central.Restart(); err != nil {
 		t.Fatal(err)
 	}
 	c.SetOnline(true) // the app saw the network come back
 	waitFor("delivery after reconnect", func() bool { q, _, _ := env.outbox.Depth(ctx); return q == 0 })
+	waitFor("recovery reported", func() bool { all := seen(); s := all[len(all)-1]; return !s.Syncing && s.Failures == 0 })
+	all := seen()
+	checkSuccess("after reconnect", all[len(all)-1])
 	cancel()
 	if err := <-done; !errors.Is(err, context.Canceled) {
 		t.Fatalf("Run returned %v", err)

@@ -1,0 +1,62 @@
+package kiosk_test
+
+import (
+	"encoding/base64"
+	"strings"
+	"testing"
+
+	"examkiosk/sync/kiosk"
+	"examkiosk/sync/testbed"
+)
+
+// Tests written for mutants that survived the rest of the suite (make
+// mutation MUTATION_PKGS=sync/kiosk; docs/MUTATION.md).
+
+// TestIdentityWithoutAnswerKey: a kiosk enrolled before protocol v2 has no
+// answer key in its identity; sync.central_answer_key pins it instead, and
+// the client works with it. Without either there is no client.
+func TestIdentityWithoutAnswerKey(t *testing.T) {
+	env := newEnv(t, smallCentral(), kiosk.Options{})
+	old := env.id
+	key := old.AnswerKey
+	old.AnswerKey = nil
+	cfg := testConfig(env.central.URL)
+	if _, err := kiosk.New(cfg, old, env.outbox, env.sink, kiosk.Options{Logger: testbed.Quiet()}); err == nil {
+		t.Fatal("New without any answer key succeeded")
+	}
+	cfg.CentralAnswerKey = base64.StdEncoding.EncodeToString(key)
+	c, err := kiosk.New(cfg, old, env.outbox, env.sink, kiosk.Options{Logger: testbed.Quiet()})
+	if err != nil {
+		t.Fatalf("New with sync.central_answer_key: %v", err)
+	}
+	env.add(1, 1, nil)
+	if err := c.Drain(t.Context()); err != nil {
+		t.Fatalf("push verified with the configured key: %v", err)
+	}
+	if q, _, _ := env.outbox.Depth(t.Context()); q != 0 {
+		t.Fatalf("%d still queued", q)
+	}
+}
+
+// TestCentralAnswerKeyValidated: sync.central_answer_key must be a base64
+// Ed25519 public key; anything else is refused with the key's name.
+func TestCentralAnswerKeyValidated(t *testing.T) {
+	for _, tt := range []struct {
+		name, key string
+		ok        bool
+	}{
+		{"unset", "", true},
+		{"32 bytes", base64.StdEncoding.EncodeToString(make([]byte, 32)), true},
+		{"32 bytes with spaces", " " + base64.StdEncoding.EncodeToString(make([]byte, 32)) + "\n", true},
+		{"not base64", "not-a-key!", false},
+		{"16 bytes", base64.StdEncoding.EncodeToString(make([]byte, 16)), false},
+		{"33 bytes", base64.StdEncoding.EncodeToString(make([]byte, 33)), false},
+	} {
+		cfg := kiosk.DefaultConfig()
+		cfg.CentralAnswerKey = tt.key
+		err := cfg.Validate()
+		if tt.ok != (err == nil) || err != nil && !strings.Contains(err.Error(), "sync.central_answer_key") {
+			t.Errorf("%s: Validate() = %v, want ok %v (an error naming sync.central_answer_key)", tt.name, err, tt.ok)
+		}
+	}
+}
