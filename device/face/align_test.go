@@ -75,6 +75,13 @@ func TestDlib5Template(t *testing.T) {
 	if len(paths) == 0 {
 		t.Skip("no fixture photos")
 	}
+	// Every third photo (about 400): the mean of the five points settles
+	// well within the 1 px asked below, at a third of the detection time.
+	var sample []string
+	for i := 0; i < len(paths); i += 3 {
+		sample = append(sample, paths[i])
+	}
+	paths = sample
 	var sum [5]pt
 	n := 0
 	for _, path := range paths {

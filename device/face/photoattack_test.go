@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"sync"
 	"testing"
 )
 
@@ -53,8 +54,17 @@ type movedPhotoRun struct {
 	gs               []Guidance
 }
 
-func movePhoto(t *testing.T, path string) movedPhotoRun {
+// movedCache keeps the analysed frames of each moved photo: the motion
+// tests and the blink test read the same sequences, analysed once.
+var movedCache sync.Map
+
+// movedPhotoFrames analyses the photo at path moved in front of the camera
+// (photoSequence), once per test binary.
+func movedPhotoFrames(t *testing.T, path string) []Guidance {
 	t.Helper()
+	if v, ok := movedCache.Load(path); ok {
+		return v.([]Guidance)
+	}
 	img := readImage(t, path)
 	faces, err := testEngine(t).Detect(img)
 	if err != nil || len(faces) != 1 {
@@ -66,7 +76,14 @@ func movePhoto(t *testing.T, path string) movedPhotoRun {
 	r := faces[0].Rect
 	c := (r.Min.X + r.Max.X) / 2
 	half := image.Rect(c-r.Dx()/4, r.Min.Y, c+r.Dx()/4, r.Max.Y)
-	run := movedPhotoRun{gs: analyzeFrames(t, photoSequence(toRGB(img), half, 6*clipFPS))}
+	gs := analyzeFrames(t, photoSequence(toRGB(img), half, 6*clipFPS))
+	movedCache.Store(path, gs)
+	return gs
+}
+
+func movePhoto(t *testing.T, path string) movedPhotoRun {
+	t.Helper()
+	run := movedPhotoRun{gs: movedPhotoFrames(t, path)}
 	run.frames = len(run.gs)
 	d := NewMotionDetector()
 	for i, g := range run.gs {
