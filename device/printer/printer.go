@@ -29,7 +29,7 @@ const (
 // Error is a failed print: Code for the UI, Cause (what CUPS said) for the
 // log only.
 type Error struct {
-	Code   string
+	Code  string
 	Cause string
 }
 
