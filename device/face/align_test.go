@@ -62,6 +62,7 @@ func TestAlignFaceWarp(t *testing.T) {
 // TestDlib5Template re-derives dlib5Template from the fixtures (see its
 // doc) and checks the shipped values within a pixel.
 func TestDlib5Template(t *testing.T) {
+	t.Parallel() // the two longest tests of the package (photo sets) overlap: the engine serves concurrent calls
 	if testing.Short() {
 		t.Skip("short")
 	}

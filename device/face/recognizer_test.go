@@ -166,6 +166,7 @@ func TestEngineMissingModel(t *testing.T) {
 // TestEastAsianAccuracy checks the shipped 1:1 threshold of the default
 // model on ../shared/faces/eastasia: FAR ≤ 0.1 % and FRR ≤ 12 %.
 func TestEastAsianAccuracy(t *testing.T) {
+	t.Parallel() // the two longest tests of the package (photo sets) overlap: the engine serves concurrent calls
 	if testing.Short() {
 		t.Skip("short: about 700 photos")
 	}
