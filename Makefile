@@ -66,12 +66,10 @@ run: setup build
 # test-go; longer fuzzing is `make fuzz` (it doubled the time of make test).
 # The browser journey (e2e) runs beside the other steps: it waits on a
 # camera that plays in real time and on the screens, so most of its minute
-# is wall-clock time the Go tests use for CPU. Vitest and the package checks
-# run beside them too: at the end of test-go only device/face's tests are
-# left, on one core. The output of a step run beside is printed once it
-# ends, after the others'. Measured in docs/BENCHMARKS.md.
-TEST_STEPS := lint test-go
-TEST_BESIDE := e2e test-ui
+# is wall-clock time the Go tests use for CPU (its output is printed once it
+# ends, after the other steps'). Measured in docs/BENCHMARKS.md.
+TEST_STEPS := lint test-go test-ui
+TEST_BESIDE := e2e
 test: setup build build-dev
 	@start=$$(date +%s); passed=; failed=; mkdir -p bin; \
 	for s in $(TEST_BESIDE); do \
@@ -192,7 +190,7 @@ bin/facecheck-native: $(GO_SRC)
 # Warm: about 20 s of CPU (docs/BENCHMARKS.md).
 PKG_CHECK_DIR := bin/pkg-check
 .PHONY: package-check
-TEST_BESIDE += package-check
+TEST_STEPS += package-check
 $(PKG_CHECK_DIR)/examkiosk-central: $(GO_SRC)
 	go build -trimpath -o $@ ./cmd/central
 
