@@ -8,37 +8,20 @@
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { readFileSync, readdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
-import { chromium } from 'playwright-core'
+import { openBrowser, passFaceStep, staffSyncNow, waitForServer } from './kiosk.mjs'
 
 const { E2E_URL, E2E_ARTIFACTS } = process.env
 // The central the demo kiosk uses: build/e2e.sh's (E2E_CENTRAL), or the
 // demo's own in-process one.
 const CENTRAL = process.env.E2E_CENTRAL ?? 'http://127.0.0.1:8700'
-const chromiumArgs = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-  '--disable-sync', '--no-first-run']
 // A candidate of this file only (one registration per candidate and exam).
 const NAME = [['li', '李'], ['si', '四']]
 const ID = '110105198001010032'
+let browser
 let context
 let page
-let profile
-
-async function waitForServer(url, ms) {
-  const end = Date.now() + ms
-  for (;;) {
-    try {
-      const r = await fetch(url)
-      if (r.ok) return
-    } catch {
-      // not up yet
-    }
-    if (Date.now() > end) throw new Error(`${url} did not answer within ${ms} ms`)
-    await new Promise((r) => setTimeout(r, 250))
-  }
-}
 
 /** central calls the demo central's staff JSON API (demo: no login for loopback programs). */
 async function central(method, path, body) {
@@ -72,34 +55,16 @@ function pdfsIn(dir) {
   return out.sort((a, b) => statSync(a).mtimeMs - statSync(b).mtimeMs)
 }
 
-/** syncNow has the kiosk deliver and pull at once (staff console, demo PIN). */
-async function syncNow() {
-  await page.getByTestId('staff-open').click()
-  await page.getByTestId('staff-pin').fill('123456')
-  await page.getByTestId('staff-login').click()
-  await page.getByTestId('staff-sync-now').click({ timeout: 10_000 })
-  await page.getByText('已开始报送').waitFor({ timeout: 10_000 })
-  await page.getByTestId('staff-close').click()
-}
-
 before(async () => {
   assert.ok(E2E_URL && E2E_ARTIFACTS, 'run through build/e2e.sh (make e2e)')
   await waitForServer(E2E_URL, 90_000)
   await waitForServer(CENTRAL + '/healthz', 90_000)
-  profile = mkdtempSync(join(tmpdir(), 'examkiosk-chromium-ticket-'))
-  context = await chromium.launchPersistentContext(profile, {
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    viewport: { width: 1280, height: 800 },
-    args: chromiumArgs,
-  })
-  context.setDefaultTimeout(30_000)
-  page = await context.newPage()
+  browser = await openBrowser('ticket')
+  ;({ context, page } = browser)
 })
 
 after(async () => {
-  await context?.close()
-  if (profile) rmSync(profile, { recursive: true, force: true })
+  await browser?.close()
 })
 
 test('a paid candidate prints the admission ticket with the seat the central assigned', async () => {
@@ -125,36 +90,8 @@ test('a paid candidate prints the admission ticket with the seat the central ass
   await pad.locator('[data-key=done]').click()
   await page.getByTestId('offline-submit').click()
   await page.getByTestId('face').waitFor({ timeout: 30_000 })
-  // The ID photo is made from the live frames of the replay clip; when the
-  // one made breaks a rule (the recorded person nods along with the
-  // prompts), the candidate retakes it, as at a real kiosk.
-  const accept = page.getByTestId('photo-accept')
-  const refusals = []
-  const photo = page.getByTestId('photo')
-  const failed = page.locator('[data-testid=face-hint][data-phase=failed]')
-  for (let attempt = 1; ; attempt++) {
-    await Promise.race([photo.waitFor({ timeout: 60_000 }), failed.waitFor({ timeout: 60_000 })])
-    if (!(await photo.isVisible())) {
-      refusals.push(`liveness: ${await failed.textContent()}`)
-      assert.ok(attempt < 4, `the face check failed ${attempt} times: ${JSON.stringify(refusals)}`)
-      await page.getByTestId('face-retry').click()
-      continue
-    }
-    await page.waitForFunction(() => {
-      const img = document.querySelector('[data-testid=idphoto]')
-      return img && img.complete && img.naturalWidth > 0
-    }, null, { timeout: 10_000 })
-    if (await accept.isEnabled()) break
-    refusals.push(await page.getByTestId('photo-problems').locator('li').evaluateAll((li) => li.map((l) => l.dataset.code)))
-    if (attempt === 4) {
-      await page.screenshot({ path: join(E2E_ARTIFACTS, 'e2e-ticket-photo-refused.png') })
-      assert.fail(`the ID photo made from the replay clip was refused ${attempt} times: ${JSON.stringify(refusals)}`)
-    }
-    await page.getByTestId('photo-retake').click()
-    await page.getByTestId('face').waitFor({ timeout: 30_000 })
-  }
-  console.log(`ticket e2e: photo accepted after ${refusals.length} retakes ${JSON.stringify(refusals)}`)
-  await accept.click()
+  await passFaceStep(page, E2E_ARTIFACTS, 'ticket')
+  await page.getByTestId('photo-accept').click()
   await page.getByTestId('form').waitFor()
   await page.getByTestId('f-exam').selectOption({ index: 1 })
   await page.getByTestId('f-position').selectOption('P002')
@@ -177,7 +114,7 @@ test('a paid candidate prints the admission ticket with the seat the central ass
     const r = await fetch(`${CENTRAL}/admin/registrations/${id}`)
     if (r.ok) break
     assert.ok(i < 30, 'the registration reached the central')
-    if (i === 0) await syncNow()
+    if (i === 0) await staffSyncNow(page)
     await new Promise((r) => setTimeout(r, 1000))
   }
   const reg = await central('POST', `/admin/registrations/${id}/review`, { decision: 'approve' })
@@ -190,7 +127,7 @@ test('a paid candidate prints the admission ticket with the seat the central ass
 
   // The ticket reaches the kiosk with the next pull: the status screen
   // shows the seat and the print button.
-  await syncNow()
+  await staffSyncNow(page)
   const ticket = page.getByTestId('ticket')
   await ticket.waitFor({ timeout: 40_000 })
   const seat = await page.getByTestId('ticket-seat').textContent()

@@ -4,10 +4,10 @@
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { chromium } from 'playwright-core'
+import { chromiumArgs, openBrowser, passFaceStep, staffSyncNow as syncNow, waitForServer } from './kiosk.mjs'
 
 const { E2E_URL, E2E_CENTRE, E2E_CLIP, E2E_VERSION, E2E_ARTIFACTS, E2E_CENTRAL, E2E_CENTRAL_PIDFILE, E2E_CENTRAL_CMD } = process.env
 // A second kiosk with kiosk.idle_seconds = E2E_IDLE_SECONDS, for the idle
@@ -23,27 +23,9 @@ let idleBrowser
 const CANDIDATE = { name: '李四', id: '110108199003071238' }
 // The registration the journey test submitted (its id on the receipt).
 let journeyReg = ''
-// Debian Chromium as this machine runs it: no sandbox as root, no GPU, no
-// calls home.
-const chromiumArgs = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-  '--disable-sync', '--no-first-run']
+let browser
 let context
 let page
-let profile
-
-async function waitForServer(url, ms) {
-  const end = Date.now() + ms
-  for (;;) {
-    try {
-      const r = await fetch(url)
-      if (r.ok) return
-    } catch {
-      // not up yet
-    }
-    if (Date.now() > end) throw new Error(`the kiosk did not serve ${url} within ${ms} ms`)
-    await new Promise((r) => setTimeout(r, 250))
-  }
-}
 
 // The other devices (the candidate's phone, a reviewer's desk) run in a
 // browser process of their own, each visit in a fresh context: no cookies
@@ -89,12 +71,7 @@ async function qrLogin() {
 // staffSyncNow has the staff console start a sync round at once (push and
 // pull), as a member of staff would, instead of waiting for the next pull.
 async function staffSyncNow() {
-  await page.getByTestId('staff-open').click()
-  await page.getByTestId('staff-pin').fill('123456')
-  await page.getByTestId('staff-login').click()
-  await page.getByTestId('staff-sync-now').click()
-  await page.getByText('已开始报送').waitFor({ timeout: 10_000 })
-  await page.getByTestId('staff-close').click()
+  await syncNow(page)
   await page.getByTestId('welcome').waitFor({ timeout: 10_000 })
 }
 
@@ -174,23 +151,14 @@ async function startIdleSession() {
 before(async () => {
   assert.ok(E2E_URL && E2E_CENTRE && E2E_VERSION && E2E_CENTRAL, 'run through build/e2e.sh (make e2e)')
   await waitForServer(E2E_URL, 90_000)
-  profile = mkdtempSync(join(tmpdir(), 'examkiosk-chromium-'))
-  context = await chromium.launchPersistentContext(profile, {
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    viewport: { width: 1280, height: 800 },
-    args: chromiumArgs,
-  })
-  context.setDefaultTimeout(30_000)
-  context.setDefaultNavigationTimeout(30_000)
-  page = await context.newPage()
+  browser = await openBrowser('kiosk')
+  ;({ context, page } = browser)
 })
 
 after(async () => {
   await idleBrowser?.close()
   await devices?.close()
-  await context?.close()
-  if (profile) rmSync(profile, { recursive: true, force: true })
+  await browser?.close()
 })
 
 test('welcome screen shows the centre and the open exam from the central', async () => {
@@ -425,11 +393,7 @@ test('the central rejects; the candidate chooses another position and submits wh
   await page.screenshot({ path: join(E2E_ARTIFACTS, 'e2e-rejected.png') })
   await card.getByTestId('change-position').click()
   await page.getByTestId('face').waitFor({ timeout: 10_000 })
-  const photo = page.getByTestId('photo')
-  const failed = page.locator('[data-testid=face-hint][data-phase=failed]')
-  await Promise.race([photo.waitFor({ timeout: 90_000 }), failed.waitFor({ timeout: 90_000 })])
-  if (!(await photo.isVisible())) assert.fail(`the face step failed: ${await failed.textContent()}`)
-  await page.getByTestId('photo-ok').waitFor({ timeout: 10_000 })
+  await passFaceStep(page, E2E_ARTIFACTS, 'another-position')
   await page.getByTestId('photo-accept').click()
   await page.getByTestId('form').waitFor({ timeout: 10_000 })
   assert.equal(await page.getByTestId('f-position').inputValue(), '', 'another position: the old one is cleared')
