@@ -293,19 +293,7 @@ func TestDeliveryUnderFaultsTwoNodes(t *testing.T) {
 	defer cancel()
 	done := make(chan error, 1)
 	go func() { done <- client.Run(ctx) }()
-	for {
-		q, qq, _ := ob.Depth(ctx)
-		if q == 0 {
-			if qq != 0 {
-				t.Fatalf("%d items quarantined: %v", qq, ob.quarantined)
-			}
-			break
-		}
-		if ctx.Err() != nil {
-			t.Fatalf("not drained in time: %d queued; state %+v; faults %+v", q, client.State(), ft.Stats())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	waitDrained(t, ctx, client, ob, ft)
 	cancel()
 	if err := <-done; !errors.Is(err, context.Canceled) {
 		t.Fatal(err)

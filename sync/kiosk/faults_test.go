@@ -59,19 +59,7 @@ func TestDeliveryUnderFaults(t *testing.T) {
 	start := time.Now()
 	done := make(chan error, 1)
 	go func() { done <- client.Run(ctx) }()
-	for {
-		q, qq, _ := ob.Depth(ctx)
-		if q == 0 {
-			if qq != 0 {
-				t.Fatalf("%d items quarantined: %v", qq, ob.quarantined)
-			}
-			break
-		}
-		if ctx.Err() != nil {
-			t.Fatalf("not drained in time: %d queued; state %+v; faults %+v", q, client.State(), ft.Stats())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	waitDrained(t, ctx, client, ob, ft)
 	cancel()
 	<-done
 	ft.Wait()
@@ -133,5 +121,24 @@ func TestDeliveryUnderFaults(t *testing.T) {
 		if times != 1 {
 			t.Fatalf("%v ingested %d times", k, times)
 		}
+	}
+}
+
+// waitDrained waits until the kiosk's queue is empty with nothing
+// quarantined, and fails the test when ctx ends first.
+func waitDrained(t *testing.T, ctx context.Context, client *kiosk.Client, ob *memOutbox, ft *testbed.FaultTransport) {
+	t.Helper()
+	for {
+		q, qq, _ := ob.Depth(ctx)
+		if q == 0 {
+			if qq != 0 {
+				t.Fatalf("%d items quarantined: %v", qq, ob.quarantined)
+			}
+			return
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("not drained in time: %d queued; state %+v; faults %+v", q, client.State(), ft.Stats())
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
