@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"examkiosk/sync/central"
+	"examkiosk/sync/central/store/pg"
 	"examkiosk/sync/central/store/storetest"
 	"examkiosk/sync/seal"
 	"examkiosk/sync/signing"
@@ -75,6 +76,7 @@ func benchIngest(b *testing.B, kind storetest.Kind, nodes, kiosks int) {
 		pgCPU = func() time.Duration { return serverCPU(b, storetest.SharedCluster(b).Dir) }
 	}
 	pg0 := pgCPU()
+	ws0 := pg.ReadWriteStats()
 	cpu0 := cpuTime()
 	b.ResetTimer()
 	start := time.Now()
@@ -107,6 +109,7 @@ func benchIngest(b *testing.B, kind storetest.Kind, nodes, kiosks int) {
 	b.StopTimer()
 	cpu := cpuTime() - cpu0
 	pgcpu := pgCPU() - pg0
+	ws := pg.ReadWriteStats()
 	if b.Failed() {
 		return
 	}
@@ -126,6 +129,14 @@ func benchIngest(b *testing.B, kind storetest.Kind, nodes, kiosks int) {
 		// PostgreSQL's own CPU (all its processes): the capacity of the
 		// machine is 2 s / (cpu-ms/reg + pg-cpu-ms/reg).
 		b.ReportMetric(float64(pgcpu.Microseconds())/1000/float64(batch*b.N), "pg-cpu-ms/reg")
+		// How much of the run the single writer was busy (held, commit
+		// included): near 100 % the lock is the limit, and more nodes
+		// cannot help.
+		held := ws.Held + ws.Commit - ws0.Held - ws0.Commit
+		b.ReportMetric(100*held.Seconds()/wall.Seconds(), "lock-held-%")
+		b.Logf("%d write transactions: before the lock %s, holding it %s, committing %s (sums over the nodes), wall %s",
+			ws.Txs-ws0.Txs, (ws.Before - ws0.Before).Round(time.Millisecond), (ws.Held - ws0.Held).Round(time.Millisecond),
+			(ws.Commit - ws0.Commit).Round(time.Millisecond), wall.Round(time.Millisecond))
 	}
 	b.ReportMetric(0, "ns/op")
 }

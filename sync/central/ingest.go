@@ -79,6 +79,14 @@ func (s *Server) Ingest(dev string, items []wire.SealedItem) ([]wire.Result, err
 		})
 	}
 	wg.Wait()
+	// The sealed revisions (40 KB photos) go to the store ahead of its
+	// write lock: ingestOne puts these same slices.
+	large := make([][]byte, 0, len(ops))
+	for i := range ops {
+		if ops[i].reason == "" {
+			large = append(large, ops[i].sealed)
+		}
+	}
 	results := make([]wire.Result, len(items))
 	// Batch may run this more than once: it sets every result afresh.
 	err := s.db.Batch(func(tx store.Tx) error {
@@ -113,7 +121,7 @@ func (s *Server) Ingest(dev string, items []wire.SealedItem) ([]wire.Result, err
 			}
 		}
 		return nil
-	})
+	}, large...)
 	if err != nil {
 		return nil, err
 	}
@@ -239,7 +247,7 @@ func (s *Server) open(dev string, it wire.SealedItem) opened {
 	// Open into a buffer with room for the hash in front: that is the
 	// stored value (hash ‖ document), without another copy of the photo.
 	val := make([]byte, sha256.Size, sha256.Size+max(len(it.Sealed)-seal.Overhead, 0))
-	val, err := s.keys.seal.OpenAppend(val, it.Sealed)
+	val, err := s.keys.opener.OpenAppend(val, it.Sealed)
 	if err != nil {
 		op.reason = "无法解密，请检查考点设备注册 / cannot open the sealed document (wrong central key?)"
 		return op

@@ -32,6 +32,7 @@ type keys struct {
 	box      *seal.Box
 	indexKey []byte // HMAC key of blind indexes
 	seal     seal.KeyPair
+	opener   *seal.Opener // opens what kiosks seal to seal.Public
 	answer   ed25519.PrivateKey
 }
 
@@ -70,6 +71,9 @@ func loadKeys(dir string, create bool, legacySeal []byte) (*keys, error) {
 	}
 	copy(k.seal.Private[:], priv)
 	copy(k.seal.Public[:], pub)
+	if k.opener, err = k.seal.Opener(); err != nil {
+		return nil, fmt.Errorf("key %s: %w", sealPath, err)
+	}
 
 	// The answer key is new in protocol v2: an upgraded store makes one.
 	seed, err := seal.LoadKeyFile(filepath.Join(dir, answerKeyFile), true)

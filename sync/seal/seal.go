@@ -9,11 +9,14 @@
 package seal
 
 import (
+	"crypto/ecdh"
 	"crypto/rand"
 	"errors"
 	"fmt"
 
+	"golang.org/x/crypto/blake2b"
 	"golang.org/x/crypto/nacl/box"
+	"golang.org/x/crypto/salsa20/salsa"
 )
 
 // KeySize is the size of X25519 public and private keys.
@@ -74,6 +77,60 @@ func (kp *KeyPair) OpenAppend(out, sealed []byte) ([]byte, error) {
 		return nil, ErrOpen
 	}
 	res, ok := box.OpenAnonymous(out, sealed, &kp.Public, &kp.Private)
+	if !ok {
+		return nil, ErrOpen
+	}
+	return res, nil
+}
+
+// Opener opens documents sealed to one key pair, as KeyPair.OpenAppend
+// does, at about half its cost: it keeps the private key ready for the
+// exchange, where box.OpenAnonymous derives it again on every call (and the
+// derivation computes the public key, an X25519 as costly as the exchange).
+// A central opens tens of thousands of documents a minute at peak.
+type Opener struct {
+	public  [KeySize]byte
+	private *ecdh.PrivateKey
+}
+
+// Opener returns an Opener for kp.
+func (kp *KeyPair) Opener() (*Opener, error) {
+	priv, err := ecdh.X25519().NewPrivateKey(kp.Private[:])
+	if err != nil {
+		return nil, fmt.Errorf("sealing key: %w", err)
+	}
+	return &Opener{public: kp.Public, private: priv}, nil
+}
+
+// OpenAppend decrypts a document sealed to the key pair and appends it to
+// out: libsodium's crypto_box_seal_open, the steps of box.OpenAnonymous
+// with the private key kept (the nonce is BLAKE2b-192 of the ephemeral and
+// the recipient's public keys; the box key is HSalsa20 of the X25519
+// shared secret).
+func (o *Opener) OpenAppend(out, sealed []byte) ([]byte, error) {
+	if len(sealed) < Overhead {
+		return nil, ErrOpen
+	}
+	eph, err := ecdh.X25519().NewPublicKey(sealed[:KeySize])
+	if err != nil {
+		return nil, ErrOpen
+	}
+	shared, err := o.private.ECDH(eph) // fails on a low-order ephemeral key
+	if err != nil {
+		return nil, ErrOpen
+	}
+	var nonce [24]byte
+	h, err := blake2b.New(len(nonce), nil)
+	if err != nil {
+		return nil, err
+	}
+	h.Write(sealed[:KeySize])
+	h.Write(o.public[:])
+	h.Sum(nonce[:0])
+	var in, key [32]byte
+	copy(in[:], shared)
+	salsa.HSalsa20(&key, new([16]byte), &in, &salsa.Sigma)
+	res, ok := box.OpenAfterPrecomputation(out, sealed[KeySize:], &nonce, &key)
 	if !ok {
 		return nil, ErrOpen
 	}

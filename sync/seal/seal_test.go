@@ -51,8 +51,48 @@ func TestSealOpen(t *testing.T) {
 			if !bytes.Equal(got, tt.want) {
 				t.Fatalf("Open = %q, want %q", got, tt.want)
 			}
+			// An Opener answers the same, appending to what out holds.
+			o, err := tt.kp.Opener()
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err = o.OpenAppend([]byte("prefix:"), tt.in)
+			if !errors.Is(err, tt.wantErr) {
+				t.Fatalf("Opener error = %v, want %v", err, tt.wantErr)
+			}
+			if tt.want != nil && string(got) != "prefix:"+string(tt.want) {
+				t.Fatalf("Opener = %q, want prefix:%q", got, tt.want)
+			}
 		})
 	}
+	// A low-order ephemeral key (all zeros) opens nothing.
+	zero := bytes.Clone(sealed)
+	clear(zero[:KeySize])
+	if o, _ := kp.Opener(); o != nil {
+		if _, err := o.OpenAppend(nil, zero); !errors.Is(err, ErrOpen) {
+			t.Fatalf("zero ephemeral key: %v, want ErrOpen", err)
+		}
+	}
+}
+
+func BenchmarkOpen40KB(b *testing.B) {
+	kp, _ := GenerateKey()
+	sealed, _ := Seal(bytes.Repeat([]byte{'x'}, 40<<10), &kp.Public)
+	o, _ := kp.Opener()
+	b.Run("KeyPair", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := kp.Open(sealed); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("Opener", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := o.OpenAppend(nil, sealed); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }
 
 func TestPublicKey(t *testing.T) {

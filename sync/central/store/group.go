@@ -15,7 +15,7 @@ const GroupCalls = 16
 // the commit rate adapts to the load (a group commit in the manner of
 // database logs). Construct it with the store's Update.
 type Group struct {
-	update   func(func(Tx) error) error
+	update   func(f func(Tx) error, large ...[]byte) error
 	maxCalls int
 
 	mu      sync.Mutex
@@ -24,21 +24,24 @@ type Group struct {
 }
 
 type groupCall struct {
-	f    func(Tx) error
-	done chan error
+	f     func(Tx) error
+	large [][]byte
+	done  chan error
 }
 
 // NewGroup returns a Group committing through update, at most maxCalls
-// calls per transaction (bounding the memory a transaction holds).
-func NewGroup(update func(func(Tx) error) error, maxCalls int) *Group {
+// calls per transaction (bounding the memory a transaction holds). update
+// runs f in one serialised transaction, given the large values of all its
+// calls (see DB.Batch).
+func NewGroup(update func(f func(Tx) error, large ...[]byte) error, maxCalls int) *Group {
 	return &Group{update: update, maxCalls: max(maxCalls, 1)}
 }
 
 // Do runs f in a transaction shared with the calls pending at the same
 // time and returns its result once that transaction committed (see
 // DB.Batch for the contract f follows).
-func (g *Group) Do(f func(Tx) error) error {
-	c := &groupCall{f: f, done: make(chan error, 1)}
+func (g *Group) Do(f func(Tx) error, large ...[]byte) error {
+	c := &groupCall{f: f, large: large, done: make(chan error, 1)}
 	g.mu.Lock()
 	g.pending = append(g.pending, c)
 	lead := !g.running
@@ -97,6 +100,10 @@ func (g *Group) lead() {
 func (g *Group) run(calls []*groupCall) {
 	for len(calls) > 0 {
 		failed := -1
+		var large [][]byte
+		for _, c := range calls {
+			large = append(large, c.large...)
+		}
 		err := g.update(func(tx Tx) error {
 			failed = -1
 			for i, c := range calls {
@@ -106,7 +113,7 @@ func (g *Group) run(calls []*groupCall) {
 				}
 			}
 			return nil
-		})
+		}, large...)
 		if failed < 0 || len(calls) == 1 {
 			for _, c := range calls {
 				c.done <- err // nil, or the commit's failure: nothing of the group is stored
@@ -114,7 +121,7 @@ func (g *Group) run(calls []*groupCall) {
 			return
 		}
 		c := calls[failed]
-		c.done <- g.update(func(tx Tx) error { return call(c.f, tx) })
+		c.done <- g.update(func(tx Tx) error { return call(c.f, tx) }, c.large...)
 		calls = append(calls[:failed:failed], calls[failed+1:]...)
 	}
 }

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"errors"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -16,7 +17,7 @@ import (
 func TestGroupCommitsTogether(t *testing.T) {
 	var txs atomic.Int32
 	var mu sync.Mutex // Update serialises, as every store's does
-	update := func(f func(store.Tx) error) error {
+	update := func(f func(store.Tx) error, _ ...[]byte) error {
 		mu.Lock()
 		defer mu.Unlock()
 		txs.Add(1)
@@ -79,7 +80,7 @@ func TestGroupCommitsTogether(t *testing.T) {
 // group working for the others.
 func TestGroupPanicReachesCaller(t *testing.T) {
 	var mu sync.Mutex
-	g := store.NewGroup(func(f func(store.Tx) error) error { mu.Lock(); defer mu.Unlock(); return f(nil) }, 16)
+	g := store.NewGroup(func(f func(store.Tx) error, _ ...[]byte) error { mu.Lock(); defer mu.Unlock(); return f(nil) }, 16)
 	func() {
 		defer func() {
 			if v := recover(); v != "boom" {
@@ -97,5 +98,61 @@ func TestGroupPanicReachesCaller(t *testing.T) {
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("the group is stuck after a panic")
+	}
+}
+
+// Each transaction of a Group gets the large values of exactly the calls
+// it runs: all of the group's, and a failing call's own when it runs alone
+// (the others run again without them).
+func TestGroupPassesLargeValues(t *testing.T) {
+	var mu sync.Mutex
+	var given [][]string
+	update := func(f func(store.Tx) error, large ...[]byte) error {
+		mu.Lock()
+		defer mu.Unlock()
+		var names []string
+		for _, v := range large {
+			names = append(names, string(v))
+		}
+		given = append(given, names)
+		time.Sleep(10 * time.Millisecond)
+		return f(nil)
+	}
+	g := store.NewGroup(update, 16)
+	boom := errors.New("boom")
+	var wg sync.WaitGroup
+	// The first call holds the group while the other three queue behind
+	// it; of those three (one group), "bad" fails.
+	wg.Go(func() { g.Do(func(store.Tx) error { return nil }, []byte("first")) })
+	time.Sleep(5 * time.Millisecond)
+	for _, name := range []string{"x", "bad", "y"} {
+		wg.Go(func() {
+			err := g.Do(func(store.Tx) error {
+				if name == "bad" {
+					return boom
+				}
+				return nil
+			}, []byte(name))
+			if (name == "bad") != errors.Is(err, boom) {
+				t.Errorf("call %s returned %v", name, err)
+			}
+		})
+	}
+	wg.Wait()
+	count := map[string]int{}
+	for _, tx := range given {
+		for _, n := range tx {
+			count[n]++
+		}
+	}
+	// first once; x, bad, y in the group's first run; bad alone; x and y
+	// again without it.
+	if len(given) != 4 || count["first"] != 1 || count["bad"] != 2 || count["x"] != 2 || count["y"] != 2 {
+		t.Fatalf("transactions were given %v", given)
+	}
+	for _, tx := range given[2:] {
+		if len(tx) == 1 && tx[0] != "bad" || len(tx) == 2 && slices.Contains(tx, "bad") {
+			t.Fatalf("transactions were given %v", given)
+		}
 	}
 }

@@ -36,7 +36,14 @@ type DB interface {
 	// a group fails, the group runs again without it and the failing call
 	// runs on its own for its own error, so f must set what it reports
 	// outside the transaction afresh on every run.
-	Batch(f func(Tx) error) error
+	//
+	// large lists values that f may Put unchanged (the same slices: e.g.
+	// sealed photos made before the call). A store across a network sends
+	// them ahead, before it takes its write lock, so that the writers of
+	// other nodes proceed while they travel and are stored; a listed value
+	// that f does not Put leaves nothing behind. Get, Put and every other
+	// call answer the same with or without the list.
+	Batch(f func(Tx) error, large ...[]byte) error
 	// Compact rewrites the store so that values deleted or overwritten
 	// leave nothing behind on disk (as far as the store can ensure).
 	Compact() error

@@ -30,7 +30,7 @@ func Open(path string) (*DB, error) {
 		return nil, fmt.Errorf("open central store %s: %w", path, err)
 	}
 	d := &DB{path: path, db: db}
-	d.group = store.NewGroup(d.Update, store.GroupCalls)
+	d.group = store.NewGroup(func(f func(store.Tx) error, _ ...[]byte) error { return d.Update(f) }, store.GroupCalls)
 	return d, nil
 }
 
@@ -54,8 +54,9 @@ func (d *DB) Update(f func(store.Tx) error) error {
 // Batch implements store.DB with a store.Group rather than bbolt's own
 // Batch, which holds every call for a fixed delay (10 ms by default): a
 // lone kiosk draining its queue batch after batch would wait that long
-// on each, while a group adds no delay and grows with the load.
-func (d *DB) Batch(f func(store.Tx) error) error { return d.group.Do(f) }
+// on each, while a group adds no delay and grows with the load. The
+// large values need no sending ahead in a file of this process.
+func (d *DB) Batch(f func(store.Tx) error, _ ...[]byte) error { return d.group.Do(f) }
 
 // Close implements store.DB.
 func (d *DB) Close() error { return d.db.Close() }

@@ -3,11 +3,19 @@
 // migrations embedded in the binary, applied at open under an advisory
 // lock; writers are serialised by a transaction-scoped advisory lock, so
 // every node sees the same single-writer order the embedded store gives.
+//
+// The lock is the limit of several nodes: whatever a writer does while
+// holding it, no other writer does. So a Batch's large values (store.DB's
+// large list: sealed photos) are copied into the transaction before it
+// takes the lock, as rows of their own (kv_blob) that the kv rows then
+// point at; the writers of several nodes store their photos concurrently
+// and hold the lock only for the small records that need the single order.
 package pg
 
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"embed"
 	"errors"
 	"fmt"
@@ -16,6 +24,7 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -57,7 +66,9 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		return nil, err
 	}
 	d := &DB{pool: pool}
-	d.group = store.NewGroup(d.Update, store.GroupCalls)
+	d.group = store.NewGroup(func(f func(store.Tx) error, large ...[]byte) error {
+		return d.run(pgx.ReadWrite, pgx.ReadCommitted, true, large, f)
+	}, store.GroupCalls)
 	return d, nil
 }
 
@@ -156,53 +167,89 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool) ([]string, error) {
 	return done, nil
 }
 
-func (d *DB) run(access pgx.TxAccessMode, iso pgx.TxIsoLevel, lock bool, f func(store.Tx) error) error {
+// run runs f in a transaction: a writer (lock) first copies the large
+// values in, then takes the write lock, then runs f and sends its writes.
+func (d *DB) run(access pgx.TxAccessMode, iso pgx.TxIsoLevel, lock bool, large [][]byte, f func(store.Tx) error) error {
 	if d.closed.Load() {
 		return store.ErrClosed
 	}
 	ctx := context.Background()
+	var locked, sent time.Time
+	begin := time.Now()
 	err := pgx.BeginTxFunc(ctx, d.pool, pgx.TxOptions{IsoLevel: iso, AccessMode: access}, func(ptx pgx.Tx) error {
+		t := &tx{ctx: ctx, tx: ptx, readOnly: access == pgx.ReadOnly}
+		if err := t.stageLarge(large); err != nil {
+			return err
+		}
 		if lock {
 			if _, err := ptx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", lockWrite); err != nil {
 				return err
 			}
+			locked = time.Now()
 		}
-		t := &tx{ctx: ctx, tx: ptx, readOnly: access == pgx.ReadOnly}
 		err := f(t)
 		if err == nil {
 			err = t.err
 		}
 		if err == nil {
-			err = t.flush()
+			err = t.flush(true)
 		}
+		sent = time.Now()
 		return err
 	})
+	if lock && !locked.IsZero() {
+		end := time.Now()
+		writeStats.txs.Add(1)
+		writeStats.before.Add(int64(locked.Sub(begin)))
+		writeStats.held.Add(int64(sent.Sub(locked)))
+		writeStats.commit.Add(int64(end.Sub(sent)))
+	}
 	if err != nil && d.closed.Load() {
 		return fmt.Errorf("%w: %w", store.ErrClosed, err)
 	}
 	return err
 }
 
+// writeStats are the process's WriteStats.
+var writeStats struct{ txs, before, held, commit atomic.Int64 }
+
+// WriteStats are the times the write transactions of this process (every
+// DB) spent, summed since it started: Before the write lock (copying large
+// values in, then waiting for the lock), Held (running f and sending its
+// writes) and Commit (which holds the lock too, until the commit is
+// durable). Benchmarks read them to show how much of a run the single
+// writer was busy.
+type WriteStats struct {
+	Txs                  int64
+	Before, Held, Commit time.Duration
+}
+
+// ReadWriteStats returns the process's WriteStats so far.
+func ReadWriteStats() WriteStats {
+	return WriteStats{Txs: writeStats.txs.Load(), Before: time.Duration(writeStats.before.Load()),
+		Held: time.Duration(writeStats.held.Load()), Commit: time.Duration(writeStats.commit.Load())}
+}
+
 // View implements store.DB: a read-only transaction on one snapshot.
 func (d *DB) View(f func(store.Tx) error) error {
-	return d.run(pgx.ReadOnly, pgx.RepeatableRead, false, f)
+	return d.run(pgx.ReadOnly, pgx.RepeatableRead, false, nil, f)
 }
 
 // Update implements store.DB: the write lock is taken first, so every
 // statement after it sees all that earlier writers committed.
 func (d *DB) Update(f func(store.Tx) error) error {
-	return d.run(pgx.ReadWrite, pgx.ReadCommitted, true, f)
+	return d.run(pgx.ReadWrite, pgx.ReadCommitted, true, nil, f)
 }
 
 // Batch implements store.DB: a store.Group over Update, so that
 // concurrent pushes share one commit (one WAL flush) and one hold of the
-// write lock.
-func (d *DB) Batch(f func(store.Tx) error) error { return d.group.Do(f) }
+// write lock; their large values are copied in before the lock is taken.
+func (d *DB) Batch(f func(store.Tx) error, large ...[]byte) error { return d.group.Do(f, large...) }
 
 // Compact implements store.DB: VACUUM FULL rewrites the tables without the
 // dead row versions that held old values.
 func (d *DB) Compact() error {
-	if _, err := d.pool.Exec(context.Background(), "VACUUM FULL kv, kv_seq"); err != nil {
+	if _, err := d.pool.Exec(context.Background(), "VACUUM FULL kv, kv_seq, kv_blob"); err != nil {
 		return fmt.Errorf("compact central database: %w", err)
 	}
 	return nil
@@ -223,7 +270,8 @@ func (d *DB) Close() error {
 // Prefetch wait in cache; sequences count in seqs (the write lock makes
 // this transaction their only writer) and are written with the rest. An
 // ingest batch of 100 registrations is then a few round trips instead of
-// hundreds.
+// hundreds. staged holds the large values copied in before the lock, by
+// the identity of their slices, until a Put takes each.
 type tx struct {
 	ctx      context.Context
 	tx       pgx.Tx
@@ -232,7 +280,54 @@ type tx struct {
 	order    []*write
 	cache    map[string][]byte // nil value: absent
 	seqs     map[string]*seq
+	staged   map[sliceID]*blob
 	readOnly bool
+}
+
+// sliceID identifies a slice by its first byte's address and its length:
+// a staged value is recognised when Put gets the same slice.
+type sliceID struct {
+	p *byte
+	n int
+}
+
+// blob is a large value copied into kv_blob before the write lock.
+type blob struct {
+	id      []byte
+	taken   bool // a Put has pointed a write at it
+	written bool // a kv row points at it
+}
+
+// blobIDSize is the size of a blob's random id.
+const blobIDSize = 16
+
+// stageLarge copies the large values into kv_blob (COPY, one round trip
+// and no array for the server to build), each under a random id.
+func (t *tx) stageLarge(large [][]byte) error {
+	var rows [][]any
+	for _, v := range large {
+		if len(v) == 0 {
+			continue
+		}
+		k := sliceID{&v[0], len(v)}
+		if _, ok := t.staged[k]; ok {
+			continue
+		}
+		id := make([]byte, blobIDSize)
+		rand.Read(id)
+		if t.staged == nil {
+			t.staged = map[sliceID]*blob{}
+		}
+		t.staged[k] = &blob{id: id}
+		rows = append(rows, []any{id, v})
+	}
+	if len(rows) == 0 {
+		return nil
+	}
+	if _, err := t.tx.CopyFrom(t.ctx, pgx.Identifier{"kv_blob"}, []string{"id", "value"}, pgx.CopyFromRows(rows)); err != nil {
+		return fmt.Errorf("copy large values: %w", err)
+	}
+	return nil
 }
 
 // seq is a bucket's sequence as this transaction advanced it.
@@ -244,22 +339,24 @@ type seq struct {
 // cacheKey is the key of a bucket's key in pending and cache.
 func cacheKey(bucket, key []byte) string { return string(bucket) + "\x00\x00" + string(key) }
 
-// write is a pending put (value non-nil) or delete (value nil).
+// write is a pending put (value non-nil) or delete (value nil); a put of a
+// staged value points at its blob.
 type write struct {
 	bucket, key, value []byte
+	blob               *blob
 }
 
-func (t *tx) stage(bucket, key, value []byte) {
+func (t *tx) stage(bucket, key, value []byte, b *blob) {
 	if t.pending == nil {
 		t.pending = map[string]*write{}
 	}
 	k := cacheKey(bucket, key)
 	delete(t.cache, k)
 	if w, ok := t.pending[k]; ok {
-		w.value = value
+		w.value, w.blob = value, b
 		return
 	}
-	w := &write{bucket: bucket, key: bytes.Clone(key), value: value}
+	w := &write{bucket: bucket, key: bytes.Clone(key), value: value, blob: b}
 	t.pending[k] = w
 	t.order = append(t.order, w)
 }
@@ -267,22 +364,36 @@ func (t *tx) stage(bucket, key, value []byte) {
 // flush sends the pending writes and sequences in one round trip: one
 // statement for the deletes, one for the puts (arrays unnested on the
 // server), one for the sequences. Each key is pending once, so the order of
-// the statements does not matter.
-func (t *tx) flush() error {
-	if len(t.order) == 0 && len(t.seqs) == 0 {
-		return nil
-	}
-	var pb, pk, pv, db, dk, sb [][]byte
+// the statements does not matter. The last flush (commit) also deletes the
+// staged blobs no kv row points at.
+func (t *tx) flush(last bool) error {
+	var pb, pk, pv, pr, db, dk, sb [][]byte
 	var sn []int64
 	for _, w := range t.order {
-		if w.value == nil {
+		switch {
+		case w.value == nil:
 			db, dk = append(db, w.bucket), append(dk, w.key)
-		} else {
-			pb, pk, pv = append(pb, w.bucket), append(pk, w.key), append(pv, w.value)
+		case w.blob != nil:
+			pb, pk, pv, pr = append(pb, w.bucket), append(pk, w.key), append(pv, []byte{}), append(pr, w.blob.id)
+			w.blob.written = true
+		default:
+			pb, pk, pv, pr = append(pb, w.bucket), append(pk, w.key), append(pv, w.value), append(pr, nil)
 		}
 	}
 	for _, q := range t.seqs {
 		sb, sn = append(sb, q.bucket), append(sn, q.n)
+	}
+	var unused [][]byte
+	if last {
+		for _, bl := range t.staged {
+			if !bl.written {
+				unused = append(unused, bl.id)
+			}
+		}
+		t.staged = nil
+	}
+	if len(t.order) == 0 && len(t.seqs) == 0 && len(unused) == 0 {
+		return nil
 	}
 	var b pgx.Batch
 	if len(db) > 0 {
@@ -290,8 +401,11 @@ func (t *tx) flush() error {
 			WHERE kv.bucket = d.bucket AND kv.key = d.key`, db, dk)
 	}
 	if len(pb) > 0 {
-		b.Queue(`INSERT INTO kv (bucket, key, value) SELECT * FROM unnest($1::bytea[], $2::bytea[], $3::bytea[])
-			ON CONFLICT (bucket, key) DO UPDATE SET value = EXCLUDED.value`, pb, pk, pv)
+		b.Queue(`INSERT INTO kv (bucket, key, value, blob) SELECT * FROM unnest($1::bytea[], $2::bytea[], $3::bytea[], $4::bytea[])
+			ON CONFLICT (bucket, key) DO UPDATE SET value = EXCLUDED.value, blob = EXCLUDED.blob`, pb, pk, pv, pr)
+	}
+	if len(unused) > 0 {
+		b.Queue(`DELETE FROM kv_blob WHERE id = ANY($1::bytea[])`, unused)
 	}
 	if len(sb) > 0 {
 		b.Queue(`INSERT INTO kv_seq (bucket, n) SELECT * FROM unnest($1::bytea[], $2::bigint[])
@@ -318,7 +432,7 @@ func (t *tx) Bucket(path ...[]byte) store.Bucket {
 }
 
 func (t *tx) DeleteBucket(name []byte) error {
-	if err := t.flush(); err != nil {
+	if err := t.flush(false); err != nil {
 		return err
 	}
 	prefix := append(bytes.Clone(name), 0)
@@ -331,6 +445,9 @@ func (t *tx) DeleteBucket(name []byte) error {
 	t.cache = nil // may hold keys of the bucket
 	return nil
 }
+
+// valueExpr is a kv row's value, read from its blob when it has one.
+const valueExpr = "CASE WHEN kv.blob IS NULL THEN kv.value ELSE (SELECT kv_blob.value FROM kv_blob WHERE kv_blob.id = kv.blob) END"
 
 type bucket struct {
 	t    *tx
@@ -346,7 +463,7 @@ func (b *bucket) Get(key []byte) []byte {
 		return v
 	}
 	var v []byte
-	err := b.t.tx.QueryRow(b.t.ctx, "SELECT value FROM kv WHERE bucket = $1 AND key = $2", b.name, key).Scan(&v)
+	err := b.t.tx.QueryRow(b.t.ctx, "SELECT "+valueExpr+" FROM kv WHERE bucket = $1 AND key = $2", b.name, key).Scan(&v)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil
 	}
@@ -380,7 +497,7 @@ func (b *bucket) Prefetch(keys ...[]byte) error {
 	// A join with the keys unnested looks each up in the primary key; the
 	// planner turns "key = ANY($2)" into a bitmap scan that compares every
 	// row it visits with every key of the array.
-	rows, err := b.t.tx.Query(b.t.ctx, `SELECT kv.key, kv.value FROM unnest($2::bytea[]) AS k(key)
+	rows, err := b.t.tx.Query(b.t.ctx, `SELECT kv.key, `+valueExpr+` FROM unnest($2::bytea[]) AS k(key)
 		JOIN kv ON kv.bucket = $1 AND kv.key = k.key`, b.name, want)
 	if err != nil {
 		return fmt.Errorf("prefetch %q: %w", b.name, err)
@@ -416,7 +533,14 @@ func (b *bucket) Put(key, value []byte) error {
 	if b.t.readOnly {
 		return errors.New("put in a read-only transaction")
 	}
-	b.t.stage(b.name, key, bytes.Clone(value))
+	if len(value) > 0 {
+		if bl := b.t.staged[sliceID{&value[0], len(value)}]; bl != nil && !bl.taken {
+			bl.taken = true
+			b.t.stage(b.name, key, value, bl)
+			return nil
+		}
+	}
+	b.t.stage(b.name, key, bytes.Clone(value), nil)
 	return nil
 }
 
@@ -424,7 +548,7 @@ func (b *bucket) Delete(key []byte) error {
 	if b.t.readOnly {
 		return errors.New("delete in a read-only transaction")
 	}
-	b.t.stage(b.name, key, nil)
+	b.t.stage(b.name, key, nil, nil)
 	return nil
 }
 
@@ -435,21 +559,22 @@ func (b *bucket) ForEach(f func(k, v []byte) error) error {
 // Scan reads a page of rows at a time (a connection cannot run other
 // statements while a result is open, and f may call Get).
 func (b *bucket) Scan(from []byte, descending bool, f func(k, v []byte) error) error {
-	q := "SELECT key, value FROM kv WHERE bucket = $1 AND key >= $2 ORDER BY key LIMIT $3"
-	first := "SELECT key, value FROM kv WHERE bucket = $1 AND key >= $2 ORDER BY key LIMIT $3"
+	const sel = "SELECT key, " + valueExpr + " FROM kv WHERE bucket = $1 AND "
+	q := sel + "key >= $2 ORDER BY key LIMIT $3"
+	first := sel + "key >= $2 ORDER BY key LIMIT $3"
 	if descending {
-		q = "SELECT key, value FROM kv WHERE bucket = $1 AND key < $2 ORDER BY key DESC LIMIT $3"
-		first = "SELECT key, value FROM kv WHERE bucket = $1 AND key <= $2 ORDER BY key DESC LIMIT $3"
+		q = sel + "key < $2 ORDER BY key DESC LIMIT $3"
+		first = sel + "key <= $2 ORDER BY key DESC LIMIT $3"
 		if from == nil {
-			first = "SELECT key, value FROM kv WHERE bucket = $1 AND $2::bytea IS NULL ORDER BY key DESC LIMIT $3"
+			first = sel + "$2::bytea IS NULL ORDER BY key DESC LIMIT $3"
 		}
 	} else {
-		q = "SELECT key, value FROM kv WHERE bucket = $1 AND key > $2 ORDER BY key LIMIT $3"
+		q = sel + "key > $2 ORDER BY key LIMIT $3"
 		if from == nil {
 			from = []byte{}
 		}
 	}
-	if err := b.t.flush(); err != nil {
+	if err := b.t.flush(false); err != nil {
 		return err
 	}
 	query, arg := first, from
@@ -512,7 +637,7 @@ func (b *bucket) NextSequence() (uint64, error) {
 }
 
 func (b *bucket) Count() (int, error) {
-	if err := b.t.flush(); err != nil {
+	if err := b.t.flush(false); err != nil {
 		return 0, err
 	}
 	var n int

@@ -453,6 +453,15 @@ func Run(t *testing.T, open func(t *testing.T) (db store.DB, reopen func() store
 		}
 	})
 
+	t.Run("batch: large values given ahead read back as put, and only where put", func(t *testing.T) {
+		db, reopen := open(t)
+		LargeValues(t, db)
+		db.Close()
+		db = reopen()
+		defer db.Close()
+		CheckLargeValues(t, db)
+	})
+
 	t.Run("prefetch answers as get does", func(t *testing.T) {
 		db, _ := open(t)
 		put(t, db, [][]byte{bk}, "a", "1", "b", "2", "e", "")
@@ -544,4 +553,108 @@ func Run(t *testing.T, open func(t *testing.T) (db store.DB, reopen func() store
 			t.Fatalf("after reopen keep = %q", v)
 		}
 	})
+}
+
+// largeValue is the i-th large value of LargeValues: 48 KB, distinct.
+func largeValue(i int) []byte {
+	v := bytes.Repeat(fmt.Appendf(nil, "large %03d;", i), 48<<10/10)
+	return v
+}
+
+// LargeValues writes through db.Batch with large values given ahead:
+// concurrent calls, each listing two values and putting one at two keys
+// (the same slice twice); one call fails, one overwrites its put in the
+// same transaction, one deletes it; and a later Update overwrites and
+// deletes keys that held such values. CheckLargeValues checks the result.
+func LargeValues(t *testing.T, db store.DB) {
+	t.Helper()
+	bl := []byte("large")
+	boom := errors.New("boom")
+	const calls, bad, over, del = 8, 3, 4, 5
+	var wg sync.WaitGroup
+	errs := make([]error, calls)
+	for i := range calls {
+		wg.Go(func() {
+			v, unused := largeValue(i), largeValue(100+i)
+			errs[i] = db.Batch(func(tx store.Tx) error {
+				b := tx.Bucket(bl)
+				for _, k := range []string{"a", "b"} {
+					if err := b.Put(fmt.Appendf(nil, "%s%d", k, i), v); err != nil {
+						return err
+					}
+				}
+				if got := b.Get(fmt.Appendf(nil, "a%d", i)); !bytes.Equal(got, largeValue(i)) {
+					return fmt.Errorf("call %d reads back %d bytes, not its value", i, len(got))
+				}
+				switch i {
+				case bad:
+					return boom
+				case over:
+					return b.Put(fmt.Appendf(nil, "a%d", i), []byte("small"))
+				case del:
+					return b.Delete(fmt.Appendf(nil, "a%d", i))
+				}
+				return nil
+			}, v, unused)
+		})
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if (i == bad) != errors.Is(err, boom) || i != bad && err != nil {
+			t.Fatalf("call %d returned %v", i, err)
+		}
+	}
+	// Values put ahead are then overwritten and deleted like any other.
+	if err := db.Update(func(tx store.Tx) error {
+		b := tx.Bucket(bl)
+		if err := b.Put([]byte("b0"), []byte("replaced")); err != nil {
+			return err
+		}
+		return b.Delete([]byte("a1"))
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// CheckLargeValues checks what LargeValues wrote, by Get and by Scan.
+func CheckLargeValues(t *testing.T, db store.DB) {
+	t.Helper()
+	want := map[string]string{}
+	for i := range 8 {
+		if i == 3 {
+			continue
+		}
+		want[fmt.Sprintf("a%d", i)] = string(largeValue(i))
+		want[fmt.Sprintf("b%d", i)] = string(largeValue(i))
+	}
+	want["a4"] = "small"
+	delete(want, "a5")
+	want["b0"] = "replaced"
+	delete(want, "a1")
+	got := map[string]string{}
+	if err := db.View(func(tx store.Tx) error {
+		b := tx.Bucket([]byte("large"))
+		if err := b.ForEach(func(k, v []byte) error {
+			got[string(k)] = string(v)
+			return nil
+		}); err != nil {
+			return err
+		}
+		for k, v := range want {
+			if g := b.Get([]byte(k)); string(g) != v {
+				return fmt.Errorf("get %s: %d bytes, want %d", k, len(g), len(v))
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(want) {
+		t.Fatalf("scan finds %d keys, want %d", len(got), len(want))
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Fatalf("scan: %s holds %d bytes, want %d", k, len(got[k]), len(v))
+		}
+	}
 }
