@@ -98,7 +98,7 @@ func LoadConfig(path string) (Config, error) {
 		return Config{}, err
 	}
 	if md.IsDefined("kiosk", "staff_pin") {
-		return Config{}, &ConfigError{File: path, Key: "kiosk.staff_pin", Msg: "the PIN is not kept in the clear any more: run `examkiosk --hash-pin`, type the PIN, and put the line it prints in [kiosk] instead (kiosk.staff_pin_hash)"}
+		return Config{}, &ConfigError{File: path, Key: "kiosk.staff_pin", Line: tomlconf.KeyLine(data, "kiosk.staff_pin"), Msg: "the PIN is not kept in the clear any more: run `examkiosk --hash-pin`, type the PIN, and put the line it prints in [kiosk] instead (kiosk.staff_pin_hash)"}
 	}
 	// Every unknown key and every bad value, in one report.
 	var errs []error
@@ -109,9 +109,7 @@ func LoadConfig(path string) (Config, error) {
 		errs = append(errs, err)
 	}
 	if len(errs) > 0 {
-		err := errors.Join(errs...)
-		tomlconf.SetFile(err, path)
-		return Config{}, err
+		return Config{}, tomlconf.Annotate(errors.Join(errs...), path, data)
 	}
 	return cfg, nil
 }
@@ -145,8 +143,22 @@ func (c Config) Validate() error {
 		v     interface{ Validate() error }
 	}{{"camera", c.Camera}, {"face", c.Face}, {"store", c.Store}, {"sync", c.Sync}, {"review", c.Review}, {"printer", c.Printer}} {
 		table, v := t.table, t.v
+		// Each error of a table's report stays one error: those that
+		// start with their key ("sync.batch_max_items: …") get its line
+		// in LoadConfig; any other is named by the table.
+		var leaves []error
 		if err := v.Validate(); err != nil {
-			errs = append(errs, &ConfigError{Key: table, Msg: err.Error()})
+			leaves = []error{err}
+			if j, ok := err.(interface{ Unwrap() []error }); ok {
+				leaves = j.Unwrap()
+			}
+		}
+		for _, err := range leaves {
+			if strings.HasPrefix(err.Error(), table+".") {
+				errs = append(errs, err)
+			} else {
+				errs = append(errs, &ConfigError{Key: table, Msg: err.Error()})
+			}
 		}
 	}
 	if !filepath.IsAbs(c.Face.ModelsDir) {

@@ -112,7 +112,7 @@ func TestLoadConfigErrors(t *testing.T) {
 		{"camera size", "[centre]\nname = \"x\"\n[camera]\nwidth = 3\n", "camera", "camera.width"},
 		{"central url", "[centre]\nname = \"x\"\n[sync]\ncentral_url = \"central:8700\"\n", "sync", "sync.central_url"},
 		{"central urls entry", "[centre]\nname = \"x\"\n[sync]\ncentral_urls = [\"https://a.example.cn\", \"central:8700\"]\n", "sync", "sync.central_urls[1]"},
-		{"central urls not a list", "[centre]\nname = \"x\"\n[sync]\ncentral_urls = \"https://a.example.cn\"\n", "sync.central_urls (line 4)", "incompatible types"},
+		{"central urls not a list", "[centre]\nname = \"x\"\n[sync]\ncentral_urls = \"https://a.example.cn\"\n", "sync.central_urls", "line 4: sync.central_urls: incompatible types"},
 		{"central url and urls", "[centre]\nname = \"x\"\n[sync]\ncentral_url = \"https://c.example.cn\"\ncentral_urls = [\"https://a.example.cn\"]\n", "sync", "both are set"},
 		{"sync duration", "[centre]\nname = \"x\"\n[sync]\nrequest_timeout = \"soon\"\n", "sync.request_timeout", "time"},
 		{"store limits", "[centre]\nname = \"x\"\n[store.limits]\nmax_photo_bytes = 1\n", "store", "max_photo_bytes"},
@@ -135,6 +135,51 @@ func TestLoadConfigErrors(t *testing.T) {
 				t.Errorf("error %q does not say %q", err, tt.msg)
 			}
 		})
+	}
+}
+
+// Every error of a file names the file, its key and the line that sets
+// it, whichever check found it: unknown keys, the kiosk's own checks and
+// those of each table (camera, sync, store…), several keys at once.
+func TestLoadConfigErrorsNameTheLine(t *testing.T) {
+	path := writeConfig(t, `[centre]
+name = ""
+colour = "red"
+
+[kiosk]
+language = "fr"
+
+[camera]
+fps = 1000
+
+[sync]
+central_url = "central:8700"
+central_urls = ["https://a.example.cn", "central:8700"]
+batch_max_items = 0
+
+[store]
+path = "kiosk.db"
+`)
+	_, err := LoadConfig(path)
+	want := map[string]int{"centre.name": 2, "centre.colour": 3, "kiosk.language": 6, "camera.fps": 9,
+		"sync.central_url, sync.central_urls": 12, "sync.central_urls[1]": 13, "sync.batch_max_items": 14, "store.path": 17}
+	j, ok := err.(interface{ Unwrap() []error })
+	if !ok {
+		t.Fatalf("got %v, want a joined report", err)
+	}
+	got := map[string]int{}
+	for _, e := range j.Unwrap() {
+		var ce *ConfigError
+		if !errors.As(e, &ce) || ce.File != path || ce.Key == "" || ce.Line == 0 {
+			t.Errorf("%v: want a *ConfigError naming file, key and line", e)
+			continue
+		}
+		got[ce.Key] = ce.Line
+	}
+	for k, line := range want {
+		if got[k] != line {
+			t.Errorf("%s: line %d, want %d (%v)", k, got[k], line, err)
+		}
 	}
 }
 

@@ -24,6 +24,12 @@ type Error struct {
 }
 
 func (e *Error) Error() string {
+	if e.File == "" { // a flag or a default, not a file
+		if e.Key == "" {
+			return e.Msg
+		}
+		return e.Key + ": " + e.Msg
+	}
 	if e.Line > 0 {
 		return fmt.Sprintf("config %s line %d: %s: %s", e.File, e.Line, e.Key, e.Msg)
 	}
@@ -63,7 +69,8 @@ func Decode(file string, data []byte, v any) (toml.MetaData, error) {
 	}
 	// Type mismatches come as plain errors: "toml: line N (last key "k"): msg".
 	if m := lastKeyRE.FindStringSubmatch(err.Error()); m != nil {
-		return md, &Error{File: file, Key: fmt.Sprintf("%s (line %s)", m[2], m[1]), Msg: m[3]}
+		line, _ := strconv.Atoi(m[1])
+		return md, &Error{File: file, Line: line, Key: m[2], Msg: m[3]}
 	}
 	return md, &Error{File: file, Msg: err.Error()}
 }
@@ -80,6 +87,91 @@ func SetFile(err error, file string) {
 			SetFile(e, file)
 		}
 	}
+}
+
+// keyRE is a key path at the start of an error's text, as validation
+// errors begin: "sync.batch_max_items: …", "camera.fps = 1000: …",
+// "exam[0].site[1].room[2].capacity: …", "central.a, b: …" (several keys
+// of one table, the first one the file sets gives the line).
+var keyRE = regexp.MustCompile(`^([A-Za-z0-9_-]+(?:\[\d+\])?(?:\.[A-Za-z0-9_-]+(?:\[\d+\])?)*)((?:, [A-Za-z0-9_.\[\]-]+)*)(?: = [^:]*)?: (.*)$`)
+
+// Annotate makes every error in err (one, or errors.Join of several) an
+// *Error naming file, the key and the line where data (file's contents)
+// sets it: an *Error gets the file when it names none and its line when it
+// has none; an error whose text starts with a key path, as validation
+// errors do ("sync.batch_max_items: 0 must be …"), becomes an *Error of
+// that key; any other keeps its text as the message. A key the file does
+// not set (a default, a flag) has no line. It returns nil for nil.
+func Annotate(err error, file string, data []byte) error {
+	if err == nil {
+		return nil
+	}
+	var leaves []error
+	var walk func(error)
+	walk = func(e error) {
+		if j, ok := e.(interface{ Unwrap() []error }); ok {
+			for _, e := range j.Unwrap() {
+				walk(e)
+			}
+			return
+		}
+		leaves = append(leaves, e)
+	}
+	walk(err)
+	out := make([]error, 0, len(leaves))
+	for _, e := range leaves {
+		var ce *Error
+		if !errors.As(e, &ce) {
+			ce = &Error{Msg: e.Error()}
+			if m := keyRE.FindStringSubmatch(e.Error()); m != nil {
+				// "key: msg" keeps msg, "key = value: msg" "value: msg".
+				rest := strings.TrimPrefix(e.Error(), m[1]+m[2])
+				ce.Key, ce.Msg = m[1]+m[2], strings.TrimPrefix(strings.TrimPrefix(rest, ": "), " = ")
+			}
+		}
+		if ce.File == "" {
+			ce.File = file
+		}
+		if ce.Line == 0 && ce.Key != "" {
+			ce.Line = KeyLine(data, ce.Key)
+		}
+		out = append(out, ce)
+	}
+	return errors.Join(out...)
+}
+
+// KeyLine returns the line in data of the key written as a path
+// ("central.fleet.queue_age", "exam[0].site[1].name"); for a list of keys
+// of one table ("central.a, b" or "central.a, central.b") that of the
+// first one data sets. 0 when data sets none of them on a line of its own.
+func KeyLine(data []byte, keys string) int {
+	list := strings.Split(keys, ", ")
+	first := list[0]
+	table := first[:strings.LastIndex(first, ".")+1]
+	for i, k := range list {
+		if i > 0 && !strings.Contains(k, ".") {
+			k = table + k
+		}
+		if n := Line(data, ParseKey(k)...); n > 0 {
+			return n
+		}
+	}
+	return 0
+}
+
+// ParseKey is KeyPath's inverse: "exam[0].site[1].name" to its segments.
+func ParseKey(path string) []Seg {
+	var out []Seg
+	for _, p := range strings.Split(path, ".") {
+		seg := Seg{Name: p, Index: -1}
+		if i := strings.IndexByte(p, '['); i > 0 && strings.HasSuffix(p, "]") {
+			if n, err := strconv.Atoi(p[i+1 : len(p)-1]); err == nil {
+				seg = Seg{Name: p[:i], Index: n}
+			}
+		}
+		out = append(out, seg)
+	}
+	return out
 }
 
 // Seg is one step of a key path: a table or key name and, for an element of

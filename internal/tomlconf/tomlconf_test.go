@@ -63,12 +63,58 @@ func TestDecodeErrors(t *testing.T) {
 		t.Fatalf("syntax error: %#v", err)
 	}
 	_, err = Decode("f.toml", []byte("[a]\nn = \"x\"\n"), &v)
-	if !errors.As(err, &e) || !strings.Contains(e.Key, "a.n (line 2)") {
+	if !errors.As(err, &e) || e.Key != "a.n" || e.Line != 2 {
 		t.Fatalf("type error: %v", err)
 	}
 	joined := errors.Join(&Error{Key: "x.y", Msg: "bad"}, &Error{Key: "z", Msg: "bad"})
 	SetFile(joined, "g.toml")
 	if !strings.Contains(joined.Error(), "config g.toml: key x.y: bad\nconfig g.toml: key z: bad") {
 		t.Fatalf("SetFile: %v", joined)
+	}
+}
+
+// Annotate names file, key and line in every error of a validation
+// report, whatever its shape.
+func TestAnnotate(t *testing.T) {
+	data := []byte(`[sync]
+central_url = "ftp://x"
+batch_max_items = 0
+
+[camera]
+fps = 1000
+
+[central]
+max_concurrent = 5
+max_concurrent_per_device = 10
+[central.wechat]
+app_id = "x"
+` + plan)
+	err := Annotate(errors.Join(
+		errors.New("sync.batch_max_items: 0 must be between 1 and 500"),
+		errors.Join(errors.New("camera.fps = 1000: want 1 to 60 frames per second")),
+		errors.New("central.max_concurrent_per_device, max_concurrent: 10, 5 must be positive with per-device ≤ overall"),
+		&Error{Key: "central.wechat", Msg: "unknown key"},
+		&Error{Key: "exam[0].site[0].room[1].capacity", Msg: "at least 1"},
+		&Error{Key: "sync.central_urls", Msg: "not set, so no line"},
+		errors.New("something without a key"),
+	), "k.toml", data)
+	want := []string{
+		"config k.toml line 3: sync.batch_max_items: 0 must be between 1 and 500",
+		"config k.toml line 6: camera.fps: 1000: want 1 to 60 frames per second",
+		"config k.toml line 10: central.max_concurrent_per_device, max_concurrent: 10, 5 must be positive with per-device ≤ overall",
+		"config k.toml line 11: central.wechat: unknown key",
+		"config k.toml line 24: exam[0].site[0].room[1].capacity: at least 1",
+		"config k.toml: key sync.central_urls: not set, so no line",
+		"config k.toml: something without a key",
+	}
+	if got := err.Error(); got != strings.Join(want, "\n") {
+		t.Fatalf("Annotate:\n%s\nwant:\n%s", got, strings.Join(want, "\n"))
+	}
+	if Annotate(nil, "k.toml", data) != nil {
+		t.Fatal("Annotate(nil) is not nil")
+	}
+	// Without a file (flags): the key and the message only.
+	if got := (&Error{Key: "central.clock_skew", Msg: "too long"}).Error(); got != "central.clock_skew: too long" {
+		t.Fatalf("error without a file: %q", got)
 	}
 }

@@ -183,8 +183,15 @@ current_version = "latest"
 	}
 	wrongType := write("type.toml", "[central.fleet]\nlow_disk_bytes = \"1 GiB\"\n")
 	cfg = central.DefaultConfig()
-	if _, err = central.ReadConfigFile(wrongType, &cfg); err == nil || !strings.Contains(err.Error(), wrongType) || !strings.Contains(err.Error(), "low_disk_bytes") {
-		t.Errorf("a string for low_disk_bytes: %v, want an error naming the file and key", err)
+	_, err = central.ReadConfigFile(wrongType, &cfg)
+	if ce := findConfigError(err, "central.fleet.low_disk_bytes"); ce == nil || ce.Line != 2 || ce.File != wrongType {
+		t.Errorf("a string for low_disk_bytes: %v, want an error naming the file, the key and line 2", err)
+	}
+	unknownTable := write("table.toml", "[central]\ndata_dir = \"/srv/c\"\n\n[central.wechat]\napp_id = \"x\"\n")
+	cfg = central.DefaultConfig()
+	_, err = central.ReadConfigFile(unknownTable, &cfg)
+	if ce := findConfigError(err, "central.wechat"); ce == nil || ce.Line != 4 || ce.File != unknownTable {
+		t.Errorf("an unknown table: %v, want an error naming the file, the table and line 4", err)
 	}
 }
 
