@@ -303,9 +303,9 @@ var fleetPage = template.Must(template.New("fleet").Funcs(template.FuncMap{
 {{range .Alerts}}<tr class="alert" data-kind="{{.Kind}}" data-device="{{.Device}}"><td>{{$.W.T (printf "alert.%s" .Kind)}}</td><td>{{.CentreName}}</td><td>{{.Device}}{{with .Hostname}} ({{.}}){{end}}</td><td>{{detail .}}</td></tr>
 {{end}}</table>{{else}}<p class="ok">{{.W.T "fleet.noAlerts"}}</p>{{end}}
 {{$now := .At}}{{range .Centres}}<h2>{{.Name}} <small>{{.ID}}</small></h2>
-<table><tr><th>{{$.W.T "col.kiosk"}}</th><th>{{$.W.T "col.heartbeat"}}</th><th>{{$.W.T "col.queue"}}</th><th>{{$.W.T "col.oldest"}}</th><th>{{$.W.T "col.quarantined"}}</th><th>{{$.W.T "col.camera"}}</th><th>{{$.W.T "col.version"}}</th><th>{{$.W.T "col.model"}}</th><th>{{$.W.T "col.disk"}}</th><th>{{$.W.T "col.alerts"}}</th></tr>
+<table><tr><th>{{$.W.T "col.kiosk"}}</th><th>{{$.W.T "col.heartbeat"}}</th><th>{{$.W.T "col.node"}}</th><th>{{$.W.T "col.queue"}}</th><th>{{$.W.T "col.oldest"}}</th><th>{{$.W.T "col.quarantined"}}</th><th>{{$.W.T "col.camera"}}</th><th>{{$.W.T "col.version"}}</th><th>{{$.W.T "col.model"}}</th><th>{{$.W.T "col.disk"}}</th><th>{{$.W.T "col.alerts"}}</th></tr>
 {{range .Kiosks}}<tr><td>{{.ID}}{{with .Hostname}}<br><small>{{.}}</small>{{end}}{{if .Revoked}}<br><small>{{$.W.T "state.revoked"}}</small>{{end}}</td><td>{{ago $now .LastHeartbeat}}</td>
-{{with .Health}}<td>{{.QueueDepth}}</td><td>{{if .OldestQueued.IsZero}}—{{else}}{{ago $now .OldestQueued}}{{end}}</td><td>{{.Quarantined}}</td><td>{{.Camera}}</td><td>{{.Version}}</td><td>{{.Model}}</td><td>{{gib .DiskFreeBytes}}</td>{{else}}<td colspan="7">—</td>{{end}}
+{{with .Health}}<td class="node">{{or .Central "—"}}</td><td>{{.QueueDepth}}</td><td>{{if .OldestQueued.IsZero}}—{{else}}{{ago $now .OldestQueued}}{{end}}</td><td>{{.Quarantined}}</td><td>{{.Camera}}</td><td>{{.Version}}</td><td>{{.Model}}</td><td>{{gib .DiskFreeBytes}}</td>{{else}}<td colspan="8">—</td>{{end}}
 <td>{{range .Alerts}}<span class="alert">{{$.W.T (printf "alert.%s" .)}}</span> {{else}}<span class="ok">{{$.W.T "state.ok"}}</span>{{end}}</td></tr>
 {{end}}</table>{{end}}
 </body></html>`))

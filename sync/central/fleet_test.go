@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"examkiosk/sync/central"
+	"examkiosk/sync/central/store/storetest"
 	"examkiosk/sync/kiosk"
 	"examkiosk/sync/testbed"
 	"examkiosk/sync/wire"
@@ -51,13 +52,18 @@ type simKiosk struct {
 	health *wire.Health
 }
 
-func newSimKiosk(t *testing.T, c *testbed.Central, clk *fleetClock, code, host string, queued int, h wire.Health) *simKiosk {
+// newSimKiosk enrols a kiosk at c; it syncs with c, or with the nodes
+// given, in that order of preference (sync.central_urls).
+func newSimKiosk(t *testing.T, c *testbed.Central, clk *fleetClock, code, host string, queued int, h wire.Health, nodes ...string) *simKiosk {
 	t.Helper()
 	cfg := kiosk.DefaultConfig()
 	cfg.CentralURL = c.URL
 	id, err := kiosk.Enroll(t.Context(), cfg, code, host, h.Version, nil)
 	if err != nil {
 		t.Fatalf("enrol %s: %v", host, err)
+	}
+	if len(nodes) > 0 {
+		cfg.CentralURL, cfg.CentralURLs = "", nodes
 	}
 	k := &simKiosk{id: id, health: &h}
 	k.client, err = kiosk.New(cfg, id, fixedOutbox{queued}, nopSink{}, kiosk.Options{
@@ -236,6 +242,50 @@ func TestCompareVersions(t *testing.T) {
 		}
 		if got := central.CompareVersions(tt.b, tt.a); got != -tt.want {
 			t.Errorf("CompareVersions(%q, %q) = %d, want %d", tt.b, tt.a, got, -tt.want)
+		}
+	}
+}
+
+// The fleet page shows the central node each kiosk uses. Two nodes on one
+// PostgreSQL; one kiosk lists node a, the other a node that is down first
+// and node b after it: once it has moved to b its heartbeats say so, and
+// every node's page shows each kiosk's node in its row.
+func TestFleetShowsEachKiosksNode(t *testing.T) {
+	cfg := central.DefaultConfig()
+	testbed.UseStore(t, &cfg, storetest.Postgres)
+	a := testbed.StartCentral(t, cfg)
+	b := testbed.StartCentral(t, cfg)
+	clk := &fleetClock{now: time.Now().UTC()}
+	code := func() string {
+		code, _, err := a.Server().NewEnrolmentCode(central.DemoCentreID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return code
+	}
+	onA := newSimKiosk(t, a, clk, code(), "on-a", 0, wire.Health{Camera: "ok"})
+	down := testbed.StartCentral(t, cfg) // a node that stops: its URL refuses connections
+	down.Stop()
+	moved := newSimKiosk(t, a, clk, code(), "moved", 0, wire.Health{Camera: "ok"}, down.URL, b.URL)
+	onA.beat(t)
+	moved.beat(t) // fails over from the stopped node to b
+	moved.beat(t) // and reports b
+	row := func(page, dev string) string {
+		for _, r := range strings.Split(page, "<tr>") {
+			if strings.Contains(r, dev) {
+				return r
+			}
+		}
+		t.Fatalf("fleet page has no row of %s", dev)
+		return ""
+	}
+	for _, n := range []*testbed.Central{a, b} {
+		page := getBody(t, n.URL+"/fleet")
+		if r := row(page, onA.id.DeviceID); !strings.Contains(r, `<td class="node">`+a.URL+`</td>`) {
+			t.Errorf("%s: the row of the kiosk on node a does not name it (%s): %s", n.URL, a.URL, r)
+		}
+		if r := row(page, moved.id.DeviceID); !strings.Contains(r, `<td class="node">`+b.URL+`</td>`) {
+			t.Errorf("%s: the row of the kiosk that moved to node b does not name it (%s): %s", n.URL, b.URL, r)
 		}
 	}
 }

@@ -60,6 +60,7 @@ var pageText = map[string][nLangs]string{
 	"col.disk":            {"磁盘可用", "Disk free"},
 	"col.version":         {"版本", "Version"},
 	"col.model":           {"模型", "Model"},
+	"col.node":            {"所连中心节点", "Central node"},
 	"col.state":           {"状态", "State"},
 	"col.alerts":          {"告警", "Alerts"},
 	"col.alert":           {"告警", "Alert"},
