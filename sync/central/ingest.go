@@ -90,6 +90,9 @@ func (s *Server) Ingest(dev string, items []wire.SealedItem) ([]wire.Result, err
 	results := make([]wire.Result, len(items))
 	// Batch may run this more than once: it sets every result afresh.
 	err := s.db.Batch(func(tx store.Tx) error {
+		if err := s.prefetchIngest(tx, dev, ops); err != nil {
+			return err
+		}
 		cat, err := loadCatalog(tx)
 		if err != nil {
 			return err
@@ -97,9 +100,6 @@ func (s *Server) Ingest(dev string, items []wire.SealedItem) ([]wire.Result, err
 		var device wire.Device
 		if err := getJSON(tx.Bucket(bDevices), dev, &device); err != nil {
 			return fmt.Errorf("device %s: %w", dev, err)
-		}
-		if err := s.prefetchIngest(tx, ops); err != nil {
-			return err
 		}
 		for i := range ops {
 			op := &ops[i]
@@ -128,9 +128,11 @@ func (s *Server) Ingest(dev string, items []wire.SealedItem) ([]wire.Result, err
 	return results, nil
 }
 
-// prefetchIngest asks the store for the records ingestOne reads of every
-// valid item, in one round trip per bucket.
-func (s *Server) prefetchIngest(tx store.Tx, ops []opened) error {
+// prefetchIngest asks the store for the records Ingest reads: the
+// catalog, the device, the count of registrations under review and those
+// of every valid item (a store across a network reads them all at the
+// first Get, in one round trip).
+func (s *Server) prefetchIngest(tx store.Tx, dev string, ops []opened) error {
 	var regs, revs, cands [][]byte
 	for i := range ops {
 		op := &ops[i]
@@ -143,6 +145,15 @@ func (s *Server) prefetchIngest(tx store.Tx, ops []opened) error {
 	}
 	if len(regs) == 0 {
 		return nil
+	}
+	if err := tx.Bucket(bMeta).Prefetch(kCatalog); err != nil {
+		return err
+	}
+	if err := tx.Bucket(bDevices).Prefetch([]byte(dev)); err != nil {
+		return err
+	}
+	if err := tx.Bucket(bRegCounts).Prefetch([]byte(StatusUnderReview)); err != nil {
+		return err
 	}
 	if err := tx.Bucket(bRegs).Prefetch(regs...); err != nil {
 		return err

@@ -281,6 +281,7 @@ type tx struct {
 	cache    map[string][]byte // nil value: absent
 	seqs     map[string]*seq
 	staged   map[sliceID]*blob
+	wanted   [][2][]byte // bucket, key: prefetched, not read yet
 	readOnly bool
 }
 
@@ -462,6 +463,15 @@ func (b *bucket) Get(key []byte) []byte {
 	if v, ok := b.t.cache[k]; ok {
 		return v
 	}
+	if len(b.t.wanted) > 0 {
+		// Read this key with those prefetched, in one round trip.
+		b.t.wanted = append(b.t.wanted, [2][]byte{b.name, bytes.Clone(key)})
+		if err := b.t.fetch(); err != nil {
+			b.t.fail(err)
+			return nil
+		}
+		return b.t.cache[k]
+	}
 	var v []byte
 	err := b.t.tx.QueryRow(b.t.ctx, "SELECT "+valueExpr+" FROM kv WHERE bucket = $1 AND key = $2", b.name, key).Scan(&v)
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -477,10 +487,12 @@ func (b *bucket) Get(key []byte) []byte {
 	return v
 }
 
-// Prefetch implements store.Bucket: the keys not yet read or written are
-// read in one query and answered from memory by Get.
+// Prefetch implements store.Bucket: the keys not yet read or written wait
+// in the transaction until the first Get that needs the server, which reads
+// them, of every bucket, with its own key in one query; Get then answers
+// them from memory. So the prefetches of several buckets cost one round
+// trip.
 func (b *bucket) Prefetch(keys ...[]byte) error {
-	var want [][]byte
 	for _, k := range keys {
 		ck := cacheKey(b.name, k)
 		if _, ok := b.t.pending[ck]; ok {
@@ -489,39 +501,57 @@ func (b *bucket) Prefetch(keys ...[]byte) error {
 		if _, ok := b.t.cache[ck]; ok {
 			continue
 		}
-		want = append(want, k)
+		b.t.wanted = append(b.t.wanted, [2][]byte{b.name, bytes.Clone(k)})
 	}
-	if len(want) == 0 {
+	return nil
+}
+
+// fetch reads the wanted keys (those not written or read since they were
+// wanted) into the cache, absent ones as nil.
+func (t *tx) fetch() error {
+	var bs, ks [][]byte
+	for _, w := range t.wanted {
+		ck := cacheKey(w[0], w[1])
+		if _, ok := t.pending[ck]; ok {
+			continue
+		}
+		if _, ok := t.cache[ck]; ok {
+			continue
+		}
+		bs, ks = append(bs, w[0]), append(ks, w[1])
+	}
+	t.wanted = nil
+	if len(ks) == 0 {
 		return nil
 	}
 	// A join with the keys unnested looks each up in the primary key; the
 	// planner turns "key = ANY($2)" into a bitmap scan that compares every
 	// row it visits with every key of the array.
-	rows, err := b.t.tx.Query(b.t.ctx, `SELECT kv.key, `+valueExpr+` FROM unnest($2::bytea[]) AS k(key)
-		JOIN kv ON kv.bucket = $1 AND kv.key = k.key`, b.name, want)
+	rows, err := t.tx.Query(t.ctx, `SELECT kv.bucket, kv.key, `+valueExpr+` FROM unnest($1::bytea[], $2::bytea[]) AS k(bucket, key)
+		JOIN kv ON kv.bucket = k.bucket AND kv.key = k.key`, bs, ks)
 	if err != nil {
-		return fmt.Errorf("prefetch %q: %w", b.name, err)
+		return fmt.Errorf("prefetch: %w", err)
 	}
-	if b.t.cache == nil {
-		b.t.cache = map[string][]byte{}
+	if t.cache == nil {
+		t.cache = map[string][]byte{}
 	}
-	for _, k := range want {
-		b.t.cache[cacheKey(b.name, k)] = nil
+	for i := range ks {
+		t.cache[cacheKey(bs[i], ks[i])] = nil
 	}
 	for rows.Next() {
-		var k, v []byte
-		if err := rows.Scan(&k, &v); err != nil {
+		var b, k, v []byte
+		if err := rows.Scan(&b, &k, &v); err != nil {
 			rows.Close()
-			return fmt.Errorf("prefetch %q: %w", b.name, err)
+			return fmt.Errorf("prefetch: %w", err)
 		}
 		if v == nil {
 			v = []byte{}
 		}
-		b.t.cache[cacheKey(b.name, k)] = v
+		t.cache[cacheKey(b, k)] = v
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return fmt.Errorf("prefetch %q: %w", b.name, err)
+		return fmt.Errorf("prefetch: %w", err)
 	}
 	return nil
 }
