@@ -233,7 +233,7 @@ func (f *faceSearch) CheckAndMark(tx store.Tx, rec *regRecord, d *wire.FaceDescr
 	if err := f.put(tx, faceRecord{Seq: seq, Model: d.Model, Code: code, RegID: rec.ID, IDNumber: rec.IDNumber, Vec: d.Vec}); err != nil {
 		return err
 	}
-	rec.FaceSearchPending = true
+	rec.FaceSearchPending, rec.FaceSeq = true, seq
 	select {
 	case f.wake <- struct{}{}:
 	default:
@@ -311,7 +311,7 @@ func setMark(rec *regRecord, m wire.DuplicateSuspect) {
 
 // mark writes what the search of a pending face found, unless another
 // node did first: both sides of every match, and the registration's
-// pending flag cleared.
+// pending flag cleared when the face is its current revision's.
 func (f *faceSearch) mark(tx store.Tx, res found) error {
 	key := seqKey(res.face.Seq)
 	if tx.Bucket(bFacePending).Get(key) == nil {
@@ -349,7 +349,9 @@ func (f *faceSearch) mark(tx store.Tx, res found) error {
 			return err
 		}
 	}
-	rec.FaceSearchPending = false
+	if rec.FaceSeq == 0 || rec.FaceSeq == res.face.Seq {
+		rec.FaceSearchPending = false // (0: stored before FaceSeq, one face per record)
+	}
 	return f.s.storeReg(tx, rec)
 }
 

@@ -49,6 +49,10 @@ var keyCheckMsg = []byte("examkiosk central data key check v1")
 type regRecord struct {
 	Registration
 	UpdatedAt time.Time `json:"updated_at"`
+	// FaceSeq is the sequence of the current revision's face (faces.go):
+	// only its search clears FaceSearchPending, not that of an earlier
+	// revision's face still pending when the revision came.
+	FaceSeq uint64 `json:"face_seq,omitempty"`
 }
 
 type codeRecord struct {
