@@ -129,9 +129,9 @@ func (s *Server) Ingest(dev string, items []wire.SealedItem) ([]wire.Result, err
 }
 
 // prefetchIngest asks the store for the records Ingest reads: the
-// catalog, the device, the count of registrations under review and those
-// of every valid item (a store across a network reads them all at the
-// first Get, in one round trip).
+// catalog, the device, the count of registrations under review, those of
+// every valid item and the sequences it advances (a store across a network
+// reads them all at the first Get, in one round trip).
 func (s *Server) prefetchIngest(tx store.Tx, dev string, ops []opened) error {
 	var regs, revs, cands [][]byte
 	for i := range ops {
@@ -153,6 +153,14 @@ func (s *Server) prefetchIngest(tx store.Tx, dev string, ops []opened) error {
 		return err
 	}
 	if err := tx.Bucket(bRegCounts).Prefetch([]byte(StatusUnderReview)); err != nil {
+		return err
+	}
+	// The sequences of the faces stored for the search and of the
+	// device's update feed.
+	if err := tx.Bucket(bFaces).Prefetch(); err != nil {
+		return err
+	}
+	if err := tx.Bucket(bUpdates, []byte(dev)).Prefetch(); err != nil {
 		return err
 	}
 	if err := tx.Bucket(bRegs).Prefetch(regs...); err != nil {

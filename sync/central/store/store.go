@@ -69,8 +69,10 @@ type Bucket interface {
 	// to read fails the transaction: View and Update return it.
 	Get(key []byte) []byte
 	// Prefetch says that Get will soon be called for keys in this
-	// transaction: a store across a network reads them in one round trip.
-	// Get answers the same with or without it.
+	// transaction, and NextSequence perhaps (keys may be none): a store
+	// across a network reads them, and the bucket's sequence, with those
+	// of the other buckets prefetched in one round trip. Get and
+	// NextSequence answer the same with or without it.
 	Prefetch(keys ...[]byte) error
 	// Put sets key to value.
 	Put(key, value []byte) error

@@ -20,6 +20,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -282,6 +283,7 @@ type tx struct {
 	seqs     map[string]*seq
 	staged   map[sliceID]*blob
 	wanted   [][2][]byte // bucket, key: prefetched, not read yet
+	wantSeqs [][]byte    // buckets prefetched whose sequences are not read yet
 	readOnly bool
 }
 
@@ -335,6 +337,7 @@ func (t *tx) stageLarge(large [][]byte) error {
 type seq struct {
 	bucket []byte
 	n      int64
+	next   bool // advanced by NextSequence: flush writes it
 }
 
 // cacheKey is the key of a bucket's key in pending and cache.
@@ -382,7 +385,9 @@ func (t *tx) flush(last bool) error {
 		}
 	}
 	for _, q := range t.seqs {
-		sb, sn = append(sb, q.bucket), append(sn, q.n)
+		if q.next {
+			sb, sn = append(sb, q.bucket), append(sn, q.n)
+		}
 	}
 	var unused [][]byte
 	if last {
@@ -463,7 +468,7 @@ func (b *bucket) Get(key []byte) []byte {
 	if v, ok := b.t.cache[k]; ok {
 		return v
 	}
-	if len(b.t.wanted) > 0 {
+	if len(b.t.wanted) > 0 || len(b.t.wantSeqs) > 0 {
 		// Read this key with those prefetched, in one round trip.
 		b.t.wanted = append(b.t.wanted, [2][]byte{b.name, bytes.Clone(key)})
 		if err := b.t.fetch(); err != nil {
@@ -493,6 +498,9 @@ func (b *bucket) Get(key []byte) []byte {
 // them from memory. So the prefetches of several buckets cost one round
 // trip.
 func (b *bucket) Prefetch(keys ...[]byte) error {
+	if _, ok := b.t.seqs[string(b.name)]; !ok && !b.t.readOnly {
+		b.t.wantSeqs = append(b.t.wantSeqs, b.name)
+	}
 	for _, k := range keys {
 		ck := cacheKey(b.name, k)
 		if _, ok := b.t.pending[ck]; ok {
@@ -507,8 +515,15 @@ func (b *bucket) Prefetch(keys ...[]byte) error {
 }
 
 // fetch reads the wanted keys (those not written or read since they were
-// wanted) into the cache, absent ones as nil.
+// wanted) into the cache, absent ones as nil, and the wanted sequences
+// into seqs (absent ones as 0), in one round trip.
 func (t *tx) fetch() error {
+	var seqNames [][]byte
+	for _, name := range t.wantSeqs {
+		if _, ok := t.seqs[string(name)]; !ok && !slices.ContainsFunc(seqNames, func(w []byte) bool { return bytes.Equal(w, name) }) {
+			seqNames = append(seqNames, name)
+		}
+	}
 	var bs, ks [][]byte
 	for _, w := range t.wanted {
 		ck := cacheKey(w[0], w[1])
@@ -520,37 +535,58 @@ func (t *tx) fetch() error {
 		}
 		bs, ks = append(bs, w[0]), append(ks, w[1])
 	}
-	t.wanted = nil
-	if len(ks) == 0 {
+	t.wanted, t.wantSeqs = nil, nil
+	if len(ks) == 0 && len(seqNames) == 0 {
 		return nil
 	}
-	// A join with the keys unnested looks each up in the primary key; the
-	// planner turns "key = ANY($2)" into a bitmap scan that compares every
-	// row it visits with every key of the array.
-	rows, err := t.tx.Query(t.ctx, `SELECT kv.bucket, kv.key, `+valueExpr+` FROM unnest($1::bytea[], $2::bytea[]) AS k(bucket, key)
-		JOIN kv ON kv.bucket = k.bucket AND kv.key = k.key`, bs, ks)
-	if err != nil {
-		return fmt.Errorf("prefetch: %w", err)
-	}
-	if t.cache == nil {
-		t.cache = map[string][]byte{}
-	}
-	for i := range ks {
-		t.cache[cacheKey(bs[i], ks[i])] = nil
-	}
-	for rows.Next() {
-		var b, k, v []byte
-		if err := rows.Scan(&b, &k, &v); err != nil {
-			rows.Close()
-			return fmt.Errorf("prefetch: %w", err)
+	var b pgx.Batch
+	if len(seqNames) > 0 {
+		if t.seqs == nil {
+			t.seqs = map[string]*seq{}
 		}
-		if v == nil {
-			v = []byte{}
+		for _, name := range seqNames {
+			t.seqs[string(name)] = &seq{bucket: name}
 		}
-		t.cache[cacheKey(b, k)] = v
+		b.Queue("SELECT bucket, n FROM kv_seq WHERE bucket = ANY($1::bytea[])", seqNames).Query(func(rows pgx.Rows) error {
+			for rows.Next() {
+				var name []byte
+				var n int64
+				if err := rows.Scan(&name, &n); err != nil {
+					return err
+				}
+				if q := t.seqs[string(name)]; q != nil {
+					q.n = n
+				}
+			}
+			return rows.Err()
+		})
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+	if len(ks) > 0 {
+		if t.cache == nil {
+			t.cache = map[string][]byte{}
+		}
+		for i := range ks {
+			t.cache[cacheKey(bs[i], ks[i])] = nil
+		}
+		// A join with the keys unnested looks each up in the primary key;
+		// the planner turns "key = ANY($2)" into a bitmap scan that
+		// compares every row it visits with every key of the array.
+		b.Queue(`SELECT kv.bucket, kv.key, `+valueExpr+` FROM unnest($1::bytea[], $2::bytea[]) AS k(bucket, key)
+			JOIN kv ON kv.bucket = k.bucket AND kv.key = k.key`, bs, ks).Query(func(rows pgx.Rows) error {
+			for rows.Next() {
+				var bucket, k, v []byte
+				if err := rows.Scan(&bucket, &k, &v); err != nil {
+					return err
+				}
+				if v == nil {
+					v = []byte{}
+				}
+				t.cache[cacheKey(bucket, k)] = v
+			}
+			return rows.Err()
+		})
+	}
+	if err := t.tx.SendBatch(t.ctx, &b).Close(); err != nil {
 		return fmt.Errorf("prefetch: %w", err)
 	}
 	return nil
@@ -650,6 +686,13 @@ func (b *bucket) NextSequence() (uint64, error) {
 	if b.t.readOnly {
 		return 0, errors.New("next sequence in a read-only transaction")
 	}
+	if _, ok := b.t.seqs[string(b.name)]; !ok && len(b.t.wantSeqs)+len(b.t.wanted) > 0 {
+		// Read this sequence with what was prefetched, in one round trip.
+		b.t.wantSeqs = append(b.t.wantSeqs, b.name)
+		if err := b.t.fetch(); err != nil {
+			return 0, err
+		}
+	}
 	q, ok := b.t.seqs[string(b.name)]
 	if !ok {
 		q = &seq{bucket: b.name}
@@ -663,6 +706,7 @@ func (b *bucket) NextSequence() (uint64, error) {
 		b.t.seqs[string(b.name)] = q
 	}
 	q.n++
+	q.next = true
 	return uint64(q.n), nil
 }
 

@@ -500,6 +500,44 @@ func Run(t *testing.T, open func(t *testing.T) (db store.DB, reopen func() store
 		}
 	})
 
+	t.Run("prefetch readies sequences and changes none", func(t *testing.T) {
+		db, _ := open(t)
+		seqs := func(name string, n int) (got []uint64) {
+			t.Helper()
+			if err := db.Update(func(tx store.Tx) error {
+				b := tx.Bucket([]byte(name))
+				if err := b.Prefetch(); err != nil {
+					return err
+				}
+				if err := tx.Bucket([]byte("other")).Prefetch([]byte("k")); err != nil {
+					return err
+				}
+				if err := tx.Bucket([]byte("other")).Put([]byte("k"), []byte(name)); err != nil {
+					return err
+				}
+				for range n {
+					s, err := b.NextSequence()
+					if err != nil {
+						return err
+					}
+					got = append(got, s)
+				}
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+			return got
+		}
+		if got := fmt.Sprint(seqs("s", 3)); got != "[1 2 3]" {
+			t.Fatalf("first sequences %s", got)
+		}
+		seqs("s", 0) // prefetched, not advanced: unchanged
+		seqs("t", 0)
+		if got := fmt.Sprint(seqs("s", 2), seqs("t", 1)); got != "[4 5] [1]" {
+			t.Fatalf("sequences after prefetches without NextSequence: %s", got)
+		}
+	})
+
 	t.Run("sequences across writes in one transaction", func(t *testing.T) {
 		db, _ := open(t)
 		var got []uint64
