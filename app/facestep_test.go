@@ -1,0 +1,165 @@
+package app
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"examkiosk/device/camera"
+	"examkiosk/internal/testenv"
+)
+
+// One face step at a time: starting the step again (the face screen shown
+// twice, a second tap) stops the running one, which has ended when
+// StartFaceCheck returns, and from then on only the new step's guidance
+// reaches the screen, none of the old one (not even its "failed"), however
+// many starts race.
+func TestFaceStepOneAtATime(t *testing.T) {
+	frames := filepath.Join(testenv.FacesDir(t), "live", "cap13_blink_turn", "frames")
+	eng := engine(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ccfg := camera.DefaultConfig()
+	cam, err := camera.Open(ctx, "replay:"+frames, ccfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cam.Close()
+	pv, srv := previewOf(ctx, t, cam, ccfg)
+	a := testApp(t, Options{Store: catalogStore(t), Face: eng, Camera: cam, Preview: pv, PreviewServer: srv})
+	a.Begin()
+	if _, err := a.OfflineLogin("张三", "11010519491231002X"); err != nil {
+		t.Fatal(err)
+	}
+	defer a.CancelFaceCheck()
+	first, err := a.StartFaceCheck()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The first step is analysing frames.
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		p, err := a.FaceStatus()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Face != nil {
+			if p.Session != first.ID {
+				t.Fatalf("progress of session %d, want %d", p.Session, first.ID)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no analysed frame with a face within 20 s: %+v", p)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	a.mu.Lock()
+	run1 := a.face
+	a.mu.Unlock()
+
+	// The screen's event stream, open before the second start.
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, first.EventsURL, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	metas := make(chan FaceProgress, 1000)
+	go func() {
+		defer close(metas)
+		sc := bufio.NewScanner(resp.Body)
+		event := ""
+		for sc.Scan() {
+			line := sc.Text()
+			switch {
+			case strings.HasPrefix(line, "event: "):
+				event = strings.TrimPrefix(line, "event: ")
+			case strings.HasPrefix(line, "data: ") && event == "meta":
+				var m struct{ Data FaceProgress }
+				if json.Unmarshal([]byte(strings.TrimPrefix(line, "data: ")), &m) == nil {
+					metas <- m.Data
+				}
+			}
+		}
+	}()
+
+	second, err := a.StartFaceCheck()
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-run1.done:
+	default:
+		t.Fatal("StartFaceCheck returned while the first face step still runs: two sessions at once")
+	}
+	if second.ID == first.ID {
+		t.Fatalf("both sessions numbered %d", first.ID)
+	}
+	// Starts that race: each one ends the step before it.
+	var wg sync.WaitGroup
+	ids := make(chan int, 3)
+	for range 3 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s, err := a.StartFaceCheck()
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			ids <- s.ID
+		}()
+	}
+	wg.Wait()
+	close(ids)
+	seen := map[int]bool{first.ID: true, second.ID: true}
+	for id := range ids {
+		if seen[id] {
+			t.Errorf("session number %d given twice", id)
+		}
+		seen[id] = true
+	}
+	a.mu.Lock()
+	last := a.face.id
+	a.mu.Unlock()
+
+	// The stream, read for a second after the last session's guidance
+	// began: sessions follow each other, never interleave (a session's
+	// guidance never comes after a later one's), and a stopped session
+	// never tells the screen it failed.
+	lastSeen, prev := time.Time{}, 0
+	timeout := time.After(10 * time.Second)
+	for lastSeen.IsZero() || time.Since(lastSeen) < time.Second {
+		select {
+		case p, ok := <-metas:
+			if !ok {
+				t.Fatal("event stream closed")
+			}
+			if p.Session < prev {
+				t.Errorf("guidance of session %d after session %d's: %+v", p.Session, prev, p)
+			}
+			prev = max(prev, p.Session)
+			if p.Phase == "failed" && p.Session != last {
+				t.Errorf("a stopped face step told the screen it failed: %+v", p)
+			}
+			if p.Session == last && lastSeen.IsZero() {
+				lastSeen = time.Now()
+			}
+		case <-timeout:
+			if lastSeen.IsZero() {
+				t.Fatalf("no guidance of session %d within 10 s", last)
+			}
+			return
+		}
+	}
+}
