@@ -218,10 +218,9 @@ package-check: models bin/examkiosk $(PKG_DIR)/examkiosk $(PKG_CHECK_DIR)/examki
 	  --models $(PKG_MODELS) >/dev/null
 	cd build/package && EXAMKIOSK_PKG_DIR=$(CURDIR)/$(PKG_CHECK_DIR) EXAMKIOSK_REPO=$(CURDIR) EXAMKIOSK_NATIVE_BIN=$(CURDIR)/bin/examkiosk \
 	  EXAMKIOSK_ARTIFACTS=$(ARTIFACTS) go test -count=1 -run '^Test(KioskPackage|CentralPackage|UnitsVerify|NoHostOnlyInstructions|InstalledKioskRenders)$$' .
-# Mutation testing (docs/MUTATION.md; issue 15). Not part of `make test`:
-# one small package takes about a minute on the 2-core machine (idnumber:
-# 48 s at load 11), the full set well over an hour, and `make test` already
-# fills CI's 4-minute budget. Run it before changing a rule or a promise;
+# Mutation testing (docs/MUTATION.md; issue 15). `make test` runs only the
+# fastest packages (make mutation-ci, below): the full set takes well over
+# an hour. Run it before changing a rule or a promise;
 # a subset: make mutation MUTATION_PKGS="idnumber sync/seal".
 # -min 90: efficacy (equivalent survivors excluded) and mutator coverage.
 GREMLINS_VERSION := v0.6.0
