@@ -77,9 +77,10 @@ TEST_BUILDS = bin/examkiosk $(PKG_DIR)/examkiosk
 TEST_BEFORE_BUILDS := lint
 test: setup frontend/dist/index.html
 	@start=$$(date +%s); passed=; failed=; mkdir -p bin; \
-	( t0=$$(date +%s); $(MAKE) --no-print-directory $(TEST_BUILDS) >bin/builds.log 2>&1; echo "$$? $$(( $$(date +%s) - t0 ))" >bin/builds.rc ) & builds=$$!; \
+	TIMEFORMAT="--- CPU: %U s user + %S s sys in %R s"; \
+	( t0=$$(date +%s); { time $(MAKE) --no-print-directory $(TEST_BUILDS) >bin/builds.log 2>&1; } 2>>bin/builds.log; echo "$$? $$(( $$(date +%s) - t0 ))" >bin/builds.rc ) & builds=$$!; \
 	for s in $(TEST_BESIDE); do \
-	  ( t0=$$(date +%s); $(MAKE) --no-print-directory $$s >bin/$$s.log 2>&1; echo "$$? $$(( $$(date +%s) - t0 ))" >bin/$$s.rc ) & \
+	  ( t0=$$(date +%s); { time $(MAKE) --no-print-directory $$s >bin/$$s.log 2>&1; } 2>>bin/$$s.log; echo "$$? $$(( $$(date +%s) - t0 ))" >bin/$$s.rc ) & \
 	done; \
 	for s in $(TEST_STEPS); do \
 	  case " $(TEST_BEFORE_BUILDS) " in *" $$s "*) ;; *) if [ -n "$$builds" ]; then \
@@ -87,7 +88,7 @@ test: setup frontend/dist/index.html
 	    if [ "$$rc" = 0 ]; then passed="$$passed builds($${secs}s)"; else failed="$$failed builds"; fi; \
 	  fi;; esac; \
 	  t0=$$(date +%s); \
-	  if $(MAKE) --no-print-directory $$s; then passed="$$passed $$s($$(( $$(date +%s) - t0 ))s)"; else failed="$$failed $$s"; fi; \
+	  echo "--- $$s"; if time $(MAKE) --no-print-directory $$s; then passed="$$passed $$s($$(( $$(date +%s) - t0 ))s)"; else failed="$$failed $$s"; fi; \
 	done; \
 	wait; \
 	for s in $(TEST_BESIDE); do \
