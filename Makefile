@@ -78,6 +78,7 @@ TEST_BEFORE_BUILDS := lint
 test: setup frontend/dist/index.html
 	@start=$$(date +%s); passed=; failed=; mkdir -p bin; \
 	TIMEFORMAT="--- CPU: %U s user + %S s sys in %R s"; \
+	: "each timed in a subshell of its own: the CPU of the steps beside is not counted in it"; \
 	( t0=$$(date +%s); { time $(MAKE) --no-print-directory $(TEST_BUILDS) >bin/builds.log 2>&1; } 2>>bin/builds.log; echo "$$? $$(( $$(date +%s) - t0 ))" >bin/builds.rc ) & builds=$$!; \
 	for s in $(TEST_BESIDE); do \
 	  ( t0=$$(date +%s); { time $(MAKE) --no-print-directory $$s >bin/$$s.log 2>&1; } 2>>bin/$$s.log; echo "$$? $$(( $$(date +%s) - t0 ))" >bin/$$s.rc ) & \
@@ -88,7 +89,7 @@ test: setup frontend/dist/index.html
 	    if [ "$$rc" = 0 ]; then passed="$$passed builds($${secs}s)"; else failed="$$failed builds"; fi; \
 	  fi;; esac; \
 	  t0=$$(date +%s); \
-	  echo "--- $$s"; if time $(MAKE) --no-print-directory $$s; then passed="$$passed $$s($$(( $$(date +%s) - t0 ))s)"; else failed="$$failed $$s"; fi; \
+	  echo "--- $$s"; if ( time $(MAKE) --no-print-directory $$s ); then passed="$$passed $$s($$(( $$(date +%s) - t0 ))s)"; else failed="$$failed $$s"; fi; \
 	done; \
 	wait; \
 	for s in $(TEST_BESIDE); do \

@@ -62,9 +62,10 @@ type FaceResult struct {
 
 // faceRun is one running face step.
 type faceRun struct {
-	id     int
-	cancel context.CancelFunc
-	done   chan struct{}
+	id      int
+	session FaceSession // what StartFaceCheck returned for it
+	cancel  context.CancelFunc
+	done    chan struct{}
 
 	mu       sync.Mutex
 	progress FaceProgress
@@ -83,21 +84,31 @@ func (r *faceRun) set(p FaceProgress) {
 // every frame; when it passes, the ID photo is made from the best frame and
 // compared with the fused live descriptor.
 //
-// One face step runs at a time: a step still running (the screen shown
-// again, a second tap) is stopped, and has ended, before the new one
-// starts, so two challenges never read the camera or write the preview's
-// guidance at once.
+// One face step runs at a time. A start while a step runs joins it: the
+// same session is returned (the screen shown again after a stale journey
+// event, a second frontend following the same journey) and the candidate
+// keeps the progress made. A step that has ended (failed, timed out,
+// stopped) is replaced by a new one. So two challenges never read the
+// camera or write the preview's guidance at once, and a screen shown again
+// never restarts the candidate's challenge.
 func (a *JourneyService) StartFaceCheck() (FaceSession, error) {
 	a.faceMu.Lock()
 	defer a.faceMu.Unlock()
 	a.mu.Lock()
-	step := a.journey.Step()
+	step, running := a.journey.Step(), a.face
 	a.mu.Unlock()
 	if step != StepFace {
 		return FaceSession{}, refuse("login_first", "step", step)
 	}
 	if a.opts.Camera == nil || a.opts.Face == nil || a.opts.PreviewServer == nil {
 		return FaceSession{}, refuse("face_unavailable")
+	}
+	if running != nil {
+		select {
+		case <-running.done:
+		default:
+			return running.session, nil
+		}
 	}
 	a.stopFace()
 	a.mu.Lock()
@@ -112,14 +123,8 @@ func (a *JourneyService) StartFaceCheck() (FaceSession, error) {
 	if a.opts.PAD != nil {
 		live.UsePAD(a.opts.PAD)
 	}
-	ctx, cancel := context.WithTimeout(a.ctx, 3*time.Minute)
 	a.faceSeq++
-	run := &faceRun{id: a.faceSeq, cancel: cancel, done: make(chan struct{})}
-	run.progress = FaceProgress{Session: run.id, Phase: "live", Problems: []face.Problem{}}
-	a.face = run
-	go a.runFace(ctx, run, live)
-
-	sess := FaceSession{ID: run.id, StreamURL: a.opts.PreviewServer.StreamURL(), EventsURL: a.opts.PreviewServer.EventsURL()}
+	sess := FaceSession{ID: a.faceSeq, StreamURL: a.opts.PreviewServer.StreamURL(), EventsURL: a.opts.PreviewServer.EventsURL()}
 	for _, act := range live.Challenge() {
 		sess.Challenge = append(sess.Challenge, string(act))
 	}
@@ -129,6 +134,12 @@ func (a *JourneyService) StartFaceCheck() (FaceSession, error) {
 		w, h = a.opts.Config.Camera.Width, a.opts.Config.Camera.Height
 	}
 	sess.GuideBox = boxOf(a.opts.Face.GuideFrame(w, h), w, h)
+
+	ctx, cancel := context.WithTimeout(a.ctx, 3*time.Minute)
+	run := &faceRun{id: sess.ID, session: sess, cancel: cancel, done: make(chan struct{})}
+	run.progress = FaceProgress{Session: run.id, Phase: "live", Problems: []face.Problem{}}
+	a.face = run
+	go a.runFace(ctx, run, live)
 	return sess, nil
 }
 

@@ -15,11 +15,14 @@ import (
 	"examkiosk/internal/testenv"
 )
 
-// One face step at a time: starting the step again (the face screen shown
-// twice, a second tap) stops the running one, which has ended when
-// StartFaceCheck returns, and from then on only the new step's guidance
-// reaches the screen, none of the old one (not even its "failed"), however
-// many starts race.
+// One face step at a time: starting the step again while it runs (the
+// face screen shown again after a stale journey event, a second frontend
+// following the same journey) joins the running step, however many starts
+// race: the same session, the candidate's progress kept, one challenge
+// reading the camera. A step that was stopped has ended when
+// CancelFaceCheck returns, and the next start is a new session; a stopped
+// step never tells the screen it failed, and its guidance never comes
+// after the new one's.
 func TestFaceStepOneAtATime(t *testing.T) {
 	frames := filepath.Join(testenv.FacesDir(t), "live", "cap13_blink_turn", "frames")
 	eng := engine(t)
@@ -64,6 +67,40 @@ func TestFaceStepOneAtATime(t *testing.T) {
 	run1 := a.face
 	a.mu.Unlock()
 
+	// Starts that race while it runs: each joins it.
+	var wg sync.WaitGroup
+	sessions := make(chan FaceSession, 4)
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s, err := a.StartFaceCheck()
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			sessions <- s
+		}()
+	}
+	wg.Wait()
+	close(sessions)
+	for s := range sessions {
+		if s.ID != first.ID || strings.Join(s.Challenge, ",") != strings.Join(first.Challenge, ",") {
+			t.Errorf("a start while session %d runs gave session %d (%v, want %v): two sessions", first.ID, s.ID, s.Challenge, first.Challenge)
+		}
+	}
+	a.mu.Lock()
+	same := a.face == run1
+	a.mu.Unlock()
+	select {
+	case <-run1.done:
+		t.Fatal("the running face step ended when the screen started it again")
+	default:
+	}
+	if !same {
+		t.Fatal("another face step replaced the running one")
+	}
+
 	// The screen's event stream, open before the second start.
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, first.EventsURL, nil)
 	if err != nil {
@@ -93,45 +130,20 @@ func TestFaceStepOneAtATime(t *testing.T) {
 		}
 	}()
 
+	a.CancelFaceCheck()
+	select {
+	case <-run1.done:
+	default:
+		t.Fatal("CancelFaceCheck returned while the face step still runs")
+	}
 	second, err := a.StartFaceCheck()
 	if err != nil {
 		t.Fatal(err)
 	}
-	select {
-	case <-run1.done:
-	default:
-		t.Fatal("StartFaceCheck returned while the first face step still runs: two sessions at once")
+	if second.ID <= first.ID {
+		t.Fatalf("the step after a stopped one is session %d, after %d", second.ID, first.ID)
 	}
-	if second.ID == first.ID {
-		t.Fatalf("both sessions numbered %d", first.ID)
-	}
-	// Starts that race: each one ends the step before it.
-	var wg sync.WaitGroup
-	ids := make(chan int, 3)
-	for range 3 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			s, err := a.StartFaceCheck()
-			if err != nil {
-				t.Error(err)
-				return
-			}
-			ids <- s.ID
-		}()
-	}
-	wg.Wait()
-	close(ids)
-	seen := map[int]bool{first.ID: true, second.ID: true}
-	for id := range ids {
-		if seen[id] {
-			t.Errorf("session number %d given twice", id)
-		}
-		seen[id] = true
-	}
-	a.mu.Lock()
-	last := a.face.id
-	a.mu.Unlock()
+	last := second.ID
 
 	// The stream, read for a second after the last session's guidance
 	// began: sessions follow each other, never interleave (a session's
