@@ -206,18 +206,9 @@ func TestCandidateJourney(t *testing.T) {
 // the replay camera are analysed and the progress carries the face box and
 // the liveness challenge.
 func TestFaceStepOnReplay(t *testing.T) {
-	frames := filepath.Join(testenv.FacesDir(t), "live", "cap13_blink_turn", "frames")
-	eng := engine(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	ccfg := camera.DefaultConfig()
-	cam, err := camera.Open(ctx, "replay:"+frames, ccfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cam.Close()
-	pv, srv := previewOf(ctx, t, cam, ccfg)
-	a := testApp(t, Options{Store: catalogStore(t), Face: eng, Camera: cam, Preview: pv, PreviewServer: srv})
+	a := replayFaceApp(ctx, t)
 	if _, err := a.StartFaceCheck(); err == nil {
 		t.Fatal("the face step needs a logged-in candidate")
 	}

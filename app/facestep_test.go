@@ -24,18 +24,9 @@ import (
 // step never tells the screen it failed, and its guidance never comes
 // after the new one's.
 func TestFaceStepOneAtATime(t *testing.T) {
-	frames := filepath.Join(testenv.FacesDir(t), "live", "cap13_blink_turn", "frames")
-	eng := engine(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	ccfg := camera.DefaultConfig()
-	cam, err := camera.Open(ctx, "replay:"+frames, ccfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cam.Close()
-	pv, srv := previewOf(ctx, t, cam, ccfg)
-	a := testApp(t, Options{Store: catalogStore(t), Face: eng, Camera: cam, Preview: pv, PreviewServer: srv})
+	a := replayFaceApp(ctx, t)
 	a.Begin()
 	if _, err := a.OfflineLogin("张三", "11010519491231002X"); err != nil {
 		t.Fatal(err)
@@ -174,4 +165,20 @@ func TestFaceStepOneAtATime(t *testing.T) {
 			return
 		}
 	}
+}
+
+// replayFaceApp is an App with the real face engine and a replay camera on
+// a webcam clip (cap13) with its loopback preview, until ctx ends.
+func replayFaceApp(ctx context.Context, t *testing.T) *App {
+	t.Helper()
+	frames := filepath.Join(testenv.FacesDir(t), "live", "cap13_blink_turn", "frames")
+	eng := engine(t)
+	ccfg := camera.DefaultConfig()
+	cam, err := camera.Open(ctx, "replay:"+frames, ccfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cam.Close() })
+	pv, srv := previewOf(ctx, t, cam, ccfg)
+	return testApp(t, Options{Store: catalogStore(t), Face: eng, Camera: cam, Preview: pv, PreviewServer: srv})
 }
