@@ -107,6 +107,11 @@ type core struct {
 	restart   atomic.Bool // staff asked for a restart (staffops.go)
 
 	layoutLogged []string // "screen WxH" whose layout problems were logged (layout.go)
+
+	// faceMu serialises starting and stopping the face step: one has ended
+	// before the next starts (facestep.go). faceSeq (under mu) numbers them.
+	faceMu  sync.Mutex
+	faceSeq int
 }
 
 // New checks what the kiosk cannot start without and returns the App.

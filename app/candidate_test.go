@@ -2,11 +2,13 @@ package app
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	mrand "math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -18,17 +20,48 @@ import (
 	"examkiosk/sync/wire"
 )
 
-// engine loads the real face models once per test.
+// engine is the real face engine with the default configuration.
 func engine(t *testing.T) *face.Engine {
 	t.Helper()
 	cfg := face.DefaultConfig()
 	cfg.ModelsDir = testenv.ModelsDir(t)
+	return sharedEngine(t, cfg)
+}
+
+// The engines the tests share, by configuration: the models load once per
+// test binary instead of once per test (about a second of CPU each). The
+// App never closes the engine it is given, so sharing one changes nothing
+// a test sees; TestMain closes them.
+var (
+	enginesMu sync.Mutex
+	engines   = map[string]*face.Engine{}
+)
+
+func sharedEngine(t *testing.T, cfg face.Config) *face.Engine {
+	t.Helper()
+	key, err := json.Marshal(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	enginesMu.Lock()
+	defer enginesMu.Unlock()
+	if eng := engines[string(key)]; eng != nil {
+		return eng
+	}
 	eng, err := face.NewEngine(cfg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { eng.Close() })
+	engines[string(key)] = eng
 	return eng
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	for _, eng := range engines {
+		eng.Close()
+	}
+	os.Exit(code)
 }
 
 func catalogStore(t *testing.T) *store.Store {
@@ -173,18 +206,9 @@ func TestCandidateJourney(t *testing.T) {
 // the replay camera are analysed and the progress carries the face box and
 // the liveness challenge.
 func TestFaceStepOnReplay(t *testing.T) {
-	frames := filepath.Join(testenv.FacesDir(t), "live", "cap13_blink_turn", "frames")
-	eng := engine(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	ccfg := camera.DefaultConfig()
-	cam, err := camera.Open(ctx, "replay:"+frames, ccfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cam.Close()
-	pv, srv := previewOf(ctx, t, cam, ccfg)
-	a := testApp(t, Options{Store: catalogStore(t), Face: eng, Camera: cam, Preview: pv, PreviewServer: srv})
+	a := replayFaceApp(ctx, t)
 	if _, err := a.StartFaceCheck(); err == nil {
 		t.Fatal("the face step needs a logged-in candidate")
 	}

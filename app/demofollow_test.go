@@ -93,12 +93,7 @@ func demoEngine(t *testing.T) *face.Engine {
 	cfg := face.DefaultConfig()
 	cfg.ModelsDir = testenv.ModelsDir(t)
 	cfg.Liveness.Actions = acts
-	eng, err := face.NewEngine(cfg, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { eng.Close() })
-	return eng
+	return sharedEngine(t, cfg)
 }
 
 // TestDemoClipIsHonest: the demo clip (build/setup.sh media) with its

@@ -17,6 +17,9 @@ import (
 // per-frame guidance come from (the camera's loopback preview, see
 // device/camera.Preview) and what the liveness challenge is.
 type FaceSession struct {
+	// ID numbers the session: the progress of this session carries it,
+	// and the face screen ignores any other.
+	ID        int      `json:"id"`
 	StreamURL string   `json:"streamUrl"` // <img src>: multipart MJPEG
 	EventsURL string   `json:"eventsUrl"` // EventSource: "meta" events carry FaceProgress
 	Challenge []string `json:"challenge"` // the actions, in order
@@ -35,8 +38,9 @@ type Box struct {
 // FaceProgress is sent with every analysed frame (as preview metadata) and
 // returned by FaceStatus.
 type FaceProgress struct {
-	Phase    string              `json:"phase"` // live, checking, done, failed
-	OK       bool                `json:"ok"`    // the frame is well placed
+	Session  int                 `json:"session"` // FaceSession.ID of the step it belongs to
+	Phase    string              `json:"phase"`   // live, checking, done, failed
+	OK       bool                `json:"ok"`      // the frame is well placed
 	Problems []face.Problem      `json:"problems"`
 	Face     *Box                `json:"face,omitempty"`
 	Liveness face.LivenessStatus `json:"liveness"`
@@ -58,8 +62,10 @@ type FaceResult struct {
 
 // faceRun is one running face step.
 type faceRun struct {
-	cancel context.CancelFunc
-	done   chan struct{}
+	id      int
+	session FaceSession // what StartFaceCheck returned for it
+	cancel  context.CancelFunc
+	done    chan struct{}
 
 	mu       sync.Mutex
 	progress FaceProgress
@@ -67,6 +73,7 @@ type faceRun struct {
 }
 
 func (r *faceRun) set(p FaceProgress) {
+	p.Session = r.id
 	r.mu.Lock()
 	r.progress = p
 	r.mu.Unlock()
@@ -76,17 +83,38 @@ func (r *faceRun) set(p FaceProgress) {
 // random liveness challenge over the camera's frames with guidance on
 // every frame; when it passes, the ID photo is made from the best frame and
 // compared with the fused live descriptor.
+//
+// One face step runs at a time. A start while a step runs joins it: the
+// same session is returned (the screen shown again after a stale journey
+// event, a second frontend following the same journey) and the candidate
+// keeps the progress made. A step that has ended (failed, timed out,
+// stopped) is replaced by a new one. So two challenges never read the
+// camera or write the preview's guidance at once, and a screen shown again
+// never restarts the candidate's challenge.
 func (a *JourneyService) StartFaceCheck() (FaceSession, error) {
+	a.faceMu.Lock()
+	defer a.faceMu.Unlock()
 	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.journey.Step() != StepFace {
-		return FaceSession{}, refuse("login_first", "step", a.journey.Step())
+	step, running := a.journey.Step(), a.face
+	a.mu.Unlock()
+	if step != StepFace {
+		return FaceSession{}, refuse("login_first", "step", step)
 	}
 	if a.opts.Camera == nil || a.opts.Face == nil || a.opts.PreviewServer == nil {
 		return FaceSession{}, refuse("face_unavailable")
 	}
-	if a.face != nil {
-		a.face.cancel()
+	if running != nil {
+		select {
+		case <-running.done:
+		default:
+			return running.session, nil
+		}
+	}
+	a.stopFace()
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if step := a.journey.Step(); step != StepFace { // a logout while the old step ended
+		return FaceSession{}, refuse("login_first", "step", step)
 	}
 	live, err := a.opts.Face.NewLiveness()
 	if err != nil {
@@ -95,13 +123,8 @@ func (a *JourneyService) StartFaceCheck() (FaceSession, error) {
 	if a.opts.PAD != nil {
 		live.UsePAD(a.opts.PAD)
 	}
-	ctx, cancel := context.WithTimeout(a.ctx, 3*time.Minute)
-	run := &faceRun{cancel: cancel, done: make(chan struct{})}
-	run.progress = FaceProgress{Phase: "live", Problems: []face.Problem{}}
-	a.face = run
-	go a.runFace(ctx, run, live)
-
-	sess := FaceSession{StreamURL: a.opts.PreviewServer.StreamURL(), EventsURL: a.opts.PreviewServer.EventsURL()}
+	a.faceSeq++
+	sess := FaceSession{ID: a.faceSeq, StreamURL: a.opts.PreviewServer.StreamURL(), EventsURL: a.opts.PreviewServer.EventsURL()}
 	for _, act := range live.Challenge() {
 		sess.Challenge = append(sess.Challenge, string(act))
 	}
@@ -111,6 +134,12 @@ func (a *JourneyService) StartFaceCheck() (FaceSession, error) {
 		w, h = a.opts.Config.Camera.Width, a.opts.Config.Camera.Height
 	}
 	sess.GuideBox = boxOf(a.opts.Face.GuideFrame(w, h), w, h)
+
+	ctx, cancel := context.WithTimeout(a.ctx, 3*time.Minute)
+	run := &faceRun{id: sess.ID, session: sess, cancel: cancel, done: make(chan struct{})}
+	run.progress = FaceProgress{Session: run.id, Phase: "live", Problems: []face.Problem{}}
+	a.face = run
+	go a.runFace(ctx, run, live)
 	return sess, nil
 }
 
@@ -127,8 +156,16 @@ func (a *JourneyService) FaceStatus() (FaceProgress, error) {
 	return run.progress, nil
 }
 
-// CancelFaceCheck stops the running face step.
+// CancelFaceCheck stops the running face step and returns once it ended.
 func (a *JourneyService) CancelFaceCheck() {
+	a.faceMu.Lock()
+	defer a.faceMu.Unlock()
+	a.stopFace()
+}
+
+// stopFace stops the running face step, if any, and waits for it to end.
+// The caller holds faceMu, not mu (the step's last stage takes mu).
+func (a *core) stopFace() {
 	a.mu.Lock()
 	run := a.face
 	a.face = nil
@@ -150,6 +187,7 @@ func (a *core) runFace(ctx context.Context, run *faceRun, live *face.Liveness) {
 	defer cons.Close()
 	capture := eng.NewCapture()
 	publish := func(seq uint64, p FaceProgress) {
+		p.Session = run.id
 		run.set(p)
 		if a.opts.Preview != nil {
 			if err := a.opts.Preview.SetMeta(seq, p); err != nil {
@@ -163,8 +201,13 @@ func (a *core) runFace(ctx context.Context, run *faceRun, live *face.Liveness) {
 		frame, err := cons.Next(ctx)
 		if err != nil {
 			if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, camera.ErrTimeout) {
-				if ctx.Err() != nil {
+				switch {
+				case errors.Is(ctx.Err(), context.DeadlineExceeded):
 					publish(lastSeq, FaceProgress{Phase: "failed", Problems: []face.Problem{}, Result: &FaceResult{Failure: "face_timeout"}})
+					return
+				case ctx.Err() != nil:
+					// Stopped by the kiosk (a new step, a logout): the
+					// screen has moved on, nothing to tell it.
 					return
 				}
 				continue

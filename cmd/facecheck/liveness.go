@@ -58,6 +58,11 @@ func init() {
 				return nil, false, bad("liveness: want --trials ≥ 1 and --fps > 0, got %d and %g", *trials, *fps)
 			}
 			lc := livenessRun{clip: pos[0], replay: *replay, follow: *follow, trials: *trials, seed: *seed, fps: *fps, name: *clipName, cfg: ev.cfg, stderr: ev.stderr}
+			// The clip and its annotations are read and checked before
+			// the models load and the frames are analysed.
+			if err := lc.read(ctx); err != nil {
+				return nil, false, err
+			}
 			return withEngine(ev.cfg, func(e *face.Engine) (any, bool, error) { return lc.run(ctx, e, ev.cfg.Liveness) })
 		}
 	}})
@@ -71,6 +76,101 @@ type livenessRun struct {
 	fps                float64
 	cfg                face.Config
 	stderr             io.Writer
+
+	// Set by read.
+	frames      []camera.Frame
+	annotations []byte
+}
+
+// read reads the clip and, with --follow, the annotations, and checks that
+// they name the clip with its frame count and enough actions for a
+// challenge (the resting frames are chosen once the frames are analysed).
+func (lc *livenessRun) read(ctx context.Context) error {
+	ccfg := camera.DefaultConfig()
+	ccfg.FPS = lc.fps
+	var err error
+	if lc.frames, err = camera.ReadClip(ctx, lc.clip, ccfg); err != nil {
+		return usageError{fmt.Sprintf("liveness: %v", err)}
+	}
+	if lc.replay {
+		return nil
+	}
+	if lc.annotations, err = os.ReadFile(lc.follow); err != nil {
+		return usageError{fmt.Sprintf("liveness: --follow: %v", err)}
+	}
+	script, err := camera.ParseAnnotations(lc.annotations, lc.clipName(), nil)
+	if err != nil {
+		return usageError{fmt.Sprintf("liveness: --follow %s: %v", lc.follow, err)}
+	}
+	if script.Frames != len(lc.frames) {
+		return usageError{fmt.Sprintf("liveness: --follow %s: %s has %d frames, the clip %d", lc.follow, lc.clipName(), script.Frames, len(lc.frames))}
+	}
+	if steps := lc.cfg.Liveness.Steps; len(script.Names()) < steps {
+		return usageError{fmt.Sprintf("liveness: --follow %s: %s annotates %v, fewer actions than the %d steps of a challenge", lc.follow, lc.clipName(), script.Names(), steps)}
+	}
+	return nil
+}
+
+// clipName is the clip's entry in the annotations.
+func (lc *livenessRun) clipName() string {
+	if lc.name != "" {
+		return lc.name
+	}
+	return clipName(lc.clip)
+}
+
+// clipAnalysis is the engine's and the passive detector's view of every
+// frame of a clip, in order.
+type clipAnalysis struct {
+	gs      []face.Guidance
+	faces   int
+	scores  []float64 // the passive detector's, per frame with a face
+	cues    []face.Cues
+	padTime time.Duration
+	cueTime time.Duration
+}
+
+// analyseClip analyses every frame of a clip once. The tests replace it
+// with one that remembers a clip's analysis by its frames' bytes.
+var analyseClip = func(ctx context.Context, e *face.Engine, cfg face.Config, clip string, frames []camera.Frame, stderr io.Writer) (clipAnalysis, error) {
+	pad, err := face.OpenPAD(cfg.ModelsDir, cfg.ONNXRuntime)
+	if err != nil {
+		fmt.Fprintf(stderr, "facecheck liveness: no passive detector: %v\n", err)
+		pad = nil
+	} else {
+		defer pad.Close()
+	}
+	a := clipAnalysis{gs: make([]face.Guidance, len(frames))}
+	cuer := face.NewCueScorer()
+	for i, f := range frames {
+		if err := ctx.Err(); err != nil {
+			return clipAnalysis{}, err
+		}
+		img, err := f.Image()
+		if err != nil {
+			continue // an undecodable frame shows no face
+		}
+		if a.gs[i], err = e.Analyze(img); err != nil {
+			return clipAnalysis{}, fmt.Errorf("liveness: analyse frame %d of %s: %w", i+1, clip, err)
+		}
+		if a.gs[i].Face == nil {
+			continue
+		}
+		a.faces++
+		if pad != nil {
+			start := time.Now()
+			s, err := pad.Live(img, a.gs[i].Face.Rect)
+			a.padTime += time.Since(start)
+			if err != nil {
+				return clipAnalysis{}, fmt.Errorf("liveness: frame %d of %s: %w", i+1, clip, err)
+			}
+			a.scores = append(a.scores, s)
+			start = time.Now()
+			a.cues = append(a.cues, cuer.Score(img, a.gs[i].Face.Rect))
+			a.cueTime += time.Since(start)
+		}
+	}
+	return a, nil
 }
 
 // livenessResult is the JSON facecheck liveness prints.
@@ -112,56 +212,17 @@ type padSummary struct {
 	Fused float64 `json:"fused"`
 }
 
-func (lc livenessRun) run(ctx context.Context, e *face.Engine, cfg face.LivenessConfig) (any, bool, error) {
-	ccfg := camera.DefaultConfig()
-	ccfg.FPS = lc.fps
-	frames, err := camera.ReadClip(ctx, lc.clip, ccfg)
+func (lc *livenessRun) run(ctx context.Context, e *face.Engine, cfg face.LivenessConfig) (any, bool, error) {
+	a, err := analyseClip(ctx, e, lc.cfg, lc.clip, lc.frames, lc.stderr)
 	if err != nil {
-		return nil, false, usageError{fmt.Sprintf("liveness: %v", err)}
+		return nil, false, err
 	}
-	pad, err := face.OpenPAD(lc.cfg.ModelsDir, lc.cfg.ONNXRuntime)
-	if err != nil {
-		fmt.Fprintf(lc.stderr, "facecheck liveness: no passive detector: %v\n", err)
-		pad = nil
-	} else {
-		defer pad.Close()
-	}
-	gs := make([]face.Guidance, len(frames))
-	faces := 0
-	var scores []float64
-	var cues []face.Cues
-	cuer := face.NewCueScorer()
-	var padTime, cueTime time.Duration
-	for i, f := range frames {
-		img, err := f.Image()
-		if err != nil {
-			continue // an undecodable frame shows no face
-		}
-		if gs[i], err = e.Analyze(img); err != nil {
-			return nil, false, fmt.Errorf("liveness: analyse frame %d of %s: %w", i+1, lc.clip, err)
-		}
-		if gs[i].Face == nil {
-			continue
-		}
-		faces++
-		if pad != nil {
-			start := time.Now()
-			s, err := pad.Live(img, gs[i].Face.Rect)
-			padTime += time.Since(start)
-			if err != nil {
-				return nil, false, fmt.Errorf("liveness: frame %d of %s: %w", i+1, lc.clip, err)
-			}
-			scores = append(scores, s)
-			start = time.Now()
-			cues = append(cues, cuer.Score(img, gs[i].Face.Rect))
-			cueTime += time.Since(start)
-		}
-	}
-	res := livenessResult{Clip: lc.clip, Frames: len(frames), Faces: faces, FPS: lc.fps, Seed: lc.seed}
+	gs, scores, cues := a.gs, a.scores, a.cues
+	res := livenessResult{Clip: lc.clip, Frames: len(lc.frames), Faces: a.faces, FPS: lc.fps, Seed: lc.seed}
 	if len(scores) > 0 {
 		sorted := slices.Sorted(slices.Values(scores))
 		res.PAD = &padSummary{Frames: len(scores), Min: sorted[0], Median: sorted[len(sorted)/2], Threshold: face.PADThreshold,
-			MsPerFrm: float64(padTime.Microseconds()) / 1000 / float64(len(scores))}
+			MsPerFrm: float64(a.padTime.Microseconds()) / 1000 / float64(len(scores))}
 		sc := face.SessionCues{Frames: len(cues), TurnResidual: face.TurnResidualPeak(gs)}
 		med := func(f func(face.Cues) float64) float64 {
 			v := make([]float64, len(cues))
@@ -175,7 +236,7 @@ func (lc livenessRun) run(ctx context.Context, e *face.Engine, cfg face.Liveness
 		sc.Glare = med(func(c face.Cues) float64 { return c.Glare })
 		sc.Edges = med(func(c face.Cues) float64 { return c.Edges })
 		res.PAD.Cues, res.PAD.CueLimits, res.PAD.CuesOver = sc, face.PADCueLimits, sc.Over()
-		res.PAD.CueMsPerFrm = float64(cueTime.Microseconds()) / 1000 / float64(len(cues))
+		res.PAD.CueMsPerFrm = float64(a.cueTime.Microseconds()) / 1000 / float64(len(cues))
 		res.PAD.Fused = face.FuseCues(res.PAD.Median, sc)
 		res.PAD.Live = res.PAD.Fused >= face.PADThreshold
 	}
@@ -185,28 +246,16 @@ func (lc livenessRun) run(ctx context.Context, e *face.Engine, cfg face.Liveness
 		player = func(rng *mrand.Rand) face.Player { return &face.Loop{N: len(gs), Start: rng.IntN(len(gs))} }
 	} else {
 		res.Mode = "follow"
-		data, err := os.ReadFile(lc.follow)
-		if err != nil {
-			return nil, false, usageError{fmt.Sprintf("liveness: --follow: %v", err)}
-		}
-		name := lc.name
-		if name == "" {
-			name = clipName(lc.clip)
-		}
+		// read checked the entry, its frame count and its actions; the
+		// resting frames are those the analysis shows at rest.
 		rest := face.RestingFrames(gs)
-		script, err := camera.ParseAnnotations(data, name, func(i int) bool { return i < len(rest) && rest[i] })
+		script, err := camera.ParseAnnotations(lc.annotations, lc.clipName(), func(i int) bool { return i < len(rest) && rest[i] })
 		if err != nil {
 			return nil, false, usageError{fmt.Sprintf("liveness: --follow %s: %v", lc.follow, err)}
-		}
-		if script.Frames != len(gs) {
-			return nil, false, usageError{fmt.Sprintf("liveness: --follow %s: %s has %d frames, the clip %d", lc.follow, name, script.Frames, len(gs))}
 		}
 		cfg.Actions = nil
 		for _, a := range script.Names() {
 			cfg.Actions = append(cfg.Actions, face.Action(a))
-		}
-		if len(cfg.Actions) < cfg.Steps {
-			return nil, false, usageError{fmt.Sprintf("liveness: --follow %s: %s annotates %v, fewer actions than the %d steps of a challenge", lc.follow, name, script.Names(), cfg.Steps)}
 		}
 		player = func(rng *mrand.Rand) face.Player { return camera.NewFollower(script, lc.fps, rng) }
 	}

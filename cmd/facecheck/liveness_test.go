@@ -35,6 +35,13 @@ func TestLivenessCLI(t *testing.T) {
 		{"clip not annotated", []string{"liveness", filepath.Join(live, "cap12_frontal_no_blink.mjpeg"), "--follow", notes}, exitBad, "", 0, "no annotated action"},
 		{"too few actions", []string{"liveness", clip, "--follow", few}, exitBad, "", 0, "fewer actions"},
 	}
+	hits := analysisHits
+	defer func() {
+		// The clip, its folder of frames and the follow run: one analysis.
+		if analysisHits-hits < 2 {
+			t.Errorf("cap13 analysed %d times, want once", 3-(analysisHits-hits))
+		}
+	}()
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			code, out, errs := runCLI(t, tc.args...)

@@ -92,7 +92,17 @@ func init() {
 			if len(pos) != 2 {
 				return nil, false, bad("compare: want two image files, got %d arguments", len(pos))
 			}
-			return withEngine(ev.cfg, func(e *face.Engine) (any, bool, error) { return compare(ctx, e, pos[0], pos[1]) })
+			// The images are read before the models load: a bad file is
+			// told at once.
+			ia, err := decodeFile(pos[0])
+			if err != nil {
+				return nil, false, err
+			}
+			ib, err := decodeFile(pos[1])
+			if err != nil {
+				return nil, false, err
+			}
+			return withEngine(ev.cfg, func(e *face.Engine) (any, bool, error) { return compare(ctx, e, ia, ib) })
 		}
 	}})
 	register("photo", command{flags: func(fs *flag.FlagSet) runFunc {
@@ -101,7 +111,11 @@ func init() {
 			if len(pos) != 1 {
 				return nil, false, bad("photo: want one image file, got %d arguments", len(pos))
 			}
-			return withEngine(ev.cfg, func(e *face.Engine) (any, bool, error) { return photo(ctx, e, pos[0], *out) })
+			data, err := os.ReadFile(pos[0])
+			if err != nil {
+				return nil, false, bad("read %s: %v", pos[0], err)
+			}
+			return withEngine(ev.cfg, func(e *face.Engine) (any, bool, error) { return photo(ctx, e, pos[0], data, *out) })
 		}
 	}})
 	pairsFlags := func(fs *flag.FlagSet) (*string, *string) {
@@ -236,16 +250,28 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
+// openEngine loads the face engine a command runs on and returns it with
+// the function that releases it. The tests replace it with one that hands
+// every in-process run the same engine (the models load once per test
+// binary instead of once per case).
+var openEngine = func(cfg face.Config, log *slog.Logger) (*face.Engine, func(), error) {
+	e, err := face.NewEngine(cfg, log)
+	if err != nil {
+		return nil, nil, err
+	}
+	return e, func() { e.Close() }, nil
+}
+
 func withEngine(cfg face.Config, f func(*face.Engine) (any, bool, error)) (any, bool, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, false, usageError{err.Error()}
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	e, err := face.NewEngine(cfg, log)
+	e, release, err := openEngine(cfg, log)
 	if err != nil {
 		return nil, false, usageError{err.Error()}
 	}
-	defer e.Close()
+	defer release()
 	return f(e)
 }
 
@@ -258,15 +284,7 @@ type compareResult struct {
 	FacesB    int      `json:"faces_b"`
 }
 
-func compare(ctx context.Context, e *face.Engine, a, b string) (any, bool, error) {
-	ia, err := decodeFile(a)
-	if err != nil {
-		return nil, false, err
-	}
-	ib, err := decodeFile(b)
-	if err != nil {
-		return nil, false, err
-	}
+func compare(ctx context.Context, e *face.Engine, ia, ib image.Image) (any, bool, error) {
 	r := compareResult{Model: e.Model().ID, Threshold: e.Threshold()}
 	var ds [2]*face.Descriptor
 	for i, img := range []image.Image{ia, ib} {
@@ -324,11 +342,7 @@ type madeReport struct {
 	face.PhotoReport
 }
 
-func photo(ctx context.Context, e *face.Engine, in, out string) (any, bool, error) {
-	data, err := os.ReadFile(in)
-	if err != nil {
-		return nil, false, bad("read %s: %v", in, err)
-	}
+func photo(ctx context.Context, e *face.Engine, in string, data []byte, out string) (any, bool, error) {
 	spec := e.Config().Photo
 	rep, err := e.ValidatePhoto(data, spec)
 	if err != nil {

@@ -3,15 +3,88 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
+	"examkiosk/device/camera"
 	"examkiosk/device/face"
 	"examkiosk/internal/testenv"
 )
+
+// TestMain runs the test binary as facecheck itself when asked to (the
+// subprocess test), and otherwise makes every in-process run share one
+// engine per configuration and one analysis per clip: the models load
+// once per test binary, not once per case, and a clip given twice (as an
+// .mjpeg file and as its folder of frames) is analysed once. What each
+// case checks (flags, exit codes, JSON) still goes through run.
+func TestMain(m *testing.M) {
+	if os.Getenv("FACECHECK_TEST_AS_MAIN") == "1" {
+		main()
+		return
+	}
+	engines := map[string]*face.Engine{}
+	var mu sync.Mutex
+	openEngine = func(cfg face.Config, log *slog.Logger) (*face.Engine, func(), error) {
+		key, err := json.Marshal(cfg)
+		if err != nil {
+			return nil, nil, err
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if e := engines[string(key)]; e != nil {
+			return e, func() {}, nil
+		}
+		e, err := face.NewEngine(cfg, log)
+		if err != nil {
+			return nil, nil, err
+		}
+		engines[string(key)] = e
+		return e, func() {}, nil
+	}
+	analysed := map[[32]byte]clipAnalysis{}
+	analyse := analyseClip
+	analyseClip = func(ctx context.Context, e *face.Engine, cfg face.Config, clip string, frames []camera.Frame, stderr io.Writer) (clipAnalysis, error) {
+		h := sha256.New()
+		fmt.Fprintf(h, "%p\n", e)
+		for _, f := range frames {
+			fmt.Fprintf(h, "%d %d %d %d\n", f.Format, f.Width, f.Height, len(f.Data))
+			h.Write(f.Data)
+		}
+		key := [32]byte(h.Sum(nil))
+		mu.Lock()
+		a, ok := analysed[key]
+		mu.Unlock()
+		if ok {
+			analysisHits++
+			return a, nil
+		}
+		a, err := analyse(ctx, e, cfg, clip, frames, stderr)
+		if err == nil {
+			mu.Lock()
+			analysed[key] = a
+			mu.Unlock()
+		}
+		return a, err
+	}
+	code := m.Run()
+	for _, e := range engines {
+		e.Close()
+	}
+	os.Exit(code)
+}
+
+// analysisHits counts the clip analyses the tests reused.
+var analysisHits int
 
 func fixtures(t *testing.T) string { return testenv.FacesDir(t) }
 
@@ -76,7 +149,10 @@ func TestCLI(t *testing.T) {
 	}
 }
 
-// TestCLIEvalAndCalibrate runs eval and calibrate over the verify set.
+// TestCLIEvalAndCalibrate runs eval on a fold of the verify set's pairs
+// (device/face's TestVerifySetAccuracy scores all of them: the same
+// ScorePairs and Summarise) and calibrate over the whole set, which needs
+// every impostor pair.
 func TestCLIEvalAndCalibrate(t *testing.T) {
 	fx := fixtures(t)
 	models(t)
@@ -84,7 +160,29 @@ func TestCLIEvalAndCalibrate(t *testing.T) {
 		t.Skip("short")
 	}
 	v := filepath.Join(fx, "verify")
-	code, out, errs := runCLI(t, "eval", "--pairs", v+"/pairs.txt", "--root", v)
+	all, err := os.ReadFile(filepath.Join(v, "pairs.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var same, diff []string
+	for _, line := range strings.Split(string(all), "\n")[1:] {
+		switch len(strings.Fields(line)) {
+		case 3:
+			same = append(same, line)
+		case 4:
+			diff = append(diff, line)
+		}
+	}
+	const n = 12
+	if len(same) < n || len(diff) < n {
+		t.Fatalf("verify pairs: %d same, %d different, want %d of each", len(same), len(diff), n)
+	}
+	fold := filepath.Join(t.TempDir(), "pairs.txt")
+	text := fmt.Sprintf("1 %d\n%s\n%s\n", n, strings.Join(same[:n], "\n"), strings.Join(diff[:n], "\n"))
+	if err := os.WriteFile(fold, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs := runCLI(t, "eval", "--pairs", fold, "--root", v, "--folds", "3")
 	if code != exitOK {
 		t.Fatalf("eval exit %d: %s", code, errs)
 	}
@@ -92,7 +190,7 @@ func TestCLIEvalAndCalibrate(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &r); err != nil {
 		t.Fatal(err)
 	}
-	if r.Pairs != 308 || r.Accuracy < 0.99 || r.FailToDetect != 0 || r.MsPerImage <= 0 {
+	if r.Pairs != 2*n || r.Folds != 3 || r.Accuracy < 0.99 || r.FailToDetect != 0 || r.MsPerImage <= 0 || r.Model != face.DefaultRecognitionModel {
 		t.Errorf("eval: %+v", r)
 	}
 	code, out, errs = runCLI(t, "calibrate", "--pairs", v+"/pairs.txt", "--root", v, "--target-far", "0.001", "--n", "50")
@@ -141,5 +239,42 @@ func TestCLIEvalMissingFace(t *testing.T) {
 	}
 	if r.FailedPairs != 3 || r.FailToDetect != 2 || r.ConfiguredFRR != 0.5 || r.ConfiguredFAR != 0 || r.Model != face.DefaultRecognitionModel {
 		t.Errorf("eval: %+v", r)
+	}
+}
+
+// TestBinary runs facecheck as a process (this test binary re-executed as
+// its main): the exit status and the JSON on stdout are the interface
+// scripts use, and the models load as in a real run.
+func TestBinary(t *testing.T) {
+	fx := fixtures(t)
+	models(t)
+	v := filepath.Join(fx, "verify")
+	for _, tc := range []struct {
+		args   []string
+		code   int
+		stdout string
+		stderr string
+	}{
+		{[]string{"compare", v + "/Angelina_Jolie/Angelina_Jolie_0001.jpg", v + "/Matt_Damon/Matt_Damon_0001.jpg"}, exitFailed, `"match": false`, ""},
+		{[]string{"compare", "/nonexistent.jpg", v + "/Matt_Damon/Matt_Damon_0001.jpg"}, exitBad, "", "nonexistent"},
+	} {
+		cmd := exec.Command(os.Args[0], tc.args...)
+		cmd.Env = append(os.Environ(), "FACECHECK_TEST_AS_MAIN=1")
+		var out, errb bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &errb
+		err := cmd.Run()
+		code := 0
+		var exit *exec.ExitError
+		if errors.As(err, &exit) {
+			code = exit.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		if code != tc.code || !strings.Contains(out.String(), tc.stdout) || !strings.Contains(errb.String(), tc.stderr) {
+			t.Errorf("facecheck %v: exit %d (want %d)\nstdout: %s\nstderr: %s", tc.args, code, tc.code, out.String(), errb.String())
+		}
+		if tc.code != exitBad && !json.Valid(out.Bytes()) {
+			t.Errorf("facecheck %v: stdout is not JSON: %s", tc.args, out.String())
+		}
 	}
 }

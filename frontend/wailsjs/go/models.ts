@@ -428,6 +428,7 @@ export namespace app {
 		}
 	}
 	export class FaceProgress {
+	    session: number;
 	    phase: string;
 	    ok: boolean;
 	    problems: face.Problem[];
@@ -441,6 +442,7 @@ export namespace app {
 	
 	    constructor(source: any = {}) {
 	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.session = source["session"];
 	        this.phase = source["phase"];
 	        this.ok = source["ok"];
 	        this.problems = this.convertValues(source["problems"], face.Problem);
@@ -469,6 +471,7 @@ export namespace app {
 	}
 	
 	export class FaceSession {
+	    id: number;
 	    streamUrl: string;
 	    eventsUrl: string;
 	    challenge: string[];
@@ -480,6 +483,7 @@ export namespace app {
 	
 	    constructor(source: any = {}) {
 	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.id = source["id"];
 	        this.streamUrl = source["streamUrl"];
 	        this.eventsUrl = source["eventsUrl"];
 	        this.challenge = source["challenge"];
