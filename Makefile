@@ -165,6 +165,7 @@ clean:
 PKG_VERSION ?= 0.1.0+$(shell git rev-list --count HEAD 2>/dev/null || echo 0).g$(shell git rev-parse --short HEAD 2>/dev/null || echo 0)
 PKG_DIR := bin/pkg
 PKG_MODELS ?= $(or $(EXAMKIOSK_MODELS),$(or $(XDG_DATA_HOME),$(HOME)/.local/share)/examkiosk/models)
+PKG_ORT ?= $(or $(EXAMKIOSK_ORT_DIR),$(or $(XDG_DATA_HOME),$(HOME)/.local/share)/examkiosk/onnxruntime)
 # The wrapper is named, not given by path, and found on PATH: Go keys its
 # build cache on $CXX as written, so a clone in another directory reuses the
 # portable cgo build instead of compiling dlib's templates again.
@@ -186,7 +187,7 @@ package: models $(PKG_DIR)/examkiosk $(PKG_DIR)/examkiosk-central
 	@rm -f $(PKG_DIR)/*.deb
 	cd build/package && SOURCE_DATE_EPOCH=$$(git log -1 --format=%ct) go run . --version $(PKG_VERSION) \
 	  --out $(CURDIR)/$(PKG_DIR) --repo $(CURDIR) --kiosk $(CURDIR)/$(PKG_DIR)/examkiosk --central $(CURDIR)/$(PKG_DIR)/examkiosk-central \
-	  --models $(PKG_MODELS)
+	  --models $(PKG_MODELS) --ort $(PKG_ORT)
 
 package-test: package $(PKG_DIR)/facecheck bin/facecheck-native
 	cd build/package && EXAMKIOSK_PKG_DIR=$(CURDIR)/$(PKG_DIR) EXAMKIOSK_REPO=$(CURDIR) EXAMKIOSK_NATIVE_FACECHECK=$(CURDIR)/bin/facecheck-native \
@@ -217,7 +218,7 @@ package-check: models bin/examkiosk $(PKG_DIR)/examkiosk $(PKG_CHECK_DIR)/examki
 	@rm -f $(PKG_CHECK_DIR)/*.deb
 	cd build/package && SOURCE_DATE_EPOCH=$$(git log -1 --format=%ct) go run . --version $(PKG_VERSION) --compression none \
 	  --out $(CURDIR)/$(PKG_CHECK_DIR) --repo $(CURDIR) --kiosk $(CURDIR)/$(PKG_DIR)/examkiosk --central $(CURDIR)/$(PKG_CHECK_DIR)/examkiosk-central \
-	  --models $(PKG_MODELS) >/dev/null
+	  --models $(PKG_MODELS) --ort $(PKG_ORT) >/dev/null
 	cd build/package && EXAMKIOSK_PKG_DIR=$(CURDIR)/$(PKG_CHECK_DIR) EXAMKIOSK_REPO=$(CURDIR) EXAMKIOSK_NATIVE_BIN=$(CURDIR)/bin/examkiosk \
 	  EXAMKIOSK_ARTIFACTS=$(ARTIFACTS) go test -count=1 -run '^Test(KioskPackage|CentralPackage|UnitsVerify|NoHostOnlyInstructions|InstalledKioskRenders)$$' .
 # Mutation testing (docs/MUTATION.md; issue 15). `make test` runs only the

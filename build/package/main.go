@@ -35,10 +35,17 @@ import (
 
 const maintainer = "ExamKiosk maintainers <examkiosk@example.org>"
 
+// ortLibrary is ONNX Runtime's shared library (device/face/ort.LibraryName)
+// and ortDest where the kiosk package installs it.
+const (
+	ortLibrary = "libonnxruntime.so.1"
+	ortDest    = "/usr/lib/examkiosk/" + ortLibrary
+)
+
 // opts are the command-line options.
 type opts struct {
-	version, out, repo, kiosk, central, models string
-	compression                                string
+	version, out, repo, kiosk, central, models, ort string
+	compression                                     string
 }
 
 func main() {
@@ -49,6 +56,7 @@ func main() {
 	flag.StringVar(&o.kiosk, "kiosk", "", "the portable kiosk binary (built with CXX=build/package/cxx-portable)")
 	flag.StringVar(&o.central, "central", "", "the central binary")
 	flag.StringVar(&o.models, "models", "", "face models directory with models.sha256")
+	flag.StringVar(&o.ort, "ort", "", "directory holding ONNX Runtime's libonnxruntime.so.1 (build/setup.sh onnxruntime)")
 	flag.StringVar(&o.compression, "compression", "gzip", "data.tar compression: gzip (what ships), or none for a quick check build (make package-check)")
 	flag.Parse()
 	if err := run(o); err != nil {
@@ -58,8 +66,8 @@ func main() {
 }
 
 func run(o opts) error {
-	if o.version == "" || o.out == "" || o.kiosk == "" || o.central == "" || o.models == "" {
-		return errors.New("--version, --out, --kiosk, --central and --models are required")
+	if o.version == "" || o.out == "" || o.kiosk == "" || o.central == "" || o.models == "" || o.ort == "" {
+		return errors.New("--version, --out, --kiosk, --central, --models and --ort are required")
 	}
 	if o.compression != "gzip" && o.compression != "none" {
 		return fmt.Errorf("--compression %q: want gzip or none", o.compression)
@@ -136,6 +144,10 @@ func kioskPkg(o opts, here string) pkg {
 	for _, name := range manifestFiles(manifest) {
 		p.contents = append(p.contents, file(filepath.Join(o.models, name), "/usr/share/examkiosk/models/"+name, 0o644))
 	}
+	// ONNX Runtime, which the recognition, eye-state, PAD and segmentation
+	// models run on; config.toml's face.onnxruntime_library names this path
+	// and the kiosk checks the library's SHA-256 before loading it.
+	p.contents = append(p.contents, file(filepath.Join(o.ort, ortLibrary), ortDest, 0o644))
 	return p
 }
 

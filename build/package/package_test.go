@@ -128,6 +128,7 @@ func TestKioskPackage(t *testing.T) {
 		"/usr/lib/tmpfiles.d/examkiosk.conf":        "-rw-r--r--",
 		"/usr/share/examkiosk/models/models.sha256": "-rw-r--r--",
 		"/usr/share/doc/examkiosk/README.md":        "-rw-r--r--",
+		"/usr/lib/examkiosk/libonnxruntime.so.1":    "-rw-r--r--",
 	}
 	manifest, err := os.ReadFile(filepath.Join(os.Getenv("EXAMKIOSK_REPO"), "build", "models.sha256"))
 	if err != nil {
@@ -146,6 +147,15 @@ func TestKioskPackage(t *testing.T) {
 		case e.mode != mode || e.owner != "root/root":
 			t.Errorf("%s: %s %s, want %s root/root", path, e.mode, e.owner, mode)
 		}
+	}
+	// The shipped config names the shipped runtime: the kiosk's default
+	// (the data home, where build/setup.sh installs it) is empty on a kiosk box.
+	conf, err := os.ReadFile(filepath.Join(os.Getenv("EXAMKIOSK_REPO"), "build", "config.example.toml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !regexp.MustCompile(`(?m)^onnxruntime_library = "/usr/lib/examkiosk/libonnxruntime\.so\.1"`).Match(conf) {
+		t.Errorf("build/config.example.toml (the package's /etc/examkiosk/config.toml) does not set face.onnxruntime_library to the shipped library")
 	}
 	for path := range files {
 		if strings.HasPrefix(path, "/var/lib/examkiosk") {
@@ -325,7 +335,9 @@ func TestInstalledKioskRenders(t *testing.T) {
 	cmd := exec.Command("go", "test", "-count=1", "-v", "-run", "TestWelcomeWindowRenders", "./test/window")
 	cmd.Dir = repo
 	cmd.Env = append(os.Environ(), "EXAMKIOSK_BIN="+filepath.Join(root, "usr/bin/examkiosk"),
-		"EXAMKIOSK_MODELS="+filepath.Join(root, "usr/share/examkiosk/models"))
+		"EXAMKIOSK_MODELS="+filepath.Join(root, "usr/share/examkiosk/models"),
+		// The packaged ONNX Runtime, not the developer's (ort.Init checks its SHA-256).
+		"EXAMKIOSK_ORT_DIR="+filepath.Join(root, "usr/lib/examkiosk"))
 	out, err := cmd.CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "--- PASS: TestWelcomeWindowRenders") {
 		t.Fatalf("the installed kiosk under Xvfb: %v\n%s", err, out)
