@@ -130,12 +130,11 @@ type MotionDetector struct {
 	frame    int
 	closedAt time.Time // zero when eyes are open
 	closedF  int       // frame the eyes closed at
-	baseEAR  float64
-	baseLid  float64
-	baseEye  float64 // median eye-state logit of the open-eye history
-	prevEye  float64 // eye-state logit of the previous frame (NaN: none)
-	peakEye  float64 // highest eye-state logit of the current closure
-	turn     int     // +1/-1 while a turn is held, 0 otherwise
+	baseEAR  float64   // open level the current closure began from
+	baseEye  float64   // median eye-state logit of the open-eye history
+	prevEye  float64   // eye-state logit of the previous frame (NaN: none)
+	peakEye  float64   // highest eye-state logit of the current closure
+	turn     int       // +1/-1 while a turn is held, 0 otherwise
 	turnHold int
 	turnF    int       // frame the held turn began at
 	turnAt   time.Time // its capture time
@@ -222,15 +221,16 @@ func (d *MotionDetector) next(at time.Time, eye float64, s motionSample, ok bool
 
 	// Blink: a short drop of the aligned eye opening below the baseline,
 	// which the eye-state network sees as the eyes closing.
-	base, baseLid, baseEye := d.baseline(at)
-	switch {
-	case base == 0:
-	case d.closedAt.IsZero():
+	// The closure is judged against the open level it began from (the
+	// history may expire while the eyes are closed). Without history the
+	// open level is 0 and no opening is below it.
+	if d.closedAt.IsZero() {
+		base, baseLid, baseEye := d.baseline(at)
 		if s.ear < blinkClose*base && base-s.ear >= blinkMinDrop && s.lid < blinkLid*baseLid && math.Abs(s.yaw) < turnYaw {
-			d.closedAt, d.closedF, d.baseEAR, d.baseLid, d.baseEye = at, d.frame, base, baseLid, baseEye
+			d.closedAt, d.closedF, d.baseEAR, d.baseEye = at, d.frame, base, baseEye
 			d.peakEye = maxLogit(prevEye, s.eye)
 		}
-	default:
+	} else {
 		d.peakEye = maxLogit(d.peakEye, s.eye)
 		if s.ear > blinkReopen*d.baseEAR {
 			if at.Sub(d.closedAt) <= blinkMaxClosed && d.eyesShut() {
