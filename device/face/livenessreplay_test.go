@@ -44,11 +44,11 @@ func trackScript(t *testing.T, gs []Guidance) camera.Script {
 	return s
 }
 
-// TestTrackEventsMatchAnnotations: on the recorded clips the detector
+// TestLivenessTrackEventsMatchAnnotations: on the recorded clips the detector
 // finds the annotated blinks and turns (within two frames; cap13's blink
 // and turns, at least four of d9's five blinks, one of them a single frame
 // long, behind glasses) and no blink on the talking clip without blinks.
-func TestTrackEventsMatchAnnotations(t *testing.T) {
+func TestLivenessTrackEventsMatchAnnotations(t *testing.T) {
 	const slack = 2
 	within := func(f int, spans [][2]int, onset bool) bool {
 		for _, sp := range spans {
@@ -113,11 +113,11 @@ func TestTrackEventsMatchAnnotations(t *testing.T) {
 	}
 }
 
-// TestTrackFollowPasses: a live person following the prompts (cap13's
+// TestLivenessTrackFollowPasses: a live person following the prompts (cap13's
 // blink and turns, played in the order asked after a human delay) passes
 // at least 95 % of 100 random challenges; the same person reacting 2 s
 // late, or a recording of them looped whatever is asked, passes none.
-func TestTrackFollowPasses(t *testing.T) {
+func TestLivenessTrackFollowPasses(t *testing.T) {
 	gs := trackNamed(t, "live/cap13_blink_turn.mjpeg").guidances()
 	s := trackScript(t, gs)
 	cfg := followConfig(s)
@@ -156,10 +156,10 @@ func reasonsAre(reasons map[string]int, codes ...string) bool {
 	return true
 }
 
-// TestTrackReplayNeverPasses: each recorded live clip looped against 50
+// TestLivenessTrackReplayNeverPasses: each recorded live clip looped against 50
 // random challenges with the shipped configuration, from a random frame,
 // passes none.
-func TestTrackReplayNeverPasses(t *testing.T) {
+func TestLivenessTrackReplayNeverPasses(t *testing.T) {
 	for _, clip := range liveClipTracks {
 		gs := trackNamed(t, clip).guidances()
 		res, err := RunTrials(gs, clipFPS, DefaultConfig().Liveness, 50, 14, func(rng *mrand.Rand) Player {
@@ -177,9 +177,9 @@ func TestTrackReplayNeverPasses(t *testing.T) {
 
 var liveClipTracks = []string{"live/cap13_blink_turn.mjpeg", "live/cap12_frontal_no_blink.mjpeg", "live/d9_blinks.mjpeg"}
 
-// TestTrackNoBlinkClipFailsBlink: the talking clip without a blink fails a
+// TestLivenessTrackNoBlinkClipFailsBlink: the talking clip without a blink fails a
 // challenge that starts with a blink, whatever follows, with "no_action:blink".
-func TestTrackNoBlinkClipFailsBlink(t *testing.T) {
+func TestLivenessTrackNoBlinkClipFailsBlink(t *testing.T) {
 	gs := trackNamed(t, "live/cap12_frontal_no_blink.mjpeg").guidances()
 	for _, second := range []Action{ActionOpenMouth, ActionTurnLeft, ActionTurnRight} {
 		st := runChallenge(t, gs, []Action{ActionBlink, second}, 1)
@@ -189,14 +189,14 @@ func TestTrackNoBlinkClipFailsBlink(t *testing.T) {
 	}
 }
 
-// TestTrackMovedPhotosRefused is the moved-photo promise of issue 15 on
+// TestLivenessTrackMovedPhotosRefused is the moved-photo promise of issue 15 on
 // the recorded photos: each sequence reaches the motion rules in at least
 // half its frames, makes no event and passes no challenge. Some reach the
 // turn's yaw by their tilt alone: their residual there stays under
 // turnResidual, with the margin asserted, so a turn residual loosened to
 // the photos' level fails here; and their landmarks jitter shut, but the
 // eye-state network never sees the eyes shut.
-func TestTrackMovedPhotosRefused(t *testing.T) {
+func TestLivenessTrackMovedPhotosRefused(t *testing.T) {
 	pastYaw, jitterShut := 0, 0
 	worstRes := 0.0
 	for _, tr := range movedTracks(t) {
@@ -248,10 +248,10 @@ func TestTrackMovedPhotosRefused(t *testing.T) {
 	}
 }
 
-// TestTrackLiveTurnsResidual: the real turns of the live clips measure a
+// TestLivenessTrackLiveTurnsResidual: the real turns of the live clips measure a
 // residual well above turnResidual, so a threshold tightened past them
 // would refuse live people.
-func TestTrackLiveTurnsResidual(t *testing.T) {
+func TestLivenessTrackLiveTurnsResidual(t *testing.T) {
 	for _, clip := range []string{"live/cap13_blink_turn.mjpeg", "live/d9_blinks.mjpeg"} {
 		d := NewMotionDetector()
 		for i, g := range trackNamed(t, clip).guidances() {
@@ -291,11 +291,11 @@ func replayScored(t *testing.T, frames []trackFrame, cfg LivenessConfig, seed ui
 	return l
 }
 
-// TestTrackPADDecides: a person following the prompts passes with the
+// TestLivenessTrackPADDecides: a person following the prompts passes with the
 // passive detector's scores of the live clip; the same movements with the
 // scores of a moved print or screen photo (a face on a screen or a mask
 // that moves like the candidate) fail as a presentation attack.
-func TestTrackPADDecides(t *testing.T) {
+func TestLivenessTrackPADDecides(t *testing.T) {
 	live := trackNamed(t, "live/cap13_blink_turn.mjpeg")
 	s := trackScript(t, live.guidances())
 	cfg := followConfig(s)
@@ -343,11 +343,11 @@ func (f *faceChange) Next() int {
 	return i
 }
 
-// TestTrackFaceChangesFail: a person following the prompts fails every
+// TestLivenessTrackFaceChangesFail: a person following the prompts fails every
 // attempt when a second face comes into view, or the face is lost, once
 // the action is asked for: the action is not accepted from a frame
 // without a single face.
-func TestTrackFaceChangesFail(t *testing.T) {
+func TestLivenessTrackFaceChangesFail(t *testing.T) {
 	gs := trackNamed(t, "live/cap13_blink_turn.mjpeg").guidances()
 	s := trackScript(t, gs)
 	cfg := followConfig(s)
@@ -376,10 +376,10 @@ func TestTrackFaceChangesFail(t *testing.T) {
 	}
 }
 
-// TestTrackSlowMotionFails: the prompt-following person whose every
+// TestLivenessTrackSlowMotionFails: the prompt-following person whose every
 // movement is played at a third of its speed (each frame three times)
 // blinks too slowly to count and turns too late.
-func TestTrackSlowMotionFails(t *testing.T) {
+func TestLivenessTrackSlowMotionFails(t *testing.T) {
 	gs := trackNamed(t, "live/cap13_blink_turn.mjpeg").guidances()
 	s := trackScript(t, gs)
 	cfg := followConfig(s)
@@ -410,11 +410,11 @@ func (s *slowed) Next() int {
 	return s.cur
 }
 
-// TestTrackTimeShifted: the recorded follow session's frames fed at their
+// TestLivenessTrackTimeShifted: the recorded follow session's frames fed at their
 // own times shifted by an hour, or at 30 fps timing of the same frames
 // replayed twice as fast, pass the same way: the rules use differences of
 // capture times only.
-func TestTrackTimeShifted(t *testing.T) {
+func TestLivenessTrackTimeShifted(t *testing.T) {
 	gs := trackNamed(t, "live/cap13_blink_turn.mjpeg").guidances()
 	s := trackScript(t, gs)
 	cfg := followConfig(s)

@@ -103,13 +103,13 @@ func blinkWith(rest motionSample, mod func(*motionSample)) [][]timed {
 // below is the largest float64 under x.
 func below(x float64) float64 { return math.Nextafter(x, math.Inf(-1)) }
 
-// TestRuleBlink: a blink is the eyes closing (aligned opening below
+// TestLivenessRuleBlink: a blink is the eyes closing (aligned opening below
 // blinkClose of the open level, a drop of at least blinkMinDrop, the lid
 // below blinkLid of its open level, the head within the turn's yaw) and
 // opening again (above blinkReopen) within blinkMaxClosed, while the
 // eye-state network sees them shut (logit ≥ blinkEyeShut) after seeing
 // them open (median logit of the history < blinkEyeOpen).
-func TestRuleBlink(t *testing.T) {
+func TestLivenessRuleBlink(t *testing.T) {
 	const open = 0.30 // restS.ear: the open level
 	none := func(*motionSample) {}
 	small := with(restS, func(s *motionSample) { s.ear = 0.15 }) // small eyes: the drop decides
@@ -220,11 +220,11 @@ func dropBy(base, drop float64) float64 {
 	panic("no exact drop")
 }
 
-// TestRuleBlinkEvent: the blink is reported when the eyes open again, dated
+// TestLivenessRuleBlinkEvent: the blink is reported when the eyes open again, dated
 // by the first closed frame (its index and capture time); the reopening
 // counts only above blinkReopen of the open level; the blinks after it are
 // found again.
-func TestRuleBlinkEvent(t *testing.T) {
+func TestLivenessRuleBlinkEvent(t *testing.T) {
 	_, evs := detect(run(0, times(10, restS)...), run(10*synthTick, shutS, shutS, restS), run(13*synthTick, times(10, restS)...),
 		run(23*synthTick, shutS, restS))
 	want := []Event{
@@ -251,11 +251,11 @@ func TestRuleBlinkEvent(t *testing.T) {
 	}
 }
 
-// TestRuleTurn: a turn is a yaw of at least turnYaw from the reference
+// TestLivenessRuleTurn: a turn is a yaw of at least turnYaw from the reference
 // with a non-rigid residual of at least turnResidual, held minHold frames;
 // reported once per hold, dated by its first frame; positive yaw is the
 // candidate's left.
-func TestRuleTurn(t *testing.T) {
+func TestLivenessRuleTurn(t *testing.T) {
 	turned := func(yaw, res float64) motionSample {
 		return with(leftS, func(s *motionSample) { s.yaw, s.residual = yaw, res })
 	}
@@ -301,9 +301,9 @@ func TestRuleTurn(t *testing.T) {
 	}
 }
 
-// TestRuleTurnPeak: the flat-depth cue is the highest residual of the
+// TestLivenessRuleTurnPeak: the flat-depth cue is the highest residual of the
 // frames turned at least turnYaw (turned or not), whatever their residual.
-func TestRuleTurnPeak(t *testing.T) {
+func TestLivenessRuleTurnPeak(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		seq  []motionSample
@@ -320,10 +320,10 @@ func TestRuleTurnPeak(t *testing.T) {
 	}
 }
 
-// TestRuleMouth: an open mouth is an aligned inner-lip ratio of at least
+// TestLivenessRuleMouth: an open mouth is an aligned inner-lip ratio of at least
 // mouthOpenMAR held minHold frames, reported once per opening and dated by
 // its first frame.
-func TestRuleMouth(t *testing.T) {
+func TestLivenessRuleMouth(t *testing.T) {
 	mar := func(m float64) motionSample { return with(restS, func(s *motionSample) { s.mar = m }) }
 	tests := []struct {
 		name  string
@@ -355,10 +355,10 @@ func TestRuleMouth(t *testing.T) {
 	}
 }
 
-// TestRuleNeutral: the face is at rest when it was analysed, with the eyes
+// TestLivenessRuleNeutral: the face is at rest when it was analysed, with the eyes
 // open, no turn or opening under way, within neutralYaw of the reference
 // and the mouth below mouthClosedMAR.
-func TestRuleNeutral(t *testing.T) {
+func TestLivenessRuleNeutral(t *testing.T) {
 	tests := []struct {
 		name string
 		last []motionSample
@@ -479,11 +479,11 @@ func (ss *synthSession) respond(a Action, onset time.Time) LivenessStatus {
 	return ss.feed(append(actionFrames(a), times(restFrames+1, restS)...)...)
 }
 
-// TestRuleSessionPasses: a person who rests, then makes each prompted
+// TestLivenessRuleSessionPasses: a person who rests, then makes each prompted
 // action half a second after its prompt and rests again, passes every
 // random challenge at the first attempt; the statuses say what to do only
 // once it is prompted.
-func TestRuleSessionPasses(t *testing.T) {
+func TestLivenessRuleSessionPasses(t *testing.T) {
 	cfg := DefaultConfig().Liveness
 	for seed := range uint64(30) {
 		ss := newSynthSession(t, cfg, mrand.NewPCG(seed, 1))
@@ -511,10 +511,10 @@ func TestRuleSessionPasses(t *testing.T) {
 	}
 }
 
-// TestRuleSessionTiming: the action counts only when it begins between
+// TestLivenessRuleSessionTiming: the action counts only when it begins between
 // reactMin and reactMax after its prompt (a blink may be reported up to
 // eventLag later), and a step fails after reactMax+eventLag without it.
-func TestRuleSessionTiming(t *testing.T) {
+func TestLivenessRuleSessionTiming(t *testing.T) {
 	cfg := DefaultConfig().Liveness
 	cfg.Actions = []Action{ActionTurnLeft, ActionBlink}
 	cfg.Attempts = 1
@@ -544,7 +544,7 @@ func TestRuleSessionTiming(t *testing.T) {
 				switch tc.first {
 				case "other":
 					if a = ch[1]; a == ActionBlink {
-						continue // involuntary: TestRuleSessionNoAction
+						continue // involuntary: TestLivenessRuleSessionNoAction
 					}
 				case "":
 				default:
@@ -568,11 +568,11 @@ func TestRuleSessionTiming(t *testing.T) {
 	}
 }
 
-// TestRuleSessionNoAction: without the action the step fails exactly
+// TestLivenessRuleSessionNoAction: without the action the step fails exactly
 // reactMax+eventLag after the prompt; a blink begun at reactMax and kept
 // closed blinkMaxClosed is still accepted (that is what eventLag is for);
 // a blink while a turn is asked is involuntary and does not fail it.
-func TestRuleSessionNoAction(t *testing.T) {
+func TestLivenessRuleSessionNoAction(t *testing.T) {
 	cfg := DefaultConfig().Liveness
 	cfg.Attempts = 1
 	cfg.Actions = []Action{ActionBlink, ActionTurnRight}
@@ -611,12 +611,12 @@ func TestRuleSessionNoAction(t *testing.T) {
 	}
 }
 
-// TestRuleSessionHold: the prompt comes only after the face has rested
+// TestLivenessRuleSessionHold: the prompt comes only after the face has rested
 // baselineHold and the drawn wait (baselineHold plus a jitter) is over; a
 // blink while waiting restarts the rest; a movement after the drawn time
 // draws the wait again; a turn or an open mouth while waiting fails; a
 // face never at rest fails after the step timeout.
-func TestRuleSessionHold(t *testing.T) {
+func TestLivenessRuleSessionHold(t *testing.T) {
 	cfg := DefaultConfig().Liveness
 	cfg.Attempts = 1
 	promptAfter := func(ss *synthSession) time.Duration { return ss.restUntilPrompt().Sub(synth0) }
@@ -677,10 +677,10 @@ func TestRuleSessionHold(t *testing.T) {
 	})
 }
 
-// TestRuleSessionReturn: after the action the face must be at rest for
+// TestLivenessRuleSessionReturn: after the action the face must be at rest for
 // restFrames frames within returnTimeout; a turn or an open mouth then
 // fails, a blink does not; the next step's rest counts from the return.
-func TestRuleSessionReturn(t *testing.T) {
+func TestLivenessRuleSessionReturn(t *testing.T) {
 	cfg := DefaultConfig().Liveness
 	cfg.Attempts = 1
 	cfg.Actions = []Action{ActionTurnLeft, ActionTurnRight}
@@ -743,10 +743,10 @@ func TestRuleSessionReturn(t *testing.T) {
 	}
 }
 
-// TestRuleSessionAttempts: a failed attempt starts a new one with a new
+// TestLivenessRuleSessionAttempts: a failed attempt starts a new one with a new
 // order and its own rest, up to Attempts; the last failure fails the
 // session with its reason, and the session then ignores frames.
-func TestRuleSessionAttempts(t *testing.T) {
+func TestLivenessRuleSessionAttempts(t *testing.T) {
 	for _, attempts := range []int{1, 2, 3} {
 		cfg := DefaultConfig().Liveness
 		cfg.Attempts = attempts
@@ -773,10 +773,10 @@ func TestRuleSessionAttempts(t *testing.T) {
 	}
 }
 
-// TestRuleSessionRemaining: the status counts down the phase's time: the
+// TestLivenessRuleSessionRemaining: the status counts down the phase's time: the
 // step timeout while resting, reactMax after the prompt (never below 0),
 // returnTimeout after the action.
-func TestRuleSessionRemaining(t *testing.T) {
+func TestLivenessRuleSessionRemaining(t *testing.T) {
 	cfg := DefaultConfig().Liveness
 	cfg.Actions = []Action{ActionTurnLeft, ActionOpenMouth}
 	ss := newSynthSession(t, cfg, jitter1s)
@@ -806,9 +806,9 @@ func TestRuleSessionRemaining(t *testing.T) {
 	}
 }
 
-// TestRuleObserveOneFace: Observe gives the detector the face only when
+// TestLivenessRuleObserveOneFace: Observe gives the detector the face only when
 // the frame has exactly one.
-func TestRuleObserveOneFace(t *testing.T) {
+func TestLivenessRuleObserveOneFace(t *testing.T) {
 	g := trackNamed(t, "live/cap13_blink_turn.mjpeg").Frames[0].guidance()
 	for _, n := range []int{0, 1, 2} {
 		l, err := NewLiveness(DefaultConfig().Liveness, mrand.New(jitter0))
@@ -865,11 +865,11 @@ func followScored(t *testing.T, sc frameScorer, everyOther bool) (*Liveness, Liv
 	return l, st, nil
 }
 
-// TestRuleSessionPAD: with the passive detector the session scores every
+// TestLivenessRuleSessionPAD: with the passive detector the session scores every
 // padEvery-th frame with one face and, once the challenge is passed,
 // passes only when the median live score less the cue penalties reaches
 // PADThreshold; a scoring error stops the session's frame with it.
-func TestRuleSessionPAD(t *testing.T) {
+func TestLivenessRuleSessionPAD(t *testing.T) {
 	limitOver := Cues{Moire: 2, Glare: PADCueLimits.Glare * 2, Edges: 0.3}
 	tests := []struct {
 		name   string
@@ -950,9 +950,9 @@ func TestRuleSessionPAD(t *testing.T) {
 	})
 }
 
-// TestRuleSessionCues: the session's cues are the medians of the frames
+// TestLivenessRuleSessionCues: the session's cues are the medians of the frames
 // scored; only those past their limits are named.
-func TestRuleSessionCues(t *testing.T) {
+func TestLivenessRuleSessionCues(t *testing.T) {
 	l, err := NewLiveness(DefaultConfig().Liveness, mrand.New(jitter0))
 	if err != nil {
 		t.Fatal(err)

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/json"
-	"flag"
 	"image"
 	"math"
 	"os"
@@ -24,7 +23,8 @@ import (
 // ../shared/faces; TestRecordTracks -record writes them again from the
 // shared files (after a change to detection, landmarks or a network).
 
-var record = flag.Bool("record", false, "TestRecordTracks: analyse the shared clips and moved photos and write "+tracksFile)
+// TestRecordTracks writes tracksFile with -record, the flag the photo
+// recording shares (photorecord_test.go).
 
 // tracksFile holds the recorded tracks (gzipped JSON).
 const tracksFile = "testdata/liveness_tracks.json.gz"
