@@ -183,7 +183,7 @@ func (d *MotionDetector) sample(f *Face, at time.Time, eye float64) (s motionSam
 		d.ref, d.refYaw, d.refIOD = p, pose.Yaw, interOcular(p)
 	}
 	fit, ok := fitAffine(p, d.ref, rigidIdx)
-	if !ok || d.refIOD < 1 {
+	if !ok { // degenerate landmarks (the reference's eyes lie minMotionIOD apart or more)
 		return s, false
 	}
 	al := make([]pt, len(p))

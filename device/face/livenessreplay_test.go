@@ -2,6 +2,7 @@ package face
 
 import (
 	"encoding/json"
+	"image"
 	"math"
 	mrand "math/rand/v2"
 	"slices"
@@ -434,5 +435,152 @@ func TestLivenessTrackTimeShifted(t *testing.T) {
 	s1, r1 := run(time.Hour)
 	if s0 != LivenessPassed || s1 != s0 || r1 != r0 {
 		t.Errorf("at its own times %s %q, an hour later %s %q; want passed twice", s0, r0, s1, r1)
+	}
+}
+
+// TestLivenessTrackBlinkNeedsEyeState: the landmarks of cap13's real
+// blink make a blink only when the eye-state network saw the eyes shut in
+// it and open before it (a probability of exactly 0 is a measure: open).
+func TestLivenessTrackBlinkNeedsEyeState(t *testing.T) {
+	gs := trackNamed(t, "live/cap13_blink_turn.mjpeg").guidances()
+	blinks := func(eyes func(i int, measured float64) float64) int {
+		d := NewMotionDetector()
+		n := 0
+		for i, g := range gs[:90] {
+			f := singleFace(g)
+			if f != nil {
+				c := *f
+				c.Measures.EyesClosed = eyes(i, f.Measures.EyesClosed)
+				f = &c
+			}
+			for _, ev := range d.Observe(f, frameTime(i)) {
+				if ev.Action == ActionBlink {
+					n++
+				}
+			}
+		}
+		return n
+	}
+	closure := func(i int) bool { return i >= 55 && i <= 70 }
+	for _, tc := range []struct {
+		name string
+		eyes func(i int, measured float64) float64
+		want int
+	}{
+		{"as measured", func(_ int, m float64) float64 { return m }, 1},
+		{"always open (a photo)", func(int, float64) float64 { return 1e-6 }, 0},
+		{"always shut (a photo of closed eyes)", func(int, float64) float64 { return 1 - 1e-6 }, 0},
+		{"not measured", func(int, float64) float64 { return -1 }, 0},
+		{"open during the closure (landmarks only)", func(i int, m float64) float64 {
+			if closure(i) {
+				return 1e-6
+			}
+			return m
+		}, 0},
+		{"certainly open before, as measured from the closure on", func(i int, m float64) float64 {
+			if i >= 61 { // the landmarks close at frame 61
+				return m
+			}
+			return 0
+		}, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := blinks(tc.eyes); got != tc.want {
+				t.Errorf("%d blinks, want %d", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestLivenessTrackReference: the first face within refMaxYaw of frontal
+// becomes the reference and yaw is measured from it: a face first seen
+// turned a few degrees is at rest in that pose; a face first seen turned
+// past refMaxYaw is not analysed until a frontal one comes.
+func TestLivenessTrackReference(t *testing.T) {
+	gs := trackNamed(t, "live/cap13_blink_turn.mjpeg").guidances()
+	yawOf := func(g Guidance) float64 { return estimatePose(toPts(g.Face.Landmarks)).Yaw }
+	var slight, turned, frontal *Face
+	for _, g := range gs {
+		f := singleFace(g)
+		if f == nil {
+			continue
+		}
+		switch y := math.Abs(yawOf(g)); {
+		case y >= 6 && y < refMaxYaw && slight == nil && mouthOpen(toPts(f.Landmarks)) < 0.1:
+			slight = f
+		case y > 14 && turned == nil:
+			turned = f
+		case y < 2 && frontal == nil:
+			frontal = f
+		}
+	}
+	if slight == nil || turned == nil || frontal == nil {
+		t.Fatal("cap13 has no slightly turned, turned or frontal frame")
+	}
+	d := NewMotionDetector()
+	d.Observe(slight, frameTime(0))
+	d.Observe(slight, frameTime(1))
+	if !d.Neutral() || d.last.yaw != 0 || d.last.residual > 1e-9 {
+		t.Errorf("the reference pose again: neutral %v, yaw %g, residual %g; want at rest, 0, 0", d.Neutral(), d.last.yaw, d.last.residual)
+	}
+	d = NewMotionDetector()
+	d.Observe(turned, frameTime(0))
+	if d.seen || d.ref != nil {
+		t.Errorf("a face turned %.1f° became the reference", yawOf(Guidance{Face: turned}))
+	}
+	d.Observe(frontal, frameTime(1))
+	d.Observe(turned, frameTime(2))
+	if !d.seen || math.Abs(d.last.yaw) < turnYaw {
+		t.Errorf("after a frontal reference the turned face measures %.1f°", d.last.yaw)
+	}
+}
+
+// withIOD moves the landmarks of a face so that its eyes' centres lie
+// exactly iod pixels apart (scaled about the face, then one corner of each
+// eye nudged so that the centres fall on whole pixels).
+func withIOD(lm []image.Point, iod int) []image.Point {
+	p := toPts(lm)
+	k := float64(iod) / interOcular(p)
+	c := mid(p...)
+	out := make([]image.Point, len(lm))
+	for i, q := range p {
+		out[i] = image.Pt(int(math.Round(c.X+k*(q.X-c.X))), int(math.Round(c.Y+k*(q.Y-c.Y))))
+	}
+	sum := func(from int) (x, y int) {
+		for _, q := range out[from : from+6] {
+			x, y = x+q.X, y+q.Y
+		}
+		return x, y
+	}
+	mod6 := func(v int) int { return ((v % 6) + 6) % 6 }
+	lx, ly := sum(lmLeftEye)
+	out[lmLeftEye].X -= mod6(lx)
+	out[lmLeftEye].Y -= mod6(ly)
+	lx, ly = sum(lmLeftEye)
+	rx, ry := sum(lmRightEye)
+	out[lmRightEye+3].X += lx + 6*iod - rx
+	out[lmRightEye+3].Y += ly - ry
+	return out
+}
+
+// TestLivenessTrackMinIOD: a face whose eyes lie at least minMotionIOD
+// pixels apart is analysed, a smaller one is not (landmark noise would
+// swamp its motion).
+func TestLivenessTrackMinIOD(t *testing.T) {
+	f := *singleFace(trackNamed(t, "live/cap13_blink_turn.mjpeg").guidances()[0])
+	for _, tc := range []struct {
+		iod  int
+		want bool
+	}{{minMotionIOD, true}, {minMotionIOD - 1, false}, {38, false}, {42, true}} {
+		g := f
+		g.Landmarks = withIOD(f.Landmarks, tc.iod)
+		if got := interOcular(toPts(g.Landmarks)); got != float64(tc.iod) {
+			t.Fatalf("withIOD(%d) gives %g", tc.iod, got)
+		}
+		d := NewMotionDetector()
+		d.Observe(&g, frameTime(0))
+		if d.seen != tc.want {
+			t.Errorf("eyes %d px apart: analysed %v, want %v", tc.iod, d.seen, tc.want)
+		}
 	}
 }

@@ -965,3 +965,57 @@ func TestLivenessRuleSessionCues(t *testing.T) {
 		t.Errorf("Cues() = %+v %v, want %+v [moire edges]", sc, over, want)
 	}
 }
+
+// TestLivenessRuleNilRand: a session without a given random source draws
+// its own (crypto/rand seeded): sessions differ.
+func TestLivenessRuleNilRand(t *testing.T) {
+	seen := map[string]bool{}
+	for range 20 {
+		l, err := NewLiveness(DefaultConfig().Liveness, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ch := l.Challenge()
+		seen[string(ch[0])+"/"+string(ch[1])] = true
+	}
+	if len(seen) < 2 {
+		t.Errorf("20 sessions drew %v: want different challenges", seen)
+	}
+}
+
+// TestLivenessRuleRigidPoints: the points that move with the skull are
+// the jaw, the brows and the nose (iBUG 0–35), not the eyes or the mouth.
+func TestLivenessRuleRigidPoints(t *testing.T) {
+	want := make([]int, 36)
+	for i := range want {
+		want[i] = i
+	}
+	if !slices.Equal(rigidIdx, want) {
+		t.Errorf("rigid points %v, want 0..35", rigidIdx)
+	}
+}
+
+// TestLivenessRuleLidRatio: the lid gap (mean of the two lid-point
+// distances) over the distance from the eye's centre to its brow's middle,
+// averaged over both eyes.
+func TestLivenessRuleLidRatio(t *testing.T) {
+	p := make([]pt, 68)
+	for i := range p {
+		p[i] = pt{float64(1000 + 37*i), float64(-500 + 11*i)} // far from the eyes
+	}
+	// Image-left eye: corners (0,0) and (30,0); lids 10 and 6 apart; centre
+	// (15,0); brow middle (15,-20): (10+6)/2/20 = 0.4.
+	copy(p[36:42], []pt{{0, 0}, {10, -5}, {20, -3}, {30, 0}, {20, 3}, {10, 5}})
+	copy(p[17:22], []pt{{5, -20}, {10, -20}, {15, -20}, {20, -20}, {25, -20}})
+	// Image-right eye: lids 4 and 2 apart, brow 25 above: 3/25 = 0.12.
+	copy(p[42:48], []pt{{60, 0}, {70, -2}, {80, -1}, {90, 0}, {80, 1}, {70, 2}})
+	copy(p[22:27], []pt{{65, -25}, {70, -25}, {75, -25}, {80, -25}, {85, -25}})
+	if got, want := lidRatio(p), (0.4+0.12)/2; math.Abs(got-want) > 1e-12 {
+		t.Errorf("lidRatio = %g, want %g", got, want)
+	}
+	// A brow on the eye's centre: no ratio (0) for that eye.
+	copy(p[17:22], []pt{{15, 0}, {15, 0}, {15, 0}, {15, 0}, {15, 0}})
+	if got, want := lidRatio(p), 0.12/2; math.Abs(got-want) > 1e-12 {
+		t.Errorf("lidRatio with a brow on the eye = %g, want %g", got, want)
+	}
+}

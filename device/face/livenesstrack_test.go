@@ -323,3 +323,45 @@ func TestRecordTracks(t *testing.T) {
 	}
 	t.Logf("wrote %s: %d tracks, %d bytes", tracksFile, len(out.Tracks), buf.Len())
 }
+
+// TestRecordedTracksCurrent analyses a few frames of each recorded live
+// clip with the real pipeline and compares them with the recording, so
+// that a change to detection, landmarks or a network that makes the
+// recorded tracks stale fails here (then run TestRecordTracks -record).
+func TestRecordedTracksCurrent(t *testing.T) {
+	dir := facesDir(t)
+	e := testEngine(t)
+	p := testPAD(t)
+	for k, clip := range liveClips {
+		frames := mjpegFrames(t, filepath.Join(dir, "live", clip))
+		tr := trackNamed(t, liveClipTracks[k])
+		if len(frames) != len(tr.Frames) {
+			t.Fatalf("%s: %d frames, %d recorded", clip, len(frames), len(tr.Frames))
+		}
+		for _, i := range []int{0, len(frames) / 2, len(frames) - 1} {
+			g, err := e.Analyze(frames[i])
+			if err != nil {
+				t.Fatal(err)
+			}
+			rec := tr.Frames[i]
+			if g.Face == nil || g.Faces != rec.Faces {
+				t.Fatalf("%s frame %d: %d faces (%v), recorded %d", clip, i, g.Faces, g.Face != nil, rec.Faces)
+			}
+			got := rec.guidance().Face
+			if !slices.Equal(g.Face.Landmarks, got.Landmarks) || g.Face.Rect != got.Rect {
+				t.Errorf("%s frame %d: landmarks or box differ from the recording", clip, i)
+			}
+			if d := math.Abs(logit(g.Face.Measures.EyesClosed) - logit(rec.EyesClosed)); d > 2e-3 {
+				t.Errorf("%s frame %d: eye-state logit %.4f, recorded %.4f", clip, i, logit(g.Face.Measures.EyesClosed), logit(rec.EyesClosed))
+			}
+			s, err := p.Live(frames[i], g.Face.Rect)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := NewCueScorer().Score(frames[i], g.Face.Rect)
+			if math.Abs(s-rec.PAD) > 2e-4 || math.Abs(c.Moire-rec.Cues.Moire) > 2e-4 || math.Abs(c.Glare-rec.Cues.Glare) > 2e-4 || math.Abs(c.Edges-rec.Cues.Edges) > 2e-4 {
+				t.Errorf("%s frame %d: PAD %.4f cues %+v, recorded %.4f %+v", clip, i, s, c, rec.PAD, rec.Cues)
+			}
+		}
+	}
+}
