@@ -103,6 +103,7 @@ func TestEyeStatePopulation(t *testing.T) {
 		var logits []float64
 		var past []string
 		frontal, closedLm, unmeasured := 0, 0, 0
+		earRule, netAll := 0, 0 // the photo rule's eyes_closed (MinEyeOpen); the network's "closed" on every frontal photo
 		for _, f := range files {
 			g, err := e.Analyze(readImage(t, f))
 			if err != nil || g.Face == nil || g.Faces != 1 {
@@ -113,6 +114,12 @@ func TestEyeStatePopulation(t *testing.T) {
 				continue
 			}
 			frontal++
+			if eyesOpen(p) < LiveLimits().MinEyeOpen {
+				earRule++
+			}
+			if g.Face.Measures.EyesClosed >= 0.5 {
+				netAll++
+			}
 			if eyesOpen(p) < 0.2 {
 				closedLm++
 				continue
@@ -130,7 +137,9 @@ func TestEyeStatePopulation(t *testing.T) {
 		}
 		slices.Sort(logits)
 		q := func(f float64) float64 { return logits[int(f*float64(len(logits)-1))] }
-		t.Logf("%s: %d photos, %d frontal, %d with landmark-closed eyes, %d unmeasured; %d open: logit median %.1f, p90 %.1f, p95 %.1f, p99 %.1f, max %.1f; %d (%.1f %%) at or above blinkEyeOpen %.0f: %v",
+		t.Logf("%s: of %d frontal photos %d (%.1f %%) below the eye rule's aspect ratio %.2f, %d (%.1f %%) closed for the network (P ≥ 0.5)",
+			set, frontal, earRule, 100*float64(earRule)/float64(frontal), LiveLimits().MinEyeOpen, netAll, 100*float64(netAll)/float64(frontal))
+		t.Logf("%s: %d photos, %d frontal, %d with landmark-closed eyes (aspect ratio < 0.2), %d unmeasured; %d open: logit median %.1f, p90 %.1f, p95 %.1f, p99 %.1f, max %.1f; %d (%.1f %%) at or above blinkEyeOpen %.0f: %v",
 			set, len(files), frontal, closedLm, unmeasured, len(logits), q(0.5), q(0.9), q(0.95), q(0.99), q(1), len(past),
 			100*float64(len(past))/float64(len(logits)), blinkEyeOpen, past)
 	}

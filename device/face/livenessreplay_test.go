@@ -204,6 +204,7 @@ func TestLivenessTrackMovedPhotosRefused(t *testing.T) {
 		gs := tr.guidances()
 		d := NewMotionDetector()
 		analysed, eyePeak := 0, math.Inf(-1)
+		var eyes []float64
 		var evs []Event
 		for i, g := range gs {
 			d.seen = false
@@ -216,13 +217,18 @@ func TestLivenessTrackMovedPhotosRefused(t *testing.T) {
 			}
 			if f := singleFace(g); f != nil && f.Measures.EyesClosed >= 0 {
 				eyePeak = math.Max(eyePeak, logit(f.Measures.EyesClosed))
+				eyes = append(eyes, logit(f.Measures.EyesClosed))
 			}
 		}
 		if d.turnPeak > 0 {
 			pastYaw++
 			worstRes = math.Max(worstRes, d.turnPeak)
 		}
-		t.Logf("%s: %d/%d analysed, residual past the turn's yaw %.3f, highest eye logit %.1f, events %v", tr.Name, analysed, len(gs), d.turnPeak, eyePeak, evs)
+		eyeMedian := math.NaN()
+		if len(eyes) > 0 {
+			eyeMedian = median(eyes)
+		}
+		t.Logf("%s: %d/%d analysed, residual past the turn's yaw %.3f, eye logit median %.1f highest %.1f, events %v", tr.Name, analysed, len(gs), d.turnPeak, eyeMedian, eyePeak, evs)
 		if analysed < len(gs)/2 {
 			t.Errorf("%s: only %d of %d frames analysed", tr.Name, analysed, len(gs))
 		}
@@ -520,8 +526,19 @@ func TestLivenessTrackReference(t *testing.T) {
 	d := NewMotionDetector()
 	d.Observe(slight, frameTime(0))
 	d.Observe(slight, frameTime(1))
-	if !d.Neutral() || d.last.yaw != 0 || d.last.residual > 1e-9 {
+	if !d.Neutral() || d.last.yaw != 0 || !(d.last.residual >= 0 && d.last.residual <= 1e-9) {
 		t.Errorf("the reference pose again: neutral %v, yaw %g, residual %g; want at rest, 0, 0", d.Neutral(), d.last.yaw, d.last.residual)
+	}
+	// The nose tip (a rigid point) moved up or sideways alone: a non-rigid
+	// change, as much in either direction.
+	for _, mv := range []image.Point{{0, -6}, {6, 0}} {
+		f := *slight
+		f.Landmarks = slices.Clone(slight.Landmarks)
+		f.Landmarks[lmNoseTip] = f.Landmarks[lmNoseTip].Add(mv)
+		d.Observe(&f, frameTime(2))
+		if !(d.last.residual > 0.005 && d.last.residual < 0.05) {
+			t.Errorf("nose tip moved by %v: residual %g, want within (0.005, 0.05)", mv, d.last.residual)
+		}
 	}
 	d = NewMotionDetector()
 	d.Observe(turned, frameTime(0))

@@ -41,7 +41,7 @@ var Full = []string{
 	"idnumber", "sync/seal", "sync/signing", "sync/wire", "app/registration", "app/store",
 	"sync/kiosk", "sync/central", `exam=^photo\.go$`,
 	`device/face=^photo\.go$@^Test(PhotoRules|PhotoSpec|RefusedPhotos|MakeIDPhoto|BadImages|BackgroundColours)`,
-	`device/face=^liveness\.go$@^Test(Motion|NoBlink|Challenge|PhotoAttacks|MovedPhotos|Liveness|Blinks)`,
+	`device/face=^liveness\.go$@^Test(Liveness(Rule|Track|Config|Timeouts)|FuseCues)`,
 }
 
 type result struct {
