@@ -770,3 +770,41 @@ func TestRulesBackgroundArea(t *testing.T) {
 		}
 	}
 }
+
+// TestRulesBackgroundLimits: a sample exactly backgroundOutlier (40) from
+// the median still counts; exactly minBackgroundShare (75 %) of samples
+// near the median is still plain.
+func TestRulesBackgroundLimits(t *testing.T) {
+	// Only the area above the head is sampled: [0, 96) × [0, 48), 24×24
+	// samples; the columns x < 24 hold 6 of the 24 sampled columns (25 %).
+	hr := headRegion{top: 57.4, bottom: 96, left: 1, right: 95}
+	for _, c := range []struct {
+		v       byte
+		wantStd float64
+	}{
+		{210, 40 * math.Sqrt(0.25*0.75)}, // 40 from 250: counted
+		{209, 0},                         // 41: left out, and 75 % remain
+		{100, 0},
+	} {
+		px := newPhoto(96, 96, white)
+		for y := range 96 {
+			for x := range 24 {
+				px.set(x, y, rgb{c.v, c.v, c.v})
+			}
+		}
+		name, std := background(px, hr)
+		if name != BackgroundWhite || math.Abs(std-c.wantStd) > 1e-6 {
+			t.Errorf("a quarter at %d: %s, std %g, want white, %g", c.v, name, std, c.wantStd)
+		}
+	}
+	// One more sampled column off (7 of 24): under 75 % agree.
+	px := newPhoto(96, 96, white)
+	for y := range 96 {
+		for x := range 28 {
+			px.set(x, y, rgb{100, 100, 100})
+		}
+	}
+	if _, std := background(px, hr); std != 255 {
+		t.Errorf("7 of 24 columns off: std %g, want 255", std)
+	}
+}
