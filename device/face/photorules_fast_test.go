@@ -808,3 +808,25 @@ func TestRulesBackgroundLimits(t *testing.T) {
 		t.Errorf("7 of 24 columns off: std %g, want 255", std)
 	}
 }
+
+// TestRulesBackgroundThinSideArea: an area beside the head less than 2 px
+// high is not sampled, wherever it starts (here just below the area above
+// the head: rows 42 to 43.25, x < 10).
+func TestRulesBackgroundThinSideArea(t *testing.T) {
+	px := newPhoto(100, 100, white)
+	for y := 42; y < 44; y++ {
+		for x := range 10 {
+			px.set(x, y, rgb{228, 228, 228})
+		}
+	}
+	// Head 80 wide from x = 30: margin 20, left area x < 10; crown at
+	// 50 − 8 = 42, eyes at 50 + 0.45·(35 − 50) = 43.25.
+	name, std := background(px, headRegion{top: 50, bottom: 35, left: 30, right: 110})
+	if name != BackgroundWhite || std != 0 {
+		t.Errorf("a side area 1.25 px high was sampled: %s, std %g", name, std)
+	}
+	// The same area 2.25 px high (eyes at 44.25) is sampled.
+	if _, std := background(px, headRegion{top: 50, bottom: 37.22222222222222, left: 30, right: 110}); std == 0 {
+		t.Errorf("a side area 2.25 px high was not sampled")
+	}
+}
