@@ -81,18 +81,7 @@ var recorded struct {
 func recordedPhotos(t testing.TB) []recordedPhoto {
 	t.Helper()
 	recorded.once.Do(func() {
-		f, err := os.Open(recordedFacesFile)
-		if err != nil {
-			recorded.err = err
-			return
-		}
-		defer f.Close()
-		z, err := gzip.NewReader(f)
-		if err != nil {
-			recorded.err = err
-			return
-		}
-		recorded.err = json.NewDecoder(z).Decode(&recorded.photos)
+		recorded.err = decodeGzipJSON(recordedFacesFile, &recorded.photos)
 	})
 	if recorded.err != nil {
 		t.Fatalf("%s: %v (write it with go test ./device/face -run '^TestRecordPhotoFaces$' -record)", recordedFacesFile, recorded.err)
@@ -195,13 +184,41 @@ func TestRecordPhotoFaces(t *testing.T) {
 		}
 		return
 	}
-	f, err := os.Create(recordedFacesFile)
+	writeGzipJSON(t, recordedFacesFile, out)
+	t.Logf("wrote %d photos to %s", len(out), recordedFacesFile)
+}
+
+// decodeGzipJSON reads the gzipped JSON file path into v.
+func decodeGzipJSON(path string, v any) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	z, err := gzip.NewReader(f)
+	if err != nil {
+		return err
+	}
+	return json.NewDecoder(z).Decode(v)
+}
+
+// readGzipJSON reads the gzipped JSON file path into v or fails t.
+func readGzipJSON(t testing.TB, path string, v any) {
+	t.Helper()
+	if err := decodeGzipJSON(path, v); err != nil {
+		t.Fatalf("%s: %v (written by the test with -record)", path, err)
+	}
+}
+
+// writeGzipJSON writes v to path as gzipped JSON.
+func writeGzipJSON(t testing.TB, path string, v any) {
+	t.Helper()
+	f, err := os.Create(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	z := gzip.NewWriter(f)
-	enc := json.NewEncoder(z)
-	if err := enc.Encode(out); err != nil {
+	if err := json.NewEncoder(z).Encode(v); err != nil {
 		t.Fatal(err)
 	}
 	if err := z.Close(); err != nil {
@@ -210,5 +227,4 @@ func TestRecordPhotoFaces(t *testing.T) {
 	if err := f.Close(); err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("wrote %d photos to %s", len(out), recordedFacesFile)
 }

@@ -5,6 +5,7 @@ import (
 	"image/png"
 	"math"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -608,5 +609,224 @@ func TestRulesFile(t *testing.T) {
 		if len(r.Problems) != 1 || r.Problems[0].Code != CodeCorrupt || r.Bytes != len(bad) || r.OK || r.Faces != 0 {
 			t.Errorf("%d bad bytes: %+v", len(bad), r)
 		}
+	}
+}
+
+// TestRulesPhotoSpecBounds: each limit of PhotoSpec.Validate at its
+// boundary, on both sides.
+func TestRulesPhotoSpecBounds(t *testing.T) {
+	tests := []struct {
+		name string
+		mod  func(*PhotoSpec)
+		want string // "" valid
+	}{
+		{"smallest made photo", func(s *PhotoSpec) { s.Width, s.Height = 300, 420 }, ""},
+		{"largest made photo", func(s *PhotoSpec) { s.Width, s.Height = 4000, 5600 }, ""},
+		{"wider than 4000", func(s *PhotoSpec) { s.Width, s.Height = 4005, 5607 }, "at most 4000x5600"},
+		{"under the minimum width", func(s *PhotoSpec) { s.MinWidth, s.MinHeight, s.Width, s.Height = 300, 420, 295, 413 }, "at least 300x420 and"},
+		{"minimum below the notice", func(s *PhotoSpec) { s.MinWidth = 299 }, "at least the notice's 300x420, got 299x420"},
+		{"minimum height below the notice", func(s *PhotoSpec) { s.MinHeight = 419 }, "got 300x419"},
+		{"no size", func(s *PhotoSpec) { s.Width, s.Height = 0, 1 }, "at least 300x420"},
+		{"min bytes at the notice", func(s *PhotoSpec) { s.MinBytes = 20481 }, ""},
+		{"min bytes below the notice", func(s *PhotoSpec) { s.MinBytes = 20480 }, "face.photo.min_bytes: want at least the notice's 20481 bytes"},
+		{"max bytes 10 KB over min", func(s *PhotoSpec) { s.MaxBytes = s.MinBytes + 10240 }, ""},
+		{"max bytes under 10 KB over min", func(s *PhotoSpec) { s.MaxBytes = s.MinBytes + 10239 }, "at least min_bytes + 10240 (30721)"},
+		{"no backgrounds", func(s *PhotoSpec) { s.Backgrounds, s.MakeBackground = nil, "" }, "face.photo.backgrounds"},
+		{"background std 80", func(s *PhotoSpec) { s.MaxBackgroundStd = 80 }, ""},
+		{"background std over 80", func(s *PhotoSpec) { s.MaxBackgroundStd = 80.001 }, "face.photo.max_background_std"},
+		{"background std 0", func(s *PhotoSpec) { s.MaxBackgroundStd = 0 }, "face.photo.max_background_std"},
+		{"background std tiny", func(s *PhotoSpec) { s.MaxBackgroundStd = 0.001 }, ""},
+		{"eye line from 0", func(s *PhotoSpec) { s.MinEyeLine = 0 }, "face.photo.min_eye_line/max_eye_line"},
+		{"eye line empty", func(s *PhotoSpec) { s.MinEyeLine, s.MaxEyeLine = 0.4, 0.4 }, "min_eye_line"},
+		{"eye line to 1", func(s *PhotoSpec) { s.MaxEyeLine = 1 }, "min_eye_line"},
+		{"eye line narrow", func(s *PhotoSpec) { s.MinEyeLine, s.MaxEyeLine = 0.001, 0.999 }, ""},
+		{"mean luma 0", func(s *PhotoSpec) { s.MinMeanLuma = 0 }, ""},
+		{"mean luma 200", func(s *PhotoSpec) { s.MinMeanLuma = 200 }, ""},
+		{"mean luma negative", func(s *PhotoSpec) { s.MinMeanLuma = -0.001 }, "face.photo.min_mean_luma"},
+		{"mean luma over 200", func(s *PhotoSpec) { s.MinMeanLuma = 200.001 }, "face.photo.min_mean_luma"},
+		{"aspect 0", func(s *PhotoSpec) { s.AspectTolerance = 0 }, ""},
+		{"aspect 0.5", func(s *PhotoSpec) { s.AspectTolerance = 0.5 }, ""},
+		{"aspect negative", func(s *PhotoSpec) { s.AspectTolerance = -0.001 }, "face.photo.aspect_tolerance"},
+		{"aspect over 0.5", func(s *PhotoSpec) { s.AspectTolerance = 0.501 }, "face.photo.aspect_tolerance"},
+		{"model in a folder", func(s *PhotoSpec) { s.SegmentationModel = "x/" + s.SegmentationModel }, "face.photo.segmentation_model"},
+		{"5:7 within 1 %", func(s *PhotoSpec) { s.Width, s.Height = 363, 504 }, ""},
+		{"5:7 off by 1.2 %", func(s *PhotoSpec) { s.Width, s.Height = 365, 504 }, "the 5:7 aspect ratio"},
+		{"5:7 off by 1.2 % the other way", func(s *PhotoSpec) { s.Width, s.Height = 360, 510 }, "the 5:7 aspect ratio"},
+	}
+	for _, tc := range tests {
+		s := DefaultPhotoSpec()
+		tc.mod(&s)
+		err := s.Validate()
+		if (err == nil) != (tc.want == "") || (err != nil && !strings.Contains(err.Error(), tc.want)) {
+			t.Errorf("%s: Validate() = %v, want error naming %q", tc.name, err, tc.want)
+		}
+		if tc.name == "no size" && err != nil && strings.Contains(err.Error(), "5:7") {
+			t.Errorf("%s: a zero width is not measured for 5:7: %v", tc.name, err)
+		}
+	}
+}
+
+// TestRulesBackgroundColourNames: colourName at each of its thresholds.
+func TestRulesBackgroundColourNames(t *testing.T) {
+	for _, c := range []struct {
+		r, g, b float64
+		want    string
+	}{
+		{205, 205, 205, BackgroundWhite}, {204, 204, 204, "grey"},
+		{250, 250, 221, BackgroundWhite}, {250, 250, 220, "other"}, // saturation 0.116, 0.12
+		{69, 69, 69, "black"}, {70, 70, 70, "grey"},
+		{180, 59, 0, BackgroundRed}, {180, 60, 0, "other"}, // hue 19.7°, 20°
+		{180, 0, 60, BackgroundRed}, {180, 0, 61, "other"}, // hue 340°, 339.7°
+		{200, 130, 130, BackgroundRed}, {200, 131, 131, "other"}, // saturation 0.35, 0.345
+		{90, 0, 0, BackgroundRed}, {89, 0, 0, "other"},
+		{0, 150, 180, BackgroundBlue}, {0, 151, 180, "other"}, // hue 190°, 189.7°
+		{29, 0, 180, BackgroundBlue}, {30, 0, 180, "other"}, // hue 249.7°, 250°
+		{140, 140, 200, BackgroundBlue}, {141, 141, 200, "other"}, // saturation 0.30, 0.295
+		{0, 0, 90, BackgroundBlue}, {0, 0, 89, "other"},
+		{0, 200, 0, "other"}, {100, 200, 0, "other"}, {0, 200, 100, "other"}, {0, 100, 200, BackgroundBlue},
+		{200, 0, 200, "other"}, {200, 100, 100, BackgroundRed}, {100, 100, 100, "grey"}, {0, 0, 0, "black"},
+	} {
+		if got := colourName(c.r, c.g, c.b); got != c.want {
+			t.Errorf("colourName(%g, %g, %g) = %s, want %s", c.r, c.g, c.b, got, c.want)
+		}
+	}
+}
+
+// TestRulesBackgroundArea: the background is sampled above the crown and
+// beside the head down to the eyes, a quarter of the head's width clear
+// of it: light hair, a white collar or ears there change nothing; the
+// same shade just inside the sampled area counts.
+func TestRulesBackgroundArea(t *testing.T) {
+	w, h, faces := portrait(t)
+	spec := DefaultPhotoSpec()
+	p := toPts(faces[0].Landmarks)
+	top, bottom, left, right := headBox(p)
+	hw := right - left
+	crown, eyes := top-0.1*hw, top+0.45*(bottom-top)
+	near := rgb{228, 228, 228} // within backgroundOutlier of the white: counted when sampled
+	block := func(px *rgbImage, x0, y0, x1, y1 float64) {
+		for y := int(math.Ceil(y0)); float64(y) < y1; y++ {
+			for x := int(math.Ceil(x0)); float64(x) < x1; x++ {
+				px.set(x, y, near)
+			}
+		}
+	}
+	m := 0.25 * hw
+	for _, c := range []struct {
+		name           string
+		x0, y0, x1, y1 float64
+		sampled        bool
+	}{
+		{"above the head, below the crown line", left - m + 1, crown + 1, right + m - 1, top + 2, false},
+		{"above the crown line", 0, crown - 12, float64(w), crown - 1, true},
+		// The last of the 24 sampled rows above the head, half a row step
+		// above the crown line.
+		{"the last row step above the crown line", left - m + 1, crown - crown/24 - 0.5, right + m - 1, crown, true},
+		{"beside the head, within the margin", left - m + 1, crown, left + 1, eyes, false},
+		{"beside the head, right, within the margin", right - 1, crown, right + m - 1, eyes, false},
+		{"left of the margin", left - m - 12, crown + 2, left - m - 1, eyes - 2, true},
+		{"right of the margin", right + m + 1, crown + 2, right + m + 12, eyes - 2, true},
+		{"beside the head, below the eyes", 0, eyes + 1, float64(w), float64(h), false},
+		{"beside the head, above the eyes", 0, eyes - 12, left - m - 1, eyes - 1, true},
+	} {
+		px := synthPhoto(w, h, white, faces)
+		block(px, c.x0, c.y0, c.x1, c.y1)
+		// The person drawn again over the block: only the background changes.
+		drawFace(px, p)
+		r := check(t, px, spec, faces)
+		if (r.BackgroundStd > 0.01) != c.sampled || r.Background != BackgroundWhite || r.BackgroundStd > 16 {
+			t.Errorf("%s: background %s, std %g; sampled %v", c.name, r.Background, r.BackgroundStd, c.sampled)
+		}
+	}
+	// Without a face the head is assumed in the middle (x 25–75 %, from 10
+	// % of the height down): a light figure there is not sampled, a figure
+	// a little wider is.
+	for _, c := range []struct {
+		x0, y0  float64
+		sampled bool
+	}{{0.125*float64(w) + 1, 0.1*float64(h) - 0.05*float64(w) + 1, false}, {0.125*float64(w) - 2, 0.1*float64(h) - 0.05*float64(w) + 1, true}, {0.125*float64(w) + 1, 0.1*float64(h) - 0.05*float64(w) - 3, true}} {
+		px := newPhoto(w, h, white)
+		block(px, c.x0, c.y0, float64(w)-c.x0, float64(h))
+		r := check(t, px, spec, nil)
+		if (r.BackgroundStd > 0.01) != c.sampled {
+			t.Errorf("no face, figure from (%.0f, %.0f): std %g, sampled %v", c.x0, c.y0, r.BackgroundStd, c.sampled)
+		}
+	}
+	// A sampled area exactly 2 px wide (or high) is sampled, a narrower
+	// one not (with nothing else sampled: unknown, std 255).
+	for _, c := range []struct {
+		size    float64
+		sampled bool
+	}{{2, true}, {1.9, false}} {
+		px := newPhoto(100, 100, white)
+		// Head 80 wide: margin 20; crown 1 (nothing above it), nothing
+		// right of it; the left area is [0, size).
+		if _, std := background(px, headRegion{top: 9, bottom: 100, left: c.size + 20, right: c.size + 100}); (std != 255) != c.sampled {
+			t.Errorf("left area %g px wide: std %g, sampled %v", c.size, std, c.sampled)
+		}
+		// Nothing beside the head; the area above it is [0, size).
+		if _, std := background(px, headRegion{top: c.size + 8, bottom: 100, left: 21, right: 101}); (std != 255) != c.sampled {
+			t.Errorf("area above %g px high: std %g, sampled %v", c.size, std, c.sampled)
+		}
+	}
+}
+
+// TestRulesBackgroundLimits: a sample exactly backgroundOutlier (40) from
+// the median still counts; exactly minBackgroundShare (75 %) of samples
+// near the median is still plain.
+func TestRulesBackgroundLimits(t *testing.T) {
+	// Only the area above the head is sampled: [0, 96) × [0, 48), 24×24
+	// samples; the columns x < 24 hold 6 of the 24 sampled columns (25 %).
+	hr := headRegion{top: 57.4, bottom: 96, left: 1, right: 95}
+	for _, c := range []struct {
+		v       byte
+		wantStd float64
+	}{
+		{210, 40 * math.Sqrt(0.25*0.75)}, // 40 from 250: counted
+		{209, 0},                         // 41: left out, and 75 % remain
+		{100, 0},
+	} {
+		px := newPhoto(96, 96, white)
+		for y := range 96 {
+			for x := range 24 {
+				px.set(x, y, rgb{c.v, c.v, c.v})
+			}
+		}
+		name, std := background(px, hr)
+		if name != BackgroundWhite || math.Abs(std-c.wantStd) > 1e-6 {
+			t.Errorf("a quarter at %d: %s, std %g, want white, %g", c.v, name, std, c.wantStd)
+		}
+	}
+	// One more sampled column off (7 of 24): under 75 % agree.
+	px := newPhoto(96, 96, white)
+	for y := range 96 {
+		for x := range 28 {
+			px.set(x, y, rgb{100, 100, 100})
+		}
+	}
+	if _, std := background(px, hr); std != 255 {
+		t.Errorf("7 of 24 columns off: std %g, want 255", std)
+	}
+}
+
+// TestRulesBackgroundThinSideArea: an area beside the head less than 2 px
+// high is not sampled, wherever it starts (here just below the area above
+// the head: rows 42 to 43.25, x < 10).
+func TestRulesBackgroundThinSideArea(t *testing.T) {
+	px := newPhoto(100, 100, white)
+	for y := 42; y < 44; y++ {
+		for x := range 10 {
+			px.set(x, y, rgb{228, 228, 228})
+		}
+	}
+	// Head 80 wide from x = 30: margin 20, left area x < 10; crown at
+	// 50 − 8 = 42, eyes at 50 + 0.45·(35 − 50) = 43.25.
+	name, std := background(px, headRegion{top: 50, bottom: 35, left: 30, right: 110})
+	if name != BackgroundWhite || std != 0 {
+		t.Errorf("a side area 1.25 px high was sampled: %s, std %g", name, std)
+	}
+	// The same area 2.25 px high (eyes at 44.25) is sampled.
+	if _, std := background(px, headRegion{top: 50, bottom: 37.22222222222222, left: 30, right: 110}); std == 0 {
+		t.Errorf("a side area 2.25 px high was not sampled")
 	}
 }

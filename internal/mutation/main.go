@@ -40,7 +40,7 @@ import (
 var Full = []string{
 	"idnumber", "sync/seal", "sync/signing", "sync/wire", "app/registration", "app/store",
 	"sync/kiosk", "sync/central", `exam=^photo\.go$`,
-	`device/face=^photo\.go$@^Test(PhotoRules|PhotoSpec|RefusedPhotos|MakeIDPhoto|BadImages|BackgroundColours)`,
+	`device/face=^photo\.go$@^Test(Rules|PhotoSpec|BackgroundColours)`,
 	`device/face=^liveness\.go$@^Test(Liveness(Rule|Track|Config|Timeouts)|FuseCues)`,
 }
 
