@@ -4,6 +4,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 )
 
@@ -59,69 +60,70 @@ func TestAlignFaceWarp(t *testing.T) {
 	}
 }
 
-// TestDlib5Template re-derives dlib5Template from the fixtures (see its
-// doc) and checks the shipped values within a pixel.
+// dlib5File holds, for the frontal faces (one face, yaw and pitch within
+// 15°) of every third photo of ../shared/faces/eastasia and verify, the
+// 68-point landmarks TestDlib5Template uses (30, 36..47, 48, 54) and
+// dlib's five points: written by
+//
+//	go test ./device/face -run '^TestDlib5Template$' -record
+const dlib5File = "testdata/dlib5points.json.gz"
+
+// dlib5Face is one recorded face: P68 the landmarks dlib5Indices of the
+// 68-point predictor, P5 the five points of the 5-point one.
+type dlib5Face struct {
+	Name string `json:"name"`
+	P68  []int  `json:"p68"` // x, y of each of dlib5Indices
+	P5   []int  `json:"p5"`
+}
+
+var dlib5Indices = []int{30, 36, 37, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47, 48, 54}
+
+// TestDlib5Template re-derives dlib5Template from the recorded landmarks
+// of the fixtures (see its doc) and checks the shipped values within a
+// pixel. With -record it detects them again and rewrites dlib5File;
+// otherwise, with the models and the fixtures (and not -short), it checks
+// on one photo that detection still gives what was recorded.
 func TestDlib5Template(t *testing.T) {
-	t.Parallel() // the two longest tests of the package (photo sets) overlap: the engine serves concurrent calls
-	if testing.Short() {
-		t.Skip("short")
+	var faces []dlib5Face
+	if *record {
+		faces = recordDlib5(t)
+	} else {
+		readGzipJSON(t, dlib5File, &faces)
+		t.Run("detection as recorded", func(t *testing.T) {
+			if testing.Short() {
+				t.Skip("-short: detection is not re-checked against " + dlib5File)
+			}
+			dir := facesDir(t)
+			e := testEngine(t)
+			for _, want := range []dlib5Face{faces[len(faces)-1]} { // one photo: detection is the slow part
+				got, ok := detectDlib5(t, e, filepath.Join(dir, want.Name))
+				if !ok || !slices.Equal(got.P68, want.P68) || !slices.Equal(got.P5, want.P5) {
+					t.Errorf("%s: detection now gives %+v, recorded %+v (record again with -record)", want.Name, got, want)
+				}
+			}
+		})
 	}
-	fx := facesDir(t)
-	e := testEngine(t)
-	var paths []string
-	for _, set := range []string{"eastasia", "verify"} {
-		m, _ := filepath.Glob(filepath.Join(fx, set, "*", "*.jpg"))
-		paths = append(paths, m...)
-	}
-	if len(paths) == 0 {
-		t.Skip("no fixture photos")
-	}
-	// Every third photo (about 400): the mean of the five points settles
-	// well within the 1 px asked below, at a third of the detection time.
-	var sample []string
-	for i := 0; i < len(paths); i += 3 {
-		sample = append(sample, paths[i])
-	}
-	paths = sample
 	var sum [5]pt
 	n := 0
-	for _, path := range paths {
-		data, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatal(err)
+	for _, f := range faces {
+		p68 := make([]pt, 68)
+		for i, k := range dlib5Indices {
+			p68[k] = pt{float64(f.P68[2*i]), float64(f.P68[2*i+1])}
 		}
-		img, err := DecodeImage(data)
-		if err != nil {
-			continue
-		}
-		faces, err := e.DetectPhoto(img)
-		if err != nil || len(faces) != 1 || !faces[0].Frontal {
-			continue
-		}
-		m := faces[0].Measures.Pose
-		if math.Abs(m.Yaw) > 15 || math.Abs(m.Pitch) > 15 {
-			continue
-		}
-		px := toRGB(img)
-		p68 := toPts(faces[0].Landmarks)
 		arc := []pt{mid(p68[36:42]...), mid(p68[42:48]...), p68[30], p68[48], p68[54]}
 		tr, ok := fitSimilarity(arc, arcFaceTemplate[:])
 		if !ok {
 			continue
 		}
-		p5, err := e.lm5.landmarks(px, faces[0].Rect)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for i, p := range toPts(p5) {
-			q := tr.apply(p)
+		for i := range 5 {
+			q := tr.apply(pt{float64(f.P5[2*i]), float64(f.P5[2*i+1])})
 			sum[i].X += q.X
 			sum[i].Y += q.Y
 		}
 		n++
 	}
 	if n < 50 {
-		t.Skipf("only %d frontal faces", n)
+		t.Fatalf("only %d frontal faces in %s", n, dlib5File)
 	}
 	for i := range sum {
 		sum[i].X /= float64(n)
@@ -131,6 +133,62 @@ func TestDlib5Template(t *testing.T) {
 		}
 	}
 	t.Logf("derived from %d faces: %.4f", n, sum)
+}
+
+// detectDlib5 detects the face of the photo at path; ok is false when it
+// is not one frontal face within 15° of yaw and pitch.
+func detectDlib5(t *testing.T, e *Engine, path string) (f dlib5Face, ok bool) {
+	t.Helper()
+	rel, _ := filepath.Rel(facesDir(t), path)
+	f.Name = rel
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := DecodeImage(data)
+	if err != nil {
+		return f, false
+	}
+	faces, err := e.DetectPhoto(img)
+	if err != nil || len(faces) != 1 || !faces[0].Frontal {
+		return f, false
+	}
+	if m := faces[0].Measures.Pose; math.Abs(m.Yaw) > 15 || math.Abs(m.Pitch) > 15 {
+		return f, false
+	}
+	for _, k := range dlib5Indices {
+		f.P68 = append(f.P68, faces[0].Landmarks[k].X, faces[0].Landmarks[k].Y)
+	}
+	p5, err := e.lm5.landmarks(toRGB(img), faces[0].Rect)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range p5 {
+		f.P5 = append(f.P5, p.X, p.Y)
+	}
+	return f, true
+}
+
+// recordDlib5 detects every third photo of the two sets and writes
+// dlib5File.
+func recordDlib5(t *testing.T) []dlib5Face {
+	fx := facesDir(t)
+	e := testEngine(t)
+	var paths []string
+	for _, set := range []string{"eastasia", "verify"} {
+		m, _ := filepath.Glob(filepath.Join(fx, set, "*", "*.jpg"))
+		paths = append(paths, m...)
+	}
+	// Every third photo (about 400): the mean of the five points settles
+	// well within the 1 px asked, at a third of the detection time.
+	var faces []dlib5Face
+	for i := 0; i < len(paths); i += 3 {
+		if f, ok := detectDlib5(t, e, paths[i]); ok {
+			faces = append(faces, f)
+		}
+	}
+	writeGzipJSON(t, dlib5File, faces)
+	return faces
 }
 
 // Warping from the region the crop reads gives the same pixels as from the

@@ -7,7 +7,7 @@
 //
 // NewEngine loads, once, from Config.ModelsDir: dlib's HOG frontal face
 // detector and the 68-point shape predictor (driven directly through a
-// small cgo wrapper, dlib.cc, on raw pixels: no JPEG round trip per
+// small cgo wrapper, internal/dlib, on raw pixels: no JPEG round trip per
 // frame), dlib's 5-point shape predictor, the recognition model
 // (Config.RecognitionModel: an ONNX model run through device/face/ort on a
 // 112×112 crop aligned onto the ArcFace template, align.go; or dlib's

@@ -123,17 +123,17 @@ func NewEngine(cfg Config, log *slog.Logger) (*Engine, error) {
 	if e.lm, err = newLandmarker(filepath.Join(cfg.ModelsDir, cfg.LandmarkModel)); err != nil {
 		return nil, err
 	}
-	if e.lm.parts != 68 {
+	if e.lm.d.Parts() != 68 {
 		e.Close()
-		return nil, fmt.Errorf("landmark model %s has %d points, want 68", cfg.LandmarkModel, e.lm.parts)
+		return nil, fmt.Errorf("landmark model %s has %d points, want 68", cfg.LandmarkModel, e.lm.d.Parts())
 	}
 	if e.lm5, err = newLandmarker(filepath.Join(cfg.ModelsDir, cfg.AlignModel)); err != nil {
 		e.Close()
 		return nil, err
 	}
-	if e.lm5.parts != 5 {
+	if e.lm5.d.Parts() != 5 {
 		e.Close()
-		return nil, fmt.Errorf("align model %s has %d points, want 5", cfg.AlignModel, e.lm5.parts)
+		return nil, fmt.Errorf("align model %s has %d points, want 5", cfg.AlignModel, e.lm5.d.Parts())
 	}
 	if e.cnn, err = newGoFace(cfg); err != nil {
 		e.Close()

@@ -123,25 +123,27 @@ type Event struct {
 // events. It is not safe for concurrent use.
 type MotionDetector struct {
 	ref      []pt
-	times    []time.Time // capture time of recent frames, by frame index
-	seen     bool        // the last frame fed had an analysable face
+	seen     bool // the last frame fed had an analysable face
 	refYaw   float64
 	refIOD   float64
 	hist     []motionSample
 	frame    int
 	closedAt time.Time // zero when eyes are open
 	closedF  int       // frame the eyes closed at
-	baseEAR  float64
-	baseLid  float64
-	baseEye  float64 // median eye-state logit of the open-eye history
-	prevEye  float64 // eye-state logit of the previous frame (NaN: none)
-	peakEye  float64 // highest eye-state logit of the current closure
-	turn     int     // +1/-1 while a turn is held, 0 otherwise
+	baseEAR  float64   // open level the current closure began from
+	baseEye  float64   // median eye-state logit of the open-eye history
+	prevEye  float64   // eye-state logit of the previous frame (NaN: none)
+	peakEye  float64   // highest eye-state logit of the current closure
+	turn     int       // +1/-1 while a turn is held, 0 otherwise
 	turnHold int
-	turnOn   bool // the current frame's yaw is past the turn threshold
+	turnF    int       // frame the held turn began at
+	turnAt   time.Time // its capture time
+	turnOn   bool      // the current frame's yaw is past the turn threshold
 	turned   bool
 	mouth    int
 	mouthOn  bool
+	mouthF   int          // frame the mouth opened at
+	mouthAt  time.Time    // its capture time
 	turnPeak float64      // highest residual of a frame past the turn's yaw
 	last     motionSample // for tests and logs
 }
@@ -154,35 +156,35 @@ func NewMotionDetector() *MotionDetector { return &MotionDetector{prevEye: math.
 // single face): its landmarks and its eye state (Measures.EyesClosed), and
 // returns the events completed at this frame.
 func (d *MotionDetector) Observe(f *Face, at time.Time) []Event {
-	defer func() { d.frame++ }()
-	d.seen = false
-	d.times = append(d.times, at)
-	if len(d.times) > 256 { // an onset lies at most ~0.7 s back (a blink)
-		d.times = slices.Clone(d.times[len(d.times)-128:])
-	}
 	eye := math.NaN()
 	if f != nil && f.Measures.EyesClosed >= 0 {
 		eye = logit(f.Measures.EyesClosed)
 	}
-	prevEye := d.prevEye
-	d.prevEye = eye
+	s, ok := d.sample(f, at, eye)
+	return d.next(at, eye, s, ok)
+}
+
+// sample measures the face of one frame against the reference (which the
+// first frontal face becomes): ok is false when the frame has no face the
+// detector can analyse.
+func (d *MotionDetector) sample(f *Face, at time.Time, eye float64) (s motionSample, ok bool) {
 	if f == nil || len(f.Landmarks) != 68 {
-		return nil
+		return s, false
 	}
 	p := toPts(f.Landmarks)
 	if interOcular(p) < minMotionIOD {
-		return nil // too small: landmark noise would swamp the motion
+		return s, false // too small: landmark noise would swamp the motion
 	}
 	pose := estimatePose(p)
 	if d.ref == nil {
 		if math.Abs(pose.Yaw) > refMaxYaw {
-			return nil
+			return s, false
 		}
 		d.ref, d.refYaw, d.refIOD = p, pose.Yaw, interOcular(p)
 	}
 	fit, ok := fitAffine(p, d.ref, rigidIdx)
-	if !ok || d.refIOD < 1 {
-		return nil
+	if !ok { // degenerate landmarks (the reference's eyes lie minMotionIOD apart or more)
+		return s, false
 	}
 	al := make([]pt, len(p))
 	for i := range p {
@@ -193,31 +195,46 @@ func (d *MotionDetector) Observe(f *Face, at time.Time) []Event {
 		dx, dy := al[i].X-d.ref[i].X, al[i].Y-d.ref[i].Y
 		res += dx*dx + dy*dy
 	}
-	s := motionSample{
+	return motionSample{
 		at: at, ear: eyesOpen(al), mar: mouthOpen(al), lid: lidRatio(p), eye: eye, yaw: pose.Yaw - d.refYaw,
 		residual: math.Sqrt(res/float64(len(rigidIdx))) / d.refIOD,
+	}, true
+}
+
+// next advances the detector by one frame taken at time at, whose eye-state
+// logit is eye (NaN: not measured) and, when ok, whose measures are s; it
+// applies the blink, turn and mouth rules and returns the events completed
+// at this frame.
+func (d *MotionDetector) next(at time.Time, eye float64, s motionSample, ok bool) []Event {
+	defer func() { d.frame++ }()
+	d.seen = false
+	prevEye := d.prevEye
+	d.prevEye = eye
+	if !ok {
+		return nil
 	}
 	d.last, d.seen = s, true
 	var evs []Event
-	emit := func(a Action, frame int) {
-		evs = append(evs, Event{Action: a, At: at, Frame: frame, Start: d.timeOf(frame)})
+	emit := func(a Action, frame int, start time.Time) {
+		evs = append(evs, Event{Action: a, At: at, Frame: frame, Start: start})
 	}
 
 	// Blink: a short drop of the aligned eye opening below the baseline,
 	// which the eye-state network sees as the eyes closing.
-	base, baseLid, baseEye := d.baseline(at)
-	switch {
-	case base == 0:
-	case d.closedAt.IsZero():
+	// The closure is judged against the open level it began from (the
+	// history may expire while the eyes are closed). Without history the
+	// open level is 0 and no opening is below it.
+	if d.closedAt.IsZero() {
+		base, baseLid, baseEye := d.baseline(at)
 		if s.ear < blinkClose*base && base-s.ear >= blinkMinDrop && s.lid < blinkLid*baseLid && math.Abs(s.yaw) < turnYaw {
-			d.closedAt, d.closedF, d.baseEAR, d.baseLid, d.baseEye = at, d.frame, base, baseLid, baseEye
+			d.closedAt, d.closedF, d.baseEAR, d.baseEye = at, d.frame, base, baseEye
 			d.peakEye = maxLogit(prevEye, s.eye)
 		}
-	default:
+	} else {
 		d.peakEye = maxLogit(d.peakEye, s.eye)
 		if s.ear > blinkReopen*d.baseEAR {
 			if at.Sub(d.closedAt) <= blinkMaxClosed && d.eyesShut() {
-				emit(ActionBlink, d.closedF)
+				emit(ActionBlink, d.closedF, d.closedAt)
 			}
 			d.closedAt = time.Time{}
 		} else if at.Sub(d.closedAt) > blinkMaxClosed {
@@ -243,37 +260,31 @@ func (d *MotionDetector) Observe(f *Face, at time.Time) []Event {
 	if dir != 0 && dir == d.turn {
 		d.turnHold++
 	} else {
-		d.turn, d.turnHold, d.turned = dir, 1, false
+		d.turn, d.turnHold, d.turned, d.turnF, d.turnAt = dir, 1, false, d.frame, at
 	}
 	if dir != 0 && d.turnHold >= minHold && !d.turned {
 		d.turned = true
 		if dir > 0 {
-			emit(ActionTurnLeft, d.frame-d.turnHold+1)
+			emit(ActionTurnLeft, d.turnF, d.turnAt)
 		} else {
-			emit(ActionTurnRight, d.frame-d.turnHold+1)
+			emit(ActionTurnRight, d.turnF, d.turnAt)
 		}
 	}
 
 	// Mouth: aligned inner-lip opening held open.
 	if s.mar >= mouthOpenMAR {
+		if d.mouth == 0 {
+			d.mouthF, d.mouthAt = d.frame, at
+		}
 		d.mouth++
 	} else {
 		d.mouth, d.mouthOn = 0, false
 	}
 	if d.mouth >= minHold && !d.mouthOn {
 		d.mouthOn = true
-		emit(ActionOpenMouth, d.frame-d.mouth+1)
+		emit(ActionOpenMouth, d.mouthF, d.mouthAt)
 	}
 	return evs
-}
-
-// timeOf is the capture time of frame i (a recent frame).
-func (d *MotionDetector) timeOf(i int) time.Time {
-	k := len(d.times) - 1 - (d.frame - i)
-	if k < 0 || k >= len(d.times) {
-		return time.Time{}
-	}
-	return d.times[k]
 }
 
 // Neutral reports whether the last frame fed shows the resting face a
@@ -549,17 +560,23 @@ func (l *Liveness) Challenge() []Action { return slices.Clone(l.challenge) }
 
 // Observe feeds one analysed frame taken at time at.
 func (l *Liveness) Observe(g Guidance, at time.Time) LivenessStatus {
+	var f *Face
+	if g.Faces == 1 {
+		f = g.Face
+	}
+	return l.advance(at, func() []Event { return l.det.Observe(f, at) })
+}
+
+// advance advances the session by one frame taken at time at: detect feeds
+// the frame to the session's motion detector and returns its events.
+func (l *Liveness) advance(at time.Time, detect func() []Event) LivenessStatus {
 	if l.state != LivenessRunning {
 		return l.status(at)
 	}
 	if l.phaseStart.IsZero() {
 		l.hold(at)
 	}
-	var f *Face
-	if g.Faces == 1 {
-		f = g.Face
-	}
-	evs := l.det.Observe(f, at)
+	evs := detect()
 	rest := l.det.Neutral()
 	want := l.challenge[l.step]
 	switch l.phase {
@@ -651,22 +668,47 @@ func (l *Liveness) Feed(e *Engine, frame image.Image, at time.Time) (LivenessSta
 	if err != nil {
 		return l.status(at), g, err
 	}
-	if l.pad != nil && l.state == LivenessRunning && g.Face != nil && g.Faces == 1 {
-		if l.fed%padEvery == 0 {
-			s, err := l.pad.Live(frame, g.Face.Rect)
+	var score frameScorer
+	if l.pad != nil {
+		score = func(box image.Rectangle) (float64, Cues, error) {
+			s, err := l.pad.Live(frame, box)
 			if err != nil {
-				return l.status(at), g, err
+				return 0, Cues{}, err
 			}
-			l.scores = append(l.scores, s)
 			if l.cuer == nil {
 				l.cuer = NewCueScorer()
 			}
-			l.cues = append(l.cues, l.cuer.Score(frame, g.Face.Rect))
+			return s, l.cuer.Score(frame, box), nil
+		}
+	}
+	st, err := l.observeScored(g, at, score)
+	return st, g, err
+}
+
+// frameScorer scores the face in box of the frame being fed for
+// presentation attacks: the PAD network's live score and the hand-built
+// cues.
+type frameScorer func(box image.Rectangle) (float64, Cues, error)
+
+// observeScored observes g like Observe and, when score is not nil (the
+// session uses the passive detector), scores every padEvery-th frame with
+// one face; once the challenge is passed, the fused score (FuseCues) of
+// the session must reach PADThreshold or the session fails (a photo or a
+// screen shows itself in every frame, so no new attempt is given).
+func (l *Liveness) observeScored(g Guidance, at time.Time, score frameScorer) (LivenessStatus, error) {
+	if score != nil && l.state == LivenessRunning && g.Face != nil && g.Faces == 1 {
+		if l.fed%padEvery == 0 {
+			s, cues, err := score(g.Face.Rect)
+			if err != nil {
+				return l.status(at), err
+			}
+			l.scores = append(l.scores, s)
+			l.cues = append(l.cues, cues)
 		}
 		l.fed++
 	}
 	st := l.Observe(g, at)
-	if st.State == LivenessPassed && l.pad != nil {
+	if st.State == LivenessPassed && score != nil {
 		cues, over := l.Cues()
 		if m := FuseCues(l.PADScore(), cues); m < PADThreshold {
 			l.state = LivenessFailed
@@ -677,7 +719,7 @@ func (l *Liveness) Feed(e *Engine, frame image.Image, at time.Time) (LivenessSta
 			st = l.status(at)
 		}
 	}
-	return st, g, nil
+	return st, nil
 }
 
 func (l *Liveness) fail(at time.Time, reason string) {

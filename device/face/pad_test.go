@@ -1,7 +1,6 @@
 package face
 
 import (
-	"image"
 	mrand "math/rand/v2"
 	"os"
 	"path/filepath"
@@ -26,39 +25,52 @@ func testPAD(t testing.TB) *PAD {
 	return p
 }
 
-// TestPADScores calibrates PADThreshold: the shared live clips score above
-// it in (nearly) every frame and in the median; the print and screen photos
-// of pad/ moved in front of a virtual camera score below it in the median;
-// the still of a live person in pad/ scores above it.
+// TestPADScores: the network scores the still of a live person in pad/
+// above PADThreshold and the print and screen photos below it (end to
+// end, on the files).
 func TestPADScores(t *testing.T) {
 	p := testPAD(t)
 	e := testEngine(t)
 	dir := facesDir(t)
-	score := func(frames []image.Image) []float64 {
+	for _, tc := range []struct {
+		file string
+		live bool
+	}{{"live_1.jpg", true}, {"print_attack_1.jpg", false}, {"screen_replay_1.jpg", false}} {
+		img := readImage(t, filepath.Join(dir, "pad", tc.file))
+		fs, err := e.Detect(img)
+		if err != nil || len(fs) == 0 {
+			t.Fatalf("%s: no face (%v)", tc.file, err)
+		}
+		s, err := p.Live(img, fs[0].Rect)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("%s: %.4f", tc.file, s)
+		if (s >= PADThreshold) != tc.live {
+			t.Errorf("%s scores %.4f, want live=%v at %.2f", tc.file, s, tc.live, PADThreshold)
+		}
+	}
+}
+
+// TestLivenessTrackPADScores calibrates PADThreshold on the recorded
+// scores (livenesstrack_test.go): the shared live clips score above it in
+// (nearly) every frame and in the median; the print and screen photos of
+// pad/ moved in front of a virtual camera score below it in the median.
+func TestLivenessTrackPADScores(t *testing.T) {
+	scores := func(name string) []float64 {
 		var v []float64
-		for _, f := range frames {
-			fs, err := e.Detect(f)
-			if err != nil || len(fs) == 0 {
-				continue
+		for _, f := range trackNamed(t, name).Frames {
+			if f.PAD >= 0 {
+				v = append(v, f.PAD)
 			}
-			s, err := p.Live(f, fs[0].Rect)
-			if err != nil {
-				t.Fatal(err)
-			}
-			v = append(v, s)
 		}
 		if len(v) == 0 {
-			t.Fatal("no face found")
+			t.Fatalf("%s: no frame scored", name)
 		}
 		return v
 	}
-	for _, clip := range liveClips {
-		frames := mjpegFrames(t, filepath.Join(dir, "live", clip))
-		var some []image.Image
-		for i := 0; i < len(frames); i += 5 {
-			some = append(some, frames[i])
-		}
-		v := score(some)
+	for _, clip := range liveClipTracks {
+		v := scores(clip)
 		low := 0
 		for _, s := range v {
 			if s < PADThreshold {
@@ -70,24 +82,11 @@ func TestPADScores(t *testing.T) {
 			t.Errorf("live clip %s: median %.3f, %d of %d frames below %.2f", clip, median(v), low, len(v), PADThreshold)
 		}
 	}
-	for _, tc := range []struct {
-		file string
-		live bool
-	}{{"live_1.jpg", true}, {"print_attack_1.jpg", false}, {"screen_replay_1.jpg", false}} {
-		img := readImage(t, filepath.Join(dir, "pad", tc.file))
-		v := score([]image.Image{img})
-		t.Logf("%s: %.4f", tc.file, v[0])
-		if (v[0] >= PADThreshold) != tc.live {
-			t.Errorf("%s scores %.4f, want live=%v at %.2f", tc.file, v[0], tc.live, PADThreshold)
-		}
-		if tc.live {
-			continue
-		}
-		fs, _ := e.Detect(img)
-		moved := score(photoSequence(toRGB(img), fs[0].Rect, 2*clipFPS))
-		t.Logf("%s moved: %d frames, max %.3f, median %.3f", tc.file, len(moved), slices.Max(moved), median(moved))
-		if median(moved) >= PADThreshold {
-			t.Errorf("%s moved: median %.3f, want below %.2f", tc.file, median(moved), PADThreshold)
+	for _, name := range []string{"moved/pad/print_attack_1.jpg", "moved/pad/screen_replay_1.jpg"} {
+		v := scores(name)
+		t.Logf("%s: %d frames, max %.3f, median %.3f", name, len(v), slices.Max(v), median(v))
+		if median(v) >= PADThreshold {
+			t.Errorf("%s: median %.3f, want below %.2f", name, median(v), PADThreshold)
 		}
 	}
 }
