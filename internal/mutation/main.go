@@ -44,6 +44,15 @@ var Full = []string{
 	`device/face=^liveness\.go$@^Test(Motion|NoBlink|Challenge|PhotoAttacks|MovedPhotos|Liveness|Blinks)`,
 }
 
+// Parts splits a package whose whole suite is too long to run against every
+// mutant into file sets, each given as on the command line
+// (dir=files@tests!skip) with the tests that exercise those files. Asking
+// for the package (its directory alone) runs every part, or with -reuse
+// reads each part's stored result; the package's row is then the union of
+// the parts (every mutant of every file counted once) and the -min gate
+// applies to that row. The part rows follow it.
+var Parts = map[string][]string{}
+
 type result struct {
 	Files []struct {
 		FileName  string `json:"file_name"`
@@ -76,6 +85,8 @@ type pkgReport struct {
 	NotCovered  []string
 	Equivalent  map[string]string // lived mutant → reason
 	NoResult    bool              // -reuse found no stored result
+	Part        bool              // one file set of a package in Parts
+	Union       string            // the label of a package row made of its parts
 }
 
 func main() {
@@ -105,11 +116,16 @@ func main() {
 		}
 	}
 	var reports []pkgReport
-	for _, p := range pkgs {
+	for _, p := range expand(pkgs) {
+		if parts, ok := Parts[p]; ok {
+			reports = append(reports, union(p, reports[len(reports)-len(parts):]))
+			continue
+		}
 		spec := p
+		_, isPart := partOf(p)
 		p, runPat, _ := strings.Cut(p, "@")
 		dir, files, _ := strings.Cut(p, "=")
-		r := pkgReport{Dir: dir, Files: files, Run: runPat, Equivalent: map[string]string{}}
+		r := pkgReport{Dir: dir, Files: files, Run: runPat, Equivalent: map[string]string{}, Part: isPart}
 		start := time.Now()
 		if *reuse {
 			r.Res, r.Err = readResult(resultPath(*results, dir, files))
@@ -118,7 +134,8 @@ func main() {
 				r.Err = fmt.Errorf("no result yet: make mutation MUTATION_PKGS='%s'", spec)
 			}
 		} else {
-			r.Res, r.Err = run(*gremlins, *work, *results, dir, files, runPat, *timeout)
+			runOnly, skip, _ := strings.Cut(runPat, "!")
+			r.Res, r.Err = run(*gremlins, *work, *results, dir, files, runOnly, skip, *timeout)
 		}
 		slog.Info("mutation", "package", dir, "efficacy", r.Res.Efficacy, "coverage", r.Res.Coverage, "took", time.Since(start).Round(time.Second), "err", r.Err)
 		for _, f := range r.Res.Files {
@@ -146,6 +163,7 @@ func main() {
 		}
 		reports = append(reports, r)
 	}
+	reports = unionFirst(reports)
 	prev, _ := os.ReadFile(*out) // rows of packages without a stored result are kept from it
 	text := render(reports, pkgs, string(prev))
 	if notes, err := os.ReadFile(*notesFile); err == nil {
@@ -158,6 +176,9 @@ func main() {
 	fmt.Printf("wrote %s\n", *out)
 	failed := false
 	for _, r := range reports {
+		if r.Part && hasUnion(reports, r.Dir) {
+			continue // the package's union row is gated
+		}
 		if r.Err != nil {
 			failed = true
 			continue
@@ -173,7 +194,7 @@ func main() {
 }
 
 // run runs gremlins on one package directory and reads its JSON result.
-func run(gremlins, work, results, dir, files, runPat string, timeout int) (result, error) {
+func run(gremlins, work, results, dir, files, runPat, skipPat string, timeout int) (result, error) {
 	var res result
 	jsonOut := resultPath(results, dir, files)
 	name := strings.TrimSuffix(filepath.Base(jsonOut), ".json")
@@ -189,6 +210,10 @@ func run(gremlins, work, results, dir, files, runPat string, timeout int) (resul
 			return res, fmt.Errorf("%s: %w", dir, err)
 		}
 		for _, e := range ents {
+			if e.IsDir() { // a package below dir is a package of its own
+				args = append(args, "-E", "^"+regexp.QuoteMeta(e.Name())+"/")
+				continue
+			}
 			if n := e.Name(); strings.HasSuffix(n, ".go") && !strings.HasSuffix(n, "_test.go") && !re.MatchString(n) {
 				args = append(args, "-E", "^"+regexp.QuoteMeta(n)+"$") // gremlins matches paths below the package dir
 			}
@@ -210,6 +235,9 @@ func run(gremlins, work, results, dir, files, runPat string, timeout int) (resul
 	goflags := "-short -count=1"
 	if runPat != "" {
 		goflags += " -run=" + runPat
+	}
+	if skipPat != "" {
+		goflags += " -skip=" + skipPat
 	}
 	// The caller's GOFLAGS stay (the Makefile's -trimpath keeps the action
 	// IDs of gremlins' copy of the module equal to those of the original,
@@ -324,6 +352,11 @@ func render(reports []pkgReport, asked []string, prev string) string {
 			files += " (" + r.Run + ")"
 		}
 		files = strings.ReplaceAll(files, "|", `\|`)
+		if r.Union != "" {
+			fmt.Fprintf(&b, "| %s | %s | %d | %d | %d | %d | %d | %.1f %% | %.1f %% | %.1f %% | %.1f %% | %.0f s |\n", r.Dir, strings.ReplaceAll(r.Union, "|", `\|`), r.Res.Killed+r.TimedOut+r.Res.Lived+r.Res.NotCovered,
+				r.Res.Killed, r.TimedOut, r.Res.Lived, r.Res.NotCovered, r.Res.Efficacy, effectiveEfficacy(r), r.Res.Coverage, checkedCoverage(r), r.Res.Elapsed)
+			continue
+		}
 		if row, _ := earlier(prev, r.Dir, files); r.NoResult && row != "" {
 			b.WriteString(row)
 			continue
@@ -346,7 +379,7 @@ func render(reports []pkgReport, asked []string, prev string) string {
 			}
 			continue
 		}
-		if r.Err != nil || len(r.Lived)+len(r.NotCovered)+len(r.TimedOutIDs) == 0 {
+		if r.Union != "" || r.Err != nil || len(r.Lived)+len(r.NotCovered)+len(r.TimedOutIDs) == 0 {
 			continue
 		}
 		fmt.Fprintf(&b, "\n## %s %s\n", r.Dir, r.Files)
