@@ -19,11 +19,7 @@ import (
 // returns its id and order.
 func approvedOrder(t *testing.T, c *testbed.Central, n int) (string, central.Order) {
 	t.Helper()
-	d := enrol(t, c)
-	id := uuid.NewString()
-	if st, _, data := d.do(call{method: "POST", path: "/v1/push", body: d.pushBody(n, id)}); st != 200 {
-		t.Fatalf("push: %d %s", st, data)
-	}
+	id := pushed(t, c, n)
 	reg, err := c.Server().Review(id, true, "")
 	if err != nil {
 		t.Fatal(err)
@@ -33,6 +29,18 @@ func approvedOrder(t *testing.T, c *testbed.Central, n int) (string, central.Ord
 		t.Fatal(err)
 	}
 	return id, o
+}
+
+// pushed pushes a registration of candidate n from a new kiosk and
+// returns its id.
+func pushed(t *testing.T, c *testbed.Central, n int) string {
+	t.Helper()
+	d := enrol(t, c)
+	id := uuid.NewString()
+	if st, _, data := d.do(call{method: "POST", path: "/v1/push", body: d.pushBody(n, id)}); st != 200 || !strings.Contains(string(data), wire.StatusAccepted) {
+		t.Fatalf("push: %d %s", st, data)
+	}
+	return id
 }
 
 // A genuine payment that arrives after the order's deadline does not pay

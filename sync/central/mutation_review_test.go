@@ -1,0 +1,126 @@
+package central_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"examkiosk/sync/central"
+	"examkiosk/sync/testbed"
+	"examkiosk/sync/wire"
+)
+
+// An approved registration whose order is not paid by its deadline
+// expires (and only that one: neither a paid one nor one still within its
+// deadline), and the candidate may register for the exam again.
+func TestExpireOverdue(t *testing.T) {
+	cfg := central.DefaultConfig()
+	cfg.PaymentWindow = time.Hour
+	clk := &clock{}
+	c := testbed.StartCentral(t, cfg, central.WithClock(clk.now))
+	s := c.Server()
+	now := time.Now().UTC()
+	// The exam's payment period has ended: each order gets the hour of payment_window.
+	if _, err := s.SetCatalog(wire.Catalog{Exams: []wire.Exam{{ID: central.DemoExamID, Name: "考试", RegisterFrom: now.AddDate(0, 0, -1),
+		RegisterUntil: now.AddDate(0, 0, 1), PayUntil: now.Add(-time.Minute), FeeCents: 100, Positions: []wire.Position{{ID: "P003", Name: "岗"}}}}}); err != nil {
+		t.Fatal(err)
+	}
+	overdue, _ := approvedOrder(t, c, 41)
+	paid, paidOrder := approvedOrder(t, c, 42)
+	if err := c.PayOrder(t.Context(), paidOrder.ID); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.ExpireOverdue(); err != nil || n != 0 {
+		t.Fatalf("within the deadline: %d expired (%v)", n, err)
+	}
+	later := pushed(t, c, 43)
+	clk.advance(61 * time.Minute)
+	if _, err := s.Review(later, true, ""); err != nil { // due an hour after the new now
+		t.Fatal(err)
+	}
+	if n, err := s.ExpireOverdue(); err != nil || n != 1 {
+		t.Fatalf("an hour later: %d expired (%v), want 1", n, err)
+	}
+	for id, want := range map[string]string{overdue: central.StatusExpired, paid: central.StatusPaid, later: central.StatusApproved} {
+		if r := regStatus(t, s, id); r.Status != want {
+			t.Errorf("registration %s is %s, want %s", id, r.Status, want)
+		}
+	}
+	if n, err := s.ExpireOverdue(); err != nil || n != 0 {
+		t.Errorf("again: %d expired (%v), want 0", n, err)
+	}
+	if n := auditCount(t, s, "paid"); n != 1 {
+		t.Errorf("%d payments", n)
+	}
+	// An expired registration does not hold the candidate's place.
+	clk.advance(-61 * time.Minute)
+	again := enrol(t, c)
+	id := uuid.NewString()
+	if st, _, data := again.do(call{method: "POST", path: "/v1/push", body: again.pushBody(41, id)}); st != 200 || !strings.Contains(string(data), wire.StatusAccepted) {
+		t.Errorf("registering again after expiry: %d %s", st, data)
+	}
+}
+
+// A reviewer who logs out has no session any more: the same cookie opens
+// no staff page. The audit log (admin only) records the login and the
+// logout under her name.
+func TestLogoutAndAuditLog(t *testing.T) {
+	cfg := central.DefaultConfig()
+	cfg.DataDir = t.TempDir()
+	cfg.AdminToken = "s3cret-admin-token"
+	s, err := central.Open(cfg, central.WithLogger(testbed.Quiet()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	hs := httptest.NewServer(s.Handler())
+	defer hs.Close()
+	if err := s.AddReviewer("bob", central.RoleReviewer, "correct battery 2026"); err != nil {
+		t.Fatal(err)
+	}
+	bob := newBrowser(t)
+	_, page := bob.do("GET", hs.URL+"/login", nil)
+	if st, _ := bob.do("POST", hs.URL+"/login", url.Values{"name": {"bob"}, "password": {"correct battery 2026"}, "csrf": {csrfOf(t, page)}}); st != 303 {
+		t.Fatalf("login: %d", st)
+	}
+	st, page := bob.do("GET", hs.URL+"/review", nil)
+	if st != 200 {
+		t.Fatalf("review page: %d", st)
+	}
+	if st, _ := bob.do("GET", hs.URL+"/admin/audit", nil); st != 403 {
+		t.Errorf("a reviewer reads the audit log: %d, want 403", st)
+	}
+	if st, _ := bob.do("POST", hs.URL+"/logout", url.Values{"csrf": {csrfOf(t, page)}}, "Origin: "+hs.URL); st != 303 {
+		t.Fatalf("logout: %d", st)
+	}
+	// The cookie the browser held before the logout opens nothing.
+	if st, _ := bob.do("GET", hs.URL+"/review", nil); st != 401 {
+		t.Errorf("review page after logout: %d, want 401", st)
+	}
+	req, _ := http.NewRequest("GET", hs.URL+"/admin/audit", nil)
+	req.Header.Set("Authorization", "Bearer "+cfg.AdminToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var es []struct{ Actor, Action string }
+	if err := json.NewDecoder(resp.Body).Decode(&es); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("audit log: %d %v", resp.StatusCode, err)
+	}
+	var bobs []string
+	for _, e := range es {
+		if e.Actor == "bob" {
+			bobs = append(bobs, e.Action)
+		}
+	}
+	if !strings.Contains(strings.Join(bobs, " "), "logout") {
+		t.Errorf("bob's audit entries %v lack the logout", bobs)
+	}
+}
