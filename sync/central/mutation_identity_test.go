@@ -1,0 +1,83 @@
+package central_test
+
+import (
+	"strings"
+	"testing"
+
+	"examkiosk/exam"
+	"examkiosk/sync/central"
+	"examkiosk/sync/provider"
+	"examkiosk/sync/provider/sim"
+	"examkiosk/sync/testbed"
+	"examkiosk/sync/wire"
+)
+
+// The identity a provider asserts for a QR login is checked before the
+// session takes it: a name of 1 to 50 characters (not blank), a valid ID
+// number (a lowercase check letter is taken in upper case); a session is
+// confirmed once, and a scan after that is refused.
+func TestQRAssertedIdentityChecked(t *testing.T) {
+	c := testbed.StartCentral(t, central.DefaultConfig())
+	s := c.Server()
+	ctx := t.Context()
+	k := kioskClient(t, s, c.URL, nil)
+	const goodID = "11010519491231002X"
+	for _, tt := range []struct {
+		name, channel, who, idn string
+		want                    int
+		wantName, wantID        string
+	}{
+		{"50 characters", wire.ChannelAlipay, strings.Repeat("张", 50), goodID, 200, strings.Repeat("张", 50), goodID},
+		{"51 characters", wire.ChannelAlipay, strings.Repeat("张", 51), goodID, 400, "", ""},
+		{"blank name", wire.ChannelAlipay, "   ", goodID, 400, "", ""},
+		{"bad check digit", wire.ChannelAlipay, "李四", "110105194912310021", 400, "", ""},
+		{"lowercase x, spaces", wire.ChannelAlipay, " 王五 ", " 11010519491231002x", 200, "王五", goodID},
+		{"social security card", wire.ChannelSocialSecurity, "赵六", goodID, 200, "赵六", goodID},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			sess, err := k.StartQRLogin(ctx, tt.channel)
+			if err != nil {
+				t.Fatal(err)
+			}
+			prov := s.DemoProvider(tt.channel)
+			endpoint := c.URL + "/provider/" + tt.channel + "/qrlogin"
+			tok := qrToken(sess)
+			for range 2 { // a second scan changes nothing
+				scan, _ := prov.Assertion(provider.MethodScan, tok, "", "")
+				if st, body, _ := sim.Post(ctx, nil, endpoint, scan); st != 200 {
+					t.Fatalf("scan: %d %s", st, body)
+				}
+			}
+			confirm, _ := prov.Assertion(provider.MethodConfirm, tok, tt.who, tt.idn)
+			st, body, _ := sim.Post(ctx, nil, endpoint, confirm)
+			if st != tt.want {
+				t.Fatalf("confirm: %d %s, want %d", st, body, tt.want)
+			}
+			v, err := k.PollQRLogin(ctx, sess.ID, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tt.want != 200 {
+				if v.State != wire.QRScanned || v.Identity != nil {
+					t.Errorf("after a refused identity: %+v, want still scanned", v)
+				}
+				return
+			}
+			src := string(exam.SourceAlipayQR)
+			if tt.channel == wire.ChannelSocialSecurity {
+				src = string(exam.SourceSocialSecurityQR)
+			}
+			if v.State != wire.QRConfirmed || v.Identity == nil || v.Identity.Name != tt.wantName || v.Identity.IDNumber != tt.wantID || v.Identity.Source != src {
+				t.Fatalf("confirmed: %+v %+v, want %s %s from %s", v, v.Identity, tt.wantName, tt.wantID, src)
+			}
+			again, _ := prov.Assertion(provider.MethodConfirm, tok, "别人", goodID)
+			if st, _, _ := sim.Post(ctx, nil, endpoint, again); st != 409 {
+				t.Errorf("a second confirm: %d, want 409", st)
+			}
+			scan, _ := prov.Assertion(provider.MethodScan, tok, "", "")
+			if st, _, _ := sim.Post(ctx, nil, endpoint, scan); st != 409 {
+				t.Errorf("a scan after the confirm: %d, want 409", st)
+			}
+		})
+	}
+}
