@@ -51,7 +51,29 @@ var Full = []string{
 // reads each part's stored result; the package's row is then the union of
 // the parts (every mutant of every file counted once) and the -min gate
 // applies to that row. The part rows follow it.
-var Parts = map[string][]string{}
+var Parts = map[string][]string{
+	// sync/central's whole suite takes about 30 s (a minute at load 10),
+	// so each file set runs with the tests that exercise it. Every part
+	// skips the PostgreSQL half of the shared store suite (/^postgres$): the
+	// store implementations are packages of their own (store/bolt,
+	// store/pg), so a mutant of sync/central behaves the same on either
+	// store, and a PostgreSQL run costs a cluster start (4 s) per mutant.
+	// The two-node tests, which need PostgreSQL, run where two nodes share
+	// state that matters (tickets).
+	"sync/central": {
+		`sync/central=^ingest\.go$@^Test(Rejections|IngestIdempotent|ConcurrentPushesExactlyOnce|IngestDeadline|IngestOneRegistrationPerCandidateAndExam|IngestCatalogueRefusals|IngestRevisionToAnotherExam|ExpireOverdue|AttackRow(6|8|10|11)|DuplicateMarkReachesReviewers|CrossKioskDuplicateSearch)$!/^postgres$`,
+		`sync/central=^(auth|identity|providers|qr)\.go$@^Test(AttackRow(3UnsignedBodiesDoNotGrowTheHeap|3SlowLorisBodiesAreCut|3ConcurrencyCaps|10AnswersAreSignedAndPinned|12DeviceSignedAndEnrolmentNotReplayable|13)|ReplayWholeWindowMovingClock|Enrolment|AdminGuard|Attack1PayNotifyUnsigned|Attack2QRConfirmForged|QRAssertedIdentityChecked|AccountLogin|Rejections)$!/^postgres$`,
+		`sync/central=^(payment|status)\.go$@^Test(Attack1PayNotifyUnsigned|PaymentDeadlineAndSecondTrade|DemoPayPage|ExpireOverdue|AttackRow6RevisionsFromElsewhereAndAfterPayment|AccountLogin|ReviewerPages|Attack4StaffPages|TicketAssignment)$!/^postgres$`,
+		`sync/central=^(review|reviewers)\.go$@^Test(ReviewerPages|Attack4StaffPages|Attack9ReviewLinkEscaping|StaffPasswordHash|AttackRow6RevisionsFromElsewhereAndAfterPayment|DuplicateMarkReachesReviewers|Attack1PayNotifyUnsigned|ExpireOverdue|LogoutAndAuditLog|PaymentDeadlineAndSecondTrade|DemoPayPage|PagesInOneLanguage|AdminGuard|Attack5PasswordClaim|AccountsAndThrottlesAtRest)$!/^postgres$`,
+		`sync/central=^throttle\.go$@^Test(ThrottlePolicyFigures|ThrottleLockoutGrows|ThrottleLeak|RetryMinutes|AccountLogin|Attack4StaffPages|AccountsAndThrottlesAtRest|Attack7CaptchaAndGuessing)$!/^postgres$`,
+		`sync/central=^captcha\.go$@^Test(CaptchaImage|AccountLogin|Attack7CaptchaAndGuessing)$!/^postgres$`,
+		`sync/central=^(faces|regindex)\.go$@^Test(FaceRecordEncoding|FacesSealedAndRotated|PendingClaims|CrossKioskDuplicateSearch|DuplicateSearchWhileIndexLoads|RegistrationIndex|DuplicateMarkReachesReviewers)$!/^postgres$`,
+		`sync/central=^tickets\.go$@^Test(TicketAssignment|TicketsTwoNodes|LoadTicketPlan)$!/^postgres$`,
+		`sync/central=^fleet\.go$@^Test(FleetAlerts|FleetNeedsAdmin|CompareVersions|FleetThresholdsFromConfig|FleetThresholdConfiguredOnTheServer|FleetConfigFile)$!/^postgres$`,
+		`sync/central=^(config|configfile)\.go$@^Test(ConfigValidate|FleetThresholdsFromConfig|FleetConfigFile|LoadTicketPlan|AttackRow13)$!/^postgres$`,
+		`sync/central=^(accounts|authstore|backend|generate|idnumber|keys|seed|server|store|words)\.go$@^Test!Attack7CaptchaAndGuessing|AttackRow3SlowLorisBodiesAreCut|Postgres|TwoNodes|/^postgres$`,
+	},
+}
 
 type result struct {
 	Files []struct {
