@@ -1,6 +1,8 @@
 package central_test
 
 import (
+	"encoding/json"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -79,5 +81,45 @@ func TestQRAssertedIdentityChecked(t *testing.T) {
 				t.Errorf("a scan after the confirm: %d, want 409", st)
 			}
 		})
+	}
+}
+
+// A poll without wait answers at once with the session as it is, even when
+// the kiosk names the current state: a confirmed session then hands out
+// its identity (once), it does not report "confirmed" without it.
+func TestQRPollWithoutWaitHandsOutIdentity(t *testing.T) {
+	c := testbed.StartCentral(t, central.DefaultConfig())
+	d := enrol(t, c)
+	st, _, data := d.do(call{method: "POST", path: "/v1/qr/sessions", body: []byte(`{"channel":"alipay"}`), ctype: "application/json"})
+	if st != 200 {
+		t.Fatalf("QR session: %d %s", st, data)
+	}
+	var sess wire.QRSession
+	if err := json.Unmarshal(data, &sess); err != nil {
+		t.Fatal(err)
+	}
+	prov := c.Server().DemoProvider(wire.ChannelAlipay)
+	endpoint := c.URL + "/provider/alipay/qrlogin"
+	scan, _ := prov.Assertion(provider.MethodScan, qrToken(sess), "", "")
+	confirm, _ := prov.Assertion(provider.MethodConfirm, qrToken(sess), "张三", "11010519491231002X")
+	for _, p := range []url.Values{scan, confirm} {
+		if st, body, _ := sim.Post(t.Context(), nil, endpoint, p); st != 200 {
+			t.Fatalf("assertion: %d %s", st, body)
+		}
+	}
+	poll := func() wire.QRSession {
+		t.Helper()
+		st, _, data := d.do(call{method: "GET", path: "/v1/qr/sessions/" + sess.ID + "?state=" + wire.QRConfirmed})
+		var v wire.QRSession
+		if err := json.Unmarshal(data, &v); st != 200 || err != nil {
+			t.Fatalf("poll: %d %s", st, data)
+		}
+		return v
+	}
+	if v := poll(); v.Identity == nil || v.Identity.Name != "张三" || v.PasswordTicket == "" {
+		t.Fatalf("poll naming the confirmed state: %+v", v)
+	}
+	if v := poll(); v.Identity != nil || v.State != wire.QRConsumed {
+		t.Errorf("second poll: %+v, want consumed without identity", v)
 	}
 }
