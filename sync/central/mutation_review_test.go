@@ -124,3 +124,31 @@ func TestLogoutAndAuditLog(t *testing.T) {
 		t.Errorf("bob's audit entries %v lack the logout", bobs)
 	}
 }
+
+// The admin API returns one registration by id, and 404 for an id it does
+// not hold.
+func TestAdminGetRegistration(t *testing.T) {
+	c := testbed.StartCentral(t, central.DefaultConfig())
+	id := pushed(t, c, 51)
+	get := func(id string) (int, central.Registration) {
+		t.Helper()
+		resp, err := http.Get(c.URL + "/admin/registrations/" + id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var r central.Registration
+		if resp.StatusCode == 200 {
+			if err := json.NewDecoder(resp.Body).Decode(&r); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return resp.StatusCode, r
+	}
+	if st, r := get(id); st != 200 || r.ID != id || r.Status != central.StatusUnderReview || r.IDNumber != testbed.IDNumber(51) {
+		t.Errorf("GET %s: %d %+v", id, st, r)
+	}
+	if st, _ := get(uuid.NewString()); st != 404 {
+		t.Errorf("GET of an unknown registration: %d, want 404", st)
+	}
+}

@@ -113,3 +113,11 @@ func TestRetryMinutes(t *testing.T) {
 		t.Error("throttle keys of different kinds collide")
 	}
 }
+
+func TestGigabytes(t *testing.T) {
+	for b, want := range map[uint64]string{0: "0.0 GB", 12_345_678_901: "12.3 GB", 999_999_999: "1.0 GB"} {
+		if got := gigabytes(b); got != want {
+			t.Errorf("gigabytes(%d) = %q, want %q", b, got, want)
+		}
+	}
+}
