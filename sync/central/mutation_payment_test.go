@@ -1,9 +1,12 @@
 package central_test
 
 import (
+	"bytes"
 	"errors"
+	"log/slog"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -51,7 +54,8 @@ func TestPaymentDeadlineAndSecondTrade(t *testing.T) {
 	cfg := central.DefaultConfig()
 	cfg.PaymentWindow = time.Hour
 	clk := &clock{}
-	c := testbed.StartCentral(t, cfg, central.WithClock(clk.now))
+	var logs syncBuffer // staff refund what the log calls paid twice
+	c := testbed.StartCentral(t, cfg, central.WithClock(clk.now), central.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
 	s := c.Server()
 	alipay := s.DemoProvider(wire.ChannelAlipay)
 	now := time.Now().UTC()
@@ -70,12 +74,23 @@ func TestPaymentDeadlineAndSecondTrade(t *testing.T) {
 	if o, err := s.ApplyPaymentNotification(first); err != nil || o.Status != "paid" {
 		t.Fatalf("payment within the deadline: %+v, %v", o, err)
 	}
+	// The provider repeats its notification until it reads "success": a
+	// repeat is no second payment.
+	if o, err := s.ApplyPaymentNotification(first); err != nil || o.Status != "paid" {
+		t.Fatalf("the same notification again: %+v, %v", o, err)
+	}
+	if strings.Contains(logs.String(), "paid twice") {
+		t.Errorf("a repeated notification of one trade logged as paid twice (staff would refund it):\n%s", logs.String())
+	}
 	second, _ := alipay.PaymentNotification(onTimeOrder.ID, 12345, provider.TradeSuccess)
 	if o, err := s.ApplyPaymentNotification(second); err != nil || o.Status != "paid" {
 		t.Fatalf("a second trade for a paid order: %+v, %v (want acknowledged)", o, err)
 	}
 	if n := auditCount(t, s, "paid"); n != 1 {
 		t.Errorf("%d payments recorded after two trades for one order, want 1", n)
+	}
+	if !strings.Contains(logs.String(), "paid twice") || !strings.Contains(logs.String(), second.Get("trade_no")) {
+		t.Errorf("a second trade for a paid order is not logged for refund:\n%s", logs.String())
 	}
 	es, err := s.Audit(100)
 	if err != nil {
@@ -100,6 +115,24 @@ func TestPaymentDeadlineAndSecondTrade(t *testing.T) {
 	if err != nil || st < 400 || st >= 500 || body == "success" {
 		t.Errorf("late notification answered %d %q (%v), want 4xx and no success", st, body, err)
 	}
+}
+
+// syncBuffer is a bytes.Buffer safe for the central's goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
 }
 
 func postNotification(t *testing.T, c *testbed.Central, params url.Values) (int, string, error) {
