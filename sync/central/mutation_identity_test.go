@@ -123,3 +123,34 @@ func TestQRPollWithoutWaitHandsOutIdentity(t *testing.T) {
 		t.Errorf("second poll: %+v, want consumed without identity", v)
 	}
 }
+
+// A QR login session is bound to the kiosk that created it: another
+// enrolled kiosk that polls it (by a guessed or leaked id) gets 404, not
+// its state, and cannot consume its identity.
+func TestQRSessionBoundToItsKiosk(t *testing.T) {
+	c := testbed.StartCentral(t, central.DefaultConfig())
+	d, other := enrol(t, c), enrol(t, c)
+	st, _, data := d.do(call{method: "POST", path: "/v1/qr/sessions", body: []byte(`{"channel":"alipay"}`), ctype: "application/json"})
+	var sess wire.QRSession
+	if st != 200 || json.Unmarshal(data, &sess) != nil {
+		t.Fatalf("QR session: %d %s", st, data)
+	}
+	prov := c.Server().DemoProvider(wire.ChannelAlipay)
+	endpoint := c.URL + "/provider/alipay/qrlogin"
+	for _, method := range []string{provider.MethodScan, provider.MethodConfirm} {
+		p, _ := prov.Assertion(method, qrToken(sess), "张三", "11010519491231002X")
+		if st, body, _ := sim.Post(t.Context(), nil, endpoint, p); st != 200 {
+			t.Fatalf("%s: %d %s", method, st, body)
+		}
+	}
+	for _, q := range []string{"", "?state=" + wire.QRScanned} {
+		if st, _, data := other.do(call{method: "GET", path: "/v1/qr/sessions/" + sess.ID + q}); st != 404 {
+			t.Errorf("another kiosk polls the session%s: %d %s, want 404", q, st, data)
+		}
+	}
+	st, _, data = d.do(call{method: "GET", path: "/v1/qr/sessions/" + sess.ID})
+	var v wire.QRSession
+	if st != 200 || json.Unmarshal(data, &v) != nil || v.Identity == nil || v.Identity.Name != "张三" {
+		t.Errorf("its own kiosk after the other's polls: %d %s", st, data)
+	}
+}
