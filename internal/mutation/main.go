@@ -154,6 +154,9 @@ func main() {
 			if errors.Is(r.Err, fs.ErrNotExist) {
 				r.NoResult = true
 				r.Err = fmt.Errorf("no result yet: make mutation MUTATION_PKGS='%s'", spec)
+				if pkg, ok := partOf(spec); ok { // the spec is in the row already
+					r.Err = fmt.Errorf("no result yet: make mutation MUTATION_PKGS=%s runs every file set", pkg)
+				}
 			}
 		} else {
 			runOnly, skip, _ := strings.Cut(runPat, "!")
