@@ -3,26 +3,12 @@ package central
 import (
 	"errors"
 	"log/slog"
-	"sync"
 	"testing"
 	"time"
 
 	"examkiosk/sync/central/store"
 	"examkiosk/sync/wire"
 )
-
-// offsetClock is a clock that tests move on.
-type offsetClock struct {
-	mu  sync.Mutex
-	off time.Duration
-}
-
-func (c *offsetClock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return time.Now().Add(c.off) }
-func (c *offsetClock) advance(d time.Duration) {
-	c.mu.Lock()
-	c.off += d
-	c.mu.Unlock()
-}
 
 // Maintenance prunes what has expired and keeps what has not: reviewer
 // sessions past their end, throttles quiet for a day and no longer locked,
@@ -32,13 +18,12 @@ func (c *offsetClock) advance(d time.Duration) {
 func TestPruneAuthState(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.DataDir = t.TempDir()
-	clk := &offsetClock{}
-	s, err := Open(cfg, WithClock(clk.now), WithLogger(slog.New(slog.DiscardHandler)))
+	s, err := Open(cfg, WithLogger(slog.New(slog.DiscardHandler)))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	now := clk.now()
+	now := time.Now() // every record is dated relative to the real clock
 	must := func(err error) {
 		t.Helper()
 		if err != nil {
