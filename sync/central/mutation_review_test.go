@@ -152,3 +152,52 @@ func TestAdminGetRegistration(t *testing.T) {
 		t.Errorf("GET of an unknown registration: %d, want 404", st)
 	}
 }
+
+// A browser that opens a staff page without a session is sent to the login
+// page, which brings it back; behind HTTPS the session and form cookies are
+// __Host- cookies (bound to the host, Secure, path /).
+func TestStaffLoginRedirectAndHostCookies(t *testing.T) {
+	for _, https := range []bool{false, true} {
+		cfg := central.DefaultConfig()
+		cfg.DataDir = t.TempDir()
+		s, err := central.Open(cfg, central.WithLogger(testbed.Quiet()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		hs := httptest.NewUnstartedServer(s.Handler())
+		if https {
+			hs.StartTLS()
+		} else {
+			hs.Start()
+		}
+		defer hs.Close()
+		client := hs.Client()
+		client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+		req, _ := http.NewRequest("GET", hs.URL+"/review?page=2", nil)
+		req.Header.Set("Accept", "text/html")
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if loc := resp.Header.Get("Location"); resp.StatusCode != 303 || loc != "/login?next="+url.QueryEscape("/review?page=2") {
+			t.Errorf("https %v: staff page without a session: %d to %q", https, resp.StatusCode, loc)
+		}
+		resp, err = client.Get(hs.URL + "/login")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		var names []string
+		for _, c := range resp.Cookies() {
+			names = append(names, c.Name)
+			if strings.HasPrefix(c.Name, "__Host-") != https {
+				t.Errorf("https %v: cookie %s", https, c.Name)
+			}
+		}
+		if len(names) == 0 {
+			t.Errorf("https %v: the login page sets no form cookie", https)
+		}
+	}
+}
