@@ -96,16 +96,30 @@ func TestLogoutAndAuditLog(t *testing.T) {
 	if st, _ := bob.do("GET", hs.URL+"/admin/audit", nil); st != 403 {
 		t.Errorf("a reviewer reads the audit log: %d, want 403", st)
 	}
+	u, _ := url.Parse(hs.URL)
+	held := bob.c.Jar.Cookies(u) // the session as a copied cookie would have it
 	if st, _ := bob.do("POST", hs.URL+"/logout", url.Values{"csrf": {csrfOf(t, page)}}, "Origin: "+hs.URL); st != 303 {
 		t.Fatalf("logout: %d", st)
 	}
-	// The cookie the browser held before the logout opens nothing.
 	if st, _ := bob.do("GET", hs.URL+"/review", nil); st != 401 {
 		t.Errorf("review page after logout: %d, want 401", st)
 	}
-	req, _ := http.NewRequest("GET", hs.URL+"/admin/audit", nil)
-	req.Header.Set("Authorization", "Bearer "+cfg.AdminToken)
+	// The session is gone on the server, not only from the browser.
+	req, _ := http.NewRequest("GET", hs.URL+"/review", nil)
+	for _, c := range held {
+		req.AddCookie(c)
+	}
 	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 401 {
+		t.Errorf("review page with the cookie held before the logout: %d, want 401", resp.StatusCode)
+	}
+	req, _ = http.NewRequest("GET", hs.URL+"/admin/audit", nil)
+	req.Header.Set("Authorization", "Bearer "+cfg.AdminToken)
+	resp, err = http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
