@@ -49,6 +49,11 @@ func TestPruneAuthState(t *testing.T) {
 		if err := s.saveQR(tx, qrSession{ID: "q-old", Token: "tok-old", Device: "dev", State: wire.QRWaiting, Expires: now.Add(-11 * time.Minute)}); err != nil {
 			return err
 		}
+		// Expired five minutes ago: kept ten minutes past its expiry, so
+		// that a kiosk's last poll still learns it expired.
+		if err := s.saveQR(tx, qrSession{ID: "q-grace", Token: "tok-grace", Device: "dev", State: wire.QRWaiting, Expires: now.Add(-5 * time.Minute)}); err != nil {
+			return err
+		}
 		return s.saveQR(tx, qrSession{ID: "q-new", Token: "tok-new", Device: "dev", State: wire.QRWaiting, Expires: now.Add(time.Minute)})
 	}))
 	a := &attempts{window: time.Minute, max: 3}
@@ -92,6 +97,9 @@ func TestPruneAuthState(t *testing.T) {
 		}
 		if q, err := s.qrByToken(tx, "tok-new"); err != nil || q.ID != "q-new" {
 			t.Errorf("live QR session: %+v %v", q, err)
+		}
+		if q, err := s.qrByToken(tx, "tok-grace"); err != nil || q.effectiveState(now) != wire.QRExpired {
+			t.Errorf("QR session within ten minutes of its expiry: %+v %v, want kept and expired", q, err)
 		}
 		return nil
 	}))
