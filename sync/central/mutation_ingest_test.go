@@ -139,3 +139,17 @@ func TestIngestRevisionToAnotherExam(t *testing.T) {
 		t.Errorf("registrations: %v", exams)
 	}
 }
+
+// A batch of exactly max_batch_items is taken; one more is refused whole.
+func TestIngestBatchLimit(t *testing.T) {
+	cfg := central.DefaultConfig()
+	cfg.MaxBatchItems = 3
+	c := testbed.StartCentral(t, cfg)
+	d := enrol(t, c)
+	if st, _, data := d.do(call{method: "POST", path: "/v1/push", body: d.pushBody(60, "b-1", "b-2", "b-3")}); st != 200 || strings.Count(string(data), wire.StatusAccepted) != 3 {
+		t.Errorf("a batch of max_batch_items: %d %s", st, data)
+	}
+	if st, er, _ := d.do(call{method: "POST", path: "/v1/push", body: d.pushBody(70, "b-4", "b-5", "b-6", "b-7")}); st != 413 || er.Code != wire.ErrCodeTooLarge {
+		t.Errorf("one item more: %d %s, want 413", st, er.Code)
+	}
+}

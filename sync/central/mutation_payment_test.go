@@ -183,3 +183,16 @@ func TestDemoPayPage(t *testing.T) {
 		t.Errorf("%d payments recorded", n)
 	}
 }
+
+// A payment made while the admission-ticket window is open seats the
+// candidate at once: the kiosk's next pull has the ticket, with no
+// maintenance round in between.
+func TestPaymentSeatsAtOnceWhenTicketsOpen(t *testing.T) {
+	c := testbed.StartCentral(t, central.DefaultConfig(), central.WithTicketPlan(ticketPlan(time.Now().Add(-time.Hour))))
+	d := enrol(t, c)
+	ids := paidRegistrations(t, c, d, "seat-now", 1)
+	got := pullTickets(t, d, time.Now())
+	if tk, ok := got[ids[0]]; !ok || tk.Number == "" {
+		t.Fatalf("after the payment: tickets %+v, want one for %s", got, ids[0])
+	}
+}
