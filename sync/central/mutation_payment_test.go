@@ -188,11 +188,16 @@ func TestDemoPayPage(t *testing.T) {
 // candidate at once: the kiosk's next pull has the ticket, with no
 // maintenance round in between.
 func TestPaymentSeatsAtOnceWhenTicketsOpen(t *testing.T) {
-	c := testbed.StartCentral(t, central.DefaultConfig(), central.WithTicketPlan(ticketPlan(time.Now().Add(-time.Hour))))
+	var logs syncBuffer
+	c := testbed.StartCentral(t, central.DefaultConfig(), central.WithTicketPlan(ticketPlan(time.Now().Add(-time.Hour))),
+		central.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
 	d := enrol(t, c)
 	ids := paidRegistrations(t, c, d, "seat-now", 1)
 	got := pullTickets(t, d, time.Now())
 	if tk, ok := got[ids[0]]; !ok || tk.Number == "" {
 		t.Fatalf("after the payment: tickets %+v, want one for %s", got, ids[0])
+	}
+	if strings.Contains(logs.String(), "level=ERROR") {
+		t.Errorf("errors logged for a payment that went well:\n%s", logs.String())
 	}
 }
