@@ -215,3 +215,24 @@ func TestStaffLoginRedirectAndHostCookies(t *testing.T) {
 		}
 	}
 }
+
+// Staff pages answer only for the hosts of this central: the host of
+// public_url (in any case) is one of them, another host gets 421.
+func TestStaffPagesOnPublicHost(t *testing.T) {
+	cfg := central.DefaultConfig()
+	cfg.DataDir = t.TempDir()
+	cfg.PublicURL = "http://Exam.Example.org:8443"
+	s, err := central.Open(cfg, central.WithLogger(testbed.Quiet()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	hs := httptest.NewServer(s.Handler())
+	defer hs.Close()
+	b := newBrowser(t)
+	for host, want := range map[string]int{"exam.example.org:8443": 200, "EXAM.example.org": 200, "evil.example": 421} {
+		if st, _ := b.do("GET", hs.URL+"/login", nil, "Host: "+host); st != want {
+			t.Errorf("login page for Host %s: %d, want %d", host, st, want)
+		}
+	}
+}
