@@ -153,3 +153,32 @@ func TestIngestBatchLimit(t *testing.T) {
 		t.Errorf("one item more: %d %s, want 413", st, er.Code)
 	}
 }
+
+// An accepted registration is reported to its kiosk: the next pull has
+// its "under review" update, with the revision.
+func TestIngestReportsUnderReview(t *testing.T) {
+	c := testbed.StartCentral(t, central.DefaultConfig())
+	d := enrol(t, c)
+	r := testbed.Registration(testbed.RegID("told"), 1, d.id.DeviceID, testbed.IDNumber(81), testbed.Photo(320, 440, 90, 81))
+	if res := d.pushRegs(r); res[0].Status != wire.StatusAccepted {
+		t.Fatalf("push: %+v", res)
+	}
+	r.Revision = 2
+	if res := d.pushRegs(r); res[0].Status != wire.StatusAccepted {
+		t.Fatalf("revision 2: %+v", res)
+	}
+	st, _, data := d.do(call{method: "GET", path: "/v1/pull?cursor="})
+	var p wire.Pull
+	if st != 200 || json.Unmarshal(data, &p) != nil {
+		t.Fatalf("pull: %d %s", st, data)
+	}
+	var revs []int
+	for _, u := range p.Updates {
+		if u.RegistrationID == r.ID && u.Status == central.StatusUnderReview {
+			revs = append(revs, u.Revision)
+		}
+	}
+	if len(revs) != 2 || revs[0] != 1 || revs[1] != 2 {
+		t.Errorf("under-review updates for revisions %v, want [1 2] (pull %s)", revs, data)
+	}
+}
