@@ -182,3 +182,23 @@ func TestIngestReportsUnderReview(t *testing.T) {
 		t.Errorf("under-review updates for revisions %v, want [1 2] (pull %s)", revs, data)
 	}
 }
+
+// Revisions run from 1 to 10,000: the last one is taken, one more is
+// refused.
+func TestIngestRevisionRange(t *testing.T) {
+	c := testbed.StartCentral(t, central.DefaultConfig())
+	d := enrol(t, c)
+	photo := testbed.Photo(320, 440, 90, 82)
+	last := testbed.Registration(testbed.RegID("rev-last"), 10000, d.id.DeviceID, testbed.IDNumber(82), photo)
+	over := testbed.Registration(testbed.RegID("rev-over"), 10001, d.id.DeviceID, testbed.IDNumber(83), photo)
+	zero := testbed.Registration(testbed.RegID("rev-zero"), 0, d.id.DeviceID, testbed.IDNumber(84), photo)
+	res := d.pushRegs(last, over, zero)
+	if res[0].Status != wire.StatusAccepted {
+		t.Errorf("revision 10000: %+v", res[0])
+	}
+	for _, r := range res[1:] {
+		if r.Status != wire.StatusRejected || !strings.Contains(r.Reason, "10000") {
+			t.Errorf("revision %d: %+v, want rejected", r.Revision, r)
+		}
+	}
+}
