@@ -72,15 +72,8 @@ func TestExpireOverdue(t *testing.T) {
 // logout under her name.
 func TestLogoutAndAuditLog(t *testing.T) {
 	cfg := central.DefaultConfig()
-	cfg.DataDir = t.TempDir()
 	cfg.AdminToken = "s3cret-admin-token"
-	s, err := central.Open(cfg, central.WithLogger(testbed.Quiet()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	hs := httptest.NewServer(s.Handler())
-	defer hs.Close()
+	s, hs := openStaffCentral(t, cfg)
 	if err := s.AddReviewer("bob", central.RoleReviewer, "correct battery 2026"); err != nil {
 		t.Fatal(err)
 	}
@@ -220,19 +213,27 @@ func TestStaffLoginRedirectAndHostCookies(t *testing.T) {
 // public_url (in any case) is one of them, another host gets 421.
 func TestStaffPagesOnPublicHost(t *testing.T) {
 	cfg := central.DefaultConfig()
-	cfg.DataDir = t.TempDir()
 	cfg.PublicURL = "http://Exam.Example.org:8443"
-	s, err := central.Open(cfg, central.WithLogger(testbed.Quiet()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	hs := httptest.NewServer(s.Handler())
-	defer hs.Close()
+	_, hs := openStaffCentral(t, cfg)
 	b := newBrowser(t)
 	for host, want := range map[string]int{"exam.example.org:8443": 200, "EXAM.example.org": 200, "evil.example": 421} {
 		if st, _ := b.do("GET", hs.URL+"/login", nil, "Host: "+host); st != want {
 			t.Errorf("login page for Host %s: %d, want %d", host, st, want)
 		}
 	}
+}
+
+// openStaffCentral opens a central outside demo mode (in a temporary
+// folder), served until the test ends.
+func openStaffCentral(t *testing.T, cfg central.Config) (*central.Server, *httptest.Server) {
+	t.Helper()
+	cfg.DataDir = t.TempDir()
+	s, err := central.Open(cfg, central.WithLogger(testbed.Quiet()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	hs := httptest.NewServer(s.Handler())
+	t.Cleanup(hs.Close)
+	return s, hs
 }
