@@ -44,6 +44,37 @@ var Full = []string{
 	`device/face=^liveness\.go$@^Test(Liveness(Rule|Track|Config|Timeouts)|FuseCues)`,
 }
 
+// Parts splits a package whose whole suite is too long to run against every
+// mutant into file sets, each given as on the command line
+// (dir=files@tests!skip) with the tests that exercise those files. Asking
+// for the package (its directory alone) runs every part, or with -reuse
+// reads each part's stored result; the package's row is then the union of
+// the parts (every mutant of every file counted once) and the -min gate
+// applies to that row. The part rows follow it.
+var Parts = map[string][]string{
+	// sync/central's whole suite takes about 30 s (a minute at load 10),
+	// so each file set runs with the tests that exercise it. Every part
+	// skips the PostgreSQL half of the shared store suite (/^postgres$): the
+	// store implementations are packages of their own (store/bolt,
+	// store/pg), so a mutant of sync/central behaves the same on either
+	// store, and a PostgreSQL run costs a cluster start (4 s) per mutant.
+	// The two-node tests, which need PostgreSQL, run where two nodes share
+	// state that matters (tickets).
+	"sync/central": {
+		`sync/central=^ingest\.go$@^Test(Rejections|IngestIdempotent|ConcurrentPushesExactlyOnce|IngestDeadline|IngestOneRegistrationPerCandidateAndExam|IngestCatalogueRefusals|IngestRevisionToAnotherExam|IngestBatchLimit|IngestReportsUnderReview|IngestRevisionRange|ExpireOverdue|AttackRow(6|8|10|11)[A-Za-z]*|DuplicateMarkReachesReviewers|CrossKioskDuplicateSearch)$!/^postgres$`,
+		`sync/central=^(auth|identity|providers|qr)\.go$@^Test(AttackRow(3UnsignedBodiesDoNotGrowTheHeap|3SlowLorisBodiesAreCut|3ConcurrencyCaps|10AnswersAreSignedAndPinned|12DeviceSignedAndEnrolmentNotReplayable|13)|ReplayWholeWindowMovingClock|Enrolment|AdminGuard|Attack1PayNotifyUnsigned|Attack2QRConfirmForged|QRAssertedIdentityChecked|QRPollWithoutWaitHandsOutIdentity|QRSessionBoundToItsKiosk|AccountLogin|Rejections)$!/^postgres$`,
+		`sync/central=^(payment|status)\.go$@^Test(Attack1PayNotifyUnsigned|PaymentDeadlineAndSecondTrade|DemoPayPage|PaymentSeatsAtOnceWhenTicketsOpen|ExpireOverdue|AttackRow6RevisionsFromElsewhereAndAfterPayment|AccountLogin|ReviewerPages|Attack4StaffPages|TicketAssignment)$!/^postgres$`,
+		`sync/central=^(review|reviewers)\.go$@^Test(ReviewerPages|Attack4StaffPages|Attack9ReviewLinkEscaping|StaffPasswordHash|AttackRow6RevisionsFromElsewhereAndAfterPayment|DuplicateMarkReachesReviewers|Attack1PayNotifyUnsigned|ExpireOverdue|LogoutAndAuditLog|PaymentDeadlineAndSecondTrade|DemoPayPage|PagesInOneLanguage|AdminGuard|Attack5PasswordClaim|AccountsAndThrottlesAtRest|AdminGetRegistration|Gigabytes|StaffHashParameters|StaffLoginRedirectAndHostCookies|StaffPagesOnPublicHost)$!/^postgres$`,
+		`sync/central=^throttle\.go$@^Test(ThrottlePolicyFigures|ThrottleLockoutGrows|ThrottleLeak|RetryMinutes|AccountLogin|Attack4StaffPages|AccountsAndThrottlesAtRest|Attack7CaptchaAndGuessing)$!/^postgres$`,
+		`sync/central=^captcha\.go$@^Test(CaptchaImage|AccountLogin|Attack7CaptchaAndGuessing)$!/^postgres$`,
+		`sync/central=^(faces|regindex)\.go$@^Test(FaceRecordEncoding|FacesSealedAndRotated|PendingClaims|CmpFloat|CrossKioskDuplicateSearch|DuplicateSearchWhileIndexLoads|RegistrationIndex|DuplicateMarkReachesReviewers)$!/^postgres$`,
+		`sync/central=^tickets\.go$@^Test(TicketAssignment|TicketsTwoNodes|LoadTicketPlan)$!/^postgres$`,
+		`sync/central=^fleet\.go$@^Test(FleetAlerts|FleetNeedsAdmin|CompareVersions|FleetThresholdsFromConfig|FleetThresholdConfiguredOnTheServer|FleetConfigFile)$!/^postgres$`,
+		`sync/central=^(config|configfile)\.go$@^Test(ConfigValidate|FleetThresholdsFromConfig|FleetConfigFile|LoadTicketPlan|AttackRow13)$!/^postgres$`,
+		`sync/central=^(accounts|authstore|backend|generate|idnumber|keys|seed|server|store|words)\.go$@^Test!Attack7CaptchaAndGuessing|AttackRow3SlowLorisBodiesAreCut|Postgres|TwoNodes|/^postgres$`,
+	},
+}
+
 type result struct {
 	Files []struct {
 		FileName  string `json:"file_name"`
@@ -76,6 +107,8 @@ type pkgReport struct {
 	NotCovered  []string
 	Equivalent  map[string]string // lived mutant → reason
 	NoResult    bool              // -reuse found no stored result
+	Part        bool              // one file set of a package in Parts
+	Union       string            // the label of a package row made of its parts
 }
 
 func main() {
@@ -105,20 +138,29 @@ func main() {
 		}
 	}
 	var reports []pkgReport
-	for _, p := range pkgs {
+	for _, p := range expand(pkgs) {
+		if parts, ok := Parts[p]; ok {
+			reports = append(reports, union(p, reports[len(reports)-len(parts):]))
+			continue
+		}
 		spec := p
+		_, isPart := partOf(p)
 		p, runPat, _ := strings.Cut(p, "@")
 		dir, files, _ := strings.Cut(p, "=")
-		r := pkgReport{Dir: dir, Files: files, Run: runPat, Equivalent: map[string]string{}}
+		r := pkgReport{Dir: dir, Files: files, Run: runPat, Equivalent: map[string]string{}, Part: isPart}
 		start := time.Now()
 		if *reuse {
 			r.Res, r.Err = readResult(resultPath(*results, dir, files))
 			if errors.Is(r.Err, fs.ErrNotExist) {
 				r.NoResult = true
 				r.Err = fmt.Errorf("no result yet: make mutation MUTATION_PKGS='%s'", spec)
+				if pkg, ok := partOf(spec); ok { // the spec is in the row already
+					r.Err = fmt.Errorf("no result yet: make mutation MUTATION_PKGS=%s runs every file set", pkg)
+				}
 			}
 		} else {
-			r.Res, r.Err = run(*gremlins, *work, *results, dir, files, runPat, *timeout)
+			runOnly, skip, _ := strings.Cut(runPat, "!")
+			r.Res, r.Err = run(*gremlins, *work, *results, dir, files, runOnly, skip, *timeout)
 		}
 		slog.Info("mutation", "package", dir, "efficacy", r.Res.Efficacy, "coverage", r.Res.Coverage, "took", time.Since(start).Round(time.Second), "err", r.Err)
 		for _, f := range r.Res.Files {
@@ -146,6 +188,7 @@ func main() {
 		}
 		reports = append(reports, r)
 	}
+	reports = unionFirst(reports)
 	prev, _ := os.ReadFile(*out) // rows of packages without a stored result are kept from it
 	text := render(reports, pkgs, string(prev))
 	if notes, err := os.ReadFile(*notesFile); err == nil {
@@ -158,6 +201,9 @@ func main() {
 	fmt.Printf("wrote %s\n", *out)
 	failed := false
 	for _, r := range reports {
+		if r.Part && hasUnion(reports, r.Dir) {
+			continue // the package's union row is gated
+		}
 		if r.Err != nil {
 			failed = true
 			continue
@@ -173,7 +219,7 @@ func main() {
 }
 
 // run runs gremlins on one package directory and reads its JSON result.
-func run(gremlins, work, results, dir, files, runPat string, timeout int) (result, error) {
+func run(gremlins, work, results, dir, files, runPat, skipPat string, timeout int) (result, error) {
 	var res result
 	jsonOut := resultPath(results, dir, files)
 	name := strings.TrimSuffix(filepath.Base(jsonOut), ".json")
@@ -193,6 +239,10 @@ func run(gremlins, work, results, dir, files, runPat string, timeout int) (resul
 			return res, fmt.Errorf("%s: %w", dir, err)
 		}
 		for _, e := range ents {
+			if e.IsDir() { // a package below dir is a package of its own
+				args = append(args, "-E", "^"+regexp.QuoteMeta(e.Name())+"/")
+				continue
+			}
 			if n := e.Name(); strings.HasSuffix(n, ".go") && !strings.HasSuffix(n, "_test.go") && !re.MatchString(n) {
 				args = append(args, "-E", "^"+regexp.QuoteMeta(n)+"$") // gremlins matches paths below the package dir
 			}
@@ -217,6 +267,9 @@ func run(gremlins, work, results, dir, files, runPat string, timeout int) (resul
 	goflags := "-short -count=1"
 	if runPat != "" {
 		goflags += " -run=" + runPat
+	}
+	if skipPat != "" {
+		goflags += " -skip=" + skipPat
 	}
 	// The caller's GOFLAGS stay (the Makefile's -trimpath keeps the action
 	// IDs of gremlins' copy of the module equal to those of the original,
@@ -331,6 +384,11 @@ func render(reports []pkgReport, asked []string, prev string) string {
 			files += " (" + r.Run + ")"
 		}
 		files = strings.ReplaceAll(files, "|", `\|`)
+		if r.Union != "" {
+			fmt.Fprintf(&b, "| %s | %s | %d | %d | %d | %d | %d | %.1f %% | %.1f %% | %.1f %% | %.1f %% | %.0f s |\n", r.Dir, strings.ReplaceAll(r.Union, "|", `\|`), r.Res.Killed+r.TimedOut+r.Res.Lived+r.Res.NotCovered,
+				r.Res.Killed, r.TimedOut, r.Res.Lived, r.Res.NotCovered, r.Res.Efficacy, effectiveEfficacy(r), r.Res.Coverage, checkedCoverage(r), r.Res.Elapsed)
+			continue
+		}
 		if row, _ := earlier(prev, r.Dir, files); r.NoResult && row != "" {
 			b.WriteString(row)
 			continue
@@ -353,7 +411,7 @@ func render(reports []pkgReport, asked []string, prev string) string {
 			}
 			continue
 		}
-		if r.Err != nil || len(r.Lived)+len(r.NotCovered)+len(r.TimedOutIDs) == 0 {
+		if r.Union != "" || r.Err != nil || len(r.Lived)+len(r.NotCovered)+len(r.TimedOutIDs) == 0 {
 			continue
 		}
 		fmt.Fprintf(&b, "\n## %s %s\n", r.Dir, r.Files)

@@ -45,9 +45,11 @@ func (p throttlePolicy) fail(r *throttleRecord, now time.Time) {
 	r.Failures++
 	r.LastFailure = now
 	if excess := r.Failures - p.Free; excess > 0 {
+		// Base doubled excess-1 times, if that stays within Max (compared
+		// as Max halved, so that the doubling never overflows).
 		d := p.Max
-		if excess <= 30 {
-			d = min(p.Base<<(excess-1), p.Max)
+		if k := excess - 1; k < 63 && p.Base <= p.Max>>k {
+			d = p.Base << k
 		}
 		r.LockedUntil = now.Add(d)
 	}
