@@ -685,6 +685,10 @@ func TestRulesBackgroundColourNames(t *testing.T) {
 		{0, 0, 90, BackgroundBlue}, {0, 0, 89, "other"},
 		{0, 200, 0, "other"}, {100, 200, 0, "other"}, {0, 200, 100, "other"}, {0, 100, 200, BackgroundBlue},
 		{200, 0, 200, "other"}, {200, 100, 100, BackgroundRed}, {100, 100, 100, "grey"}, {0, 0, 0, "black"},
+		// Hues measured from a minimum above 0 (the span is max − min).
+		{200, 133, 100, BackgroundRed}, {200, 134, 100, "other"}, // hue 19.8°, 20.4°
+		{40, 20, 180, BackgroundBlue}, {70, 40, 180, "other"}, // hue 247.5°, 252.9°
+		{50, 200, 150, "other"}, {100, 200, 190, "other"}, // green-max hues (60–180°) are never red or blue
 	} {
 		if got := colourName(c.r, c.g, c.b); got != c.want {
 			t.Errorf("colourName(%g, %g, %g) = %s, want %s", c.r, c.g, c.b, got, c.want)
