@@ -674,7 +674,7 @@ func TestRulesBackgroundColourNames(t *testing.T) {
 	}{
 		{205, 205, 205, BackgroundWhite}, {204, 204, 204, "grey"},
 		{250, 250, 221, BackgroundWhite}, {250, 250, 220, "other"}, // saturation 0.116, 0.12
-		{69, 69, 69, "black"}, {70, 70, 70, "grey"},
+		{69, 69, 69, "black"}, {70, 70, 70, "grey"}, {50, 50, 44, "other"}, // saturation 0.12: not black
 		{180, 59, 0, BackgroundRed}, {180, 60, 0, "other"}, // hue 19.7°, 20°
 		{180, 0, 60, BackgroundRed}, {180, 0, 61, "other"}, // hue 340°, 339.7°
 		{200, 130, 130, BackgroundRed}, {200, 131, 131, "other"}, // saturation 0.35, 0.345
