@@ -674,7 +674,7 @@ func TestRulesBackgroundColourNames(t *testing.T) {
 	}{
 		{205, 205, 205, BackgroundWhite}, {204, 204, 204, "grey"},
 		{250, 250, 221, BackgroundWhite}, {250, 250, 220, "other"}, // saturation 0.116, 0.12
-		{69, 69, 69, "black"}, {70, 70, 70, "grey"},
+		{69, 69, 69, "black"}, {70, 70, 70, "grey"}, {50, 50, 44, "other"}, // saturation 0.12: not black
 		{180, 59, 0, BackgroundRed}, {180, 60, 0, "other"}, // hue 19.7°, 20°
 		{180, 0, 60, BackgroundRed}, {180, 0, 61, "other"}, // hue 340°, 339.7°
 		{200, 130, 130, BackgroundRed}, {200, 131, 131, "other"}, // saturation 0.35, 0.345
@@ -685,6 +685,10 @@ func TestRulesBackgroundColourNames(t *testing.T) {
 		{0, 0, 90, BackgroundBlue}, {0, 0, 89, "other"},
 		{0, 200, 0, "other"}, {100, 200, 0, "other"}, {0, 200, 100, "other"}, {0, 100, 200, BackgroundBlue},
 		{200, 0, 200, "other"}, {200, 100, 100, BackgroundRed}, {100, 100, 100, "grey"}, {0, 0, 0, "black"},
+		// Hues measured from a minimum above 0 (the span is max − min).
+		{200, 133, 100, BackgroundRed}, {200, 134, 100, "other"}, // hue 19.8°, 20.4°
+		{40, 20, 180, BackgroundBlue}, {70, 40, 180, "other"}, // hue 247.5°, 252.9°
+		{50, 200, 150, "other"}, {100, 200, 190, "other"}, // green-max hues (60–180°) are never red or blue
 	} {
 		if got := colourName(c.r, c.g, c.b); got != c.want {
 			t.Errorf("colourName(%g, %g, %g) = %s, want %s", c.r, c.g, c.b, got, c.want)
