@@ -88,17 +88,7 @@ func TestFacesSealedAndRotated(t *testing.T) {
 // TestPendingClaims: a node leaves alone the pending faces another node
 // has claimed, and takes them over once the claim has lapsed.
 func TestPendingClaims(t *testing.T) {
-	cfg := DefaultConfig()
-	cfg.DataDir = t.TempDir()
-	s := quietOpen(t, cfg)
-	defer s.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := s.WaitFaceIndex(ctx); err != nil {
-		t.Fatal(err)
-	}
-	s.faces.stop() // this test runs the rounds itself
-	<-s.faces.exited
+	s := openFacesStopped(t)
 	vec := make([]float32, 192)
 	vec[0] = 1
 	rec := regRecord{Registration: Registration{ID: "0193b2c4-7e1f-7000-8000-00000000000b", IDNumber: "11010519491231002X", Status: StatusUnderReview}}
@@ -138,4 +128,23 @@ func TestPendingClaims(t *testing.T) {
 	if r, err := s.getReg(rec.ID); err != nil || r.FaceSearchPending {
 		t.Fatalf("after the search: %+v %v", r, err)
 	}
+}
+
+// openFacesStopped opens a central on a fresh data directory, waits for its
+// face index and stops the background search, so that the test runs the
+// search rounds itself. The server is closed at the end of the test.
+func openFacesStopped(t *testing.T) *Server {
+	t.Helper()
+	cfg := DefaultConfig()
+	cfg.DataDir = t.TempDir()
+	s := quietOpen(t, cfg)
+	t.Cleanup(func() { s.Close() })
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := s.WaitFaceIndex(ctx); err != nil {
+		t.Fatal(err)
+	}
+	s.faces.stop()
+	<-s.faces.exited
+	return s
 }

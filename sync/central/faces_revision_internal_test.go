@@ -1,7 +1,6 @@
 package central
 
 import (
-	"context"
 	"encoding/binary"
 	"testing"
 	"time"
@@ -15,17 +14,7 @@ import (
 // until that face is searched, not until the search of the previous
 // revision's face (still pending when the revision came) ends.
 func TestFaceSearchPendingUntilTheCurrentRevisionsFace(t *testing.T) {
-	cfg := DefaultConfig()
-	cfg.DataDir = t.TempDir()
-	s := quietOpen(t, cfg)
-	defer s.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := s.WaitFaceIndex(ctx); err != nil {
-		t.Fatal(err)
-	}
-	s.faces.stop() // this test runs the rounds itself
-	<-s.faces.exited
+	s := openFacesStopped(t)
 	const id = "0193b2c4-7e1f-7000-8000-00000000000c"
 	for rev := 1; rev <= 2; rev++ {
 		vec := make([]float32, 192)
