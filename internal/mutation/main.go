@@ -177,7 +177,11 @@ func run(gremlins, work, results, dir, files, runPat string, timeout int) (resul
 	var res result
 	jsonOut := resultPath(results, dir, files)
 	name := strings.TrimSuffix(filepath.Base(jsonOut), ".json")
-	args := []string{"unleash", "--workers", "1", "--test-cpu", "1",
+	// No --test-cpu: gremlins v0.6.0 passes it to go test as the single
+	// argument "-cpu 1", which go test hands to the test binary as an
+	// unknown flag, so every mutant's run fails and is counted KILLED.
+	// GOMAXPROCS=1 (below) keeps each test run on one CPU instead.
+	args := []string{"unleash", "--workers", "1",
 		"--timeout-coefficient", fmt.Sprint(timeout), "-o", jsonOut}
 	if files != "" {
 		re, err := regexp.Compile(files)
