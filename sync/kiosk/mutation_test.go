@@ -2,6 +2,9 @@ package kiosk_test
 
 import (
 	"encoding/base64"
+	"errors"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -58,5 +61,39 @@ func TestCentralAnswerKeyValidated(t *testing.T) {
 		if tt.ok != (err == nil) || err != nil && !strings.Contains(err.Error(), "sync.central_answer_key") {
 			t.Errorf("%s: Validate() = %v, want ok %v (an error naming sync.central_answer_key)", tt.name, err, tt.ok)
 		}
+	}
+}
+
+// TestEnrolRefusalReported: a central that refuses an enrolment (a wrong
+// one-time code) is reported as its refusal, with the central's code, even
+// though a kiosk without sync.central_answer_key cannot verify the answer
+// yet; it is not mistaken for an unsigned (forged) answer.
+func TestEnrolRefusalReported(t *testing.T) {
+	c := testbed.StartCentral(t, smallCentral())
+	_, err := kiosk.Enroll(t.Context(), testConfig(c.URL), "WRONG-CODE-1234", "kiosk-01", "test", nil)
+	var api *kiosk.APIError
+	if !errors.As(err, &api) || api.HTTPStatus/100 != 4 || api.Code == "" {
+		t.Fatalf("Enroll with a wrong code: %v; want the central's refusal (*kiosk.APIError, 4xx, a code)", err)
+	}
+	if errors.Is(err, kiosk.ErrUnsignedAnswer) {
+		t.Fatalf("Enroll with a wrong code: %v; reported as an unsigned answer", err)
+	}
+}
+
+// TestEnrolPastUnsignedOK: a node that answers the enrolment 200 with a
+// body no central signed (a captive portal, a proxy's page) is passed over
+// like an unreachable one, and the next node enrols the kiosk.
+func TestEnrolPastUnsignedOK(t *testing.T) {
+	portal := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		w.Write([]byte("<html>Welcome: log in to use this network</html>"))
+	}))
+	defer portal.Close()
+	c := testbed.StartCentral(t, smallCentral())
+	cfg := testConfig(c.URL)
+	cfg.CentralURL, cfg.CentralURLs = "", []string{portal.URL, c.URL}
+	id, err := kiosk.Enroll(t.Context(), cfg, mustCode(t, c), "kiosk-01", "test", nil)
+	if err != nil || id.DeviceID == "" {
+		t.Fatalf("Enroll past a node answering an unsigned 200: %+v, %v; want enrolled by the next node", id, err)
 	}
 }
