@@ -1,8 +1,10 @@
 package kiosk_test
 
 import (
+	"bytes"
 	"encoding/base64"
 	"errors"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -95,5 +97,33 @@ func TestEnrolPastUnsignedOK(t *testing.T) {
 	id, err := kiosk.Enroll(t.Context(), cfg, mustCode(t, c), "kiosk-01", "test", nil)
 	if err != nil || id.DeviceID == "" {
 		t.Fatalf("Enroll past a node answering an unsigned 200: %+v, %v; want enrolled by the next node", id, err)
+	}
+}
+
+// TestNewWithoutLogger: Options without a Logger log to slog's default
+// logger; the client works (fails over, pushes and logs) without one.
+func TestNewWithoutLogger(t *testing.T) {
+	env := newEnv(t, smallCentral(), kiosk.Options{})
+	dead := httptest.NewServer(http.NotFoundHandler())
+	dead.Close() // a node that is down: the client logs its move to the next
+	var logged bytes.Buffer
+	prev := slog.Default()
+	slog.SetDefault(slog.New(slog.NewTextHandler(&logged, nil)))
+	defer slog.SetDefault(prev)
+	cfg := testConfig("")
+	cfg.CentralURLs = []string{dead.URL, env.central.URL}
+	c, err := kiosk.New(cfg, env.id, env.outbox, env.sink, kiosk.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	env.add(1, 1, nil)
+	if err := c.Drain(t.Context()); err != nil {
+		t.Fatalf("Drain: %v", err)
+	}
+	if q, _, _ := env.outbox.Depth(t.Context()); q != 0 {
+		t.Fatalf("%d still queued", q)
+	}
+	if logged.Len() == 0 {
+		t.Error("nothing logged to slog's default logger")
 	}
 }
