@@ -83,3 +83,34 @@ func TestTruncatedSealedValue(t *testing.T) {
 		}()
 	}
 }
+
+// TestAuditAppends: Store.Audit records what the application did (a staff
+// login, an export) in the chained log, newest first in AuditLog, and the
+// chain verifies; on a closed store it fails, naming the entry's kind.
+func TestAuditAppends(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	if err := s.Audit(ctx, "staff_login", "staff-7", "from the kiosk"); err != nil {
+		t.Fatalf("Audit: %v", err)
+	}
+	if err := s.Audit(ctx, "export", "", "12 registrations"); err != nil {
+		t.Fatalf("Audit: %v", err)
+	}
+	log, err := s.AuditLog(ctx, 100)
+	if err != nil || len(log) < 2 {
+		t.Fatalf("AuditLog: %d entries, %v", len(log), err)
+	}
+	if e := log[0]; e.Kind != "export" || e.Detail != "12 registrations" {
+		t.Errorf("newest entry %+v; want the export", e)
+	}
+	if e := log[1]; e.Kind != "staff_login" || e.Subject != "staff-7" || e.Detail != "from the kiosk" {
+		t.Errorf("second entry %+v; want the staff login", e)
+	}
+	if n, err := s.VerifyAudit(ctx); err != nil || n != len(log) {
+		t.Errorf("VerifyAudit: %d, %v; want %d entries verified", n, err, len(log))
+	}
+	s.Close()
+	if err := s.Audit(ctx, "staff_logout", "staff-7", ""); err == nil || !strings.Contains(err.Error(), "staff_logout") {
+		t.Errorf("Audit on a closed store: %v; want an error naming the kind", err)
+	}
+}
