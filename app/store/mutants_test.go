@@ -3,8 +3,12 @@ package store
 import (
 	"context"
 	"crypto/ed25519"
+	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
+
+	bolt "go.etcd.io/bbolt"
 
 	"examkiosk/app/registration"
 	"examkiosk/sync/wire"
@@ -112,5 +116,41 @@ func TestAuditAppends(t *testing.T) {
 	s.Close()
 	if err := s.Audit(ctx, "staff_logout", "staff-7", ""); err == nil || !strings.Contains(err.Error(), "staff_logout") {
 		t.Errorf("Audit on a closed store: %v; want an error naming the kind", err)
+	}
+}
+
+// TestAuditBrokenChainNamed: an entry whose link to the one before was
+// changed (its own MAC made with the real key, as by someone holding it
+// who rewrote one entry) is refused, and the error names both entries so
+// the auditor knows where the chain breaks.
+func TestAuditBrokenChainNamed(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	for _, kind := range []string{"staff_login", "export", "staff_logout"} {
+		if err := s.Audit(ctx, kind, "", ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var verr error
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bktAudit)
+		var e AuditEntry
+		if err := json.Unmarshal(b.Get(u64(2)), &e); err != nil {
+			return err
+		}
+		e.Prev = strings.Repeat("0", len(e.Prev))
+		e.MAC = s.auditMAC(e)
+		j, _ := json.Marshal(e)
+		if err := b.Put(u64(2), j); err != nil {
+			return err
+		}
+		_, verr = s.verifyAudit(tx)
+		return errRollback
+	})
+	if !errors.Is(err, errRollback) {
+		t.Fatal(err)
+	}
+	if verr == nil || !strings.Contains(verr.Error(), "entry 2 does not follow entry 1") {
+		t.Fatalf("verifyAudit with entry 2 relinked: %v; want it to name entry 2 and entry 1", verr)
 	}
 }
