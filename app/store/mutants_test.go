@@ -154,3 +154,28 @@ func TestAuditBrokenChainNamed(t *testing.T) {
 		t.Fatalf("verifyAudit with entry 2 relinked: %v; want it to name entry 2 and entry 1", verr)
 	}
 }
+
+// TestAckShortUnknownIDs: acknowledgements for ids the store never queued,
+// however short (an empty id, one character), change nothing and crash
+// nothing; the queued registration stays queued.
+func TestAckShortUnknownIDs(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	r, err := s.Submit(ctx, newReg(t, 1, photo(t, 5<<10, 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"", "x", "abcd"} {
+		func() {
+			defer func() {
+				if p := recover(); p != nil {
+					t.Errorf("Ack of id %q: panic %v", id, p)
+				}
+			}()
+			s.Ack(ctx, []wire.Result{{ID: id, Revision: 1, Status: wire.StatusAccepted}})
+		}()
+	}
+	if st, err := s.Stats(ctx); err != nil || st.Queued != 1 {
+		t.Errorf("after the unknown acknowledgements: %+v, %v; want %s still queued", st, err, r.ID)
+	}
+}
