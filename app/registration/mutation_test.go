@@ -139,3 +139,41 @@ func TestDescriptorLimits(t *testing.T) {
 		}()
 	}
 }
+
+// TestFirstRevisionFromWireIsSubmitted: the central reads a first revision
+// as submitted and only a later one as resubmitted.
+func TestFirstRevisionFromWireIsSubmitted(t *testing.T) {
+	r := validReg(t)
+	r.ID, r.SubmittedAt = "0193", today
+	for rev, want := range map[int]Status{1: StatusSubmitted, 2: StatusResubmitted} {
+		r.Revision = rev
+		if got := FromWire(r.Wire()).Status; got != want {
+			t.Errorf("FromWire of revision %d: status %s, want %s", rev, got, want)
+		}
+	}
+}
+
+// TestTextAndDistanceLimits: a name of exactly max_name_runes is taken, one
+// rune more refused; a face distance of exactly 0 (a perfect match) is a
+// number like any other, a negative one is refused.
+func TestTextAndDistanceLimits(t *testing.T) {
+	lim := DefaultLimits()
+	cases := []struct {
+		name  string
+		edit  func(r *Registration)
+		field string // "" when accepted
+	}{
+		{"name of max runes", func(r *Registration) { r.Name = strings.Repeat("张", lim.MaxNameRunes) }, ""},
+		{"name of max+1 runes", func(r *Registration) { r.Name = strings.Repeat("张", lim.MaxNameRunes+1) }, FieldName},
+		{"distance 0", func(r *Registration) { r.FaceDistance = 0 }, ""},
+		{"distance below 0", func(r *Registration) { r.FaceDistance = -0.01 }, FieldFaceDistance},
+	}
+	for _, c := range cases {
+		r := validReg(t)
+		c.edit(&r)
+		err := r.Validate(today, testCatalog(), lim)
+		if c.field == "" && err != nil || c.field != "" && !refusedFor(err, c.field) {
+			t.Errorf("%s: %v; want refused for %q", c.name, err, c.field)
+		}
+	}
+}
