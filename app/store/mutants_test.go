@@ -179,3 +179,27 @@ func TestAckShortUnknownIDs(t *testing.T) {
 		t.Errorf("after the unknown acknowledgements: %+v, %v; want %s still queued", st, err, r.ID)
 	}
 }
+
+// TestPendingByteLimitInclusive: a batch whose documents add up to exactly
+// maxBytes is sent whole; one byte less leaves the last item for the next.
+func TestPendingByteLimitInclusive(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	ph := photo(t, 30<<10, 4)
+	for i := range 3 {
+		if _, err := s.Submit(ctx, newReg(t, 200+i, ph)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	all, err := s.Pending(ctx, 10, 1<<30)
+	if err != nil || len(all) != 3 {
+		t.Fatalf("Pending: %d items, %v", len(all), err)
+	}
+	two := len(all[0].Doc) + len(all[1].Doc)
+	for maxBytes, want := range map[int]int{two: 2, two - 1: 1} {
+		items, err := s.Pending(ctx, 10, maxBytes)
+		if err != nil || len(items) != want {
+			t.Errorf("Pending(10, %d) with two documents of %d bytes together: %d items, %v; want %d", maxBytes, two, len(items), err, want)
+		}
+	}
+}
