@@ -8,7 +8,6 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -16,19 +15,18 @@ import (
 	"examkiosk/sync/wire"
 )
 
-// signedWith is Sign with a chosen device id and nonce (Sign draws a
-// 32-digit nonce; the protocol accepts 16 to 64 characters and device ids
-// up to 128).
+// signedWith is Sign with a chosen nonce (Sign draws a 32-digit nonce; the
+// protocol accepts 16 to 64 characters): the request Sign made, its nonce
+// replaced and signed again.
 func signedWith(t *testing.T, dev, nonce string, key ed25519.PrivateKey, body []byte, at time.Time) *http.Request {
 	t.Helper()
 	r := httptest.NewRequest("POST", "/v1/push", bytes.NewReader(body))
-	ts, bh := at.Unix(), BodyHash(body)
-	sig := ed25519.Sign(key, Message(dev, r.Method, requestHost(r), r.URL.RequestURI(), r.Header.Get("Content-Type"), ts, nonce, bh))
-	r.Header.Set(wire.HeaderDevice, dev)
-	r.Header.Set(wire.HeaderTimestamp, strconv.FormatInt(ts, 10))
+	if err := Sign(r, dev, key, body, at); err != nil {
+		t.Fatal(err)
+	}
 	r.Header.Set(wire.HeaderNonce, nonce)
-	r.Header.Set(wire.HeaderBodyHash, bh)
-	r.Header.Set(wire.HeaderSignature, base64.StdEncoding.EncodeToString(sig))
+	msg := Message(dev, r.Method, requestHost(r), r.URL.RequestURI(), "", at.Unix(), nonce, r.Header.Get(wire.HeaderBodyHash))
+	r.Header.Set(wire.HeaderSignature, base64.StdEncoding.EncodeToString(ed25519.Sign(key, msg)))
 	return r
 }
 
