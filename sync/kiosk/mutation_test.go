@@ -12,6 +12,7 @@ import (
 
 	"examkiosk/sync/kiosk"
 	"examkiosk/sync/testbed"
+	"examkiosk/sync/wire"
 )
 
 // Tests written for mutants that survived the rest of the suite (make
@@ -125,5 +126,40 @@ func TestNewWithoutLogger(t *testing.T) {
 	}
 	if logged.Len() == 0 {
 		t.Error("nothing logged to slog's default logger")
+	}
+}
+
+// TestRevokedAfterFailover: the first nodes are down and the next refuses
+// the revoked device: the refusal is what Drain reports (the kiosk shows
+// "revoked", keeps the item), not only the failures of the nodes before.
+func TestRevokedAfterFailover(t *testing.T) {
+	env := newEnv(t, smallCentral(), kiosk.Options{})
+	if err := env.central.Server().Revoke(env.id.DeviceID); err != nil {
+		t.Fatal(err)
+	}
+	env.add(1, 1, nil)
+	for down := 1; down <= 2; down++ {
+		var urls []string
+		for range down {
+			dead := httptest.NewServer(http.NotFoundHandler())
+			dead.Close()
+			urls = append(urls, dead.URL)
+		}
+		cfg := testConfig("")
+		cfg.CentralURLs = append(urls, env.central.URL)
+		c, err := kiosk.New(cfg, env.id, env.outbox, env.sink, kiosk.Options{Logger: testbed.Quiet()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = c.Drain(t.Context())
+		if !kiosk.IsCode(err, wire.ErrCodeRevokedDevice) {
+			t.Errorf("Drain after revoke, %d nodes down first: %v; want the next node's refusal", down, err)
+		}
+		if !c.State().Revoked {
+			t.Errorf("%d nodes down first: state does not show revocation", down)
+		}
+		if q, _, _ := env.outbox.Depth(t.Context()); q != 1 {
+			t.Errorf("%d nodes down first: queued %d, want the item kept", down, q)
+		}
 	}
 }
