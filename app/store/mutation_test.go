@@ -1,0 +1,140 @@
+package store
+
+import (
+	"bytes"
+	"errors"
+	"io/fs"
+	"os"
+	"strings"
+	"testing"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// Tests for mutants of store.go that lived in the real mutation run
+// (docs/MUTATION.md).
+
+// reopenAfter opens a store, closes it, lets edit change the file or the
+// key, and opens it again.
+func reopenAfter(t *testing.T, edit func(cfg Config)) (*Store, error) {
+	t.Helper()
+	cfg := testConfig(t.TempDir())
+	s, err := Open(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	edit(cfg)
+	s, err = Open(cfg)
+	if err == nil {
+		t.Cleanup(func() { s.Close() })
+	}
+	return s, err
+}
+
+// editDB changes the closed database file directly.
+func editDB(t *testing.T, path string, edit func(tx *bolt.Tx) error) {
+	t.Helper()
+	db, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.Update(edit); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestReopenRestoresFileMode: a store file others may read (a restore from
+// a backup, a copy) is made 0600 again when the store opens.
+func TestReopenRestoresFileMode(t *testing.T) {
+	var path string
+	if _, err := reopenAfter(t, func(cfg Config) {
+		path = cfg.Path
+		if err := os.Chmod(cfg.Path, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("store file mode after reopening: %v, %v; want 0600", fi.Mode(), err)
+	}
+}
+
+// TestNewerSchemaRefused: a store written by a newer build (a later schema
+// version) is refused, not read with this build's layout.
+func TestNewerSchemaRefused(t *testing.T) {
+	_, err := reopenAfter(t, func(cfg Config) {
+		editDB(t, cfg.Path, func(tx *bolt.Tx) error { return tx.Bucket(bktMeta).Put(keySchema, u64(schemaVersion+1)) })
+	})
+	if err == nil || !strings.Contains(err.Error(), "schema version") {
+		t.Fatalf("open of a newer schema: %v; want refused", err)
+	}
+}
+
+// TestMissingBucketAdded: a store from an earlier build that lacks a
+// bucket added since opens, with the bucket created.
+func TestMissingBucketAdded(t *testing.T) {
+	var path string
+	s, err := reopenAfter(t, func(cfg Config) {
+		path = cfg.Path
+		editDB(t, cfg.Path, func(tx *bolt.Tx) error { return tx.DeleteBucket(bktAudit) })
+	})
+	if err != nil {
+		t.Fatalf("open of a store without the audit bucket: %v", err)
+	}
+	if err := s.db.View(func(tx *bolt.Tx) error {
+		if tx.Bucket(bktAudit) == nil {
+			return errors.New("audit bucket not created")
+		}
+		return nil
+	}); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+}
+
+// TestLostKeyNotReplaced: the data key of a store that holds data is
+// missing: the store refuses to open and makes no new key (a new key
+// would hide the loss and could never read the data).
+func TestLostKeyNotReplaced(t *testing.T) {
+	var keyFile string
+	_, err := reopenAfter(t, func(cfg Config) {
+		keyFile = cfg.keyFile()
+		if err := os.Remove(keyFile); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if err == nil || !strings.Contains(err.Error(), "missing") {
+		t.Errorf("open without the data key: %v; want it refused as missing", err)
+	}
+	if _, err := os.Stat(keyFile); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("a new key file was made for a store that holds data: %v", err)
+	}
+}
+
+// TestOpenWritesNothing: opening a complete store with its key writes
+// nothing (no write transaction, no fsync at start-up): the file is the
+// same byte for byte after an open and a close.
+func TestOpenWritesNothing(t *testing.T) {
+	var before []byte
+	var path string
+	s, err := reopenAfter(t, func(cfg Config) {
+		path = cfg.Path
+		var err error
+		if before, err = os.ReadFile(cfg.Path); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	after, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(before, after) {
+		t.Error("opening a complete store changed its file")
+	}
+}
