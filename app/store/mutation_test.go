@@ -138,3 +138,22 @@ func TestOpenWritesNothing(t *testing.T) {
 		t.Error("opening a complete store changed its file")
 	}
 }
+
+// TestSettingNameLimit: a setting's name of 100 bytes is stored and read
+// back; 101 bytes and an empty name are refused.
+func TestSettingNameLimit(t *testing.T) {
+	ctx := t.Context()
+	s := openTest(t)
+	name := strings.Repeat("n", 100)
+	if err := s.PutSetting(ctx, name, []byte("v")); err != nil {
+		t.Fatalf("PutSetting with a 100-byte name: %v", err)
+	}
+	if v, err := s.Setting(ctx, name); err != nil || string(v) != "v" {
+		t.Fatalf("Setting with a 100-byte name: %q, %v", v, err)
+	}
+	for _, bad := range []string{"", name + "n"} {
+		if err := s.PutSetting(ctx, bad, []byte("v")); err == nil {
+			t.Errorf("PutSetting with a %d-byte name accepted", len(bad))
+		}
+	}
+}
