@@ -157,3 +157,28 @@ func TestSettingNameLimit(t *testing.T) {
 		}
 	}
 }
+
+// TestBlobLargestDescriptors: a registration at the limits the form allows
+// (a photo just over the notice's 20 KB, max_descriptors descriptors of
+// MaxDescriptorLen values from a named model) is laid out and read back.
+func TestBlobLargestDescriptors(t *testing.T) {
+	ph := bytes.Repeat([]byte{0xab}, 20<<10+1)
+	desc := make([][]float32, 8)
+	for i := range desc {
+		desc[i] = make([]float32, 1024)
+		desc[i][i] = float32(i) + 0.5
+	}
+	var b []byte
+	func() {
+		defer func() {
+			if p := recover(); p != nil {
+				t.Fatalf("encodeBlob: panic %v", p)
+			}
+		}()
+		b = encodeBlob(ph, desc)
+	}()
+	gotPh, gotDesc, err := decodeBlob(b)
+	if err != nil || !bytes.Equal(gotPh, ph) || len(gotDesc) != 8 || len(gotDesc[7]) != 1024 || gotDesc[7][7] != 7.5 {
+		t.Fatalf("decodeBlob: %d photo bytes, %d descriptors, %v", len(gotPh), len(gotDesc), err)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"examkiosk/sync/kiosk"
 	"examkiosk/sync/testbed"
@@ -160,6 +161,22 @@ func TestRevokedAfterFailover(t *testing.T) {
 		}
 		if q, _, _ := env.outbox.Depth(t.Context()); q != 1 {
 			t.Errorf("%d nodes down first: queued %d, want the item kept", down, q)
+		}
+	}
+}
+
+// TestFailbackAfterLimitsInclusive: sync.failback_after accepts exactly 1s
+// and exactly 24h, and refuses just outside them, naming the key.
+func TestFailbackAfterLimitsInclusive(t *testing.T) {
+	for d, ok := range map[time.Duration]bool{
+		time.Second: true, 24 * time.Hour: true,
+		time.Second - time.Millisecond: false, 24*time.Hour + time.Second: false,
+	} {
+		cfg := kiosk.DefaultConfig()
+		cfg.FailbackAfter = d
+		err := cfg.Validate()
+		if ok != (err == nil) || err != nil && !strings.Contains(err.Error(), "sync.failback_after") {
+			t.Errorf("failback_after %s: %v; want ok %v", d, err, ok)
 		}
 	}
 }
