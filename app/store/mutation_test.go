@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	bolt "go.etcd.io/bbolt"
+
+	"examkiosk/sync/wire"
 )
 
 // Tests for mutants of store.go that lived in the real mutation run
@@ -177,8 +179,35 @@ func TestBlobLargestDescriptors(t *testing.T) {
 		}()
 		b = encodeBlob(ph, desc)
 	}()
+	if p, d, err := decodeBlob(encodeBlob(nil, [][]float32{{1, 2}})); err != nil || len(p) != 0 || len(d) != 1 || d[0][1] != 2 {
+		t.Fatalf("a blob of descriptors without a photo: %d photo bytes, %v, %v", len(p), d, err)
+	}
 	gotPh, gotDesc, err := decodeBlob(b)
 	if err != nil || !bytes.Equal(gotPh, ph) || len(gotDesc) != 8 || len(gotDesc[7]) != 1024 || gotDesc[7][7] != 7.5 {
 		t.Fatalf("decodeBlob: %d photo bytes, %d descriptors, %v", len(gotPh), len(gotDesc), err)
+	}
+}
+
+// TestPulledCatalogOnlyIfNewer: a pull that carries the catalog version the
+// kiosk has already keeps the stored one (a central answering from a stale
+// node or cache cannot rewrite a version); a newer version replaces it.
+func TestPulledCatalogOnlyIfNewer(t *testing.T) {
+	ctx := t.Context()
+	s := openTest(t) // catalog version 1
+	same := testCatalog(1)
+	same.Exams[0].Name = "changed without a new version"
+	if err := s.ApplyPull(ctx, wire.Pull{Catalog: &same, Cursor: "c1"}); err != nil {
+		t.Fatal(err)
+	}
+	if c, err := s.Catalog(ctx); err != nil || c.Exams[0].Name != testCatalog(1).Exams[0].Name {
+		t.Fatalf("catalog after a pull of the same version: %q, %v; want the stored one kept", c.Exams[0].Name, err)
+	}
+	newer := testCatalog(2)
+	newer.Exams[0].Name = "version 2"
+	if err := s.ApplyPull(ctx, wire.Pull{Catalog: &newer, Cursor: "c2"}); err != nil {
+		t.Fatal(err)
+	}
+	if c, err := s.Catalog(ctx); err != nil || c.Version != 2 || c.Exams[0].Name != "version 2" {
+		t.Fatalf("catalog after a newer version: %+v, %v", c, err)
 	}
 }

@@ -180,3 +180,60 @@ func TestFailbackAfterLimitsInclusive(t *testing.T) {
 		}
 	}
 }
+
+// TestBatchResultCounts: the batch result counts each answer by its kind
+// (accepted, already registered, rejected), and every answered item leaves
+// the queue.
+func TestBatchResultCounts(t *testing.T) {
+	ob := newMemOutbox()
+	acc, dup1, dup2, rej := testbed.RegID("acc"), testbed.RegID("dup1"), testbed.RegID("dup2"), testbed.RegID("rej")
+	for _, id := range []string{acc, dup1, dup2, rej} {
+		ob.Add(id, 1, id, []byte(`{}`))
+	}
+	a := &answering{answer: func(*http.Request, []byte) (int, any, string) {
+		return 200, wire.PushResponse{Results: []wire.Result{
+			{ID: acc, Revision: 1, Status: wire.StatusAccepted},
+			{ID: dup1, Revision: 1, Status: wire.StatusDuplicate},
+			{ID: dup2, Revision: 1, Status: wire.StatusDuplicate},
+			{ID: rej, Revision: 1, Status: wire.StatusRejected, Reason: "bad photo"},
+		}}, ""
+	}}
+	res, err := answeringClient(t, a, ob).PushBatch(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Accepted != 1 || res.Duplicate != 2 || res.Rejected != 1 {
+		t.Errorf("batch result %+v; want 1 accepted, 2 duplicate, 1 rejected", res)
+	}
+	if q, _, _ := ob.Depth(t.Context()); q != 0 {
+		t.Errorf("%d still queued", q)
+	}
+}
+
+// TestBatchLimitsInclusive: sync.batch_max_items accepts 1 and 500,
+// sync.batch_max_bytes 65536 and 33554432; one past either end is refused,
+// naming the key.
+func TestBatchLimitsInclusive(t *testing.T) {
+	for _, c := range []struct {
+		key   string
+		items int
+		bytes int
+		ok    bool
+	}{
+		{"sync.batch_max_items", 1, 1 << 20, true},
+		{"sync.batch_max_items", 500, 1 << 20, true},
+		{"sync.batch_max_items", 0, 1 << 20, false},
+		{"sync.batch_max_items", 501, 1 << 20, false},
+		{"sync.batch_max_bytes", 50, 64 << 10, true},
+		{"sync.batch_max_bytes", 50, 32 << 20, true},
+		{"sync.batch_max_bytes", 50, 64<<10 - 1, false},
+		{"sync.batch_max_bytes", 50, 32<<20 + 1, false},
+	} {
+		cfg := kiosk.DefaultConfig()
+		cfg.BatchMaxItems, cfg.BatchMaxBytes = c.items, c.bytes
+		err := cfg.Validate()
+		if c.ok != (err == nil) || err != nil && !strings.Contains(err.Error(), c.key) {
+			t.Errorf("%s with items %d, bytes %d: %v; want ok %v", c.key, c.items, c.bytes, err, c.ok)
+		}
+	}
+}
