@@ -237,3 +237,36 @@ func TestBatchLimitsInclusive(t *testing.T) {
 		}
 	}
 }
+
+// TestTimingLimitsInclusive: every timing setting accepts its limit and
+// refuses just past it, naming its key.
+func TestTimingLimitsInclusive(t *testing.T) {
+	ms := time.Millisecond
+	for _, c := range []struct {
+		key  string
+		set  func(*kiosk.Config)
+		ok   bool
+		name string
+	}{
+		{"sync.request_timeout", func(c *kiosk.Config) { c.RequestTimeout = 100 * ms }, true, "100ms"},
+		{"sync.request_timeout", func(c *kiosk.Config) { c.RequestTimeout = 99 * ms }, false, "99ms"},
+		{"sync.pull_interval", func(c *kiosk.Config) { c.PullInterval = 10 * ms }, true, "10ms"},
+		{"sync.pull_interval", func(c *kiosk.Config) { c.PullInterval = 9 * ms }, false, "9ms"},
+		{"sync.heartbeat_interval", func(c *kiosk.Config) { c.HeartbeatInterval = 10 * ms }, true, "10ms"},
+		{"sync.heartbeat_interval", func(c *kiosk.Config) { c.HeartbeatInterval = 9 * ms }, false, "9ms"},
+		{"sync.backoff_base", func(c *kiosk.Config) { c.BackoffBase, c.BackoffCap = 1, 1 }, true, "base = cap = 1ns"},
+		{"sync.backoff_base", func(c *kiosk.Config) { c.BackoffBase, c.BackoffCap = 0, time.Second }, false, "base 0"},
+		{"sync.backoff_base", func(c *kiosk.Config) { c.BackoffBase, c.BackoffCap = 2*ms, ms }, false, "cap < base"},
+		{"sync.qr_poll_wait", func(c *kiosk.Config) { c.QRPollWait = time.Second }, true, "1s"},
+		{"sync.qr_poll_wait", func(c *kiosk.Config) { c.QRPollWait = 2 * time.Minute }, true, "2m"},
+		{"sync.qr_poll_wait", func(c *kiosk.Config) { c.QRPollWait = time.Second - ms }, false, "999ms"},
+		{"sync.qr_poll_wait", func(c *kiosk.Config) { c.QRPollWait = 2*time.Minute + ms }, false, "2m0.001s"},
+	} {
+		cfg := kiosk.DefaultConfig()
+		c.set(&cfg)
+		err := cfg.Validate()
+		if c.ok != (err == nil) || err != nil && !strings.Contains(err.Error(), c.key) {
+			t.Errorf("%s %s: %v; want ok %v", c.key, c.name, err, c.ok)
+		}
+	}
+}
