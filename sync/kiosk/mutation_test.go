@@ -2,16 +2,21 @@ package kiosk_test
 
 import (
 	"bytes"
+	"crypto/ed25519"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"examkiosk/sync/kiosk"
+	"examkiosk/sync/seal"
 	"examkiosk/sync/testbed"
 	"examkiosk/sync/wire"
 )
@@ -268,5 +273,63 @@ func TestTimingLimitsInclusive(t *testing.T) {
 		if c.ok != (err == nil) || err != nil && !strings.Contains(err.Error(), c.key) {
 			t.Errorf("%s %s: %v; want ok %v", c.key, c.name, err, c.ok)
 		}
+	}
+}
+
+// TestBatchGrowsBackAdditively: after a push times out the batch is halved,
+// and each delivered batch then grows it by a tenth of
+// sync.batch_max_items, up to that maximum (not back at once: the batch
+// that failed would be sent again).
+func TestBatchGrowsBackAdditively(t *testing.T) {
+	ob := newMemOutbox()
+	for n := range 120 {
+		id := testbed.RegID(fmt.Sprintf("grow-%03d", n))
+		ob.Add(id, 1, id, []byte(`{}`))
+	}
+	var sizes []int
+	var mu sync.Mutex
+	a := &answering{answer: func(r *http.Request, body []byte) (int, any, string) {
+		var p wire.PushRequest
+		if err := p.UnmarshalBinary(body); err != nil {
+			return 400, wire.ErrorResponse{Code: wire.ErrCodeInternal, Message: err.Error()}, ""
+		}
+		mu.Lock()
+		sizes = append(sizes, len(p.Items))
+		first := len(sizes) == 1
+		mu.Unlock()
+		if first {
+			time.Sleep(400 * time.Millisecond) // past the request timeout: the kiosk gives up
+		}
+		var res []wire.Result
+		for _, it := range p.Items {
+			res = append(res, wire.Result{ID: it.ID, Revision: it.Revision, Status: wire.StatusAccepted})
+		}
+		return 200, wire.PushResponse{Results: res}, ""
+	}}
+	pub, priv, _ := ed25519.GenerateKey(nil)
+	a.key = priv
+	hs := httptest.NewServer(a)
+	defer hs.Close()
+	sk, _ := seal.GenerateKey()
+	_, dev, _ := ed25519.GenerateKey(nil)
+	cfg := testConfig(hs.URL)
+	cfg.RequestTimeout, cfg.BatchMaxItems = 200*time.Millisecond, 20
+	c, err := kiosk.New(cfg, kiosk.Identity{DeviceID: "kiosk-grow", PrivateKey: dev, SealKey: sk.Public[:], AnswerKey: pub},
+		ob, nil, kiosk.Options{Logger: testbed.Quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.PushBatch(t.Context()); err == nil {
+		t.Fatal("the first push did not time out")
+	}
+	for range 6 {
+		if _, err := c.PushBatch(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if want := []int{20, 10, 12, 14, 16, 18, 20}; !slices.Equal(sizes, want) {
+		t.Errorf("batch sizes %v; want %v (halved after the timeout, then +2 a batch up to 20)", sizes, want)
 	}
 }
