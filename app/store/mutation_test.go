@@ -211,3 +211,60 @@ func TestPulledCatalogOnlyIfNewer(t *testing.T) {
 		t.Fatalf("catalog after a newer version: %+v, %v", c, err)
 	}
 }
+
+// TestRepeatedApprovalNewPaymentURL: a repeated approval that only moves
+// the payment to another URL (same deadline) is shown with the new URL.
+func TestRepeatedApprovalNewPaymentURL(t *testing.T) {
+	ctx := t.Context()
+	s := openTest(t)
+	r, err := s.Submit(ctx, newReg(t, 3, photo(t, 5<<10, 3)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := wire.Update{RegistrationID: r.ID, Revision: 1, Status: "approved", PaymentURL: "https://pay.example/a", PayBy: t0.AddDate(0, 0, 3), At: t0}
+	if err := s.ApplyPull(ctx, wire.Pull{Updates: []wire.Update{a}, Cursor: "1"}); err != nil {
+		t.Fatal(err)
+	}
+	a.PaymentURL = "https://pay.example/b"
+	if err := s.ApplyPull(ctx, wire.Pull{Updates: []wire.Update{a}, Cursor: "2"}); err != nil {
+		t.Fatal(err)
+	}
+	if g, err := s.Get(ctx, r.ID); err != nil || g.PaymentURL != a.PaymentURL {
+		t.Errorf("repeated approval with a new payment URL: %q, %v; want %q", g.PaymentURL, err, a.PaymentURL)
+	}
+}
+
+// TestLateTicketAudited: a ticket that arrives for a registration already
+// paid is recorded in the audit log (and the chain still verifies).
+func TestLateTicketAudited(t *testing.T) {
+	ctx := t.Context()
+	s := openTest(t)
+	r, err := s.Submit(ctx, newReg(t, 4, photo(t, 5<<10, 4)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := func(status string, tk *wire.Ticket) wire.Update {
+		return wire.Update{RegistrationID: r.ID, Revision: 1, Status: status, Ticket: tk, At: t0}
+	}
+	if err := s.ApplyPull(ctx, wire.Pull{Updates: []wire.Update{u("under_review", nil), u("approved", nil), u("paid", nil)}, Cursor: "1"}); err != nil {
+		t.Fatal(err)
+	}
+	tk := &wire.Ticket{Number: "2026010010042", Room: "第 2 考场", Seat: 3, SiteName: "第一中学", EndsAt: t0.AddDate(0, 1, 0)}
+	if err := s.ApplyPull(ctx, wire.Pull{Updates: []wire.Update{u("paid", tk)}, Cursor: "2"}); err != nil {
+		t.Fatal(err)
+	}
+	log, err := s.AuditLog(ctx, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, e := range log {
+		found = found || e.Kind == "ticket" && e.Subject == r.ID && strings.Contains(e.Detail, tk.Number)
+	}
+	if !found {
+		t.Errorf("no audit entry for the ticket %s of %s", tk.Number, r.ID)
+	}
+	if _, err := s.VerifyAudit(ctx); err != nil {
+		t.Error(err)
+	}
+}
