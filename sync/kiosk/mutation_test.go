@@ -7,9 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/http/httptest"
+	"os/exec"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -331,5 +334,27 @@ func TestBatchGrowsBackAdditively(t *testing.T) {
 	defer mu.Unlock()
 	if want := []int{20, 10, 12, 14, 16, 18, 20}; !slices.Equal(sizes, want) {
 		t.Errorf("batch sizes %v; want %v (halved after the timeout, then +2 a batch up to 20)", sizes, want)
+	}
+}
+
+// TestDiskFreeMatchesDf: DiskFree agrees with df(1)'s available bytes for
+// the same file system (within what other processes write meanwhile).
+func TestDiskFreeMatchesDf(t *testing.T) {
+	dir := t.TempDir()
+	out, err := exec.Command("df", "-B1", "--output=avail", dir).Output()
+	if err != nil {
+		t.Skipf("df: %v", err)
+	}
+	fields := strings.Fields(string(out))
+	want, err := strconv.ParseUint(fields[len(fields)-1], 10, 64)
+	if err != nil {
+		t.Skipf("df output %q: %v", out, err)
+	}
+	got, err := kiosk.DiskFree(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := math.Abs(float64(got) - float64(want)); diff > 0.02*float64(want)+(256<<20) {
+		t.Errorf("DiskFree(%s) = %d bytes, df says %d", dir, got, want)
 	}
 }
