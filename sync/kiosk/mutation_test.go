@@ -279,16 +279,11 @@ func TestTimingLimitsInclusive(t *testing.T) {
 	}
 }
 
-// TestBatchGrowsBackAdditively: after a push times out the batch is halved,
-// and each delivered batch then grows it by a tenth of
-// sync.batch_max_items, up to that maximum (not back at once: the batch
-// that failed would be sent again).
-func TestBatchGrowsBackAdditively(t *testing.T) {
-	ob := newMemOutbox()
-	for n := range 120 {
-		id := testbed.RegID(fmt.Sprintf("grow-%03d", n))
-		ob.Add(id, 1, id, []byte(`{}`))
-	}
+// slowFirstPush is a central played by the test whose first push answers
+// after the kiosk's request timeout; it accepts every item and records
+// each batch's size.
+func slowFirstPush(t *testing.T, ob wire.Outbox, maxItems int) (*kiosk.Client, func() []int) {
+	t.Helper()
 	var sizes []int
 	var mu sync.Mutex
 	a := &answering{answer: func(r *http.Request, body []byte) (int, any, string) {
@@ -312,16 +307,39 @@ func TestBatchGrowsBackAdditively(t *testing.T) {
 	pub, priv, _ := ed25519.GenerateKey(nil)
 	a.key = priv
 	hs := httptest.NewServer(a)
-	defer hs.Close()
+	t.Cleanup(hs.Close)
 	sk, _ := seal.GenerateKey()
 	_, dev, _ := ed25519.GenerateKey(nil)
 	cfg := testConfig(hs.URL)
-	cfg.RequestTimeout, cfg.BatchMaxItems = 200*time.Millisecond, 20
-	c, err := kiosk.New(cfg, kiosk.Identity{DeviceID: "kiosk-grow", PrivateKey: dev, SealKey: sk.Public[:], AnswerKey: pub},
+	cfg.RequestTimeout, cfg.BatchMaxItems = 200*time.Millisecond, maxItems
+	c, err := kiosk.New(cfg, kiosk.Identity{DeviceID: "kiosk-slow", PrivateKey: dev, SealKey: sk.Public[:], AnswerKey: pub},
 		ob, nil, kiosk.Options{Logger: testbed.Quiet()})
 	if err != nil {
 		t.Fatal(err)
 	}
+	return c, func() []int {
+		mu.Lock()
+		defer mu.Unlock()
+		return slices.Clone(sizes)
+	}
+}
+
+// queueEmpty queues n items with empty documents.
+func queueEmpty(ob *memOutbox, prefix string, n int) {
+	for i := range n {
+		id := testbed.RegID(fmt.Sprintf("%s-%03d", prefix, i))
+		ob.Add(id, 1, id, []byte(`{}`))
+	}
+}
+
+// TestBatchGrowsBackAdditively: after a push times out the batch is halved,
+// and each delivered batch then grows it by a tenth of
+// sync.batch_max_items, up to that maximum (not back at once: the batch
+// that failed would be sent again).
+func TestBatchGrowsBackAdditively(t *testing.T) {
+	ob := newMemOutbox()
+	queueEmpty(ob, "grow", 120)
+	c, sizes := slowFirstPush(t, ob, 20)
 	if _, err := c.PushBatch(t.Context()); err == nil {
 		t.Fatal("the first push did not time out")
 	}
@@ -330,10 +348,28 @@ func TestBatchGrowsBackAdditively(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	if want := []int{20, 10, 12, 14, 16, 18, 20}; !slices.Equal(sizes, want) {
-		t.Errorf("batch sizes %v; want %v (halved after the timeout, then +2 a batch up to 20)", sizes, want)
+	if got, want := sizes(), []int{20, 10, 12, 14, 16, 18, 20}; !slices.Equal(got, want) {
+		t.Errorf("batch sizes %v; want %v (halved after the timeout, then +2 a batch up to 20)", got, want)
+	}
+}
+
+// TestSingleItemTimeoutKeepsBatch: a push of a single item that times out
+// (a slow moment, nothing to halve) leaves the batch size as it was.
+func TestSingleItemTimeoutKeepsBatch(t *testing.T) {
+	ob := newMemOutbox()
+	queueEmpty(ob, "one", 1)
+	c, sizes := slowFirstPush(t, ob, 20)
+	if _, err := c.PushBatch(t.Context()); err == nil {
+		t.Fatal("the first push did not time out")
+	}
+	queueEmpty(ob, "more", 40)
+	for range 2 {
+		if _, err := c.PushBatch(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, want := sizes(), []int{1, 20, 20}; !slices.Equal(got, want) {
+		t.Errorf("batch sizes %v; want %v", got, want)
 	}
 }
 
