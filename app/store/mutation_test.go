@@ -268,3 +268,60 @@ func TestLateTicketAudited(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// TestWithdrawAudited: a withdrawal is recorded in the audit log.
+func TestWithdrawAudited(t *testing.T) {
+	ctx := t.Context()
+	s := openTest(t)
+	r, err := s.Submit(ctx, newReg(t, 5, photo(t, 5<<10, 5)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Withdraw(ctx, r.ID); err != nil {
+		t.Fatal(err)
+	}
+	log, err := s.AuditLog(ctx, 100)
+	if err != nil || len(log) == 0 || log[0].Kind != "withdraw" || log[0].Subject != r.ID {
+		t.Fatalf("newest audit entry after a withdrawal: %+v, %v", log, err)
+	}
+}
+
+// TestFaceRecordsOnlyWithDescriptors: a registration kept without face
+// descriptors is not a face record.
+func TestFaceRecordsOnlyWithDescriptors(t *testing.T) {
+	ctx := t.Context()
+	s := openTest(t)
+	with, without := newReg(t, 6, photo(t, 5<<10, 6)), newReg(t, 7, photo(t, 5<<10, 7))
+	without.Descriptors, without.DescriptorModel = nil, ""
+	w, err := s.Submit(ctx, with)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Submit(ctx, without); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := s.FaceRecords(ctx)
+	if err != nil || len(recs) != 1 || recs[0].ID != w.ID {
+		t.Fatalf("FaceRecords: %+v, %v; want only %s", recs, err, w.ID)
+	}
+}
+
+// TestBlobTruncated: blobs that claim more than they hold are refused, not
+// read past their end.
+func TestBlobTruncated(t *testing.T) {
+	for _, bad := range [][]byte{
+		{1, 1},                         // one descriptor, no length
+		{1, 1, 2, 0, 0, 0, 0, 0, 0, 0}, // a descriptor of 2 values in 7 bytes
+	} {
+		func() {
+			defer func() {
+				if p := recover(); p != nil {
+					t.Errorf("decodeBlob(%x): panic %v", bad, p)
+				}
+			}()
+			if _, _, err := decodeBlob(bad); err == nil {
+				t.Errorf("decodeBlob(%x) accepted", bad)
+			}
+		}()
+	}
+}
