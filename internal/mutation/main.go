@@ -55,7 +55,7 @@ var Full = []string{
 
 // storeTests is app/store's test set for mutation runs: every test but
 // the crash and power-cut loops (15 of the suite's 21 s at load 20).
-const storeTests = `^(Test(KeyHandling|DuplicateSuspectsAndReview|CompactRemovesPurgedPhotos|OneRegistrationPerExamAfterDelivery|RepeatedDecisionRefreshes|ApplyPullTicket|ConcurrentSubmit|FaceRecords|SubmitGetPending|PendingBounds|PhotoAndDescriptorsSealedAtRest|ApplyPullLifecycle|TamperDetected|PurgeEvery|SealedAtRest|AuditForgeryDetected|DeviceIDLength|AckAndQuarantine|RefusalsWriteNothing|NoCatalog|TruncatedSealedValue|Purge|IdentityAndSettings|ConfigValidate|BlobEncoding|AuditAppends|AuditBrokenChainNamed|AckShortUnknownIDs|PendingByteLimitInclusive)|FuzzDecodeBlob)$`
+const storeTests = `^(Test(KeyHandling|DuplicateSuspectsAndReview|CompactRemovesPurgedPhotos|OneRegistrationPerExamAfterDelivery|RepeatedDecisionRefreshes|ApplyPullTicket|ConcurrentSubmit|FaceRecords|SubmitGetPending|PendingBounds|PhotoAndDescriptorsSealedAtRest|ApplyPullLifecycle|TamperDetected|PurgeEvery|SealedAtRest|AuditForgeryDetected|DeviceIDLength|AckAndQuarantine|RefusalsWriteNothing|NoCatalog|TruncatedSealedValue|Purge|IdentityAndSettings|ConfigValidate|BlobEncoding|AuditAppends|AuditBrokenChainNamed|AckShortUnknownIDs|PendingByteLimitInclusive|ReopenRestoresFileMode|NewerSchemaRefused|MissingBucketAdded|LostKeyNotReplaced|OpenWritesNothing|SettingNameLimit|BlobLargestDescriptors|PulledCatalogOnlyIfNewer|RepeatedApprovalNewPaymentURL|LateTicketAudited|WithdrawAudited|FaceRecordsOnlyWithDescriptors|BlobTruncated)|FuzzDecodeBlob)$`
 
 type result struct {
 	Files []struct {
