@@ -325,3 +325,28 @@ func TestBlobTruncated(t *testing.T) {
 		}()
 	}
 }
+
+// TestConfigLimitsInclusive: store.retention_days accepts 0 and 3650 and
+// store.lock_timeout_seconds 1 and 600; one past is refused, naming the key.
+func TestConfigLimitsInclusive(t *testing.T) {
+	for _, c := range []struct {
+		key       string
+		retention int
+		lock      int
+		ok        bool
+	}{
+		{"store.retention_days", 0, 10, true},
+		{"store.retention_days", 3650, 10, true},
+		{"store.retention_days", 3651, 10, false},
+		{"store.lock_timeout_seconds", 30, 1, true},
+		{"store.lock_timeout_seconds", 30, 600, true},
+		{"store.lock_timeout_seconds", 30, 601, false},
+	} {
+		cfg := DefaultConfig()
+		cfg.RetentionDays, cfg.LockTimeoutSeconds = c.retention, c.lock
+		err := cfg.Validate()
+		if c.ok != (err == nil) || err != nil && !strings.Contains(err.Error(), c.key) {
+			t.Errorf("%s (retention %d, lock %d): %v; want ok %v", c.key, c.retention, c.lock, err, c.ok)
+		}
+	}
+}
