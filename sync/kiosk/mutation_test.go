@@ -394,3 +394,16 @@ func TestDiskFreeMatchesDf(t *testing.T) {
 		t.Errorf("DiskFree(%s) = %d bytes, df says %d", dir, got, want)
 	}
 }
+
+// TestFullJitterFirstAttemptsBound: the n-th attempt waits less than
+// base·2^(n-1) (1s, 2s, 4s for a base of 1s), never the next power.
+func TestFullJitterFirstAttemptsBound(t *testing.T) {
+	for attempt := 1; attempt <= 3; attempt++ {
+		bound := time.Second << (attempt - 1)
+		for range 200 {
+			if d := kiosk.FullJitter(time.Second, time.Hour, attempt); d < 0 || d >= bound {
+				t.Fatalf("FullJitter(1s, 1h, %d) = %s; want in [0, %s)", attempt, d, bound)
+			}
+		}
+	}
+}
