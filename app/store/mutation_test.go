@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -348,5 +349,47 @@ func TestConfigLimitsInclusive(t *testing.T) {
 		if c.ok != (err == nil) || err != nil && !strings.Contains(err.Error(), c.key) {
 			t.Errorf("%s (retention %d, lock %d): %v; want ok %v", c.key, c.retention, c.lock, err, c.ok)
 		}
+	}
+}
+
+// TestPurgeExactRetentionAndAudit: a delivered registration keeps its photo
+// until exactly retention_days after its delivery (one second before, it
+// stays); a purge that removes something is audited, one that removes
+// nothing is not.
+func TestPurgeExactRetentionAndAudit(t *testing.T) {
+	ctx := t.Context()
+	s := openTest(t) // delivered at t0, retention 7 days (DefaultConfig)
+	r, err := s.Submit(ctx, newReg(t, 8, photo(t, 5<<10, 8)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Ack(ctx, []wire.Result{{ID: r.ID, Revision: 1, Status: wire.StatusAccepted}}); err != nil {
+		t.Fatal(err)
+	}
+	due := t0.AddDate(0, 0, s.cfg.RetentionDays)
+	audits := func() int {
+		log, err := s.AuditLog(ctx, 1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, e := range log {
+			if e.Kind == "purge" {
+				n++
+			}
+		}
+		return n
+	}
+	if n, err := s.Purge(ctx, due.Add(-time.Second)); err != nil || n != 0 {
+		t.Fatalf("Purge one second before the retention ends: %d, %v; want 0", n, err)
+	}
+	if a := audits(); a != 0 {
+		t.Errorf("%d purge audit entries after a purge that removed nothing; want 0", a)
+	}
+	if n, err := s.Purge(ctx, due); err != nil || n != 1 {
+		t.Fatalf("Purge when the retention ends: %d, %v; want 1", n, err)
+	}
+	if a := audits(); a != 1 {
+		t.Errorf("%d purge audit entries after one purge; want 1", a)
 	}
 }
