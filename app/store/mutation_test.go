@@ -393,3 +393,17 @@ func TestPurgeExactRetentionAndAudit(t *testing.T) {
 		t.Errorf("%d purge audit entries after one purge; want 1", a)
 	}
 }
+
+// TestDefaultPath: the store lives under $XDG_DATA_HOME/examkiosk, or
+// ~/.local/share/examkiosk when XDG_DATA_HOME is unset.
+func TestDefaultPath(t *testing.T) {
+	t.Setenv("XDG_DATA_HOME", "/srv/data")
+	if p := DefaultConfig().Path; p != "/srv/data/examkiosk/kiosk.db" {
+		t.Errorf("with XDG_DATA_HOME: %s", p)
+	}
+	t.Setenv("XDG_DATA_HOME", "")
+	t.Setenv("HOME", "/home/kiosk")
+	if p := DefaultConfig().Path; p != "/home/kiosk/.local/share/examkiosk/kiosk.db" {
+		t.Errorf("without XDG_DATA_HOME: %s", p)
+	}
+}
