@@ -2,7 +2,6 @@ package kiosk_test
 
 import (
 	"bytes"
-	"crypto/ed25519"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -19,7 +18,6 @@ import (
 	"time"
 
 	"examkiosk/sync/kiosk"
-	"examkiosk/sync/seal"
 	"examkiosk/sync/testbed"
 	"examkiosk/sync/wire"
 )
@@ -304,19 +302,9 @@ func slowFirstPush(t *testing.T, ob wire.Outbox, maxItems int) (*kiosk.Client, f
 		}
 		return 200, wire.PushResponse{Results: res}, ""
 	}}
-	pub, priv, _ := ed25519.GenerateKey(nil)
-	a.key = priv
-	hs := httptest.NewServer(a)
-	t.Cleanup(hs.Close)
-	sk, _ := seal.GenerateKey()
-	_, dev, _ := ed25519.GenerateKey(nil)
-	cfg := testConfig(hs.URL)
-	cfg.RequestTimeout, cfg.BatchMaxItems = 200*time.Millisecond, maxItems
-	c, err := kiosk.New(cfg, kiosk.Identity{DeviceID: "kiosk-slow", PrivateKey: dev, SealKey: sk.Public[:], AnswerKey: pub},
-		ob, nil, kiosk.Options{Logger: testbed.Quiet()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := answeringClient(t, a, ob, func(cfg *kiosk.Config) {
+		cfg.RequestTimeout, cfg.BatchMaxItems = 200*time.Millisecond, maxItems
+	})
 	return c, func() []int {
 		mu.Lock()
 		defer mu.Unlock()
