@@ -245,7 +245,7 @@ mutation: bin/gremlins
 # tracked files without the UI (3 MB instead of the worktree's ~500 MB with
 # node_modules and binaries, which cost ~20 s of CPU in copying alone).
 # docs/MUTATION.md "What CI runs" says which packages and what they cost.
-MUTATION_CI_PKGS ?= idnumber exam=^photo\.go$$
+MUTATION_CI_PKGS ?= idnumber sync/wire exam=^photo\.go$$
 MUTATION_CI_DIR := bin/mutation-ci
 .PHONY: mutation-ci
 TEST_BESIDE += mutation-ci

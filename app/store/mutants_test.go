@@ -3,8 +3,12 @@ package store
 import (
 	"context"
 	"crypto/ed25519"
+	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
+
+	bolt "go.etcd.io/bbolt"
 
 	"examkiosk/app/registration"
 	"examkiosk/sync/wire"
@@ -81,5 +85,121 @@ func TestTruncatedSealedValue(t *testing.T) {
 				t.Fatalf("open of %d of %d bytes succeeded", n, len(v))
 			}
 		}()
+	}
+}
+
+// TestAuditAppends: Store.Audit records what the application did (a staff
+// login, an export) in the chained log, newest first in AuditLog, and the
+// chain verifies; on a closed store it fails, naming the entry's kind.
+func TestAuditAppends(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	if err := s.Audit(ctx, "staff_login", "staff-7", "from the kiosk"); err != nil {
+		t.Fatalf("Audit: %v", err)
+	}
+	if err := s.Audit(ctx, "export", "", "12 registrations"); err != nil {
+		t.Fatalf("Audit: %v", err)
+	}
+	log, err := s.AuditLog(ctx, 100)
+	if err != nil || len(log) < 2 {
+		t.Fatalf("AuditLog: %d entries, %v", len(log), err)
+	}
+	if e := log[0]; e.Kind != "export" || e.Detail != "12 registrations" {
+		t.Errorf("newest entry %+v; want the export", e)
+	}
+	if e := log[1]; e.Kind != "staff_login" || e.Subject != "staff-7" || e.Detail != "from the kiosk" {
+		t.Errorf("second entry %+v; want the staff login", e)
+	}
+	if n, err := s.VerifyAudit(ctx); err != nil || n != len(log) {
+		t.Errorf("VerifyAudit: %d, %v; want %d entries verified", n, err, len(log))
+	}
+	s.Close()
+	if err := s.Audit(ctx, "staff_logout", "staff-7", ""); err == nil || !strings.Contains(err.Error(), "staff_logout") {
+		t.Errorf("Audit on a closed store: %v; want an error naming the kind", err)
+	}
+}
+
+// TestAuditBrokenChainNamed: an entry whose link to the one before was
+// changed (its own MAC made with the real key, as by someone holding it
+// who rewrote one entry) is refused, and the error names both entries so
+// the auditor knows where the chain breaks.
+func TestAuditBrokenChainNamed(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	for _, kind := range []string{"staff_login", "export", "staff_logout"} {
+		if err := s.Audit(ctx, kind, "", ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var verr error
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bktAudit)
+		var e AuditEntry
+		if err := json.Unmarshal(b.Get(u64(2)), &e); err != nil {
+			return err
+		}
+		e.Prev = strings.Repeat("0", len(e.Prev))
+		e.MAC = s.auditMAC(e)
+		j, _ := json.Marshal(e)
+		if err := b.Put(u64(2), j); err != nil {
+			return err
+		}
+		_, verr = s.verifyAudit(tx)
+		return errRollback
+	})
+	if !errors.Is(err, errRollback) {
+		t.Fatal(err)
+	}
+	if verr == nil || !strings.Contains(verr.Error(), "entry 2 does not follow entry 1") {
+		t.Fatalf("verifyAudit with entry 2 relinked: %v; want it to name entry 2 and entry 1", verr)
+	}
+}
+
+// TestAckShortUnknownIDs: acknowledgements for ids the store never queued,
+// however short (an empty id, one character), change nothing and crash
+// nothing; the queued registration stays queued.
+func TestAckShortUnknownIDs(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	r, err := s.Submit(ctx, newReg(t, 1, photo(t, 5<<10, 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"", "x", "abcd"} {
+		func() {
+			defer func() {
+				if p := recover(); p != nil {
+					t.Errorf("Ack of id %q: panic %v", id, p)
+				}
+			}()
+			s.Ack(ctx, []wire.Result{{ID: id, Revision: 1, Status: wire.StatusAccepted}})
+		}()
+	}
+	if st, err := s.Stats(ctx); err != nil || st.Queued != 1 {
+		t.Errorf("after the unknown acknowledgements: %+v, %v; want %s still queued", st, err, r.ID)
+	}
+}
+
+// TestPendingByteLimitInclusive: a batch whose documents add up to exactly
+// maxBytes is sent whole; one byte less leaves the last item for the next.
+func TestPendingByteLimitInclusive(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	ph := photo(t, 30<<10, 4)
+	for i := range 3 {
+		if _, err := s.Submit(ctx, newReg(t, 200+i, ph)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	all, err := s.Pending(ctx, 10, 1<<30)
+	if err != nil || len(all) != 3 {
+		t.Fatalf("Pending: %d items, %v", len(all), err)
+	}
+	two := len(all[0].Doc) + len(all[1].Doc)
+	for maxBytes, want := range map[int]int{two: 2, two - 1: 1} {
+		items, err := s.Pending(ctx, 10, maxBytes)
+		if err != nil || len(items) != want {
+			t.Errorf("Pending(10, %d) with two documents of %d bytes together: %d items, %v; want %d", maxBytes, two, len(items), err, want)
+		}
 	}
 }

@@ -60,6 +60,19 @@ var Parts = map[string][]string{
 	// store, and a PostgreSQL run costs a cluster start (4 s) per mutant.
 	// The two-node tests, which need PostgreSQL, run where two nodes share
 	// state that matters (tickets).
+	// app/store and sync/kiosk: each mutant against the tests that take
+	// seconds (not TestCrashSafety/TestPowerCut, the fault and failover
+	// deliveries, TestQRLogin): docs/MUTATION.md.
+	"app/store": {
+		`app/store=^(outbox|seal|audit)\.go$@` + storeTests,
+		`app/store=^(pull|duplicate|device)\.go$@` + storeTests,
+		`app/store=^store\.go$@` + storeTests,
+		`app/store=^(maintain|compact|config)\.go$@` + storeTests,
+	},
+	"sync/kiosk": {
+		`sync/kiosk=^client\.go$@^(Test(PushTimeoutHalvesBatch|OversizeBatchSplitsAndSingleItemQuarantined|FailoverPastDeadHungAndProxyError|DrainPreparesNextBatchInFlight|PushPullReviewPay|IdentityWithoutAnswerKey|QRLoginExpires|FailoverNotOnRefusal|PoisonItemQuarantined|RevokedDeviceStops|RunSyncNowAndReconnect|ClockSkewCorrected|ReplayedAnswerRefused|ClockOffsetOnlyFromSignedTime|AckForUnsentItemIgnored|EnrolRefusalReported|EnrolPastUnsignedOK|NewWithoutLogger)|Example)$`,
+		`sync/kiosk=^(config|netwatch|health|qrcode|nodes)\.go$@^Test(ConfigValidate|CentralURLsConfig|CentralAnswerKeyValidated|WatchInterfacesReportsOnce|DiskFree|NodesStickAndFailBack|FailsOver|AnyUsable|FullJitter|IdentityWithoutAnswerKey|QRLoginExpires|FailbackAfterLimitsInclusive|BatchLimitsInclusive|TimingLimitsInclusive|DiskFreeMatchesDf)$`,
+	},
 	"sync/central": {
 		`sync/central=^ingest\.go$@^Test(Rejections|IngestIdempotent|ConcurrentPushesExactlyOnce|IngestDeadline|IngestOneRegistrationPerCandidateAndExam|IngestCatalogueRefusals|IngestRevisionToAnotherExam|IngestBatchLimit|IngestReportsUnderReview|IngestRevisionRange|ExpireOverdue|AttackRow(6|8|10|11)[A-Za-z]*|DuplicateMarkReachesReviewers|CrossKioskDuplicateSearch)$!/^postgres$`,
 		`sync/central=^(auth|identity|providers|qr)\.go$@^Test(AttackRow(3UnsignedBodiesDoNotGrowTheHeap|3SlowLorisBodiesAreCut|3ConcurrencyCaps|10AnswersAreSignedAndPinned|12DeviceSignedAndEnrolmentNotReplayable|13)|ReplayWholeWindowMovingClock|Enrolment|AdminGuard|Attack1PayNotifyUnsigned|Attack2QRConfirmForged|QRAssertedIdentityChecked|QRPollWithoutWaitHandsOutIdentity|QRSessionBoundToItsKiosk|AccountLogin|Rejections)$!/^postgres$`,
@@ -74,6 +87,10 @@ var Parts = map[string][]string{
 		`sync/central=^(accounts|authstore|backend|generate|idnumber|keys|seed|server|store|words)\.go$@^Test!Attack7CaptchaAndGuessing|AttackRow3SlowLorisBodiesAreCut|Postgres|TwoNodes|/^postgres$`,
 	},
 }
+
+// storeTests is app/store's test set for mutation runs: every test but
+// the crash and power-cut loops (15 of the suite's 21 s at load 20).
+const storeTests = `^(Test(KeyHandling|DuplicateSuspectsAndReview|CompactRemovesPurgedPhotos|OneRegistrationPerExamAfterDelivery|RepeatedDecisionRefreshes|ApplyPullTicket|ConcurrentSubmit|FaceRecords|SubmitGetPending|PendingBounds|PhotoAndDescriptorsSealedAtRest|ApplyPullLifecycle|TamperDetected|PurgeEvery|SealedAtRest|AuditForgeryDetected|DeviceIDLength|AckAndQuarantine|RefusalsWriteNothing|NoCatalog|TruncatedSealedValue|Purge|IdentityAndSettings|ConfigValidate|BlobEncoding|AuditAppends|AuditBrokenChainNamed|AckShortUnknownIDs|PendingByteLimitInclusive|ReopenRestoresFileMode|NewerSchemaRefused|MissingBucketAdded|LostKeyNotReplaced|OpenWritesNothing|SettingNameLimit|BlobLargestDescriptors|PulledCatalogOnlyIfNewer|RepeatedApprovalNewPaymentURL|LateTicketAudited|WithdrawAudited|FaceRecordsOnlyWithDescriptors|BlobTruncated|ConfigLimitsInclusive|PurgeExactRetentionAndAudit|DefaultPath)|FuzzDecodeBlob)$`
 
 type result struct {
 	Files []struct {

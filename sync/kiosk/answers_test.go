@@ -44,7 +44,7 @@ func (a *answering) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Write(data)
 }
 
-func answeringClient(t *testing.T, a *answering, ob wire.Outbox) *kiosk.Client {
+func answeringClient(t *testing.T, a *answering, ob wire.Outbox, edit ...func(*kiosk.Config)) *kiosk.Client {
 	t.Helper()
 	pub, priv, _ := ed25519.GenerateKey(nil)
 	a.key = priv
@@ -53,7 +53,11 @@ func answeringClient(t *testing.T, a *answering, ob wire.Outbox) *kiosk.Client {
 	sk, _ := seal.GenerateKey()
 	_, dev, _ := ed25519.GenerateKey(nil)
 	id := kiosk.Identity{DeviceID: "kiosk-test", PrivateKey: dev, SealKey: sk.Public[:], AnswerKey: pub}
-	c, err := kiosk.New(testConfig(hs.URL), id, ob, nil, kiosk.Options{Logger: testbed.Quiet()})
+	cfg := testConfig(hs.URL)
+	for _, e := range edit {
+		e(&cfg)
+	}
+	c, err := kiosk.New(cfg, id, ob, nil, kiosk.Options{Logger: testbed.Quiet()})
 	if err != nil {
 		t.Fatal(err)
 	}

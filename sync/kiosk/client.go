@@ -311,7 +311,10 @@ func (c *Client) doRaw(ctx context.Context, method, path string, body []byte, ct
 		}
 	}
 	c.noteResult(err)
-	if err != nil && len(errs) > 1 {
+	// The nodes' failures are joined only when no node answered: a node
+	// that answered after others failed gives the error (a refusal, a
+	// revoked device) the caller acts on.
+	if err != nil && failsOver(err) && len(errs) > 1 {
 		return fmt.Errorf("%s %s: no central node answered: %w", method, path, errors.Join(errs...))
 	}
 	if err != nil {
