@@ -70,7 +70,7 @@ var Parts = map[string][]string{
 		`app/store=^(maintain|compact|config)\.go$@` + storeTests,
 	},
 	"sync/kiosk": {
-		`sync/kiosk=^client\.go$@^(Test(PushTimeoutHalvesBatch|OversizeBatchSplitsAndSingleItemQuarantined|FailoverPastDeadHungAndProxyError|DrainPreparesNextBatchInFlight|PushPullReviewPay|IdentityWithoutAnswerKey|QRLoginExpires|FailoverNotOnRefusal|PoisonItemQuarantined|RevokedDeviceStops|RunSyncNowAndReconnect|ClockSkewCorrected|ReplayedAnswerRefused|ClockOffsetOnlyFromSignedTime|AckForUnsentItemIgnored|EnrolRefusalReported|EnrolPastUnsignedOK|NewWithoutLogger)|Example)$`,
+		`sync/kiosk=^client\.go$@^(Test(BatchGrowsBackAdditively|BatchResultCounts|RevokedAfterFailover|SingleItemTimeoutKeepsBatch|FullJitter|FullJitterFirstAttemptsBound|BatchLimitsInclusive|TimingLimitsInclusive|PushTimeoutHalvesBatch|OversizeBatchSplitsAndSingleItemQuarantined|FailoverPastDeadHungAndProxyError|DrainPreparesNextBatchInFlight|PushPullReviewPay|IdentityWithoutAnswerKey|QRLoginExpires|FailoverNotOnRefusal|PoisonItemQuarantined|RevokedDeviceStops|RunSyncNowAndReconnect|ClockSkewCorrected|ReplayedAnswerRefused|ClockOffsetOnlyFromSignedTime|AckForUnsentItemIgnored|EnrolRefusalReported|EnrolPastUnsignedOK|NewWithoutLogger)|Example)$`,
 		`sync/kiosk=^(config|netwatch|health|qrcode|nodes)\.go$@^Test(ConfigValidate|CentralURLsConfig|CentralAnswerKeyValidated|WatchInterfacesReportsOnce|DiskFree|NodesStickAndFailBack|FailsOver|AnyUsable|FullJitter|IdentityWithoutAnswerKey|QRLoginExpires|FailbackAfterLimitsInclusive|BatchLimitsInclusive|TimingLimitsInclusive|DiskFreeMatchesDf)$`,
 	},
 	"sync/central": {
