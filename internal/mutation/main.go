@@ -281,7 +281,9 @@ func run(gremlins, work, results, dir, files, runPat, skipPat string, timeout in
 	// -count=1: gremlins times each mutant's run against its coverage run;
 	// a coverage run answered from the test cache would make that limit a
 	// fraction of a real run and report mutants as timed out.
-	goflags := "-short -count=1"
+	// -failfast: a killed mutant is known at its first failing test; the
+	// rest of the suite would only cost time (a survivor still runs all).
+	goflags := "-short -count=1 -failfast"
 	if runPat != "" {
 		goflags += " -run=" + runPat
 	}
