@@ -1,0 +1,527 @@
+package central
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"image"
+	"image/color"
+	"image/png"
+	"log/slog"
+	"math"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"examkiosk/sync/wire"
+)
+
+// The captcha a candidate reads at the kiosk (captcha.go): a 160×60 PNG of
+// four digits in dark ink on a light background, each glyph in its own
+// slot, drawn from the 5×7 font. Served captchas turn, shear, scale and
+// warp every glyph and add ink lines and dots; the plain font is only the
+// tests' baseline for the attacker's template match.
+
+// captchaPixels renders digits and decodes the PNG, checking its format.
+func captchaPixels(t *testing.T, digits string, distort bool) [][]color.RGBA {
+	t.Helper()
+	b, err := renderCaptchaOpts(digits, distort)
+	if err != nil {
+		t.Fatalf("render %q: %v", digits, err)
+	}
+	return decodePixels(t, b)
+}
+
+// decodePixels decodes a captcha's PNG, checking its format and size.
+func decodePixels(t *testing.T, b []byte) [][]color.RGBA {
+	t.Helper()
+	if !bytes.HasPrefix(b, []byte("\x89PNG\r\n\x1a\n")) {
+		t.Fatalf("not a PNG: % x", b[:min(8, len(b))])
+	}
+	img, err := png.Decode(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if img.Bounds() != image.Rect(0, 0, 160, 60) {
+		t.Fatalf("captcha is %v, want 160×60", img.Bounds())
+	}
+	px := make([][]color.RGBA, 60)
+	for y := range 60 {
+		px[y] = make([]color.RGBA, 160)
+		for x := range 160 {
+			r, g, b, a := img.At(x, y).RGBA()
+			px[y][x] = color.RGBA{uint8(r >> 8), uint8(g >> 8), uint8(b >> 8), uint8(a >> 8)}
+		}
+	}
+	return px
+}
+
+// background reports whether c is the captcha's light paper: grey 225–254
+// with a blue 230–254.
+func background(c color.RGBA) bool {
+	return c.R == c.G && c.R >= 225 && c.B >= 230 && c.A == 255
+}
+
+// dark reports whether c is glyph ink: every channel below 120, opaque.
+func dark(c color.RGBA) bool { return c.R < 120 && c.G < 120 && c.B < 120 && c.A == 255 }
+
+// uprightGlyph is the pixel set of an undistorted glyph with its top left
+// at (ox, oy) and cells sx×sy pixels, the last column of each cell blank.
+func uprightGlyph(d, ox, oy, sx, sy int) map[image.Point]bool {
+	set := map[image.Point]bool{}
+	for row := range 7 {
+		for col := range 5 {
+			if digitFont[d][row][col] != '1' {
+				continue
+			}
+			for y := oy + row*sy; y < oy+(row+1)*sy; y++ {
+				for x := ox + col*sx; x < ox+(col+1)*sx-1; x++ {
+					set[image.Pt(x, y)] = true
+				}
+			}
+		}
+	}
+	return set
+}
+
+// drawGlyph draws each cell where its turned and sheared place is: every
+// point well inside a cell is inked exactly when the font's bit is 1,
+// checked by mapping the point forward (shear, then turn about the glyph's
+// centre), the opposite way to drawGlyph's inverse mapping. Upright and
+// unsheared, the glyph is exactly its cells with a one-pixel gap after
+// each column.
+func TestCaptchaGlyphGeometry(t *testing.T) {
+	ink := color.RGBA{10, 20, 30, 255}
+	for _, g := range []struct{ sx, sy int }{{6, 6}, {5, 7}} {
+		for d := range 10 {
+			img := image.NewRGBA(image.Rect(0, 0, 160, 60))
+			ox, oy := 40+d, 3+d/2
+			drawGlyph(img, digitFont[d], float64(ox), float64(oy), float64(g.sx), float64(g.sy), 0, 0, ink)
+			want := uprightGlyph(d, ox, oy, g.sx, g.sy)
+			for y := range 60 {
+				for x := range 160 {
+					if got := img.RGBAAt(x, y) == ink; got != want[image.Pt(x, y)] {
+						t.Fatalf("upright %d at %d,%d cells %d×%d: pixel %d,%d inked %v", d, ox, oy, g.sx, g.sy, x, y, got)
+					}
+				}
+			}
+		}
+	}
+	deg := math.Pi / 180
+	for _, g := range []struct{ sx, sy, angle, shear float64 }{
+		{5.3, 6.4, 20 * deg, 0.25},
+		{6.9, 5.2, -15 * deg, -0.2},
+		{7.2, 7.0, 26 * deg, 0.3}, // the far corners reach 30 px from the centre
+		{4.8, 5.0, -26 * deg, 0},
+		{6, 6, 0, 0.3},
+	} {
+		for d := range 10 {
+			img := image.NewRGBA(image.Rect(0, 0, 160, 100))
+			gw, gh := 5*g.sx, 7*g.sy
+			ox, oy := 80-gw/2, 50-gh/2 // the centre at 80,50
+			drawGlyph(img, digitFont[d], ox, oy, g.sx, g.sy, g.angle, g.shear, ink)
+			cx, cy := 80.0, 50.0
+			sin, cos := math.Sin(g.angle), math.Cos(g.angle)
+			for row := range 7 {
+				for col := range 5 {
+					on := digitFont[d][row][col] == '1'
+					for _, f := range [][2]float64{{.5, .5}, {.25, .25}, {.75, .25}, {.25, .75}, {.75, .75}} {
+						u := float64(col)*g.sx + f[0]*g.sx - gw/2
+						v := float64(row)*g.sy + f[1]*g.sy - gh/2
+						u += g.shear * v
+						x, y := cx+cos*u-sin*v, cy+sin*u+cos*v
+						px, py := int(math.Round(x)), int(math.Round(y))
+						if got := img.RGBAAt(px, py) == ink; got != on {
+							t.Fatalf("%+v digit %d cell %d,%d point %v at pixel %d,%d: inked %v, want %v", g, d, col, row, f, px, py, got, on)
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// glyphFound is where a plain glyph was found and in which ink.
+type glyphFound struct {
+	at  image.Point
+	ink color.RGBA
+}
+
+// findPlainGlyph finds digit d of slot i in a plain captcha: its cells at
+// 6×6 pixels with its top left 12–17 px into its 36 px slot and 6–15 px
+// down, all in one dark ink that appears nowhere else; pixels of the set
+// may only be painted over by the noise lines (another ink, not paper).
+func findPlainGlyph(px [][]color.RGBA, d, i int) (glyphFound, bool) {
+	for oy := 6; oy <= 15; oy++ {
+		for ox := 12 + 36*i; ox <= 17+36*i; ox++ {
+			set := uprightGlyph(d, ox, oy, 6, 6)
+			counts := map[color.RGBA]int{}
+			for p := range set {
+				counts[px[p.Y][p.X]]++
+			}
+			var ink color.RGBA
+			best := 0
+			for c, n := range counts {
+				if n > best {
+					ink, best = c, n
+				}
+			}
+			if !dark(ink) || best < len(set)*3/4 {
+				continue
+			}
+			ok := true
+			for y := range 60 {
+				for x := range 160 {
+					c, in := px[y][x], set[image.Pt(x, y)]
+					if (c == ink && !in) || (in && c != ink && background(c)) {
+						ok = false
+					}
+				}
+			}
+			if ok {
+				return glyphFound{image.Pt(ox, oy), ink}, true
+			}
+		}
+	}
+	return glyphFound{}, false
+}
+
+// A plain captcha is exactly the font: each digit in its slot in one dark
+// ink, on light paper, crossed by straight lines of a lighter ink (below
+// 200) that reach from end to end. Every digit 0–9 is drawn; anything else
+// is refused.
+func TestCaptchaPlainExact(t *testing.T) {
+	linePixels, lineLength := 0, 0
+	seen := map[string]bool{}
+	for _, digits := range []string{"0123", "4567", "8901", "2345", "6789", "0123"} {
+		b, err := renderCaptchaOpts(digits, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen[string(b)] = true
+		px := decodePixels(t, b)
+		glyphInk := map[color.RGBA]bool{}
+		for i := range 4 {
+			g, ok := findPlainGlyph(px, int(digits[i]-'0'), i)
+			if !ok {
+				t.Fatalf("%s: digit %d (%c) not found in its slot as the 5×7 font", digits, i, digits[i])
+			}
+			glyphInk[g.ink] = true
+		}
+		if len(glyphInk) != 4 {
+			t.Errorf("%s: %d glyph inks, want one per digit", digits, len(glyphInk))
+		}
+		lines := map[color.RGBA][]image.Point{}
+		for y := range 60 {
+			for x := range 160 {
+				c := px[y][x]
+				if background(c) || glyphInk[c] {
+					continue
+				}
+				if c.R >= 200 || c.G >= 200 || c.B >= 200 || c.A != 255 {
+					t.Fatalf("%s: pixel %d,%d is %v: neither paper (grey 225–254, blue 230–254) nor ink", digits, x, y, c)
+				}
+				lines[c] = append(lines[c], image.Pt(x, y))
+			}
+		}
+		if len(lines) == 0 || len(lines) > 6 {
+			t.Errorf("%s: %d noise lines, want 1 to 6", digits, len(lines))
+		}
+		for c, ps := range lines {
+			n, l := checkStraight(t, digits, c, ps)
+			linePixels += n
+			lineLength += l
+		}
+	}
+	if len(seen) != 6 {
+		t.Errorf("%d different pictures of 6 plain captchas (two of the same digits)", len(seen))
+	}
+	// Later lines paint over parts of earlier ones, a stretch where two run
+	// alike; most of each line is seen.
+	if linePixels < lineLength*4/5 {
+		t.Errorf("the noise lines show %d pixels of their %d", linePixels, lineLength)
+	}
+	for _, bad := range []string{"12a4", "/123", "123:", "12 4"} {
+		if _, err := renderCaptchaOpts(bad, false); err == nil {
+			t.Errorf("%q rendered plain", bad)
+		}
+		if _, err := renderCaptcha(bad); err == nil {
+			t.Errorf("%q rendered", bad)
+		}
+	}
+}
+
+// checkStraight checks that the pixels of one noise line lie on the
+// segment between its two farthest pixels, at most one pixel per step
+// along its longer axis; it returns how many pixels the line shows and its
+// length in steps.
+func checkStraight(t *testing.T, what string, c color.RGBA, ps []image.Point) (int, int) {
+	t.Helper()
+	a, b, far := ps[0], ps[0], -1
+	for _, p := range ps {
+		for _, q := range ps {
+			if d := (p.X-q.X)*(p.X-q.X) + (p.Y-q.Y)*(p.Y-q.Y); d > far {
+				a, b, far = p, q, d
+			}
+		}
+	}
+	dx, dy := float64(b.X-a.X), float64(b.Y-a.Y)
+	l := math.Hypot(dx, dy)
+	for _, p := range ps {
+		if l == 0 {
+			break
+		}
+		if off := math.Abs(dx*float64(p.Y-a.Y)-dy*float64(p.X-a.X)) / l; off > 1 {
+			t.Errorf("%s: line %v: pixel %v is %.1f px off the segment %v–%v", what, c, p, off, a, b)
+			break
+		}
+	}
+	steps := max(abs(b.X-a.X), abs(b.Y-a.Y)) + 1
+	if len(ps) > steps {
+		t.Errorf("%s: line %v from %v to %v has %d pixels, more than its %d steps", what, c, a, b, len(ps), steps)
+	}
+	return len(ps), steps
+}
+
+// inkGroup is the pixels of one ink in a served captcha.
+type inkGroup struct {
+	n             int
+	mx, my        float64 // centroid
+	cxx, cyy, cxy float64 // second moments about it
+	minX, maxX    int
+	minY, maxY    int
+}
+
+// tilt is the group's long axis from the vertical, in degrees (positive:
+// leaning right going down).
+func (g inkGroup) tilt() float64 { return 0.5 * math.Atan2(2*g.cxy, g.cyy-g.cxx) * 180 / math.Pi }
+
+// wave is how far the group's pixels lie from its long axis (RMS, px).
+func (g inkGroup) wave() float64 {
+	tr, det := g.cxx+g.cyy, g.cxx*g.cyy-g.cxy*g.cxy
+	return math.Sqrt(math.Max(tr/2-math.Sqrt(math.Max(tr*tr/4-det, 0)), 0))
+}
+
+// inkGroups gathers the dark inks of a captcha (every glyph, line and dot
+// has its own random ink).
+func inkGroups(px [][]color.RGBA) map[color.RGBA]*inkGroup {
+	gs := map[color.RGBA]*inkGroup{}
+	for y := range 60 {
+		for x := range 160 {
+			c := px[y][x]
+			if !dark(c) {
+				continue
+			}
+			g := gs[c]
+			if g == nil {
+				g = &inkGroup{minX: x, maxX: x, minY: y, maxY: y}
+				gs[c] = g
+			}
+			g.n++
+			g.mx += float64(x)
+			g.my += float64(y)
+			g.minX, g.maxX, g.minY, g.maxY = min(g.minX, x), max(g.maxX, x), min(g.minY, y), max(g.maxY, y)
+		}
+	}
+	for _, g := range gs {
+		g.mx /= float64(g.n)
+		g.my /= float64(g.n)
+	}
+	for y := range 60 {
+		for x := range 160 {
+			if g := gs[px[y][x]]; g != nil {
+				dx, dy := float64(x)-g.mx, float64(y)-g.my
+				g.cxx += dx * dx / float64(g.n)
+				g.cyy += dy * dy / float64(g.n)
+				g.cxy += dx * dy / float64(g.n)
+			}
+		}
+	}
+	return gs
+}
+
+// servedGlyphs finds the four glyphs of a served captcha: in each 35 px
+// slot the ink with the most pixels there.
+func servedGlyphs(px [][]color.RGBA, gs map[color.RGBA]*inkGroup) [4]color.RGBA {
+	var out [4]color.RGBA
+	for i := range 4 {
+		counts := map[color.RGBA]int{}
+		for y := range 60 {
+			for x := 10 + 35*i; x < 45+35*i && x < 160; x++ {
+				if gs[px[y][x]] != nil {
+					counts[px[y][x]]++
+				}
+			}
+		}
+		best := 0
+		for c, n := range counts {
+			if n > best {
+				out[i], best = c, n
+			}
+		}
+	}
+	return out
+}
+
+// A served captcha turns every glyph 12–26° either way (with a shear of up
+// to ±0.3), scales its cells to 4.8–7.2 × 5.0–7.0 px, places glyph i 10–17
+// px into its 35 px slot and 4–17 px down, draws two or three ink lines and
+// warps the whole picture by two sine waves of 2–3.4 px. Each is checked on
+// the figures of 24 captchas of "1111" (a narrow glyph whose long axis
+// shows its turn), against bounds about six standard deviations from what
+// those ranges give (measured over 400 captchas: mean glyph tilt +3°, mean
+// |tilt| 19°, 337 pixels a glyph, its centre 28 px into its slot and 33 px
+// down, 2.5 lines of which the long ones lie 1.6 px RMS off straight, 17 %
+// of the picture ink).
+func TestCaptchaServedDistortion(t *testing.T) {
+	const n = 24
+	var tilt, absTilt, pixels, my, lines, ink, wave, waves float64
+	var mx [4]float64
+	seen := map[string]bool{}
+	for range n {
+		b, err := renderCaptcha("1111")
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen[string(b)] = true
+		px := decodePixels(t, b)
+		gs := inkGroups(px)
+		glyphs := servedGlyphs(px, gs)
+		isGlyph := map[color.RGBA]bool{}
+		for i, c := range glyphs {
+			g := gs[c]
+			isGlyph[c] = true
+			tilt += g.tilt()
+			absTilt += math.Abs(g.tilt())
+			pixels += float64(g.n)
+			mx[i] += g.mx - float64(35*i)
+			my += g.my
+		}
+		for c, g := range gs {
+			ink += float64(g.n) / (160 * 60)
+			if isGlyph[c] || g.n < 12 {
+				continue
+			}
+			lines++
+			if g.n >= 60 {
+				wave += g.wave()
+				waves++
+			}
+		}
+	}
+	if len(seen) != n {
+		t.Errorf("%d different pictures of %d captchas of the same digits", len(seen), n)
+	}
+	glyphs := 4.0 * n
+	check := func(what string, got, lo, hi float64) {
+		t.Helper()
+		if got < lo || got > hi {
+			t.Errorf("%s: %.2f, want %.1f to %.1f", what, got, lo, hi)
+		}
+	}
+	check("mean glyph tilt (°)", tilt/glyphs, -10, 16)
+	check("mean glyph |tilt| (°)", absTilt/glyphs, 12, 27)
+	check("mean glyph pixels", pixels/glyphs, 300, 375)
+	for i := range 4 {
+		check(fmt.Sprintf("glyph %d's centre into its slot (px)", i), mx[i]/n, 24.5, 31.5)
+	}
+	check("mean glyph centre down (px)", my/glyphs, 30.5, 36.5)
+	check("ink lines a captcha", lines/n, 1.9, 3)
+	check("ink share of the picture", ink/n, 0.14, 0.20)
+	if waves < 10 {
+		t.Fatalf("only %.0f long ink lines in %d captchas", waves, n)
+	}
+	check("long lines' RMS off straight (px)", wave/waves, 1.2, 2.1)
+}
+
+// What the kiosk and the centre rely on from a captcha challenge: its
+// picture is a 160×60 PNG, its answer four digits (every digit occurs),
+// each challenge has an answer of its own, valid for five minutes to the
+// second, and is taken by the first answer, right or wrong: a used, wrong
+// or expired answer is refused. Spaces around a typed answer are ignored.
+func TestCaptchaChallenge(t *testing.T) {
+	at := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	cfg := DefaultConfig()
+	cfg.DataDir = t.TempDir()
+	s, err := Open(cfg, WithLogger(slog.New(slog.DiscardHandler)), WithClock(func() time.Time { return at }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	challenge := func() (wire.Captcha, string) {
+		t.Helper()
+		rec := httptest.NewRecorder()
+		s.handleCaptcha(rec, httptest.NewRequest("GET", "/v1/captcha", nil), "", nil)
+		var c wire.Captcha
+		if rec.Code != 200 || json.Unmarshal(rec.Body.Bytes(), &c) != nil {
+			t.Fatalf("captcha: %d %s", rec.Code, rec.Body)
+		}
+		return c, s.CaptchaAnswer(c.ID)
+	}
+	digits := map[rune]bool{}
+	ids := map[string]bool{}
+	for range 30 {
+		c, a := challenge()
+		if len(a) != 4 || strings.Trim(a, "0123456789") != "" {
+			t.Fatalf("answer %q, want four digits", a)
+		}
+		for _, d := range a {
+			digits[d] = true
+		}
+		if ids[c.ID] {
+			t.Fatalf("challenge id %s handed out twice", c.ID)
+		}
+		ids[c.ID] = true
+		if !c.ExpiresAt.Equal(at.Add(5 * time.Minute)) {
+			t.Fatalf("expires %s, want five minutes after %s", c.ExpiresAt, at)
+		}
+		decodePixels(t, c.PNG)
+	}
+	if len(digits) != 10 {
+		t.Errorf("answers use %d of the 10 digits", len(digits))
+	}
+
+	c, a := challenge()
+	if !s.checkCaptcha(c.ID, " "+a+" ") {
+		t.Error("the right answer (with spaces) refused")
+	}
+	if s.checkCaptcha(c.ID, a) {
+		t.Error("an answer used twice")
+	}
+	c, a = challenge()
+	wrong := fmt.Sprintf("%04d", (mustAtoi(t, a)+1)%10000)
+	if s.checkCaptcha(c.ID, wrong) {
+		t.Errorf("wrong answer %s for %s accepted", wrong, a)
+	}
+	if s.checkCaptcha(c.ID, a) {
+		t.Error("the right answer after a wrong one accepted: a challenge takes one answer")
+	}
+	c1, a1 := challenge()
+	c2, a2 := challenge()
+	if a1 != a2 && s.checkCaptcha(c1.ID, a2) {
+		t.Error("another challenge's answer accepted")
+	}
+	if s.checkCaptcha("no-such-challenge", a2) {
+		t.Error("an unknown challenge accepted")
+	}
+	at = at.Add(5 * time.Minute)
+	if !s.checkCaptcha(c2.ID, a2) {
+		t.Error("the right answer at exactly five minutes refused")
+	}
+	c, a = challenge()
+	at = at.Add(5*time.Minute + time.Second)
+	if s.checkCaptcha(c.ID, a) {
+		t.Error("the right answer after five minutes accepted")
+	}
+}
+
+func mustAtoi(t *testing.T, s string) int {
+	t.Helper()
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
