@@ -71,34 +71,44 @@ type held struct {
 	answer chan answer
 }
 
-// hold sends the headers of a signed heartbeat on a connection of its own.
-func (d rawDevice) hold() *held {
+// sendHead sends the headers of a signed heartbeat for body, announcing
+// length bytes, on a connection of its own; the test writes the body.
+func (d rawDevice) sendHead(body []byte, length int) net.Conn {
 	d.t.Helper()
-	h := &held{body: []byte(`{}`), answer: make(chan answer, 1)}
-	req := d.signedReq(h.body, bytes.NewReader(h.body), int64(len(h.body)))
+	req := d.signedReq(body, bytes.NewReader(body), int64(len(body)))
 	conn, err := net.Dial("tcp", req.URL.Host)
 	if err != nil {
 		d.t.Fatal(err)
 	}
-	h.conn = conn
 	var head bytes.Buffer
-	fmt.Fprintf(&head, "POST %s HTTP/1.1\r\nHost: %s\r\nContent-Length: %d\r\n", req.URL.Path, req.URL.Host, len(h.body))
+	fmt.Fprintf(&head, "POST %s HTTP/1.1\r\nHost: %s\r\nContent-Length: %d\r\n", req.URL.Path, req.URL.Host, length)
 	req.Header.Write(&head)
 	head.WriteString("\r\n")
 	if _, err := conn.Write(head.Bytes()); err != nil {
 		d.t.Fatal(err)
 	}
-	go func() {
-		conn.SetReadDeadline(time.Now().Add(10 * time.Second))
-		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
-		if err != nil {
-			h.answer <- answer{err: err}
-			return
-		}
-		defer resp.Body.Close()
-		data, _ := io.ReadAll(resp.Body)
-		h.answer <- answer{status: resp.StatusCode, body: string(data)}
-	}()
+	return conn
+}
+
+// readAnswer reads the answer on conn, waiting at most wait.
+func readAnswer(conn net.Conn, wait time.Duration) answer {
+	start := time.Now()
+	conn.SetReadDeadline(start.Add(wait))
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		return answer{err: err, took: time.Since(start)}
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	return answer{status: resp.StatusCode, body: string(data), close: resp.Close, took: time.Since(start)}
+}
+
+// hold sends the headers of a signed heartbeat and keeps its body back.
+func (d rawDevice) hold() *held {
+	d.t.Helper()
+	h := &held{body: []byte(`{}`), answer: make(chan answer, 1)}
+	h.conn = d.sendHead(h.body, len(h.body))
+	go func() { h.answer <- readAnswer(h.conn, 10*time.Second) }()
 	return h
 }
 
@@ -222,23 +232,18 @@ func TestSignedBodyDeadline(t *testing.T) {
 
 	// 2048 bytes at 1024 bytes/s: 100 ms + 2 s; the body comes after 500 ms.
 	body := append([]byte(`{}`), bytes.Repeat([]byte(" "), 2046)...)
-	pr, pw := io.Pipe()
-	req := d.signedReq(body, pr, int64(len(body)))
-	done := make(chan answer, 1)
-	go func() { done <- send(&http.Client{}, req) }()
+	conn := d.sendHead(body, len(body))
+	defer conn.Close()
 	time.Sleep(500 * time.Millisecond)
-	pw.Write(body)
-	pw.Close()
-	if r := <-done; r.status != 200 {
+	conn.Write(body)
+	if r := readAnswer(conn, 5*time.Second); r.status != 200 {
 		t.Errorf("a 2048-byte body after 500 ms (allowed 2.1 s): %d %s %v", r.status, r.body, r.err)
 	}
 
 	// 100 bytes announced, none sent: 100 ms + 100/1024 s (0 whole seconds).
-	pr, pw = io.Pipe()
-	defer pw.Close()
-	req = d.signedReq(body[:100], pr, 100)
-	r := send(&http.Client{Timeout: 5 * time.Second}, req)
-	if r.status == 200 || r.took > 1500*time.Millisecond {
+	conn = d.sendHead(body[:100], 100)
+	defer conn.Close()
+	if r := readAnswer(conn, 3*time.Second); r.status == 200 || r.took > 1500*time.Millisecond {
 		t.Errorf("a stalled 100-byte body: %d %v after %s, want cut after about 100 ms", r.status, r.err, r.took)
 	}
 }
