@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -400,5 +401,43 @@ func TestQRLongPoll(t *testing.T) {
 	clk.set(cfg.QRTTL - 300*time.Millisecond)
 	if v, took := poll(sess.ID, "?state=scanned&wait=5s"); v.State != wire.QRExpired || took > 2*time.Second {
 		t.Errorf("a poll across the session's end: %s after %s", v.State, took)
+	}
+}
+
+// A signed body's buffer is sized by what arrives, up to its announced
+// length, never by the endpoint's limit: empty pushes and small chunked
+// pushes (no length announced) of an enrolled kiosk allocate next to
+// nothing, where a buffer of the 32 MiB push limit each would take
+// hundreds of MiB.
+func TestBodyBufferFromWhatArrives(t *testing.T) {
+	c := testbed.StartCentral(t, central.DefaultConfig())
+	d := enrol(t, c)
+	push := func(body []byte, length int64) {
+		req, _ := http.NewRequest("POST", c.URL+"/v1/push", bytes.NewReader(body))
+		req.ContentLength = length
+		if length < 0 {
+			req.TransferEncoding = []string{"chunked"}
+		}
+		req.Header.Set("Content-Type", "application/json")
+		if err := signing.Sign(req, d.id.DeviceID, d.id.PrivateKey, body, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		if r := send(http.DefaultClient, req); r.status != 400 && r.status != 200 {
+			t.Fatalf("push of %d bytes (announced %d): %d %s %v", len(body), length, r.status, r.body, r.err)
+		}
+	}
+	push(nil, 0) // warm up the connection and the handlers
+	runtime.GC()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	for range 8 {
+		push(nil, 0)
+		push([]byte(`{"items":[]}`), -1)
+	}
+	runtime.ReadMemStats(&after)
+	got := after.TotalAlloc - before.TotalAlloc
+	t.Logf("16 small pushes allocated %d KiB", got>>10)
+	if got > 32<<20 {
+		t.Errorf("16 small pushes allocated %d MiB", got>>20)
 	}
 }
