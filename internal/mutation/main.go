@@ -187,6 +187,9 @@ func main() {
 		}
 		if *reuse || *recheckFlag {
 			r.Res, r.Err = readResult(resultPath(*results, dir, files))
+			if r.Err == nil {
+				r.Err = stale(dir, r.Res)
+			}
 			if errors.Is(r.Err, fs.ErrNotExist) {
 				r.NoResult = true
 				r.Err = fmt.Errorf("no result yet: make mutation MUTATION_PKGS='%s'", spec)

@@ -382,3 +382,23 @@ func tail(s string) string {
 	}
 	return s
 }
+
+// stale reports the first mutant of a stored result whose operator is no
+// longer at its file:line:col: the source changed since gremlins ran, so
+// the result's figures are not those of the code (the set must be run
+// again). A source changed elsewhere is not seen; this catches the usual
+// case of lines moved by an edit.
+func stale(dir string, res result) error {
+	for _, f := range res.Files {
+		src, err := os.ReadFile(filepath.Join(dir, f.FileName))
+		if err != nil {
+			return fmt.Errorf("stale result: %w", err)
+		}
+		for _, m := range f.Mutations {
+			if _, _, err := mutate(src, m.Line, m.Column, m.Type); err != nil {
+				return fmt.Errorf("stale result, run the set again: %s:%d:%d %s: %w", f.FileName, m.Line, m.Column, m.Type, err)
+			}
+		}
+	}
+	return nil
+}
