@@ -423,8 +423,8 @@ func render(reports []pkgReport, asked []string, prev string) string {
 	fmt.Fprintf(&b, "# Mutation testing\n\n")
 	fmt.Fprintf(&b, "Written by `make mutation` (internal/mutation, gremlins v0.6.0, default mutators: arithmetic, conditionals boundary and negation, increment/decrement, invert negatives) on %s, %s/%s, one worker, one CPU per test run, the package's tests with `-short -count=1`. Load when written: %s.\n\n",
 		time.Now().UTC().Format("2006-01-02 15:04 MST"), runtime.GOOS, runtime.GOARCH, loadavg())
-	b.WriteString("Efficacy = killed / (killed + lived); *w/o equiv.* leaves the equivalent survivors (listed with their reason, no test can tell them apart) out. Mutator coverage = (killed + lived) / (killed + lived + not covered); *hand-checked* counts as covered the not-covered mutants run by hand against the tests (each listed with the test that kills it: gremlins finds no coverage block for a constant expression or the case of a tagless switch). A mutant that makes the tests run past gremlins' timeout (an endless loop, a wait that never ends) is *timed out*: detected, but counted by gremlins in neither figure. Aim: both ≥ 90 % (`make mutation` checks *w/o equiv.* and *hand-checked*).\n\n")
-	b.WriteString("| package | files (tests) | mutants | killed | timed out | lived | not covered | efficacy | w/o equiv. | mutator coverage | hand-checked | time |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+	b.WriteString("Efficacy = killed / (killed + lived); *w/o equiv.* leaves the equivalent survivors (listed with their reason, no test can tell them apart) out. Mutator coverage = (killed + lived) / (killed + lived + not covered); *hand-checked* counts as covered the not-covered mutants run by hand against the tests (each listed with the test that kills it: gremlins finds no coverage block for a constant expression or the case of a tagless switch). A mutant that does not compile (a string \"+\" made \"-\": gremlins v0.6.0 counts the build failure as a kill) is *not viable*, found by compiling each killed \"+\" mutant after the run, and is out of both figures. A mutant that makes the tests run past gremlins' timeout (an endless loop, a wait that never ends) is *timed out*: detected, but counted by gremlins in neither figure. Aim: both ≥ 90 % (`make mutation` checks *w/o equiv.* and *hand-checked*).\n\n")
+	b.WriteString("| package | files (tests) | mutants | killed | not viable | timed out | lived | not covered | efficacy | w/o equiv. | mutator coverage | hand-checked | time |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, r := range reports {
 		files := cmp.Or(r.Files, "all")
 		if r.Run != "" {
@@ -432,8 +432,8 @@ func render(reports []pkgReport, asked []string, prev string) string {
 		}
 		files = strings.ReplaceAll(files, "|", `\|`)
 		if r.Union != "" {
-			fmt.Fprintf(&b, "| %s | %s | %d | %d | %d | %d | %d | %.1f %% | %.1f %% | %.1f %% | %.1f %% | %.0f s |\n", r.Dir, strings.ReplaceAll(r.Union, "|", `\|`), r.Res.Killed+r.TimedOut+r.Res.Lived+r.Res.NotCovered,
-				r.Res.Killed, r.TimedOut, r.Res.Lived, r.Res.NotCovered, r.Res.Efficacy, effectiveEfficacy(r), r.Res.Coverage, checkedCoverage(r), r.Res.Elapsed)
+			fmt.Fprintf(&b, "| %s | %s | %d | %d | %d | %d | %d | %d | %.1f %% | %.1f %% | %.1f %% | %.1f %% | %.0f s |\n", r.Dir, strings.ReplaceAll(r.Union, "|", `\|`), r.Res.Killed+r.Res.NotViable+r.TimedOut+r.Res.Lived+r.Res.NotCovered,
+				r.Res.Killed, r.Res.NotViable, r.TimedOut, r.Res.Lived, r.Res.NotCovered, r.Res.Efficacy, effectiveEfficacy(r), r.Res.Coverage, checkedCoverage(r), r.Res.Elapsed)
 			continue
 		}
 		if row, _ := earlier(prev, r.Dir, files); r.NoResult && row != "" {
@@ -441,11 +441,11 @@ func render(reports []pkgReport, asked []string, prev string) string {
 			continue
 		}
 		if r.Err != nil {
-			fmt.Fprintf(&b, "| %s | %s | — | — | — | — | — | not run: %s | | | | |\n", r.Dir, files, strings.ReplaceAll(r.Err.Error(), "|", `\|`))
+			fmt.Fprintf(&b, "| %s | %s | — | — | — | — | — | — | not run: %s | | | | |\n", r.Dir, files, strings.ReplaceAll(r.Err.Error(), "|", `\|`))
 			continue
 		}
-		fmt.Fprintf(&b, "| %s | `%s` | %d | %d | %d | %d | %d | %.1f %% | %.1f %% | %.1f %% | %.1f %% | %.0f s |\n", r.Dir, files, r.Res.Killed+r.TimedOut+r.Res.Lived+r.Res.NotCovered,
-			r.Res.Killed, r.TimedOut, r.Res.Lived, r.Res.NotCovered, r.Res.Efficacy, effectiveEfficacy(r), r.Res.Coverage, checkedCoverage(r), r.Res.Elapsed)
+		fmt.Fprintf(&b, "| %s | `%s` | %d | %d | %d | %d | %d | %d | %.1f %% | %.1f %% | %.1f %% | %.1f %% | %.0f s |\n", r.Dir, files, r.Res.Killed+r.Res.NotViable+r.TimedOut+r.Res.Lived+r.Res.NotCovered,
+			r.Res.Killed, r.Res.NotViable, r.TimedOut, r.Res.Lived, r.Res.NotCovered, r.Res.Efficacy, effectiveEfficacy(r), r.Res.Coverage, checkedCoverage(r), r.Res.Elapsed)
 	}
 	for _, r := range reports {
 		if r.NoResult {
@@ -496,6 +496,9 @@ func earlier(prev, dir, files string) (row, section string) {
 		cells := strings.Split(strings.TrimSuffix(line, " |"), " | ")
 		if len(cells) == 11 { // no hand-checked column yet
 			cells = append(cells[:10], "—", cells[10])
+		}
+		if len(cells) == 12 { // no not-viable column yet
+			cells = slices.Insert(cells, 4, "—")
 		}
 		if !strings.Contains(cells[len(cells)-1], "(from ") { // kept before: its date stays
 			cells[len(cells)-1] += " (from " + when + ")"

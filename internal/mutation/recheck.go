@@ -140,6 +140,10 @@ func recheck(results, work, dir, files, runPat, skipPat string, coefficient int,
 		}
 	}
 
+	// A mutant that fails to build is not viable only if the original builds.
+	if out, err := exec.Command("go", "build", "./"+dir).CombinedOutput(); err != nil {
+		return lg, fmt.Errorf("recheck %s: the original does not build: %w\n%s", dir, err, tail(string(out)))
+	}
 	for _, f := range list(doc["files"]) {
 		fm, _ := f.(map[string]any)
 		name, _ := fm["file_name"].(string)
