@@ -3,13 +3,16 @@ package central_test
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"runtime"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -439,5 +442,49 @@ func TestBodyBufferFromWhatArrives(t *testing.T) {
 	t.Logf("16 small pushes allocated %d KiB", got>>10)
 	if got > 32<<20 {
 		t.Errorf("16 small pushes allocated %d MiB", got>>20)
+	}
+}
+
+// records keeps the messages of every log record, at every level.
+type records struct {
+	mu   sync.Mutex
+	msgs []string
+}
+
+func (r *records) Enabled(context.Context, slog.Level) bool { return true }
+func (r *records) Handle(_ context.Context, rec slog.Record) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.msgs = append(r.msgs, rec.Message)
+	return nil
+}
+func (r *records) WithAttrs([]slog.Attr) slog.Handler { return r }
+func (r *records) WithGroup(string) slog.Handler      { return r }
+
+func (r *records) count(msg string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for _, m := range r.msgs {
+		if m == msg {
+			n++
+		}
+	}
+	return n
+}
+
+// An answer that reaches the kiosk logs no failed write (the debug record
+// is for a kiosk that hung up before its answer was written).
+func TestAnswerWriteLogged(t *testing.T) {
+	log := &records{}
+	c := testbed.StartCentral(t, central.DefaultConfig(), central.WithLogger(slog.New(log)))
+	d := enrol(t, c)
+	for range 3 {
+		if r := d.heartbeat(); r.status != 200 {
+			t.Fatalf("heartbeat: %d %s", r.status, r.body)
+		}
+	}
+	if n := log.count("write answer"); n != 0 {
+		t.Errorf("%d answers delivered logged as failed writes", n)
 	}
 }
