@@ -383,7 +383,9 @@ func servedGlyphs(px [][]color.RGBA, gs map[color.RGBA]*inkGroup) [4]color.RGBA 
 // tilt and |tilt| (°), pixels, pieces (8-connected), centre into its slot
 // (x0…x3) and down (px); per captcha its ink lines (12 pixels or more, not
 // a glyph), the lines that reach within 3 px of the edge, and the ink
-// share; per long line (60 pixels or more) its RMS off straight (px).
+// share; per long line (60 pixels or more) its RMS off straight (px) and
+// its pixels per step along its longer axis (two a step: the line is two
+// pixels wide).
 func servedFigures(t *testing.T, n int) map[string]float64 {
 	t.Helper()
 	f := map[string]float64{}
@@ -423,6 +425,7 @@ func servedFigures(t *testing.T, n int) map[string]float64 {
 			}
 			if g.n >= 60 {
 				f["wave"] += g.wave()
+				f["line thickness"] += float64(g.n) / float64(max(g.maxX-g.minX, g.maxY-g.minY)+1)
 				waves++
 			}
 		}
@@ -434,6 +437,7 @@ func servedFigures(t *testing.T, n int) map[string]float64 {
 		f[k] *= 4 // per captcha
 	}
 	f["wave"] *= 4 * float64(n) / max(waves, 1)
+	f["line thickness"] *= 4 * float64(n) / max(waves, 1)
 	f["long lines"] = waves
 	f["pictures"] = float64(len(seen))
 	return f
@@ -481,8 +485,9 @@ func pieces(px [][]color.RGBA, c color.RGBA) int {
 // 33.5 px down sd 0.3; a captcha has 2.45 lines of 12 pixels or more sd
 // 0.08, 0.25 reaching a side sd 0.07, 70 of 60 pixels or more in 40
 // captchas sd 5.7 (bound at 3.5 sd: lines cut at the edge fall to about
-// 40); a long line lies 1.62 px RMS off straight sd 0.07; 17.5 % of the
-// picture is ink sd 0.2).
+// 40); a long line lies 1.62 px RMS off straight sd 0.07 and has 1.93
+// pixels a step (8 runs: 1.90 to 1.96; a line drawn in more steps than its
+// length thickens to about 2.09); 17.5 % of the picture is ink sd 0.2).
 func TestCaptchaServedDistortion(t *testing.T) {
 	const n = 40
 	f := servedFigures(t, n)
@@ -508,6 +513,7 @@ func TestCaptchaServedDistortion(t *testing.T) {
 		{"lines at a side", 0, 0.6},
 		{"ink", 0.163, 0.187},
 		{"wave", 1.25, 2},
+		{"line thickness", 1.76, 2.02},
 	} {
 		if got := f[c.what]; got < c.lo || got > c.hi {
 			t.Errorf("%s: %.2f, want %.2f to %.2f", c.what, got, c.lo, c.hi)
