@@ -251,6 +251,11 @@ func TestCaptchaPlainExact(t *testing.T) {
 	if edgeLines > 12 {
 		t.Errorf("%d of %d noise lines reach the picture's edge", edgeLines, allLines)
 	}
+	// Six lines a picture between random points are about 55 steps long
+	// (2000 in the six pictures, sd about 200).
+	if lineLength < 800 {
+		t.Errorf("the noise lines of six pictures are %d steps long in all", lineLength)
+	}
 	// Later lines paint over parts of earlier ones, a stretch where two run
 	// alike; most of each line is seen.
 	if linePixels < lineLength*4/5 {
