@@ -7,6 +7,7 @@ import (
 
 	"examkiosk/sync/kiosk"
 	"examkiosk/sync/testbed"
+	"examkiosk/sync/wire"
 )
 
 // Run sends a heartbeat in its first round (the fleet page shows a kiosk
@@ -57,5 +58,30 @@ func TestRunHeartbeatFirstRoundThenByInterval(t *testing.T) {
 	}
 	if hb := lastHeartbeat(); !hb.Equal(first) {
 		t.Errorf("heartbeat at %v after %d pull rounds, want only the first (%v): the interval is an hour", hb, rounds, first)
+	}
+}
+
+// A QR login long poll may take its whole wait at the central even when
+// that is longer than sync.request_timeout: the poll's own limit is the
+// request timeout plus the wait.
+func TestQRPollOutlastsRequestTimeout(t *testing.T) {
+	env := newEnv(t, smallCentral(), kiosk.Options{})
+	cfg := testConfig(env.central.URL)
+	cfg.RequestTimeout, cfg.QRPollWait = 300*time.Millisecond, time.Second
+	c, err := kiosk.New(cfg, env.id, env.outbox, env.sink, kiosk.Options{Logger: testbed.Quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := c.StartQRLogin(t.Context(), wire.ChannelAlipay)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	got, err := c.PollQRLogin(t.Context(), s.ID, wire.QRWaiting)
+	if err != nil || got.State != wire.QRWaiting {
+		t.Fatalf("idle poll with a 1 s wait and a 300 ms request timeout: %+v, %v after %s", got, err, time.Since(start))
+	}
+	if d := time.Since(start); d < time.Second {
+		t.Errorf("the idle poll returned after %s, before the central's 1 s wait", d)
 	}
 }
