@@ -85,3 +85,27 @@ func TestQRPollOutlastsRequestTimeout(t *testing.T) {
 		t.Errorf("the idle poll returned after %s, before the central's 1 s wait", d)
 	}
 }
+
+// FullJitter at the ends of its shift: at attempt 40 a tiny base still
+// bounds the wait by base·2^39 (below the cap), and a base whose shift
+// wraps to exactly zero (2^25 ns · 2^39 = 2^64) waits up to the cap
+// instead of panicking on an empty range.
+func TestFullJitterShiftEnds(t *testing.T) {
+	bound := time.Duration(1) << 39 // 1 ns · 2^39 ≈ 550 s
+	for range 200 {
+		if d := kiosk.FullJitter(time.Nanosecond, time.Hour, 40); d < 0 || d >= bound {
+			t.Fatalf("FullJitter(1ns, 1h, 40) = %s; want in [0, %s)", d, bound)
+		}
+	}
+	var maxSeen time.Duration
+	for range 200 {
+		d := kiosk.FullJitter(1<<25, time.Hour, 40)
+		if d < 0 || d >= time.Hour {
+			t.Fatalf("FullJitter(2^25 ns, 1h, 40) = %s; want in [0, 1h)", d)
+		}
+		maxSeen = max(maxSeen, d)
+	}
+	if maxSeen < 30*time.Minute {
+		t.Errorf("FullJitter(2^25 ns, 1h, 40): max of 200 draws %s, want the whole hour's range", maxSeen)
+	}
+}
