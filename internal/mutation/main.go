@@ -91,7 +91,7 @@ var Parts = map[string][]string{
 		`sync/central=^(faces|regindex)\.go$@^Test(FaceRecordEncoding|FacesSealedAndRotated|PendingClaims|CmpFloat|CrossKioskDuplicateSearch|DuplicateSearchWhileIndexLoads|RegistrationIndex|DuplicateMarkReachesReviewers)$!/^postgres$`,
 		`sync/central=^tickets\.go$@^Test(TicketAssignment|TicketsTwoNodes|LoadTicketPlan)$!/^postgres$`,
 		`sync/central=^fleet\.go$@^Test(FleetAlertLimits|FleetCurrentVersionFromActiveKiosks|FleetAlerts|FleetNeedsAdmin|CompareVersions|FleetThresholdsFromConfig|FleetThresholdConfiguredOnTheServer|FleetConfigFile)$!/^postgres$`,
-		`sync/central=^(config|configfile)\.go$@^Test(ConfigLimitsInclusive|ConfigValidate|FleetThresholdsFromConfig|FleetConfigFile|LoadTicketPlan|AttackRow13)$!/^postgres$`,
+		`sync/central=^(config|configfile)\.go$@^Test(ConfigLimitsInclusive|ConfigValidate|ConfigDocumentedDefaults|ConfigPublicURL|ConfigKeyDir|NewHTTPServerSettings|FleetThresholdsFromConfig|FleetConfigFile|LoadTicketPlan|AttackRow13)$!/^postgres$`,
 		`sync/central=^(accounts|authstore|backend|generate|idnumber|keys|seed|server|store|words)\.go$@^Test!Attack7CaptchaAndGuessing|AttackRow3SlowLorisBodiesAreCut|Postgres|TwoNodes|/^postgres$`,
 	},
 }
