@@ -1,0 +1,187 @@
+package central
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"examkiosk/device/face/calib"
+	"examkiosk/sync/central/faceindex"
+	"examkiosk/sync/central/store"
+	"examkiosk/sync/wire"
+)
+
+// TestFaceRecordErrorsSayWhy: a stored face record that does not decode
+// is named for what is wrong with it in the log an operator reads (face
+// N: face record: …): a record of another version (a store written by a
+// newer central) says "unknown version", a record cut short anywhere
+// before its vector says "truncated", one whose vector is cut or too long
+// says "vector size". Every cut of a real record is refused.
+func TestFaceRecordErrorsSayWhy(t *testing.T) {
+	vec := make([]float32, 192)
+	for i := range vec {
+		vec[i] = float32(i%5) / 7
+	}
+	code, err := faceindex.Quantise(calib.MobileFaceNet, vec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := faceRecord{Model: calib.MobileFaceNet, Code: code, RegID: "0193b2c4-7e1f-7000-8000-00000000000c", IDNumber: "11010519491231002X", Vec: vec}
+	b := r.marshal()
+	// Where the vector's count starts: before its 192 values, a varint of
+	// two bytes; the ID number ends there.
+	vecAt := len(b) - 4*len(vec) - 2
+	if string(b[vecAt-len(r.IDNumber):vecAt]) != r.IDNumber || b[vecAt] != 192|0x80 {
+		t.Fatalf("record layout is not the one this test reads: %x", b[vecAt-20:vecAt+2])
+	}
+	for n := range len(b) {
+		want := "truncated"
+		switch {
+		case n == 0:
+			want = "unknown version"
+		case n >= vecAt:
+			want = "vector size"
+		}
+		err := new(faceRecord).unmarshal(b[:n], false)
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Fatalf("record cut to %d of %d bytes: %v, want %q", n, len(b), err, want)
+		}
+	}
+	if err := new(faceRecord).unmarshal(append(b, 0, 0, 0, 0), false); err == nil || !strings.Contains(err.Error(), "vector size") {
+		t.Errorf("a vector longer than its count: %v", err)
+	}
+	for _, v := range []byte{0, 2, 255} {
+		other := append([]byte{v}, b[1:]...)
+		if err := new(faceRecord).unmarshal(other, false); err == nil || !strings.Contains(err.Error(), "unknown version") {
+			t.Errorf("version %d: %v", v, err)
+		}
+	}
+}
+
+// TestFaceRecordCodeOnlyReadsThePrefix: loading the index decodes only
+// each record's model and code (the faces of a national season are
+// millions): the code-only decoding of a record needs nothing past the
+// code, and gives the code the full decoding gives.
+func TestFaceRecordCodeOnlyReadsThePrefix(t *testing.T) {
+	vec := make([]float32, 192)
+	for i := range vec {
+		vec[i] = float32(i%3) / 5
+	}
+	code, err := faceindex.Quantise(calib.MobileFaceNet, vec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := faceRecord{Model: calib.MobileFaceNet, Code: code, RegID: "0193b2c4-7e1f-7000-8000-00000000000d", IDNumber: "11010519491231002X", Vec: vec}
+	b := r.marshal()
+	codeEnd := 1 + 1 + len(r.Model) + 2 + len(code.Q) + 8 // version, model, code (192: a 2-byte count)
+	var full, light faceRecord
+	if err := full.unmarshal(b, false); err != nil {
+		t.Fatal(err)
+	}
+	if err := light.unmarshal(b[:codeEnd], true); err != nil || light.Model != r.Model || !slices.Equal(light.Code.Q, full.Code.Q) ||
+		light.Code.Inv != full.Code.Inv || light.Code.Norm != full.Code.Norm {
+		t.Fatalf("code only, from the record's first %d bytes: %+v %v", codeEnd, light.Code, err)
+	}
+	if err := new(faceRecord).unmarshal(b[:codeEnd-1], true); err == nil {
+		t.Error("a code cut short was decoded")
+	}
+}
+
+// TestFaceOfAnotherKindNotSearched: a descriptor that names a model but
+// says it is of another kind (its distances mean something else) is not
+// searched (logged; the registration is not "search pending" and no face
+// is stored), so it can neither flag nor clear anyone.
+func TestFaceOfAnotherKindNotSearched(t *testing.T) {
+	s := openFacesStopped(t)
+	vec := make([]float32, 192)
+	vec[3] = 1
+	for _, kind := range []string{calib.KindDlib, "", calib.KindMobileFaceNet} {
+		rec := regRecord{Registration: Registration{ID: "0193b2c4-7e1f-7000-8000-0000000000" + fmt.Sprintf("%02x", len(kind)), IDNumber: "11010519491231002X", Status: StatusUnderReview}}
+		err := s.db.Update(func(tx store.Tx) error {
+			return s.faces.CheckAndMark(tx, &rec, &wire.FaceDescriptor{Model: calib.MobileFaceNet, Kind: kind, Vec: vec})
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		s.db.View(func(tx store.Tx) (err error) { n, err = tx.Bucket(bFaces).Count(); return err })
+		want := kind == calib.KindMobileFaceNet
+		if rec.FaceSearchPending != want || (n == 1) != want {
+			t.Errorf("kind %q of %s: pending %v, %d faces stored, want searched %v", kind, calib.MobileFaceNet, rec.FaceSearchPending, n, want)
+		}
+	}
+}
+
+// lockedBuffer is a log sink the searcher's goroutine may write to while
+// the test reads it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// TestFaceLeftOutOfIndexIsLogged: a stored face the index refuses (a code
+// of the wrong size: a store fault) is named in the log, the only sign an
+// operator has that it is never compared; the faces the index takes are
+// not reported, and both are read past (the index goes on with the next).
+func TestFaceLeftOutOfIndexIsLogged(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.DataDir = t.TempDir()
+	var logs lockedBuffer
+	s, err := Open(cfg, WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := s.WaitFaceIndex(ctx); err != nil {
+		t.Fatal(err)
+	}
+	s.faces.stop()
+	<-s.faces.exited
+	vec := make([]float32, 192)
+	vec[7] = 1
+	good, err := faceindex.Quantise(calib.MobileFaceNet, vec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := faceindex.Code{Q: make([]int8, 10), Inv: 1, Norm: 1}
+	err = s.db.Update(func(tx store.Tx) error {
+		for i, c := range []faceindex.Code{good, bad, good} {
+			r := faceRecord{Seq: uint64(i + 1), Model: calib.MobileFaceNet, Code: c, RegID: fmt.Sprintf("0193b2c4-7e1f-7000-8000-0000000001%02d", i), IDNumber: "11010519491231002X", Vec: vec}
+			if err := s.faces.put(tx, r); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := s.FaceIndex()
+	if err != nil || st.Faces != 2 {
+		t.Fatalf("index after reading three faces, one refused: %+v %v", st, err)
+	}
+	out := logs.String()
+	if n := strings.Count(out, "face left out of the index"); n != 1 || !strings.Contains(out, "face=2 ") {
+		t.Fatalf("%d faces reported left out, want face 2 only:\n%s", n, out)
+	}
+}
