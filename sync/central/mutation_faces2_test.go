@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"math"
 	"slices"
 	"strings"
 	"sync"
@@ -183,5 +184,55 @@ func TestFaceLeftOutOfIndexIsLogged(t *testing.T) {
 	out := logs.String()
 	if n := strings.Count(out, "face left out of the index"); n != 1 || !strings.Contains(out, "face=2 ") {
 		t.Fatalf("%d faces reported left out, want face 2 only:\n%s", n, out)
+	}
+}
+
+// TestDuplicateMarkIsTheClosestRevision: a registration whose revisions
+// carry two faces is marked once per match, at the distance of its closer
+// face (what the reviewer compares with the threshold), on both sides.
+func TestDuplicateMarkIsTheClosestRevision(t *testing.T) {
+	s := openFacesStopped(t)
+	unit := func(tilt float64) []float32 {
+		v := make([]float32, 192)
+		v[0], v[1] = float32(math.Cos(tilt)), float32(math.Sin(tilt))
+		return v
+	}
+	a := regRecord{Registration: Registration{ID: "0193b2c4-7e1f-7000-8000-0000000002a0", IDNumber: "11010519491231002X", Status: StatusUnderReview}}
+	b := regRecord{Registration: Registration{ID: "0193b2c4-7e1f-7000-8000-0000000002b0", IDNumber: "110105194912310029", Status: StatusUnderReview}}
+	probe, far, near := unit(0), unit(0.30), unit(0.15)
+	for _, step := range []struct {
+		rec *regRecord
+		vec []float32
+	}{{&a, far}, {&a, near}, {&b, probe}} {
+		err := s.db.Update(func(tx store.Tx) error {
+			if err := s.faces.CheckAndMark(tx, step.rec, &wire.FaceDescriptor{Model: calib.MobileFaceNet, Kind: calib.KindMobileFaceNet, Vec: step.vec}); err != nil {
+				return err
+			}
+			return s.storeReg(tx, *step.rec)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	for more := true; more; {
+		var err error
+		if more, err = s.faces.round(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m, _ := calib.Lookup(calib.MobileFaceNet)
+	k, _ := calib.LookupKind(m.Kind)
+	want := k.Distance(probe, near)
+	if want >= k.Distance(probe, far) {
+		t.Fatal("the test's faces are not nearer and farther")
+	}
+	for _, pair := range [][2]regRecord{{a, b}, {b, a}} {
+		r, err := s.getReg(pair[0].ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(r.FaceMatches) != 1 || r.FaceMatches[0].RegistrationID != pair[1].ID || math.Abs(r.FaceMatches[0].Distance-want) > 1e-9 {
+			t.Errorf("%s: marks %+v, want one for %s at %.4f (the closer face)", r.ID, r.FaceMatches, pair[1].ID, want)
+		}
 	}
 }
