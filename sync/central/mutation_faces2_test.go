@@ -236,3 +236,53 @@ func TestDuplicateMarkIsTheClosestRevision(t *testing.T) {
 		}
 	}
 }
+
+// TestFaceSearcherWorksAlone: a node's own searcher takes a stored face
+// and searches it without anyone asking (no SettleFaceSearch), and a
+// searcher that works logs no error: an operator alerting on errors is
+// not paged by a healthy central.
+func TestFaceSearcherWorksAlone(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.DataDir = t.TempDir()
+	var logs lockedBuffer
+	s, err := Open(cfg, WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := s.WaitFaceIndex(ctx); err != nil {
+		t.Fatal(err)
+	}
+	vec := make([]float32, 192)
+	vec[9] = 1
+	rec := regRecord{Registration: Registration{ID: "0193b2c4-7e1f-7000-8000-0000000004a0", IDNumber: "11010519491231002X", Status: StatusUnderReview}}
+	err = s.db.Update(func(tx store.Tx) error {
+		if err := s.faces.CheckAndMark(tx, &rec, &wire.FaceDescriptor{Model: calib.MobileFaceNet, Kind: calib.KindMobileFaceNet, Vec: vec}); err != nil {
+			return err
+		}
+		return s.storeReg(tx, rec)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		r, err := s.getReg(rec.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !r.FaceSearchPending {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatal("the node's searcher did not search the stored face")
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	time.Sleep(50 * time.Millisecond) // what the round logs after its commit
+	if strings.Contains(logs.String(), "level=ERROR") {
+		t.Fatalf("errors logged by a searcher that works:\n%s", logs.String())
+	}
+}
