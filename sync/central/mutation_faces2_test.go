@@ -286,3 +286,59 @@ func TestFaceSearcherWorksAlone(t *testing.T) {
 		t.Fatalf("errors logged by a searcher that works:\n%s", logs.String())
 	}
 }
+
+// TestIndexLoadSkipsBadFaces: at start, a stored face the index refuses
+// (a code of the wrong size) or that does not open (a damaged record)
+// keeps only itself out of the index: the faces around it, in the same
+// load batch, are loaded, and the fault is logged as an error.
+func TestIndexLoadSkipsBadFaces(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.DataDir = t.TempDir()
+	s := quietOpen(t, cfg)
+	vec := make([]float32, 192)
+	vec[11] = 1
+	good, err := faceindex.Quantise(calib.MobileFaceNet, vec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := faceindex.Code{Q: make([]int8, 10), Inv: 1, Norm: 1}
+	err = s.db.Update(func(tx store.Tx) error {
+		for i, c := range []faceindex.Code{good, bad, good, good, good} {
+			r := faceRecord{Seq: uint64(i + 1), Model: calib.MobileFaceNet, Code: c, RegID: fmt.Sprintf("0193b2c4-7e1f-7000-8000-0000000005%02d", i), IDNumber: "11010519491231002X", Vec: vec}
+			if err := s.faces.put(tx, r); err != nil {
+				return err
+			}
+		}
+		return tx.Bucket(bFaces).Put(seqKey(4), []byte("not a sealed record"))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+
+	var logs lockedBuffer
+	s, err = Open(cfg, WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := s.WaitFaceIndex(ctx); err != nil {
+		t.Fatal(err)
+	}
+	st, err := s.FaceIndex()
+	if err != nil || !st.Ready || st.Faces != 3 {
+		t.Fatalf("index after loading five faces, two bad: %+v %v, want 3 faces", st, err)
+	}
+	if out := logs.String(); strings.Count(out, "a stored face was left out") != 1 || !strings.Contains(out, "level=ERROR") {
+		t.Fatalf("the bad faces are not logged as one load error:\n%s", out)
+	}
+	// The index goes on after the last face: a new one is read in once.
+	s.faces.mu.Lock()
+	next := s.faces.next
+	s.faces.mu.Unlock()
+	if next != 6 {
+		t.Errorf("after loading faces 1 to 5 the index reads on from %d, want 6", next)
+	}
+}
