@@ -342,3 +342,59 @@ func TestIndexLoadSkipsBadFaces(t *testing.T) {
 		t.Errorf("after loading faces 1 to 5 the index reads on from %d, want 6", next)
 	}
 }
+
+// TestSearchRoundsOfSixtyFour: a node searches the pending faces in rounds
+// of searchRound, each saying whether more wait, until none does; every
+// face is searched once, and a node takes its own claims back (a round it
+// claimed but did not finish).
+func TestSearchRoundsOfSixtyFour(t *testing.T) {
+	s := openFacesStopped(t)
+	const n = searchRound + 6
+	var recs []regRecord
+	err := s.db.Update(func(tx store.Tx) error {
+		for i := range n {
+			vec := make([]float32, 192)
+			vec[i] = 1
+			rec := regRecord{Registration: Registration{ID: fmt.Sprintf("0193b2c4-7e1f-7000-8000-000000006%03d", i), IDNumber: fmt.Sprintf("1101051949123%04dX", i), Status: StatusUnderReview}}
+			if err := s.faces.CheckAndMark(tx, &rec, &wire.FaceDescriptor{Model: calib.MobileFaceNet, Kind: calib.KindMobileFaceNet, Vec: vec}); err != nil {
+				return err
+			}
+			if err := s.storeReg(tx, rec); err != nil {
+				return err
+			}
+			recs = append(recs, rec)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A round this node claimed and did not finish: its claims are its own.
+	seqs, more, err := s.faces.claim()
+	if err != nil || len(seqs) != searchRound || !more {
+		t.Fatalf("claim: %d faces, more %v (%v), want %d and more", len(seqs), more, err, searchRound)
+	}
+	more, err = s.faces.round()
+	if err != nil || !more {
+		t.Fatalf("first round: more %v (%v), want more: %d faces wait", more, err, n)
+	}
+	pending := func() int {
+		c := 0
+		s.db.View(func(tx store.Tx) (err error) { c, err = tx.Bucket(bFacePending).Count(); return err })
+		return c
+	}
+	if p := pending(); p != n-searchRound {
+		t.Fatalf("after the first round %d pending, want %d", p, n-searchRound)
+	}
+	if more, err = s.faces.round(); err != nil || more || pending() != 0 {
+		t.Fatalf("second round: more %v, %d pending (%v)", more, pending(), err)
+	}
+	if more, err = s.faces.round(); err != nil || more {
+		t.Fatalf("a round with nothing pending: more %v (%v)", more, err)
+	}
+	for _, rec := range recs {
+		if r, err := s.getReg(rec.ID); err != nil || r.FaceSearchPending {
+			t.Fatalf("%s: pending %v (%v)", rec.ID, r.FaceSearchPending, err)
+		}
+	}
+}
