@@ -398,3 +398,54 @@ func TestSearchRoundsOfSixtyFour(t *testing.T) {
 		}
 	}
 }
+
+// TestClaimHoldsThirtySeconds: pending faces a node claimed are left to
+// it by the other nodes for claimFor (30 s), up to and at its last
+// instant, and taken over just after (the node stopped mid-round).
+func TestClaimHoldsThirtySeconds(t *testing.T) {
+	var mu sync.Mutex
+	now := time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	set := func(t time.Time) { mu.Lock(); now = t; mu.Unlock() }
+	cfg := DefaultConfig()
+	cfg.DataDir = t.TempDir()
+	s, err := Open(cfg, WithClock(clock), WithLogger(slog.New(slog.DiscardHandler)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := s.WaitFaceIndex(ctx); err != nil {
+		t.Fatal(err)
+	}
+	s.faces.stop()
+	<-s.faces.exited
+	vec := make([]float32, 192)
+	vec[5] = 1
+	rec := regRecord{Registration: Registration{ID: "0193b2c4-7e1f-7000-8000-0000000007a0", IDNumber: "11010519491231002X", Status: StatusUnderReview}}
+	err = s.db.Update(func(tx store.Tx) error {
+		if err := s.faces.CheckAndMark(tx, &rec, &wire.FaceDescriptor{Model: calib.MobileFaceNet, Kind: calib.KindMobileFaceNet, Vec: vec}); err != nil {
+			return err
+		}
+		return s.storeReg(tx, rec)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := clock()
+	if seqs, _, err := s.faces.claim(); err != nil || len(seqs) != 1 {
+		t.Fatalf("first claim: %v (%v)", seqs, err)
+	}
+	s.faces.node = [8]byte{'o', 't', 'h', 'e', 'r'} // another node from now on
+	for _, at := range []time.Duration{0, 29 * time.Second, claimFor} {
+		set(t0.Add(at))
+		if seqs, _, err := s.faces.claim(); err != nil || len(seqs) != 0 {
+			t.Fatalf("%s after the claim another node took %v (%v)", at, seqs, err)
+		}
+	}
+	set(t0.Add(claimFor + time.Nanosecond))
+	if seqs, _, err := s.faces.claim(); err != nil || len(seqs) != 1 {
+		t.Fatalf("just after the claim lapsed: %v (%v), want it taken over", seqs, err)
+	}
+}
