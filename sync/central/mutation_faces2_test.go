@@ -399,9 +399,10 @@ func TestSearchRoundsOfSixtyFour(t *testing.T) {
 	}
 }
 
-// TestClaimHoldsThirtySeconds: pending faces a node claimed are left to
-// it by the other nodes for claimFor (30 s), up to and at its last
-// instant, and taken over just after (the node stopped mid-round).
+// TestClaimHoldsThirtySeconds: the pending faces a node claimed (every
+// face of its round) are left to it by the other nodes for claimFor
+// (30 s), up to and at its last instant, and taken over just after (the
+// node stopped mid-round).
 func TestClaimHoldsThirtySeconds(t *testing.T) {
 	var mu sync.Mutex
 	now := time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)
@@ -421,21 +422,23 @@ func TestClaimHoldsThirtySeconds(t *testing.T) {
 	}
 	s.faces.stop()
 	<-s.faces.exited
-	vec := make([]float32, 192)
-	vec[5] = 1
-	rec := regRecord{Registration: Registration{ID: "0193b2c4-7e1f-7000-8000-0000000007a0", IDNumber: "11010519491231002X", Status: StatusUnderReview}}
-	err = s.db.Update(func(tx store.Tx) error {
-		if err := s.faces.CheckAndMark(tx, &rec, &wire.FaceDescriptor{Model: calib.MobileFaceNet, Kind: calib.KindMobileFaceNet, Vec: vec}); err != nil {
-			return err
+	for i := range 2 {
+		vec := make([]float32, 192)
+		vec[5+i] = 1
+		rec := regRecord{Registration: Registration{ID: fmt.Sprintf("0193b2c4-7e1f-7000-8000-0000000007a%d", i), IDNumber: fmt.Sprintf("11010519491231%03dX", i), Status: StatusUnderReview}}
+		err = s.db.Update(func(tx store.Tx) error {
+			if err := s.faces.CheckAndMark(tx, &rec, &wire.FaceDescriptor{Model: calib.MobileFaceNet, Kind: calib.KindMobileFaceNet, Vec: vec}); err != nil {
+				return err
+			}
+			return s.storeReg(tx, rec)
+		})
+		if err != nil {
+			t.Fatal(err)
 		}
-		return s.storeReg(tx, rec)
-	})
-	if err != nil {
-		t.Fatal(err)
 	}
 	t0 := clock()
-	if seqs, _, err := s.faces.claim(); err != nil || len(seqs) != 1 {
-		t.Fatalf("first claim: %v (%v)", seqs, err)
+	if seqs, _, err := s.faces.claim(); err != nil || len(seqs) != 2 {
+		t.Fatalf("first claim: %v (%v), want both faces", seqs, err)
 	}
 	s.faces.node = [8]byte{'o', 't', 'h', 'e', 'r'} // another node from now on
 	for _, at := range []time.Duration{0, 29 * time.Second, claimFor} {
@@ -445,7 +448,7 @@ func TestClaimHoldsThirtySeconds(t *testing.T) {
 		}
 	}
 	set(t0.Add(claimFor + time.Nanosecond))
-	if seqs, _, err := s.faces.claim(); err != nil || len(seqs) != 1 {
+	if seqs, _, err := s.faces.claim(); err != nil || len(seqs) != 2 {
 		t.Fatalf("just after the claim lapsed: %v (%v), want it taken over", seqs, err)
 	}
 }
