@@ -3,6 +3,8 @@ package central
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math"
@@ -450,5 +452,51 @@ func TestClaimHoldsThirtySeconds(t *testing.T) {
 	set(t0.Add(claimFor + time.Nanosecond))
 	if seqs, _, err := s.faces.claim(); err != nil || len(seqs) != 2 {
 		t.Fatalf("just after the claim lapsed: %v (%v), want it taken over", seqs, err)
+	}
+}
+
+// TestSettleWaitsForEveryFace: SettleFaceSearch (tools, tests) returns
+// only when no face waits for its search: a face another node claimed
+// keeps it waiting until its deadline, which it reports with the count;
+// once the claim lapses the face is searched here and it returns.
+func TestSettleWaitsForEveryFace(t *testing.T) {
+	s := openFacesStopped(t)
+	vec := make([]float32, 192)
+	vec[2] = 1
+	rec := regRecord{Registration: Registration{ID: "0193b2c4-7e1f-7000-8000-0000000008a0", IDNumber: "11010519491231002X", Status: StatusUnderReview}}
+	claimUntil := func(until time.Time) {
+		t.Helper()
+		err := s.db.Update(func(tx store.Tx) error {
+			return tx.Bucket(bFacePending).ForEach(func(k, _ []byte) error {
+				return tx.Bucket(bFacePending).Put(k, binary.BigEndian.AppendUint64([]byte("othernod"), uint64(until.UnixNano())))
+			})
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	err := s.db.Update(func(tx store.Tx) error {
+		if err := s.faces.CheckAndMark(tx, &rec, &wire.FaceDescriptor{Model: calib.MobileFaceNet, Kind: calib.KindMobileFaceNet, Vec: vec}); err != nil {
+			return err
+		}
+		return s.storeReg(tx, rec)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	claimUntil(time.Now().Add(time.Minute))
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	if err := s.SettleFaceSearch(ctx); err == nil || !strings.Contains(err.Error(), "1 faces still wait") || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("settle with a face claimed elsewhere: %v, want the count and the deadline", err)
+	}
+	claimUntil(time.Now().Add(-time.Second))
+	ctx, cancel = context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := s.SettleFaceSearch(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if r, err := s.getReg(rec.ID); err != nil || r.FaceSearchPending {
+		t.Fatalf("after settling: pending %v (%v)", r.FaceSearchPending, err)
 	}
 }
