@@ -121,25 +121,6 @@ func TestFaceOfAnotherKindNotSearched(t *testing.T) {
 	}
 }
 
-// lockedBuffer is a log sink the searcher's goroutine may write to while
-// the test reads it.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // TestFaceLeftOutOfIndexIsLogged: a stored face the index refuses (a code
 // of the wrong size: a store fault) is named in the log, the only sign an
 // operator has that it is never compared; the faces the index takes are
@@ -147,7 +128,7 @@ func (l *lockedBuffer) String() string {
 func TestFaceLeftOutOfIndexIsLogged(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.DataDir = t.TempDir()
-	var logs lockedBuffer
+	var logs bytes.Buffer
 	s, err := Open(cfg, WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
 	if err != nil {
 		t.Fatal(err)
@@ -246,7 +227,7 @@ func TestDuplicateMarkIsTheClosestRevision(t *testing.T) {
 func TestFaceSearcherWorksAlone(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.DataDir = t.TempDir()
-	var logs lockedBuffer
+	var logs bytes.Buffer
 	s, err := Open(cfg, WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
 	if err != nil {
 		t.Fatal(err)
@@ -284,6 +265,8 @@ func TestFaceSearcherWorksAlone(t *testing.T) {
 		}
 	}
 	time.Sleep(50 * time.Millisecond) // what the round logs after its commit
+	s.faces.stop()
+	<-s.faces.exited // the log is read once the searcher is done writing it
 	if strings.Contains(logs.String(), "level=ERROR") {
 		t.Fatalf("errors logged by a searcher that works:\n%s", logs.String())
 	}
@@ -318,7 +301,7 @@ func TestIndexLoadSkipsBadFaces(t *testing.T) {
 	}
 	s.Close()
 
-	var logs lockedBuffer
+	var logs bytes.Buffer
 	s, err = Open(cfg, WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
 	if err != nil {
 		t.Fatal(err)
@@ -329,6 +312,8 @@ func TestIndexLoadSkipsBadFaces(t *testing.T) {
 	if err := s.WaitFaceIndex(ctx); err != nil {
 		t.Fatal(err)
 	}
+	s.faces.stop()
+	<-s.faces.exited // the log is read once the searcher is done writing it
 	st, err := s.FaceIndex()
 	if err != nil || !st.Ready || st.Faces != 3 {
 		t.Fatalf("index after loading five faces, two bad: %+v %v, want 3 faces", st, err)
