@@ -150,3 +150,29 @@ func TestTicketQueue(t *testing.T) {
 		t.Fatalf("after the back-fill: %d tickets (%v), want 0 (the registrations are not scanned again)", n, err)
 	}
 }
+
+// TestNoPlanNoTickets: a central without a ticket plan (no tickets_file,
+// not the demo) issues no tickets and keeps its paid candidates queued for
+// when a plan comes.
+func TestNoPlanNoTickets(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.DataDir = t.TempDir()
+	s, err := Open(cfg, WithLogger(slog.New(slog.DiscardHandler)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	err = s.db.Update(func(tx store.Tx) error {
+		rec := regRecord{Registration: Registration{ID: "0193b2c4-7e1f-7000-8000-0000000009a0", Revision: 1, ExamID: "e1", DeviceID: "kiosk-1", Status: StatusPaid}}
+		if err := s.storeReg(tx, rec); err != nil {
+			return err
+		}
+		return queueTicket(tx, rec.ID)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.AssignTickets(); err != nil || n != 0 || s.ticketsDue(t) != 1 {
+		t.Fatalf("without a plan: %d tickets (%v), %d queued, want none and 1 queued", n, err, s.ticketsDue(t))
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -308,5 +309,36 @@ func TestTicketVerification(t *testing.T) {
 		if st, page := get(base+bad, ""); st != 404 || !strings.Contains(page, `class="bad"`) || strings.Contains(page, tk.Number) {
 			t.Errorf("%s: page %d\n%s", bad, st, page)
 		}
+	}
+}
+
+// TestTicketRoundLogs: a round that leaves paid candidates without a seat
+// tells the operator, as an error, which exam and how many (add rooms to
+// the plan); a round that issues tickets says how many; a round with
+// nothing new to issue says nothing of tickets issued.
+func TestTicketRoundLogs(t *testing.T) {
+	plan := ticketPlan(time.Now().Add(time.Hour))
+	plan.Exams[0].Sites = plan.Exams[0].Sites[1:] // one seat
+	var logs syncBuffer
+	later := func() time.Time { return time.Now().Add(2 * time.Hour) }
+	c := testbed.StartCentral(t, central.DefaultConfig(), central.WithTicketPlan(plan))
+	d := enrol(t, c)
+	paidRegistrations(t, c, d, "logs", 3)
+	c.Stop()
+	n := testbed.StartCentral(t, c.Cfg, central.WithClock(later), central.WithTicketPlan(plan), central.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+	if k, err := n.Server().AssignTickets(); err != nil || k != 1 {
+		t.Fatalf("first round: %d tickets (%v), want 1", k, err)
+	}
+	first := logs.String()
+	if !strings.Contains(first, `level=ERROR msg="paid candidates without a seat: add rooms to the exam in central.tickets_file" exam=`+central.DemoExamID+" candidates=2") ||
+		!strings.Contains(first, `msg="admission tickets issued" count=1`) {
+		t.Fatalf("first round's log:\n%s", first)
+	}
+	if k, err := n.Server().AssignTickets(); err != nil || k != 0 {
+		t.Fatalf("second round: %d tickets (%v), want 0", k, err)
+	}
+	second := strings.TrimPrefix(logs.String(), first)
+	if strings.Contains(second, "admission tickets issued") || !strings.Contains(second, "candidates=2") {
+		t.Fatalf("second round's log:\n%s", second)
 	}
 }
