@@ -20,6 +20,65 @@ import (
 	"examkiosk/sync/wire"
 )
 
+// storeFace stores rec with a MobileFaceNet face of vec in one
+// transaction, as ingest does: the face waits for its search.
+func storeFace(t *testing.T, s *Server, rec *regRecord, vec []float32) {
+	t.Helper()
+	err := s.db.Update(func(tx store.Tx) error {
+		if err := s.faces.CheckAndMark(tx, rec, &wire.FaceDescriptor{Model: calib.MobileFaceNet, Kind: calib.KindMobileFaceNet, Vec: vec}); err != nil {
+			return err
+		}
+		return s.storeReg(tx, *rec)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// openSearcher opens a central on a fresh data directory with opts, waits for its face index and, unless
+// keep, stops its searcher (the test runs the rounds itself, and reads a
+// log the searcher no longer writes). The server is closed at the end of
+// the test.
+func openSearcher(t *testing.T, keep bool, opts ...Option) *Server {
+	t.Helper()
+	cfg := DefaultConfig()
+	cfg.DataDir = t.TempDir()
+	s, err := Open(cfg, append([]Option{WithLogger(slog.New(slog.DiscardHandler))}, opts...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := s.WaitFaceIndex(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if !keep {
+		stopSearcher(s)
+	}
+	return s
+}
+
+// stopSearcher stops s's searcher and waits until it has returned.
+func stopSearcher(s *Server) {
+	s.faces.stop()
+	<-s.faces.exited
+}
+
+// claimElsewhere makes every pending face claimed by another node until
+// the given time.
+func claimElsewhere(t *testing.T, s *Server, until time.Time) {
+	t.Helper()
+	err := s.db.Update(func(tx store.Tx) error {
+		return tx.Bucket(bFacePending).ForEach(func(k, _ []byte) error {
+			return tx.Bucket(bFacePending).Put(k, binary.BigEndian.AppendUint64([]byte("othernod"), uint64(until.UnixNano())))
+		})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
 // TestFaceRecordErrorsSayWhy: a stored face record that does not decode
 // is named for what is wrong with it in the log an operator reads (face
 // N: face record: …): a record of another version (a store written by a
@@ -126,21 +185,8 @@ func TestFaceOfAnotherKindNotSearched(t *testing.T) {
 // operator has that it is never compared; the faces the index takes are
 // not reported, and both are read past (the index goes on with the next).
 func TestFaceLeftOutOfIndexIsLogged(t *testing.T) {
-	cfg := DefaultConfig()
-	cfg.DataDir = t.TempDir()
 	var logs bytes.Buffer
-	s, err := Open(cfg, WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := s.WaitFaceIndex(ctx); err != nil {
-		t.Fatal(err)
-	}
-	s.faces.stop()
-	<-s.faces.exited
+	s := openSearcher(t, false, WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
 	vec := make([]float32, 192)
 	vec[7] = 1
 	good, err := faceindex.Quantise(calib.MobileFaceNet, vec)
@@ -187,15 +233,7 @@ func TestDuplicateMarkIsTheClosestRevision(t *testing.T) {
 		rec *regRecord
 		vec []float32
 	}{{&a, far}, {&a, near}, {&b, probe}} {
-		err := s.db.Update(func(tx store.Tx) error {
-			if err := s.faces.CheckAndMark(tx, step.rec, &wire.FaceDescriptor{Model: calib.MobileFaceNet, Kind: calib.KindMobileFaceNet, Vec: step.vec}); err != nil {
-				return err
-			}
-			return s.storeReg(tx, *step.rec)
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
+		storeFace(t, s, step.rec, step.vec)
 	}
 	for more := true; more; {
 		var err error
@@ -225,31 +263,14 @@ func TestDuplicateMarkIsTheClosestRevision(t *testing.T) {
 // searcher that works logs no error: an operator alerting on errors is
 // not paged by a healthy central.
 func TestFaceSearcherWorksAlone(t *testing.T) {
-	cfg := DefaultConfig()
-	cfg.DataDir = t.TempDir()
 	var logs bytes.Buffer
-	s, err := Open(cfg, WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
+	s := openSearcher(t, true, WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := s.WaitFaceIndex(ctx); err != nil {
-		t.Fatal(err)
-	}
 	vec := make([]float32, 192)
 	vec[9] = 1
 	rec := regRecord{Registration: Registration{ID: "0193b2c4-7e1f-7000-8000-0000000004a0", IDNumber: "11010519491231002X", Status: StatusUnderReview}}
-	err = s.db.Update(func(tx store.Tx) error {
-		if err := s.faces.CheckAndMark(tx, &rec, &wire.FaceDescriptor{Model: calib.MobileFaceNet, Kind: calib.KindMobileFaceNet, Vec: vec}); err != nil {
-			return err
-		}
-		return s.storeReg(tx, rec)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	storeFace(t, s, &rec, vec)
 	for {
 		r, err := s.getReg(rec.ID)
 		if err != nil {
@@ -265,8 +286,7 @@ func TestFaceSearcherWorksAlone(t *testing.T) {
 		}
 	}
 	time.Sleep(50 * time.Millisecond) // what the round logs after its commit
-	s.faces.stop()
-	<-s.faces.exited // the log is read once the searcher is done writing it
+	stopSearcher(s)                   // the log is read once the searcher is done writing it
 	if strings.Contains(logs.String(), "level=ERROR") {
 		t.Fatalf("errors logged by a searcher that works:\n%s", logs.String())
 	}
@@ -406,33 +426,12 @@ func TestClaimHoldsThirtySeconds(t *testing.T) {
 	now := time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
 	set := func(t time.Time) { mu.Lock(); now = t; mu.Unlock() }
-	cfg := DefaultConfig()
-	cfg.DataDir = t.TempDir()
-	s, err := Open(cfg, WithClock(clock), WithLogger(slog.New(slog.DiscardHandler)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := s.WaitFaceIndex(ctx); err != nil {
-		t.Fatal(err)
-	}
-	s.faces.stop()
-	<-s.faces.exited
+	s := openSearcher(t, false, WithClock(clock))
 	for i := range 2 {
 		vec := make([]float32, 192)
 		vec[5+i] = 1
 		rec := regRecord{Registration: Registration{ID: fmt.Sprintf("0193b2c4-7e1f-7000-8000-0000000007a%d", i), IDNumber: fmt.Sprintf("11010519491231%03dX", i), Status: StatusUnderReview}}
-		err = s.db.Update(func(tx store.Tx) error {
-			if err := s.faces.CheckAndMark(tx, &rec, &wire.FaceDescriptor{Model: calib.MobileFaceNet, Kind: calib.KindMobileFaceNet, Vec: vec}); err != nil {
-				return err
-			}
-			return s.storeReg(tx, rec)
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
+		storeFace(t, s, &rec, vec)
 	}
 	t0 := clock()
 	if seqs, _, err := s.faces.claim(); err != nil || len(seqs) != 2 {
@@ -460,33 +459,14 @@ func TestSettleWaitsForEveryFace(t *testing.T) {
 	vec := make([]float32, 192)
 	vec[2] = 1
 	rec := regRecord{Registration: Registration{ID: "0193b2c4-7e1f-7000-8000-0000000008a0", IDNumber: "11010519491231002X", Status: StatusUnderReview}}
-	claimUntil := func(until time.Time) {
-		t.Helper()
-		err := s.db.Update(func(tx store.Tx) error {
-			return tx.Bucket(bFacePending).ForEach(func(k, _ []byte) error {
-				return tx.Bucket(bFacePending).Put(k, binary.BigEndian.AppendUint64([]byte("othernod"), uint64(until.UnixNano())))
-			})
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	err := s.db.Update(func(tx store.Tx) error {
-		if err := s.faces.CheckAndMark(tx, &rec, &wire.FaceDescriptor{Model: calib.MobileFaceNet, Kind: calib.KindMobileFaceNet, Vec: vec}); err != nil {
-			return err
-		}
-		return s.storeReg(tx, rec)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	claimUntil(time.Now().Add(time.Minute))
+	storeFace(t, s, &rec, vec)
+	claimElsewhere(t, s, time.Now().Add(time.Minute))
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
 	if err := s.SettleFaceSearch(ctx); err == nil || !strings.Contains(err.Error(), "1 faces still wait") || !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("settle with a face claimed elsewhere: %v, want the count and the deadline", err)
 	}
-	claimUntil(time.Now().Add(-time.Second))
+	claimElsewhere(t, s, time.Now().Add(-time.Second))
 	ctx, cancel = context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := s.SettleFaceSearch(ctx); err != nil {

@@ -1,7 +1,6 @@
 package central
 
 import (
-	"log/slog"
 	"strings"
 	"testing"
 
@@ -15,12 +14,9 @@ import (
 func TestRegIndexDamagedKey(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.DataDir = t.TempDir()
-	s, err := Open(cfg, WithLogger(slog.New(slog.DiscardHandler)))
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := quietOpen(t, cfg)
 	defer s.Close()
-	err = s.db.Update(func(tx store.Tx) error {
+	err := s.db.Update(func(tx store.Tx) error {
 		return tx.Bucket(bRegIndex).Put([]byte(StatusUnderReview+"\x00\x01\x02\x03"), nil)
 	})
 	if err != nil {

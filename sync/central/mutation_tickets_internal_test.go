@@ -157,12 +157,9 @@ func TestTicketQueue(t *testing.T) {
 func TestNoPlanNoTickets(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.DataDir = t.TempDir()
-	s, err := Open(cfg, WithLogger(slog.New(slog.DiscardHandler)))
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := quietOpen(t, cfg)
 	defer s.Close()
-	err = s.db.Update(func(tx store.Tx) error {
+	err := s.db.Update(func(tx store.Tx) error {
 		rec := regRecord{Registration: Registration{ID: "0193b2c4-7e1f-7000-8000-0000000009a0", Revision: 1, ExamID: "e1", DeviceID: "kiosk-1", Status: StatusPaid}}
 		if err := s.storeReg(tx, rec); err != nil {
 			return err
