@@ -66,8 +66,12 @@ var Parts = map[string][]string{
 	// store implementations are packages of their own (store/bolt,
 	// store/pg), so a mutant of sync/central behaves the same on either
 	// store, and a PostgreSQL run costs a cluster start (4 s) per mutant.
-	// The two-node tests, which need PostgreSQL, run where two nodes share
-	// state that matters (tickets).
+	// The two-node tests, which need PostgreSQL, run in none: the tickets
+	// set runs, instead of TestTicketsTwoNodes (a cluster start a mutant),
+	// TestTicketRoundsAtOnce (rounds at once on bbolt: each round is one
+	// store transaction, and what serialises them across nodes is the
+	// store's, store/pg) and TestIssueTicketRefusesATakenSeat (the seat
+	// index); tickets.go holds no code that only two nodes reach.
 	// app/store and sync/kiosk: each mutant against the tests that take
 	// seconds (not TestCrashSafety/TestPowerCut, the fault and failover
 	// deliveries, TestQRLogin): docs/MUTATION.md.
@@ -88,10 +92,10 @@ var Parts = map[string][]string{
 		`sync/central=^(review|reviewers)\.go$@^Test(ReviewerPages|Attack4StaffPages|Attack9ReviewLinkEscaping|StaffPasswordHash|AttackRow6RevisionsFromElsewhereAndAfterPayment|DuplicateMarkReachesReviewers|Attack1PayNotifyUnsigned|ExpireOverdue|LogoutAndAuditLog|PaymentDeadlineAndSecondTrade|DemoPayPage|PagesInOneLanguage|AdminGuard|Attack5PasswordClaim|AccountsAndThrottlesAtRest|AdminGetRegistration|Gigabytes|StaffHashParameters|StaffLoginRedirectAndHostCookies|StaffPagesOnPublicHost|RegistrationsOldestFirst|PaymentAndExpiryReachTheKiosk|ReviewAPIDecisionWords|AdminListLimits|StaffHashParameterLimits|AddReviewerRoleAndPasswordLength|DemoHostsAreLoopbackOnly|LoginFormOrigin|StaffCookieLifetime)$!/^postgres$`,
 		`sync/central=^throttle\.go$@^Test(ThrottlePolicyFigures|ThrottleLockoutGrows|ThrottleLeak|RetryMinutes|AccountLogin|Attack4StaffPages|AccountsAndThrottlesAtRest|Attack7CaptchaAndGuessing)$!/^postgres$`,
 		`sync/central=^captcha\.go$@^Test(CaptchaImage|AccountLogin|Attack7CaptchaAndGuessing)$!/^postgres$`,
-		`sync/central=^(faces|regindex)\.go$@^Test(FaceRecordEncoding|FacesSealedAndRotated|PendingClaims|CmpFloat|CrossKioskDuplicateSearch|DuplicateSearchWhileIndexLoads|RegistrationIndex|DuplicateMarkReachesReviewers)$!/^postgres$`,
-		`sync/central=^tickets\.go$@^Test(TicketAssignment|TicketsTwoNodes|LoadTicketPlan)$!/^postgres$`,
+		`sync/central=^(faces|regindex)\.go$@^Test(FaceRecordEncoding|FaceSearchPendingUntilTheCurrentRevisionsFace|FaceRecordErrorsSayWhy|FaceRecordCodeOnlyReadsThePrefix|FaceOfAnotherKindNotSearched|FaceLeftOutOfIndexIsLogged|DuplicateMarkIsTheClosestRevision|FaceSearcherWorksAlone|IndexLoadSkipsBadFaces|SearchRoundsOfSixtyFour|ClaimHoldsThirtySeconds|SettleWaitsForEveryFace|RegIndexDamagedKey|FacesSealedAndRotated|PendingClaims|CmpFloat|CrossKioskDuplicateSearch|DuplicateSearchWhileIndexLoads|RegistrationIndex|DuplicateMarkReachesReviewers)$!/^postgres$`,
+		`sync/central=^tickets\.go$@^Test(TicketAssignment|LoadTicketPlan|TicketPlanChecks|DemoTicketPlan|TicketsFileAtOpen|TicketRoundsAtOnce|TicketVerification|IssueTicketRefusesATakenSeat|TicketQueue|TicketRoundLogs|NoPlanNoTickets|PaymentSeatsAtOnceWhenTicketsOpen)$!/^postgres$`,
 		`sync/central=^fleet\.go$@^Test(FleetAlertLimits|FleetCurrentVersionFromActiveKiosks|FleetAlerts|FleetNeedsAdmin|CompareVersions|FleetThresholdsFromConfig|FleetThresholdConfiguredOnTheServer|FleetConfigFile|FleetCurrentVersionNewestInAnyOrder|CompareVersionsNines|FleetFiguresExact|FleetStoreFailure)$!/^postgres$`,
-		`sync/central=^(config|configfile)\.go$@^Test(ConfigLimitsInclusive|ConfigValidate|FleetThresholdsFromConfig|FleetConfigFile|LoadTicketPlan|AttackRow13)$!/^postgres$`,
+		`sync/central=^(config|configfile)\.go$@^Test(ConfigLimitsInclusive|ConfigValidate|ConfigDocumentedDefaults|ConfigPublicURL|ConfigKeyDir|NewHTTPServerSettings|FleetThresholdsFromConfig|FleetConfigFile|LoadTicketPlan|AttackRow13)$!/^postgres$`,
 		`sync/central=^(accounts|authstore|backend|generate|idnumber|keys|seed|server|store|words)\.go$@^Test!Attack7CaptchaAndGuessing|AttackRow3SlowLorisBodiesAreCut|Postgres|TwoNodes|/^postgres$`,
 	},
 }
