@@ -243,6 +243,12 @@ bin/gremlins:
 mutation: bin/gremlins
 	go run ./internal/mutation -gremlins bin/gremlins -out docs/MUTATION.md -min $(MUTATION_MIN) $(MUTATION_PKGS)
 
+# After tests are added for survivors: run only the stored results'
+# survivors again (internal/mutation -recheck), not the whole set.
+.PHONY: mutation-recheck
+mutation-recheck:
+	go run ./internal/mutation -recheck -out docs/MUTATION.md -min $(MUTATION_MIN) $(MUTATION_PKGS)
+
 # make mutation-ci (a step of `make test`, beside the others like e2e): the
 # packages whose mutation run costs seconds of CPU, with the same 90 % gate
 # (sync/wire too once its survivors are killed: docs/MUTATION.md);

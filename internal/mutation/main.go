@@ -15,6 +15,14 @@
 // takes minutes). Without packages it runs the full set.
 // -min sets the efficacy and coverage every package must reach (the exit
 // status is 1 otherwise).
+//
+// -recheck runs no gremlins: it runs the survivors of each stored result
+// again (and the mutants not covered then that the tests now reach) against
+// the tests as they are, updates the result and logs the recheck in it
+// (recheck.go); after new tests, a set's killed mutants need no second run.
+// After every gremlins run the killed "+" mutants are compiled: a string
+// concatenation made "-" does not compile, and gremlins v0.6.0 counts the
+// build failure as a kill; such a mutant is stored as not viable.
 package main
 
 import (
@@ -112,6 +120,7 @@ type result struct {
 	NotCovered int            `json:"mutants_not_covered"`
 	Elapsed    float64        `json:"elapsed_time"`
 	Mutators   map[string]int `json:"mutator_statistics"`
+	Rechecked  []recheckLog   `json:"rechecked"` // internal/mutation -recheck runs since gremlins ran
 }
 
 type pkgReport struct {
@@ -139,6 +148,7 @@ func main() {
 	minPct := flag.Float64("min", 0, "efficacy and mutator coverage each package must reach, in percent (0: report only)")
 	timeout := flag.Int("timeout-coefficient", 10, "gremlins --timeout-coefficient (a loaded machine needs more)")
 	reuse := flag.Bool("reuse", false, "use a package's result in -work from an earlier run instead of running gremlins again")
+	recheckFlag := flag.Bool("recheck", false, "instead of running gremlins, run the survivors of each stored result again (and the mutants not covered then that the tests now reach) against the current tests, and update the result; then write the report")
 	flag.Parse()
 	pkgs := flag.Args()
 	if len(pkgs) == 0 {
@@ -167,8 +177,20 @@ func main() {
 		dir, files, _ := strings.Cut(p, "=")
 		r := pkgReport{Dir: dir, Files: files, Run: runPat, Equivalent: map[string]string{}, Part: isPart}
 		start := time.Now()
-		if *reuse {
+		runOnly, skip, _ := strings.Cut(runPat, "!")
+		if *recheckFlag {
+			lg, err := recheck(*results, *work, dir, files, runOnly, skip, *timeout, false)
+			slog.Info("recheck", "package", dir, "files", files, "rechecked", lg.Rechecked, "killed", lg.Killed, "lived", lg.Lived, "not viable", lg.NotViable, "timed out", lg.TimedOut, "err", err)
+			if err != nil && !errors.Is(err, fs.ErrNotExist) {
+				slog.Error("mutation", "err", err)
+				os.Exit(2)
+			}
+		}
+		if *reuse || *recheckFlag {
 			r.Res, r.Err = readResult(resultPath(*results, dir, files))
+			if r.Err == nil {
+				r.Err = stale(dir, r.Res)
+			}
 			if errors.Is(r.Err, fs.ErrNotExist) {
 				r.NoResult = true
 				r.Err = fmt.Errorf("no result yet: make mutation MUTATION_PKGS='%s'", spec)
@@ -177,8 +199,14 @@ func main() {
 				}
 			}
 		} else {
-			runOnly, skip, _ := strings.Cut(runPat, "!")
 			r.Res, r.Err = run(*gremlins, *work, *results, dir, files, runOnly, skip, *timeout)
+			if r.Err == nil { // gremlins counts a mutant that does not compile as killed
+				if lg, err := recheck(*results, *work, dir, files, runOnly, skip, *timeout, true); err != nil {
+					r.Err = err
+				} else if lg.NotViable > 0 {
+					r.Res, r.Err = readResult(resultPath(*results, dir, files))
+				}
+			}
 		}
 		slog.Info("mutation", "package", dir, "efficacy", r.Res.Efficacy, "coverage", r.Res.Coverage, "took", time.Since(start).Round(time.Second), "err", r.Err)
 		for _, f := range r.Res.Files {
@@ -396,8 +424,8 @@ func render(reports []pkgReport, asked []string, prev string) string {
 	fmt.Fprintf(&b, "# Mutation testing\n\n")
 	fmt.Fprintf(&b, "Written by `make mutation` (internal/mutation, gremlins v0.6.0, default mutators: arithmetic, conditionals boundary and negation, increment/decrement, invert negatives) on %s, %s/%s, one worker, one CPU per test run, the package's tests with `-short -count=1`. Load when written: %s.\n\n",
 		time.Now().UTC().Format("2006-01-02 15:04 MST"), runtime.GOOS, runtime.GOARCH, loadavg())
-	b.WriteString("Efficacy = killed / (killed + lived); *w/o equiv.* leaves the equivalent survivors (listed with their reason, no test can tell them apart) out. Mutator coverage = (killed + lived) / (killed + lived + not covered); *hand-checked* counts as covered the not-covered mutants run by hand against the tests (each listed with the test that kills it: gremlins finds no coverage block for a constant expression or the case of a tagless switch). A mutant that makes the tests run past gremlins' timeout (an endless loop, a wait that never ends) is *timed out*: detected, but counted by gremlins in neither figure. Aim: both ≥ 90 % (`make mutation` checks *w/o equiv.* and *hand-checked*).\n\n")
-	b.WriteString("| package | files (tests) | mutants | killed | timed out | lived | not covered | efficacy | w/o equiv. | mutator coverage | hand-checked | time |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+	b.WriteString("Efficacy = killed / (killed + lived); *w/o equiv.* leaves the equivalent survivors (listed with their reason, no test can tell them apart) out. Mutator coverage = (killed + lived) / (killed + lived + not covered); *hand-checked* counts as covered the not-covered mutants run by hand against the tests (each listed with the test that kills it: gremlins finds no coverage block for a constant expression or the case of a tagless switch). A mutant that does not compile (a string \"+\" made \"-\": gremlins v0.6.0 counts the build failure as a kill) is *not viable*, found by compiling each killed \"+\" mutant after the run, and is out of both figures. A mutant that makes the tests run past gremlins' timeout (an endless loop, a wait that never ends) is *timed out*: detected, but counted by gremlins in neither figure. Aim: both ≥ 90 % (`make mutation` checks *w/o equiv.* and *hand-checked*).\n\n")
+	b.WriteString("| package | files (tests) | mutants | killed | not viable | timed out | lived | not covered | efficacy | w/o equiv. | mutator coverage | hand-checked | time |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, r := range reports {
 		files := cmp.Or(r.Files, "all")
 		if r.Run != "" {
@@ -405,8 +433,8 @@ func render(reports []pkgReport, asked []string, prev string) string {
 		}
 		files = strings.ReplaceAll(files, "|", `\|`)
 		if r.Union != "" {
-			fmt.Fprintf(&b, "| %s | %s | %d | %d | %d | %d | %d | %.1f %% | %.1f %% | %.1f %% | %.1f %% | %.0f s |\n", r.Dir, strings.ReplaceAll(r.Union, "|", `\|`), r.Res.Killed+r.TimedOut+r.Res.Lived+r.Res.NotCovered,
-				r.Res.Killed, r.TimedOut, r.Res.Lived, r.Res.NotCovered, r.Res.Efficacy, effectiveEfficacy(r), r.Res.Coverage, checkedCoverage(r), r.Res.Elapsed)
+			fmt.Fprintf(&b, "| %s | %s | %d | %d | %d | %d | %d | %d | %.1f %% | %.1f %% | %.1f %% | %.1f %% | %.0f s |\n", r.Dir, strings.ReplaceAll(r.Union, "|", `\|`), r.Res.Killed+r.Res.NotViable+r.TimedOut+r.Res.Lived+r.Res.NotCovered,
+				r.Res.Killed, r.Res.NotViable, r.TimedOut, r.Res.Lived, r.Res.NotCovered, r.Res.Efficacy, effectiveEfficacy(r), r.Res.Coverage, checkedCoverage(r), r.Res.Elapsed)
 			continue
 		}
 		if row, _ := earlier(prev, r.Dir, files); r.NoResult && row != "" {
@@ -414,11 +442,11 @@ func render(reports []pkgReport, asked []string, prev string) string {
 			continue
 		}
 		if r.Err != nil {
-			fmt.Fprintf(&b, "| %s | %s | — | — | — | — | — | not run: %s | | | | |\n", r.Dir, files, strings.ReplaceAll(r.Err.Error(), "|", `\|`))
+			fmt.Fprintf(&b, "| %s | %s | — | — | — | — | — | — | not run: %s | | | | |\n", r.Dir, files, strings.ReplaceAll(r.Err.Error(), "|", `\|`))
 			continue
 		}
-		fmt.Fprintf(&b, "| %s | `%s` | %d | %d | %d | %d | %d | %.1f %% | %.1f %% | %.1f %% | %.1f %% | %.0f s |\n", r.Dir, files, r.Res.Killed+r.TimedOut+r.Res.Lived+r.Res.NotCovered,
-			r.Res.Killed, r.TimedOut, r.Res.Lived, r.Res.NotCovered, r.Res.Efficacy, effectiveEfficacy(r), r.Res.Coverage, checkedCoverage(r), r.Res.Elapsed)
+		fmt.Fprintf(&b, "| %s | `%s` | %d | %d | %d | %d | %d | %d | %.1f %% | %.1f %% | %.1f %% | %.1f %% | %.0f s |\n", r.Dir, files, r.Res.Killed+r.Res.NotViable+r.TimedOut+r.Res.Lived+r.Res.NotCovered,
+			r.Res.Killed, r.Res.NotViable, r.TimedOut, r.Res.Lived, r.Res.NotCovered, r.Res.Efficacy, effectiveEfficacy(r), r.Res.Coverage, checkedCoverage(r), r.Res.Elapsed)
 	}
 	for _, r := range reports {
 		if r.NoResult {
@@ -431,10 +459,18 @@ func render(reports []pkgReport, asked []string, prev string) string {
 			}
 			continue
 		}
-		if r.Union != "" || r.Err != nil || len(r.Lived)+len(r.NotCovered)+len(r.TimedOutIDs) == 0 {
+		if r.Union != "" || r.Err != nil || len(r.Lived)+len(r.NotCovered)+len(r.TimedOutIDs)+len(r.Res.Rechecked) == 0 {
 			continue
 		}
 		fmt.Fprintf(&b, "\n## %s %s\n", r.Dir, r.Files)
+		for _, lg := range r.Res.Rechecked {
+			if strings.HasSuffix(lg.Commit, "(compiled only)") {
+				fmt.Fprintf(&b, "\nAfter the gremlins run (%s): %d killed mutants do not compile (a string \"+\" made \"-\"): not viable, out of both figures.\n", lg.At, lg.NotViable)
+				continue
+			}
+			fmt.Fprintf(&b, "\nRechecked %s at `%s` (load %s): the %d survivors and newly reached not-covered mutants run again against the tests of that commit (`internal/mutation -recheck`): %d killed, %d alive, %d not viable, %d timed out.\n",
+				lg.At, lg.Commit, lg.Load, lg.Rechecked, lg.Killed, lg.Lived, lg.NotViable, lg.TimedOut)
+		}
 		writeList(&b, "Survivors", r.Lived, r.Equivalent, "equivalent: ")
 		writeList(&b, "Timed out", r.TimedOutIDs, r.Equivalent, "")
 		writeList(&b, "Not covered by any test", r.NotCovered, r.Equivalent, "")
@@ -461,6 +497,9 @@ func earlier(prev, dir, files string) (row, section string) {
 		cells := strings.Split(strings.TrimSuffix(line, " |"), " | ")
 		if len(cells) == 11 { // no hand-checked column yet
 			cells = append(cells[:10], "—", cells[10])
+		}
+		if len(cells) == 12 { // no not-viable column yet
+			cells = slices.Insert(cells, 4, "—")
 		}
 		if !strings.Contains(cells[len(cells)-1], "(from ") { // kept before: its date stays
 			cells[len(cells)-1] += " (from " + when + ")"

@@ -37,6 +37,17 @@ func TestSealEmptyDocument(t *testing.T) {
 	if _, err := kp.OpenAppend(nil, sealed[:Overhead-1]); err != ErrOpen {
 		t.Errorf("OpenAppend one byte short: %v, want ErrOpen", err)
 	}
+	// The Opener (the central's hot path) alike.
+	o, err := kp.Opener()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := o.OpenAppend([]byte("prefix:"), sealed); err != nil || !bytes.Equal(got, []byte("prefix:")) {
+		t.Errorf("Opener.OpenAppend: %q, %v; want the prefix alone", got, err)
+	}
+	if _, err := o.OpenAppend(nil, sealed[:Overhead-1]); err != ErrOpen {
+		t.Errorf("Opener.OpenAppend one byte short: %v, want ErrOpen", err)
+	}
 }
 
 // TestWriteKeyFileWriteFails: when writing the new key fails (here the
