@@ -1,0 +1,303 @@
+package central
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"testing/iotest"
+	"time"
+
+	"examkiosk/sync/central/store"
+	"examkiosk/sync/wire"
+)
+
+// The server's own paths at their limits (server.go, store.go,
+// backend.go): the admin API's answers, the maintenance loop, the nonces
+// kept until they expire, the pull cursor, a body that fails to arrive,
+// and Migrate on the embedded store.
+
+// TestAdminAPI drives the admin API as a script does (the bearer token):
+// centres, enrolment codes, devices and their revocation, the catalog;
+// each refusal is the documented status, each change audited.
+func TestAdminAPI(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.DataDir = t.TempDir()
+	cfg.AdminToken = "s3cret-admin"
+	clk := &acctClock{at: time.Date(2026, 5, 10, 9, 0, 0, 0, time.UTC)}
+	errs := &acctErrors{}
+	s, err := Open(cfg, WithClock(clk.now), WithLogger(slog.New(errs)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	hs := httptest.NewServer(s.Handler())
+	defer hs.Close()
+	call := func(method, path, body string) (int, []byte) {
+		t.Helper()
+		req, err := http.NewRequest(method, hs.URL+path, strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Authorization", "Bearer "+cfg.AdminToken)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatalf("%s %s: %v", method, path, err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, b
+	}
+
+	if st, b := call("POST", "/admin/centres", `{"id":"c9","name":""}`); st != http.StatusBadRequest {
+		t.Errorf("centre without a name: %d %s", st, b)
+	}
+	if st, b := call("POST", "/admin/centres", `{"id":"c9","name":"第九考点"}`); st != http.StatusOK || !strings.Contains(string(b), `"id":"c9"`) {
+		t.Errorf("add centre: %d %s", st, b)
+	}
+	if st, b := call("POST", "/admin/enrolment-codes", `{"centre_id":"nowhere"}`); st != http.StatusBadRequest {
+		t.Errorf("code for an unknown centre: %d %s", st, b)
+	}
+	var code struct {
+		Code      string    `json:"code"`
+		ExpiresAt time.Time `json:"expires_at"`
+	}
+	if st, b := call("POST", "/admin/enrolment-codes", `{"centre_id":"c9"}`); st != http.StatusOK || json.Unmarshal(b, &code) != nil || len(code.Code) != 10 || !code.ExpiresAt.Equal(clk.now().Add(cfg.EnrolmentCodeTTL)) {
+		t.Errorf("code: %d %s", st, b)
+	}
+
+	if err := s.db.Update(func(tx store.Tx) error {
+		return putJSON(tx.Bucket(bDevices), "kiosk-a", wire.Device{ID: "kiosk-a", CentreID: "c9", EnrolledAt: clk.now()})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	var ds []wire.Device
+	if st, b := call("GET", "/admin/devices", ""); st != http.StatusOK || json.Unmarshal(b, &ds) != nil || len(ds) != 1 || ds[0].ID != "kiosk-a" || ds[0].Revoked {
+		t.Errorf("devices: %d %s", st, b)
+	}
+	if st, b := call("POST", "/admin/devices/kiosk-nope/revoke", ""); st != http.StatusNotFound {
+		t.Errorf("revoke an unknown device: %d %s", st, b)
+	}
+	clk.add(time.Hour)
+	if st, b := call("POST", "/admin/devices/kiosk-a/revoke", ""); st != http.StatusOK || string(bytes.TrimSpace(b)) != `{"revoked":true}` {
+		t.Errorf("revoke: %d %s", st, b)
+	}
+	if ds, err := s.Devices(); err != nil || len(ds) != 1 || !ds[0].Revoked || !ds[0].RevokedAt.Equal(clk.now()) {
+		t.Errorf("after revoking: %+v %v", ds, err)
+	}
+
+	cat := `{"exams":[{"id":"E9","name":"第九场"}]}`
+	var v struct{ Version int64 }
+	st, b := call("PUT", "/admin/catalog", cat)
+	if st != http.StatusOK || json.Unmarshal(b, &v) != nil || v.Version != 1 {
+		t.Fatalf("put catalog: %d %s", st, b)
+	}
+	if st, b = call("PUT", "/admin/catalog", cat); st != http.StatusOK || json.Unmarshal(b, &v) != nil || v.Version != 2 {
+		t.Fatalf("put catalog again: %d %s", st, b)
+	}
+	var got wire.Catalog
+	if st, b := call("GET", "/admin/catalog", ""); st != http.StatusOK || json.Unmarshal(b, &got) != nil || got.Version != 2 || len(got.Exams) != 1 || got.Exams[0].ID != "E9" {
+		t.Errorf("get catalog: %d %s", st, b)
+	}
+
+	es, err := s.Audit(10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var actions []string
+	for _, e := range es {
+		actions = append(actions, e.Action+" "+e.Target+" "+e.Detail)
+	}
+	want := "catalog  version 2|catalog  version 1|revoke kiosk-a |enrolment_code c9 |centre c9 第九考点"
+	if strings.Join(actions, "|") != want {
+		t.Errorf("audit %q, want %q", strings.Join(actions, "|"), want)
+	}
+	errs.none(t)
+}
+
+// acctAll records every log record (any level) as "LEVEL message".
+type acctAll struct {
+	mu   sync.Mutex
+	recs []string
+}
+
+func (h *acctAll) Enabled(context.Context, slog.Level) bool { return true }
+func (h *acctAll) Handle(_ context.Context, r slog.Record) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.recs = append(h.recs, r.Level.String()+" "+r.Message)
+	return nil
+}
+func (h *acctAll) WithAttrs([]slog.Attr) slog.Handler { return h }
+func (h *acctAll) WithGroup(string) slog.Handler      { return h }
+func (h *acctAll) reset() { h.mu.Lock(); defer h.mu.Unlock(); h.recs = nil }
+func (h *acctAll) all() []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return append([]string(nil), h.recs...)
+}
+
+// The maintenance loop prunes expired nonces and expired login sessions
+// on each tick, logs what it pruned, and logs nothing when there was
+// nothing to do (an operator's log is not filled with empty rounds).
+func TestRunMaintenance(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.DataDir = t.TempDir()
+	clk := &acctClock{at: time.Date(2026, 5, 10, 9, 0, 0, 0, time.UTC)}
+	logs := &acctAll{}
+	s, err := Open(cfg, WithClock(clk.now), WithLogger(slog.New(logs)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	tick := func() {
+		t.Helper()
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { s.RunMaintenance(ctx, 5*time.Millisecond); close(done) }()
+		time.Sleep(60 * time.Millisecond)
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			t.Fatal("RunMaintenance did not stop with its context")
+		}
+	}
+	// Start-up logs (providers, the face index loaded in the background)
+	// are not the loop's.
+	for deadline := time.Now().Add(10 * time.Second); !slices.Contains(logs.all(), "INFO face index loaded"); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("face index not loaded: %q", logs.all())
+		}
+	}
+	logs.reset()
+	tick()
+	if got := logs.all(); len(got) != 0 {
+		t.Fatalf("rounds with nothing to do logged %q", got)
+	}
+	if fresh, err := s.nonces.Use(context.Background(), "kiosk-a", "n-old", clk.now().Add(-time.Second)); !fresh || err != nil {
+		t.Fatalf("nonce: %v %v", fresh, err)
+	}
+	if err := s.putSession("ended", sessionRecord{Reviewer: "r", ExpiresAt: clk.now().Add(-time.Second)}); err != nil {
+		t.Fatal(err)
+	}
+	tick()
+	got := logs.all()
+	if len(got) != 1 || got[0] != "DEBUG pruned nonces" {
+		t.Errorf("logged %q, want one DEBUG pruned nonces", got)
+	}
+	if _, err := s.getSession("ended"); !errors.Is(err, errNotFound) {
+		t.Errorf("expired session kept: %v", err)
+	}
+}
+
+// A nonce is kept until the second its request's window ends (a replay up
+// to then is refused), and dropped once that second has passed.
+func TestNoncesKeptUntilTheyExpire(t *testing.T) {
+	s, clk, _ := acctServer(t)
+	ctx := context.Background()
+	now := clk.now()
+	for _, n := range []struct {
+		nonce string
+		exp   time.Time
+	}{{"past", now.Add(-time.Second)}, {"now", now}, {"later", now.Add(time.Second)}} {
+		if fresh, err := s.nonces.Use(ctx, "kiosk-a", n.nonce, n.exp); !fresh || err != nil {
+			t.Fatalf("nonce %s: %v %v", n.nonce, fresh, err)
+		}
+	}
+	if n, err := s.nonces.prune(); err != nil || n != 1 {
+		t.Fatalf("pruned %d (%v), want 1", n, err)
+	}
+	if err := s.db.View(func(tx store.Tx) error {
+		for nonce, want := range map[string]bool{"past": false, "now": true, "later": true} {
+			v := tx.Bucket(bNonces).Get([]byte("kiosk-a\x00" + nonce))
+			if (v != nil) != want || v != nil && int64(binary.BigEndian.Uint64(v)) < now.Unix() {
+				t.Errorf("nonce %s after pruning: %x, want kept=%v", nonce, v, want)
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if fresh, err := s.nonces.Use(ctx, "kiosk-a", "now", now); fresh || err != nil {
+		t.Errorf("a replay within the nonce's last second: fresh=%v %v", fresh, err)
+	}
+}
+
+// The pull cursor: "<seq>.<catalog version>", or nothing for the start.
+func TestParseCursor(t *testing.T) {
+	if seq, v, err := parseCursor("17.3"); err != nil || seq != 17 || v != 3 {
+		t.Errorf("17.3: %d %d %v", seq, v, err)
+	}
+	if seq, v, err := parseCursor(formatCursor(1<<63, -1)); err != nil || seq != 1<<63 || v != -1 {
+		t.Errorf("round trip: %d %d %v", seq, v, err)
+	}
+	if seq, v, err := parseCursor(""); err != nil || seq != 0 || v != 0 {
+		t.Errorf("empty: %d %d %v", seq, v, err)
+	}
+	for _, c := range []string{"17", "x.3", "17.x", "-1.3", "17.3.1"} {
+		if seq, v, err := parseCursor(c); err == nil || seq != 0 || v != 0 {
+			t.Errorf("%q: %d %d %v, want refused", c, seq, v, err)
+		}
+	}
+}
+
+// A body that breaks off is answered 400 with the reason, a body past the
+// limit 413.
+func TestDecodeBodyFailures(t *testing.T) {
+	s, _, _ := acctServer(t)
+	var v map[string]any
+	w := httptest.NewRecorder()
+	r := httptest.NewRequest(http.MethodPost, "/admin/centres", io.NopCloser(iotest.ErrReader(errors.New("connection reset"))))
+	if s.decodeBody(w, r, 1024, &v) || w.Code != http.StatusBadRequest || !strings.Contains(w.Body.String(), "read body: connection reset") {
+		t.Errorf("broken body: %d %s", w.Code, w.Body.String())
+	}
+	w = httptest.NewRecorder()
+	r = httptest.NewRequest(http.MethodPost, "/admin/centres", strings.NewReader(`{"id":"`+strings.Repeat("x", 2000)+`"}`))
+	if s.decodeBody(w, r, 1024, &v) || w.Code != http.StatusRequestEntityTooLarge {
+		t.Errorf("oversize body: %d %s", w.Code, w.Body.String())
+	}
+}
+
+// Migrate on the embedded store: the configuration is checked first, no
+// schema migration is reported, and the store opens (and is closed) so
+// that the server starts on it after; a PostgreSQL database that cannot
+// be reached is an error naming central.database.
+func TestMigrateEmbeddedStore(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.DataDir = t.TempDir()
+	if StoreKind(cfg) != "bbolt" {
+		t.Errorf("store kind %q, want bbolt", StoreKind(cfg))
+	}
+	bad := cfg
+	bad.ClockSkew = -time.Second
+	if _, err := Migrate(bad); err == nil || !strings.Contains(err.Error(), "central config") {
+		t.Errorf("Migrate with a bad config: %v", err)
+	}
+	applied, err := Migrate(cfg)
+	if err != nil || len(applied) != 0 {
+		t.Fatalf("Migrate: %v %v", applied, err)
+	}
+	s, err := Open(cfg, WithLogger(slog.New(slog.DiscardHandler)))
+	if err != nil {
+		t.Fatalf("open after Migrate: %v", err)
+	}
+	s.Close()
+	pg := cfg
+	pg.Database = "postgres://examkiosk@127.0.0.1:1/none?connect_timeout=2"
+	if StoreKind(pg) != "postgresql" {
+		t.Errorf("store kind %q, want postgresql", StoreKind(pg))
+	}
+	if _, err := Migrate(pg); err == nil || !strings.Contains(err.Error(), "central.database") {
+		t.Errorf("Migrate with an unreachable database: %v", err)
+	}
+}
