@@ -139,7 +139,7 @@ func (h *acctAll) Handle(_ context.Context, r slog.Record) error {
 }
 func (h *acctAll) WithAttrs([]slog.Attr) slog.Handler { return h }
 func (h *acctAll) WithGroup(string) slog.Handler      { return h }
-func (h *acctAll) reset() { h.mu.Lock(); defer h.mu.Unlock(); h.recs = nil }
+func (h *acctAll) reset()                             { h.mu.Lock(); defer h.mu.Unlock(); h.recs = nil }
 func (h *acctAll) all() []string {
 	h.mu.Lock()
 	defer h.mu.Unlock()
