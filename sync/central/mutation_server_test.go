@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -300,4 +301,50 @@ func TestMigrateEmbeddedStore(t *testing.T) {
 	if _, err := Migrate(pg); err == nil || !strings.Contains(err.Error(), "central.database") {
 		t.Errorf("Migrate with an unreachable database: %v", err)
 	}
+}
+
+// A pull hands a kiosk its updates after its cursor, at most 500 at a
+// time (More says there are others), the catalog when the kiosk's version
+// is not the current one, and the cursor to send next.
+func TestPullCursorAndCatalog(t *testing.T) {
+	s, clk, errs := acctServer(t)
+	if _, err := s.SetCatalog(wire.Catalog{Exams: []wire.Exam{{ID: "E9", Name: "第九场"}}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.db.Update(func(tx store.Tx) error {
+		for i := range pullLimit + 1 {
+			if err := appendUpdate(tx, "kiosk-a", wire.Update{RegistrationID: "r" + strconv.Itoa(i+1), Revision: 1, Status: StatusApproved, At: clk.now()}); err != nil {
+				return err
+			}
+		}
+		return appendUpdate(tx, "kiosk-b", wire.Update{RegistrationID: "other", Revision: 1, Status: StatusApproved, At: clk.now()})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	pull := func(cursor string) wire.Pull {
+		t.Helper()
+		w := httptest.NewRecorder()
+		s.handlePull(w, httptest.NewRequest(http.MethodGet, "/v1/pull?cursor="+cursor, nil), "kiosk-a", nil)
+		var p wire.Pull
+		if w.Code != http.StatusOK || json.Unmarshal(w.Body.Bytes(), &p) != nil {
+			t.Fatalf("pull %q: %d %s", cursor, w.Code, w.Body.String())
+		}
+		return p
+	}
+	p := pull("")
+	if len(p.Updates) != pullLimit || !p.More || p.Cursor != "500.1" || p.Catalog == nil || p.Catalog.Version != 1 || len(p.Catalog.Exams) != 1 {
+		t.Fatalf("first pull: %d updates, more %v, cursor %q, catalog %+v", len(p.Updates), p.More, p.Cursor, p.Catalog)
+	}
+	if p.Updates[0].RegistrationID != "r1" || p.Updates[pullLimit-1].RegistrationID != "r500" {
+		t.Errorf("first pull from %s to %s, want r1 to r500", p.Updates[0].RegistrationID, p.Updates[pullLimit-1].RegistrationID)
+	}
+	p = pull("500.1")
+	if len(p.Updates) != 1 || p.Updates[0].RegistrationID != "r501" || p.More || p.Cursor != "501.1" || p.Catalog != nil {
+		t.Fatalf("second pull: %+v", p)
+	}
+	p = pull("501.0")
+	if len(p.Updates) != 0 || p.Cursor != "501.1" || p.Catalog == nil {
+		t.Fatalf("pull with an old catalog version: %+v", p)
+	}
+	errs.none(t)
 }
