@@ -348,3 +348,46 @@ func TestPullCursorAndCatalog(t *testing.T) {
 	}
 	errs.none(t)
 }
+
+// The demo data: the exam's registration opens at the start of yesterday
+// (UTC days) and closes 30 days after today began, payment 33 days after;
+// the catalog is version 1, and seeding again keeps it and makes DEMO
+// usable once more.
+func TestSeedDemoCatalog(t *testing.T) {
+	s, clk, errs := acctServer(t)
+	clk.add(9*time.Hour + 30*time.Minute) // 2026-05-10 18:30 UTC
+	if err := s.SeedDemo(); err != nil {
+		t.Fatal(err)
+	}
+	day := time.Date(2026, 5, 10, 0, 0, 0, 0, time.UTC)
+	check := func() {
+		t.Helper()
+		var cat *wire.Catalog
+		if err := s.db.View(func(tx store.Tx) (err error) { cat, err = loadCatalog(tx); return err }); err != nil {
+			t.Fatal(err)
+		}
+		if cat.Version != 1 || len(cat.Exams) != 1 {
+			t.Fatalf("catalog version %d with %d exams, want version 1 with the demo exam", cat.Version, len(cat.Exams))
+		}
+		e := cat.Exams[0]
+		if e.ID != DemoExamID || !e.RegisterFrom.Equal(day.AddDate(0, 0, -1)) || !e.RegisterUntil.Equal(day.AddDate(0, 0, 30)) || !e.PayUntil.Equal(day.AddDate(0, 0, 33)) || len(e.Positions) != 3 {
+			t.Errorf("demo exam %s: register %s to %s, pay until %s, %d positions", e.ID, e.RegisterFrom, e.RegisterUntil, e.PayUntil, len(e.Positions))
+		}
+	}
+	check()
+	if err := s.db.Update(func(tx store.Tx) error {
+		return putJSON(tx.Bucket(bCodes), DemoEnrolmentCode, codeRecord{Code: DemoEnrolmentCode, CentreID: DemoCentreID, LoopbackOnly: true, UsedBy: "kiosk-x"})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	clk.add(48 * time.Hour)
+	if err := s.SeedDemo(); err != nil {
+		t.Fatal(err)
+	}
+	check()
+	var code codeRecord
+	if err := s.db.View(func(tx store.Tx) error { return getJSON(tx.Bucket(bCodes), DemoEnrolmentCode, &code) }); err != nil || code.UsedBy != "" || !code.LoopbackOnly {
+		t.Errorf("DEMO after seeding again: %+v %v", code, err)
+	}
+	errs.none(t)
+}
