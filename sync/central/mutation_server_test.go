@@ -3,6 +3,7 @@ package central
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -388,6 +389,77 @@ func TestSeedDemoCatalog(t *testing.T) {
 	var code codeRecord
 	if err := s.db.View(func(tx store.Tx) error { return getJSON(tx.Bucket(bCodes), DemoEnrolmentCode, &code) }); err != nil || code.UsedBy != "" || !code.LoopbackOnly {
 		t.Errorf("DEMO after seeding again: %+v %v", code, err)
+	}
+	errs.none(t)
+}
+
+// A pull's bytes: updates are handed out until they pass 8 MiB (an
+// update that brings them to exactly 8 MiB is not the last), a ticket's
+// photo counted as the base64 it travels as (4/3 of its bytes).
+func TestPullBytesLimit(t *testing.T) {
+	s, clk, errs := acctServer(t)
+	// kiosk-a: one update of exactly pullBytes of JSON, then a small one.
+	base, err := json.Marshal(wire.Update{RegistrationID: "big", Revision: 1, Status: StatusRejected, Reason: "x", At: clk.now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	big := wire.Update{RegistrationID: "big", Revision: 1, Status: StatusRejected, Reason: strings.Repeat("x", pullBytes-len(base)+1), At: clk.now()}
+	if b, _ := json.Marshal(big); len(b) != pullBytes {
+		t.Fatalf("the big update is %d bytes, want %d", len(b), pullBytes)
+	}
+	// kiosk-b: three paid updates whose tickets carry a 3 MiB photo each
+	// (4 MiB as base64): two fit in a pull, the third does not.
+	photo := bytes.Repeat([]byte{0xd8}, 3<<20)
+	if err := s.db.Update(func(tx store.Tx) error {
+		if err := appendUpdate(tx, "kiosk-a", big); err != nil {
+			return err
+		}
+		if err := appendUpdate(tx, "kiosk-a", wire.Update{RegistrationID: "small", Revision: 1, Status: StatusApproved, At: clk.now()}); err != nil {
+			return err
+		}
+		for i := range 3 {
+			id := "paid-" + strconv.Itoa(i)
+			doc, err := json.Marshal(wire.Registration{ID: id, Revision: 1, Photo: photo})
+			if err != nil {
+				return err
+			}
+			h := sha256.Sum256(doc)
+			if err := s.storeRevision(tx, id, 1, append(h[:], doc...)); err != nil {
+				return err
+			}
+			if err := appendUpdate(tx, "kiosk-b", wire.Update{RegistrationID: id, Revision: 1, Status: StatusPaid, At: clk.now(),
+				Ticket: &wire.Ticket{Number: "T" + strconv.Itoa(i), ExamID: "E9", Room: "101", Seat: i + 1}}); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	pull := func(dev, cursor string) wire.Pull {
+		t.Helper()
+		w := httptest.NewRecorder()
+		s.handlePull(w, httptest.NewRequest(http.MethodGet, "/v1/pull?cursor="+cursor, nil), dev, nil)
+		var p wire.Pull
+		if w.Code != http.StatusOK || json.Unmarshal(w.Body.Bytes(), &p) != nil {
+			t.Fatalf("pull %s %q: %d", dev, cursor, w.Code)
+		}
+		return p
+	}
+	if p := pull("kiosk-a", ""); len(p.Updates) != 2 || p.More || p.Updates[1].RegistrationID != "small" {
+		t.Errorf("kiosk-a: %d updates, more %v; want both (exactly 8 MiB before the second)", len(p.Updates), p.More)
+	}
+	p := pull("kiosk-b", "")
+	if len(p.Updates) != 2 || !p.More || p.Cursor != "2.0" {
+		t.Fatalf("kiosk-b first pull: %d updates, more %v, cursor %q; want 2, more, 2.0", len(p.Updates), p.More, p.Cursor)
+	}
+	for _, u := range p.Updates {
+		if u.Ticket == nil || !bytes.Equal(u.Ticket.Photo, photo) {
+			t.Errorf("update %s: ticket without its photo", u.RegistrationID)
+		}
+	}
+	if p := pull("kiosk-b", "2.0"); len(p.Updates) != 1 || p.More || p.Updates[0].RegistrationID != "paid-2" {
+		t.Errorf("kiosk-b second pull: %d updates, more %v", len(p.Updates), p.More)
 	}
 	errs.none(t)
 }
