@@ -62,16 +62,23 @@ func (h *acctErrors) none(t *testing.T) {
 // moves and a logger that records errors.
 func acctServer(t *testing.T) (*Server, *acctClock, *acctErrors) {
 	t.Helper()
-	cfg := DefaultConfig()
+	errs := &acctErrors{}
+	s, clk := acctOpen(t, DefaultConfig(), errs)
+	return s, clk, errs
+}
+
+// acctOpen opens a central with cfg on a temporary store, a clock the
+// test moves (from 2026-05-10 09:00 UTC) and the log handler h.
+func acctOpen(t *testing.T, cfg Config, h slog.Handler) (*Server, *acctClock) {
+	t.Helper()
 	cfg.DataDir = t.TempDir()
 	clk := &acctClock{at: time.Date(2026, 5, 10, 9, 0, 0, 0, time.UTC)}
-	errs := &acctErrors{}
-	s, err := Open(cfg, WithClock(clk.now), WithLogger(slog.New(errs)))
+	s, err := Open(cfg, WithClock(clk.now), WithLogger(slog.New(h)))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Close() })
-	return s, clk, errs
+	return s, clk
 }
 
 // acctCall runs an account handler for device dev with body v.

@@ -33,15 +33,9 @@ import (
 // each refusal is the documented status, each change audited.
 func TestAdminAPI(t *testing.T) {
 	cfg := DefaultConfig()
-	cfg.DataDir = t.TempDir()
 	cfg.AdminToken = "s3cret-admin"
-	clk := &acctClock{at: time.Date(2026, 5, 10, 9, 0, 0, 0, time.UTC)}
 	errs := &acctErrors{}
-	s, err := Open(cfg, WithClock(clk.now), WithLogger(slog.New(errs)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s, clk := acctOpen(t, cfg, errs)
 	hs := httptest.NewServer(s.Handler())
 	defer hs.Close()
 	call := func(method, path, body string) (int, []byte) {
@@ -152,15 +146,8 @@ func (h *acctAll) all() []string {
 // on each tick, logs what it pruned, and logs nothing when there was
 // nothing to do (an operator's log is not filled with empty rounds).
 func TestRunMaintenance(t *testing.T) {
-	cfg := DefaultConfig()
-	cfg.DataDir = t.TempDir()
-	clk := &acctClock{at: time.Date(2026, 5, 10, 9, 0, 0, 0, time.UTC)}
 	logs := &acctAll{}
-	s, err := Open(cfg, WithClock(clk.now), WithLogger(slog.New(logs)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s, clk := acctOpen(t, DefaultConfig(), logs)
 	tick := func() {
 		t.Helper()
 		ctx, cancel := context.WithCancel(context.Background())
