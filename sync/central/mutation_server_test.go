@@ -261,7 +261,7 @@ func TestDecodeBodyFailures(t *testing.T) {
 // Migrate on the embedded store: the configuration is checked first, no
 // schema migration is reported, and the store opens (and is closed) so
 // that the server starts on it after; a PostgreSQL database that cannot
-// be reached is an error naming central.database.
+// be reached is an error naming central.database, for Migrate and Open.
 func TestMigrateEmbeddedStore(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.DataDir = t.TempDir()
@@ -289,6 +289,12 @@ func TestMigrateEmbeddedStore(t *testing.T) {
 	}
 	if _, err := Migrate(pg); err == nil || !strings.Contains(err.Error(), "central.database") {
 		t.Errorf("Migrate with an unreachable database: %v", err)
+	}
+	if s, err := Open(pg, WithLogger(slog.New(slog.DiscardHandler))); err == nil || !strings.Contains(err.Error(), "central.database") {
+		if s != nil {
+			s.Close()
+		}
+		t.Errorf("Open with an unreachable database: %v", err)
 	}
 }
 
