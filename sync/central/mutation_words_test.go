@@ -41,3 +41,20 @@ func TestPageLanguageChoiceEdges(t *testing.T) {
 		}
 	}
 }
+
+// A page's words with figures are formatted in the page's language (the
+// fleet page's alert count), in both for a program's answer; words
+// without figures are the catalog's as they are.
+func TestPageWordsFormatted(t *testing.T) {
+	for _, tc := range []struct{ got, want string }{
+		{words{langEN}.T("fleet.alerts", 3), "Alerts (3)"},
+		{words{langZH}.T("fleet.alerts", 12), "告警（12）"},
+		{words{langEN}.Both("fleet.alerts", 2), "告警（2） / Alerts (2)"},
+		{words{langEN}.T("fleet.noAlerts"), "No alerts"},
+		{words{langEN}.T("no.such.key", 1), "no.such.key"},
+	} {
+		if tc.got != tc.want {
+			t.Errorf("%q, want %q", tc.got, tc.want)
+		}
+	}
+}
