@@ -186,10 +186,17 @@ func serverCPU(tb testing.TB, dir string) time.Duration {
 // signedPush builds the signed push request of registrations from to
 // from+n-1 (testbed numbering) of device d to the central at url.
 func signedPush(b testing.TB, d rawDevice, url string, from, n int, photo []byte) *http.Request {
+	return signedPushAt(b, d, url, from, n, photo, time.Now().UTC().Truncate(time.Second))
+}
+
+// signedPushAt is signedPush with the registrations submitted at a given
+// time (two pushes of the same documents must not straddle a second).
+func signedPushAt(b testing.TB, d rawDevice, url string, from, n int, photo []byte, submitted time.Time) *http.Request {
 	var req wire.PushRequest
 	for i := from; i < from+n; i++ {
 		rid := testbed.RegNum(i)
 		r := testbed.Registration(rid, 1, d.id.DeviceID, testbed.IDNumber(i), photo)
+		r.SubmittedAt = submitted
 		sealed, err := seal.Seal(testbed.Doc(r), d.seal)
 		if err != nil {
 			b.Fatal(err)

@@ -26,3 +26,9 @@ func RenderCaptcha(digits string, distort bool) ([]byte, error) {
 
 // DigitFont exposes the bitmap font an attacker would template-match.
 func DigitFont() [10][7]string { return digitFont }
+
+// WithStoreWrapper wraps the server's store (a test watching what the
+// server asks of it).
+func WithStoreWrapper(wrap func(store.DB) store.DB) Option {
+	return func(s *Server) { s.db = wrap(s.db) }
+}

@@ -2,6 +2,7 @@ package central_test
 
 import (
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -78,4 +79,37 @@ func TestGenerate(t *testing.T) {
 func validID(s string) bool {
 	_, err := idnumber.Parse(s, time.Now())
 	return err == nil
+}
+
+// Generate's chunks at their ends: a chunk of one registration commits
+// each on its own, a chunk below one is the default (5000: one
+// transaction here), no progress callback is allowed, and a failed
+// transaction names the registrations it held.
+func TestGenerateChunks(t *testing.T) {
+	c := testbed.StartCentral(t, central.DefaultConfig())
+	s := c.Server()
+	var progress []int
+	if err := s.Generate(3, 1, func(done int) { progress = append(progress, done) }); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(progress, []int{1, 2, 3}) {
+		t.Errorf("chunk 1: progress %v, want [1 2 3]", progress)
+	}
+	progress = nil
+	if err := s.Generate(4, 0, func(done int) { progress = append(progress, done) }); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(progress, []int{4}) {
+		t.Errorf("chunk 0 (the default 5000): progress %v, want [4]", progress)
+	}
+	if err := s.Generate(2, 5, nil); err != nil {
+		t.Fatalf("without progress: %v", err)
+	}
+	if regs, err := s.Registrations(""); err != nil || len(regs) != 9 {
+		t.Fatalf("%d registrations, %v; want 9", len(regs), err)
+	}
+	c.Stop()
+	if err := s.Generate(7, 5, nil); err == nil || !strings.Contains(err.Error(), "registrations 0–5:") {
+		t.Fatalf("Generate on a closed store: %v, want the failed chunk 0–5 named", err)
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -38,9 +39,14 @@ func TestTwoNodesRaceTheSameRegistration(t *testing.T) {
 	for r := range rounds {
 		sameContent := r%2 == 0
 		from := r * n
+		// Both pushes carry the same submission time: documents built on
+		// either side of a second would differ, and the same content
+		// would be refused as a conflict instead of answered as a
+		// duplicate.
+		at := time.Now().UTC().Truncate(time.Second)
 		reqs := []*http.Request{
-			signedPush(t, d, a.URL, from, n, photos[0]),
-			signedPush(t, d, b.URL, from, n, photos[map[bool]int{true: 0, false: 1}[sameContent]]),
+			signedPushAt(t, d, a.URL, from, n, photos[0], at),
+			signedPushAt(t, d, b.URL, from, n, photos[map[bool]int{true: 0, false: 1}[sameContent]], at),
 		}
 		results := make([]wire.PushResponse, 2)
 		var wg sync.WaitGroup
