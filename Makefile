@@ -266,6 +266,11 @@ mutation-ci: bin/gremlins
 	@git ls-files -z | grep -zv '^frontend/' | xargs -0 cp --parents -t $(MUTATION_CI_DIR)/src
 	cd $(MUTATION_CI_DIR)/src && go run ./internal/mutation -gremlins $(CURDIR)/bin/gremlins -out $(CURDIR)/$(MUTATION_CI_DIR)/MUTATION.md \
 	  -work $(CURDIR)/$(MUTATION_CI_DIR) -results $(CURDIR)/$(MUTATION_CI_DIR) -min $(MUTATION_MIN) $(foreach p,$(MUTATION_CI_PKGS),'$(p)')
+	@# The stored results of every package (docs/MUTATION.md's figures) must
+	@# still describe the code (a result whose mutants' operators moved is
+	@# stale: run its set again) and pass the same gate.
+	cd $(MUTATION_CI_DIR)/src && go run ./internal/mutation -reuse -out $(CURDIR)/$(MUTATION_CI_DIR)/STORED.md \
+	  -work $(CURDIR)/$(MUTATION_CI_DIR)/stored -min $(MUTATION_MIN)
 
 # ---- Failover (issue 11, item 5; test/failover) ------------------------------
 # The full season: 10,000 registrations from 20 kiosks through the fault
