@@ -49,10 +49,7 @@ func TestAccountLogin(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.DataDir = t.TempDir()
 	cfg.Demo = true
-	s, err := Open(cfg, WithLogger(slog.New(slog.DiscardHandler)))
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := quietOpen(t, cfg)
 	defer s.Close()
 	hs := httptest.NewServer(s.Handler())
 	defer hs.Close()

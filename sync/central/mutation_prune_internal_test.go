@@ -2,7 +2,6 @@ package central
 
 import (
 	"errors"
-	"log/slog"
 	"testing"
 	"time"
 
@@ -18,10 +17,7 @@ import (
 func TestPruneAuthState(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.DataDir = t.TempDir()
-	s, err := Open(cfg, WithLogger(slog.New(slog.DiscardHandler)))
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := quietOpen(t, cfg)
 	defer s.Close()
 	now := time.Now() // every record is dated relative to the real clock
 	must := func(err error) {

@@ -2,7 +2,6 @@ package central
 
 import (
 	"errors"
-	"log/slog"
 	"testing"
 	"time"
 
@@ -17,10 +16,7 @@ import (
 func TestQRWaitersForgotten(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.DataDir = t.TempDir()
-	s, err := Open(cfg, WithLogger(slog.New(slog.DiscardHandler)))
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := quietOpen(t, cfg)
 	defer s.Close()
 	ch1, done1 := s.qrWaiter("q1")
 	ch2, done2 := s.qrWaiter("q1")
@@ -59,10 +55,7 @@ func TestQRDamagedSessionIsAnError(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.DataDir = t.TempDir()
 	cfg.Demo = true
-	s, err := Open(cfg, WithLogger(slog.New(slog.DiscardHandler)))
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := quietOpen(t, cfg)
 	defer s.Close()
 	q := qrSession{ID: "q-damaged", Token: "tok-damaged", Device: "dev", Channel: wire.ChannelAlipay,
 		State: wire.QRWaiting, Expires: time.Now().Add(time.Minute)}

@@ -10,8 +10,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -224,31 +222,9 @@ func TestTicketRoundsAtOnce(t *testing.T) {
 	paidRegistrations(t, c, d, "at-once", 10)
 	c.Stop()
 	n := testbed.StartCentral(t, c.Cfg, central.WithClock(later), central.WithTicketPlan(plan))
-	var wg sync.WaitGroup
-	var total atomic.Int64
-	for range 4 {
-		wg.Go(func() {
-			k, err := n.Server().AssignTickets()
-			if err != nil {
-				t.Error(err)
-			}
-			total.Add(int64(k))
-		})
-	}
-	wg.Wait()
-	if total.Load() != 8 {
-		t.Fatalf("rounds at once issued %d tickets, want 8 (the capacity)", total.Load())
-	}
-	got := pullTickets(t, d.on(n), later())
-	seats := map[string]bool{}
-	for _, tk := range got {
-		if seats[tk.Number] {
-			t.Fatalf("two candidates with ticket %s", tk.Number)
-		}
-		seats[tk.Number] = true
-	}
-	if len(got) != 8 {
-		t.Fatalf("%d tickets reached the kiosk, want 8", len(got))
+	issued, got := roundsAtOnce(t, later, d.on(n), n, n, n, n)
+	if issued != 8 || len(got) != 8 {
+		t.Fatalf("rounds at once issued %d tickets and %d reached the kiosk, want 8 (the capacity)", issued, len(got))
 	}
 }
 

@@ -225,9 +225,20 @@ func TestTicketsTwoNodes(t *testing.T) {
 	later := func() time.Time { return time.Now().Add(2 * time.Hour) }
 	n1 := testbed.StartCentral(t, a.Cfg, central.WithClock(later), central.WithTicketPlan(plan))
 	n2 := testbed.StartCentral(t, a.Cfg, central.WithClock(later), central.WithTicketPlan(plan))
+	issued, got := roundsAtOnce(t, later, d.on(n2), n1, n2, n1, n2)
+	if issued != 11 || len(got) != 11 {
+		t.Fatalf("two nodes issued %d tickets and %d reached the kiosk, want 11 (the capacity)", issued, len(got))
+	}
+}
+
+// roundsAtOnce runs a ticket round on each node given, all at once, and
+// returns how many tickets they issued and the tickets the kiosk then
+// pulls (through puller); it fails the test if two tickets share a seat.
+func roundsAtOnce(t *testing.T, now func() time.Time, puller rawDevice, nodes ...*testbed.Central) (int64, map[string]wire.Ticket) {
+	t.Helper()
 	var wg sync.WaitGroup
 	var total atomic.Int64
-	for _, n := range []*testbed.Central{n1, n2, n1, n2} {
+	for _, n := range nodes {
 		wg.Go(func() {
 			k, err := n.Server().AssignTickets()
 			if err != nil {
@@ -237,21 +248,16 @@ func TestTicketsTwoNodes(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	if total.Load() != 11 {
-		t.Fatalf("two nodes issued %d tickets, want 11 (the capacity)", total.Load())
-	}
-	got := pullTickets(t, d.on(n2), later())
+	got := pullTickets(t, puller, now())
 	seats := map[string]bool{}
 	for _, tk := range got {
 		where := fmt.Sprintf("%s/%s/%d", tk.SiteName, tk.Room, tk.Seat)
-		if seats[where] {
-			t.Fatalf("two candidates in %s", where)
+		if seats[where] || seats[tk.Number] {
+			t.Fatalf("two candidates in %s (ticket %s)", where, tk.Number)
 		}
-		seats[where] = true
+		seats[where], seats[tk.Number] = true, true
 	}
-	if len(got) != 11 {
-		t.Fatalf("%d tickets reached the kiosk, want 11", len(got))
-	}
+	return total.Load(), got
 }
 
 func TestLoadTicketPlan(t *testing.T) {
