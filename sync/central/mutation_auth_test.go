@@ -168,22 +168,6 @@ func (d rawDevice) heartbeat() answer {
 	return send(&http.Client{Transport: tr}, d.signedReq(body, bytes.NewReader(body), int64(len(body))))
 }
 
-// until retries f every 10 ms until it answers want (at most 3 s).
-func until(t *testing.T, what string, want int, f func() answer) answer {
-	t.Helper()
-	deadline := time.Now().Add(3 * time.Second)
-	for {
-		a := f()
-		if a.status == want || time.Now().After(deadline) {
-			if a.status != want {
-				t.Fatalf("%s: %d %s (%v), want %d", what, a.status, a.body, a.err, want)
-			}
-			return a
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 // The central serves at most max_concurrent requests at once and at most
 // max_concurrent_per_device of one kiosk: the next is refused at once with
 // 429 and a Retry-After (2 s for the kiosk's own cap, 5 s when the central

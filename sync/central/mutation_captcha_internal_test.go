@@ -24,16 +24,6 @@ import (
 // warp every glyph and add ink lines and dots; the plain font is only the
 // tests' baseline for the attacker's template match.
 
-// captchaPixels renders digits and decodes the PNG, checking its format.
-func captchaPixels(t *testing.T, digits string, distort bool) [][]color.RGBA {
-	t.Helper()
-	b, err := renderCaptchaOpts(digits, distort)
-	if err != nil {
-		t.Fatalf("render %q: %v", digits, err)
-	}
-	return decodePixels(t, b)
-}
-
 // decodePixels decodes a captcha's PNG, checking its format and size.
 func decodePixels(t *testing.T, b []byte) [][]color.RGBA {
 	t.Helper()
