@@ -183,7 +183,7 @@ func main() {
 		start := time.Now()
 		runOnly, skip, _ := strings.Cut(runPat, "!")
 		if *recheckFlag {
-			lg, err := recheck(*results, *work, dir, files, runOnly, skip, *timeout, false)
+			lg, err := recheck(*results, dir, files, runOnly, skip, *timeout, false)
 			slog.Info("recheck", "package", dir, "files", files, "rechecked", lg.Rechecked, "killed", lg.Killed, "lived", lg.Lived, "not viable", lg.NotViable, "timed out", lg.TimedOut, "err", err)
 			if err != nil && !errors.Is(err, fs.ErrNotExist) {
 				slog.Error("mutation", "err", err)
@@ -205,7 +205,7 @@ func main() {
 		} else {
 			r.Res, r.Err = run(*gremlins, *work, *results, dir, files, runOnly, skip, *timeout)
 			if r.Err == nil { // gremlins counts a mutant that does not compile as killed
-				if lg, err := recheck(*results, *work, dir, files, runOnly, skip, *timeout, true); err != nil {
+				if lg, err := recheck(*results, dir, files, runOnly, skip, *timeout, true); err != nil {
 					r.Err = err
 				} else if lg.NotViable > 0 {
 					r.Res, r.Err = readResult(resultPath(*results, dir, files))

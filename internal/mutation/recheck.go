@@ -102,7 +102,7 @@ func mutate(src []byte, line, col int, typ string) ([]byte, string, error) {
 // matched by runPat and skipPat, and writes the result back.
 // With viableOnly it only looks for killed mutants that do not compile
 // (after a gremlins run, whose survivors need no second run).
-func recheck(results, work, dir, files, runPat, skipPat string, coefficient int, viableOnly bool) (recheckLog, error) {
+func recheck(results, dir, files, runPat, skipPat string, coefficient int, viableOnly bool) (recheckLog, error) {
 	lg := recheckLog{At: time.Now().UTC().Format(time.RFC3339), Load: loadavg()}
 	path := resultPath(results, dir, files)
 	raw, err := os.ReadFile(path)
@@ -117,7 +117,9 @@ func recheck(results, work, dir, files, runPat, skipPat string, coefficient int,
 	if out, err := exec.Command("git", "describe", "--always", "--dirty").Output(); err == nil {
 		lg.Commit = strings.TrimSpace(string(out))
 	}
-	tmp, err := os.MkdirTemp(work, "recheck-")
+	// The mutant files go outside the module: a recheck cut short (its
+	// temp dir left) must not leave Go files that ./... would build.
+	tmp, err := os.MkdirTemp("", "mutation-recheck-")
 	if err != nil {
 		return lg, err
 	}
