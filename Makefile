@@ -68,8 +68,12 @@ run: setup build
 # camera that plays in real time and on the screens, so most of its minute
 # is wall-clock time the Go tests use for CPU (its output is printed once it
 # ends, after the other steps'). Measured in docs/BENCHMARKS.md.
-TEST_STEPS := lint test-go test-ui
+TEST_STEPS := lint test-go
 TEST_BESIDE := e2e
+# Steps that need the builds but no other step: they start beside the
+# rest once the builds are done (at test-go's end only device/face's
+# single thread runs, and a core would wait idle for them).
+TEST_LATE := test-ui
 # The Go builds run beside lint (a link is mostly one core's work, and so
 # is vue-tsc): the steps after lint wait for them. e2e builds its dev
 # binary itself; the UI is built first, once, for all of them.
@@ -87,12 +91,15 @@ test: setup frontend/dist/index.html
 	  case " $(TEST_BEFORE_BUILDS) " in *" $$s "*) ;; *) if [ -n "$$builds" ]; then \
 	    wait $$builds; builds=; cat bin/builds.log; read rc secs <bin/builds.rc; \
 	    if [ "$$rc" = 0 ]; then passed="$$passed builds($${secs}s)"; else failed="$$failed builds"; fi; \
+	    for l in $(TEST_LATE); do \
+	      ( t0=$$(date +%s); { time $(MAKE) --no-print-directory $$l >bin/$$l.log 2>&1; } 2>>bin/$$l.log; echo "$$? $$(( $$(date +%s) - t0 ))" >bin/$$l.rc ) & \
+	    done; \
 	  fi;; esac; \
 	  t0=$$(date +%s); \
 	  echo "--- $$s"; if ( time $(MAKE) --no-print-directory $$s ); then passed="$$passed $$s($$(( $$(date +%s) - t0 ))s)"; else failed="$$failed $$s"; fi; \
 	done; \
 	wait; \
-	for s in $(TEST_BESIDE); do \
+	for s in $(TEST_LATE) $(TEST_BESIDE); do \
 	  echo "--- $$s (ran beside the steps above)"; cat bin/$$s.log; read rc secs <bin/$$s.rc; \
 	  if [ "$$rc" = 0 ]; then passed="$$passed $$s($${secs}s)"; else failed="$$failed $$s"; fi; \
 	done; \
@@ -216,7 +223,7 @@ bin/facecheck-native: $(GO_SRC)
 # package-test` (.ci/package). Measured in docs/BENCHMARKS.md.
 PKG_CHECK_DIR := bin/pkg-check
 .PHONY: package-check
-TEST_STEPS += package-check
+TEST_LATE += package-check
 $(PKG_CHECK_DIR)/examkiosk-central: $(GO_SRC)
 	go build -trimpath -o $@ ./cmd/central
 
