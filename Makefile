@@ -271,7 +271,9 @@ TEST_BESIDE += mutation-ci
 mutation-ci: bin/gremlins
 	@rm -rf $(MUTATION_CI_DIR) && mkdir -p $(MUTATION_CI_DIR)/src
 	@git ls-files -z | grep -zv '^frontend/' | xargs -0 cp --parents -t $(MUTATION_CI_DIR)/src
-	cd $(MUTATION_CI_DIR)/src && go run ./internal/mutation -gremlins $(CURDIR)/bin/gremlins -out $(CURDIR)/$(MUTATION_CI_DIR)/MUTATION.md \
+	@# nice: this step ends a minute and more before test-go, whose
+	@# device/face package is make test's longest path.
+	cd $(MUTATION_CI_DIR)/src && nice -n 10 go run ./internal/mutation -gremlins $(CURDIR)/bin/gremlins -out $(CURDIR)/$(MUTATION_CI_DIR)/MUTATION.md \
 	  -work $(CURDIR)/$(MUTATION_CI_DIR) -results $(CURDIR)/$(MUTATION_CI_DIR) -min $(MUTATION_MIN) $(foreach p,$(MUTATION_CI_PKGS),'$(p)')
 	@# The stored results of every package (docs/MUTATION.md's figures) must
 	@# still describe the code (a result whose mutants' operators moved is
