@@ -193,7 +193,9 @@ func main() {
 		if *reuse || *recheckFlag {
 			r.Res, r.Err = readResult(resultPath(*results, dir, files))
 			if r.Err == nil {
-				r.Err = stale(dir, r.Res)
+				if err := stale(dir, r.Res); err != nil {
+					r.Err = fmt.Errorf("%w; run the set again (make bin/gremlins first): GOFLAGS=-trimpath go run ./internal/mutation -gremlins bin/gremlins '%s', then -reuse to write the report", err, spec)
+				}
 			}
 			if errors.Is(r.Err, fs.ErrNotExist) {
 				r.NoResult = true
@@ -255,6 +257,7 @@ func main() {
 			continue // the package's union row is gated
 		}
 		if r.Err != nil {
+			fmt.Fprintf(os.Stderr, "mutation: %s %s: %v\n", r.Dir, r.Files, r.Err)
 			failed = true
 			continue
 		}
@@ -316,13 +319,7 @@ func run(gremlins, work, results, dir, files, runPat, skipPat string, timeout in
 	// fraction of a real run and report mutants as timed out.
 	// -failfast: a killed mutant is known at its first failing test; the
 	// rest of the suite would only cost time (a survivor still runs all).
-	goflags := "-short -count=1 -failfast"
-	if runPat != "" {
-		goflags += " -run=" + runPat
-	}
-	if skipPat != "" {
-		goflags += " -skip=" + skipPat
-	}
+	goflags := strings.Join(testFlags(runPat, skipPat), " ")
 	// The caller's GOFLAGS stay (the Makefile's -trimpath keeps the action
 	// IDs of gremlins' copy of the module equal to those of the original,
 	// so the first build there is answered from the build cache).
@@ -334,6 +331,21 @@ func run(gremlins, work, results, dir, files, runPat, skipPat string, timeout in
 		return res, fmt.Errorf("gremlins %s: %w (log %s)", dir, err, logf.Name())
 	}
 	return readResult(jsonOut)
+}
+
+// testFlags are the go test flags of every mutant's run, gremlins' and a
+// recheck's alike (-failfast: a killed mutant is known at its first
+// failing test; a survivor still runs them all), so that a recheck runs
+// the tests the set's run did.
+func testFlags(runPat, skipPat string) []string {
+	f := []string{"-short", "-count=1", "-failfast"}
+	if runPat != "" {
+		f = append(f, "-run="+runPat)
+	}
+	if skipPat != "" {
+		f = append(f, "-skip="+skipPat)
+	}
+	return f
 }
 
 // resultPath is where gremlins writes a package's JSON result.

@@ -165,7 +165,7 @@ func recheck(results, dir, files, runPat, skipPat string, coefficient int, viabl
 			id := fmt.Sprintf("%s:%d:%d %s", name, line, col, typ)
 			mutant, orig, err := mutate(src, line, col, typ)
 			if err != nil {
-				return lg, fmt.Errorf("recheck %s %s: %w", dir, id, err)
+				return lg, fmt.Errorf("recheck %s %s: %w; the result is stale: run the set again", dir, id, err)
 			}
 			switch {
 			case status == "KILLED" && orig == "+" && typ == "ARITHMETIC_BASE":
@@ -195,7 +195,7 @@ func recheck(results, dir, files, runPat, skipPat string, coefficient int, viabl
 				cancel()
 				return lg, err
 			}
-			out, st, err := goTest(ctx, dir, runPat, skipPat, ov, "-failfast")
+			out, st, err := goTest(ctx, dir, runPat, skipPat, ov)
 			cancel()
 			now := map[string]string{"pass": "LIVED", "fail": "KILLED", "build": "NOT VIABLE", "timeout": "TIMED OUT"}[st]
 			if now == "" {
@@ -260,17 +260,11 @@ func recount(doc map[string]any) {
 	}
 }
 
-// goTest runs the package's tests (GOMAXPROCS=1, -short -count=1, the
-// caller's GOFLAGS) and reports "pass", "fail", "build" (the package or its
+// goTest runs the package's tests (GOMAXPROCS=1, testFlags, the caller's
+// GOFLAGS) and reports "pass", "fail", "build" (the package or its
 // tests do not compile) or "timeout".
 func goTest(ctx context.Context, dir, runPat, skipPat, overlayFile string, extra ...string) (string, string, error) {
-	args := []string{"test", "-short", "-count=1"}
-	if runPat != "" {
-		args = append(args, "-run="+runPat)
-	}
-	if skipPat != "" {
-		args = append(args, "-skip="+skipPat)
-	}
+	args := append([]string{"test"}, testFlags(runPat, skipPat)...)
 	if overlayFile != "" {
 		args = append(args, "-overlay="+overlayFile)
 	}
@@ -332,7 +326,9 @@ func overlay(tmp, file string, src []byte) (string, error) {
 
 // readProfile reads a coverage profile and returns whether a position of a
 // file (named by its base name, as gremlins names it) lies in a block that
-// ran.
+// ran. (golang.org/x/tools/cover parses the same format, but requiring it
+// here raises x/crypto, x/sys and x/net by dozens of versions for every
+// binary of the module: the format is one line a block.)
 func readProfile(path string) (func(file string, line, col int) bool, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -402,7 +398,7 @@ func stale(dir string, res result) error {
 		}
 		for _, m := range f.Mutations {
 			if _, _, err := mutate(src, m.Line, m.Column, m.Type); err != nil {
-				return fmt.Errorf("stale result, run the set again: %s:%d:%d %s: %w", f.FileName, m.Line, m.Column, m.Type, err)
+				return fmt.Errorf("stale result (the source changed since gremlins ran): %s:%d:%d %s: %w", f.FileName, m.Line, m.Column, m.Type, err)
 			}
 		}
 	}

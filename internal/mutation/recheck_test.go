@@ -1,6 +1,9 @@
 package main
 
 import (
+	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -70,5 +73,33 @@ func TestRecount(t *testing.T) {
 	}
 	if doc["test_efficacy"] != 75.0 || doc["mutations_coverage"] != 80.0 {
 		t.Errorf("efficacy %v coverage %v, want 75 and 80", doc["test_efficacy"], doc["mutations_coverage"])
+	}
+}
+
+// TestStale: a result whose operators are all where it says is current;
+// one whose file gained a line above them is stale, and the error names
+// the mutant.
+func TestStale(t *testing.T) {
+	dir := t.TempDir()
+	write := func(src string) {
+		t.Helper()
+		if err := os.WriteFile(filepath.Join(dir, "f.go"), []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var res result
+	if err := json.Unmarshal([]byte(`{"files":[{"file_name":"f.go","mutations":[
+		{"type":"CONDITIONALS_BOUNDARY","status":"KILLED","line":3,"column":11},
+		{"type":"ARITHMETIC_BASE","status":"LIVED","line":4,"column":11}]}]}`), &res); err != nil {
+		t.Fatal(err)
+	}
+	write("package p\n\nvar a = 1 < 2\nvar b = 1 + 2\n")
+	if err := stale(dir, res); err != nil {
+		t.Fatalf("current result: %v", err)
+	}
+	write("package p\n\n// a comment added\nvar a = 1 < 2\nvar b = 1 + 2\n")
+	err := stale(dir, res)
+	if err == nil || !strings.Contains(err.Error(), "f.go:3:11 CONDITIONALS_BOUNDARY") {
+		t.Fatalf("a result of the file before a line was added: %v, want stale at f.go:3:11", err)
 	}
 }
