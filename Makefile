@@ -258,7 +258,7 @@ mutation-recheck:
 
 # make mutation-ci (a step of `make test`, beside the others like e2e): the
 # packages whose mutation run costs seconds of CPU, with the same 90 % gate
-# (sync/wire too once its survivors are killed: docs/MUTATION.md);
+# (idnumber, sync/wire, exam's photo rules: docs/MUTATION.md "What CI runs"), then gates every stored result;
 # the report goes to bin/mutation-ci (docs/MUTATION.md is written by `make
 # mutation`). gremlins copies the whole module for its runs: it gets the
 # tracked files without the UI (3 MB instead of the worktree's ~500 MB with

@@ -165,19 +165,26 @@ func TestAttackRow3SlowLorisBodiesAreCut(t *testing.T) {
 	t.Logf("unsigned slow body refused at once; signed slow body cut after %s (%v)", el.Round(100*time.Millisecond), err)
 }
 
-// pushDocs seals registrations for a device and pushes them, returning the
-// per-item results.
-func (d rawDevice) pushRegs(regs ...wire.Registration) []wire.Result {
+// sealedItems seals registrations to the central, as the device's
+// outbox items.
+func (d rawDevice) sealedItems(regs ...wire.Registration) []wire.SealedItem {
 	d.t.Helper()
-	var req wire.PushRequest
+	var items []wire.SealedItem
 	for _, r := range regs {
 		sealed, err := seal.Seal(testbed.Doc(r), d.seal)
 		if err != nil {
 			d.t.Fatal(err)
 		}
-		req.Items = append(req.Items, wire.SealedItem{ID: r.ID, Revision: r.Revision, Sealed: sealed})
+		items = append(items, wire.SealedItem{ID: r.ID, Revision: r.Revision, Sealed: sealed})
 	}
-	body, _ := json.Marshal(req)
+	return items
+}
+
+// pushRegs seals registrations for a device and pushes them, returning the
+// per-item results.
+func (d rawDevice) pushRegs(regs ...wire.Registration) []wire.Result {
+	d.t.Helper()
+	body, _ := json.Marshal(wire.PushRequest{Items: d.sealedItems(regs...)})
 	st, _, data := d.do(call{method: "POST", path: "/v1/push", body: body, ctype: "application/json"})
 	if st != 200 {
 		d.t.Fatalf("push: %d %s", st, data)

@@ -9,7 +9,6 @@ import (
 
 	"examkiosk/sync/central"
 	"examkiosk/sync/central/store"
-	"examkiosk/sync/seal"
 	"examkiosk/sync/testbed"
 	"examkiosk/sync/wire"
 )
@@ -102,16 +101,12 @@ func TestIngestAnnouncesEveryRead(t *testing.T) {
 	}))
 	d := enrol(t, c)
 	photo := testbed.Photo(300, 420, 60, 5)
-	var items []wire.SealedItem
+	var regs []wire.Registration
 	for i := range 3 {
 		id := testbed.RegID(fmt.Sprintf("announce-%d", i))
-		r := testbed.Registration(id, 1, d.id.DeviceID, testbed.IDNumber(100+i), photo)
-		sealed, err := seal.Seal(testbed.Doc(r), d.seal)
-		if err != nil {
-			t.Fatal(err)
-		}
-		items = append(items, wire.SealedItem{ID: id, Revision: 1, Sealed: sealed})
+		regs = append(regs, testbed.Registration(id, 1, d.id.DeviceID, testbed.IDNumber(100+i), photo))
 	}
+	items := d.sealedItems(regs...)
 	for _, round := range []string{"accepted", "duplicate"} {
 		rec.mu.Lock()
 		rec.unwarned, rec.announced, rec.readsSeen, rec.large = nil, 0, 0, nil
