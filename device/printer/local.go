@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -139,9 +140,14 @@ Sandboxing Relaxed
 	}
 	l.exited = make(chan struct{})
 	go func() { l.cmd.Wait(); close(l.exited) }()
+	// Ready when the scheduler accepts a connection on its socket: the
+	// socket file exists a moment before cupsd listens on it, and an
+	// lpadmin in that moment fails ("Unable to connect to server"; seen
+	// under load in make test).
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		if _, err := os.Stat(l.Socket); err == nil {
+		if c, err := net.Dial("unix", l.Socket); err == nil {
+			c.Close()
 			break
 		}
 		select {
@@ -161,8 +167,15 @@ Sandboxing Relaxed
 		"-o", "pdftops-renderer-default=pdftocairo")
 	add.Env = append(os.Environ(), "CUPS_SERVER="+l.Socket)
 	if out, err := add.CombinedOutput(); err != nil {
+		state := "running"
+		select {
+		case <-l.exited:
+			state = fmt.Sprintf("exited (%s; %s)", l.cmd.ProcessState, bytes.TrimSpace(l.stderr.Bytes()))
+		default:
+		}
+		log := l.ErrorLog()
 		l.Close()
-		return nil, fmt.Errorf("local printer: lpadmin: %w: %s", err, out)
+		return nil, fmt.Errorf("local printer: lpadmin: %w: %s (cupsd %s; its log: %s)", err, bytes.TrimSpace(out), state, log)
 	}
 	return l, nil
 }
